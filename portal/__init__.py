@@ -1,0 +1,47 @@
+"""Furusato Portal: create_app() wires config, extensions, blueprints, CLI and error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from portal import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(config.ROOT / "templates"),
+        static_folder=str(config.ROOT / "static"),
+    )
+    app.config.from_mapping(config.from_env())
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    from portal import extensions as ext
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(config.ROOT / "migrations"))
+    ext.login_manager.init_app(app)
+    ext.csrf.init_app(app)
+    ext.babel.init_app(app, locale_selector=ext.select_locale)
+    ext.limiter.init_app(app)
+
+    from portal.core import database, jobs
+
+    with app.app_context():
+        database.configure_engine(ext.db.engine)
+    jobs.init_app(app)
+
+    from portal import models  # noqa: F401  (every table known to metadata and Alembic)
+    from portal.web import errors, htmx, setup
+
+    htmx.init_app(app)
+    setup.init_app(app)
+    errors.init_app(app)
+
+    from portal.cli import register
+
+    register(app)
+    return app

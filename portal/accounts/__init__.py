@@ -1,0 +1,1 @@
+"""Users, roles, supplier companies and their members, invitations."""

@@ -1,0 +1,129 @@
+"""Use cases for accounts: create users, authenticate, invite, set passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import Invitation, Supplier, User
+from portal.accounts.passwords import (
+    MIN_LENGTH,
+    burn_time,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from portal.core.errors import DomainError
+from portal.core.models import utcnow
+from portal.core.roles import Role
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise DomainError(
+            _l("パスワードは%(n)d文字以上にしてください。", n=MIN_LENGTH), field="password"
+        )
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    session: Session,
+    email: str,
+    role: Role,
+    *,
+    name: str = "",
+    password: str | None = None,
+    supplier: Supplier | None = None,
+) -> User:
+    email = normalise_email(email)
+    if find_user(session, email) is not None:
+        raise DomainError(_l("このメールアドレスは既に登録されています。"), field="email")
+    if (role == Role.SUPPLIER) != (supplier is not None):
+        raise DomainError(
+            _l("事業者アカウントには事業者を一つ指定してください。"), field="supplier"
+        )
+    user = User(email=email, role=role, name=name, supplier=supplier)
+    if password is not None:
+        check_password_rules(password)
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The user if the password is right and the account active; None otherwise, same cost."""
+    user = find_user(session, email)
+    if user is None or not user.password_hash:
+        burn_time(password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1  # every other session of this user ends
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(session: Session, user: User, *, by_user: User | None, hours: int = 72) -> str:
+    """Create a single-use invitation; returns the token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Invitation(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + timedelta(hours=hours),
+            created_by_id=by_user.id if by_user else None,
+        )
+    )
+    session.flush()
+    return token
+
+
+def find_invitation(session: Session, token: str) -> Invitation:
+    inv = session.scalar(sa.select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if inv is None or inv.used_at is not None or inv.expires_at <= utcnow():
+        raise DomainError(
+            _l(
+                "この招待リンクは使えません（期限切れか、使用済みです）。"
+                "担当者に新しい招待を依頼してください。"
+            )
+        )
+    return inv
+
+
+def accept_invitation(session: Session, token: str, password: str) -> User:
+    """Set the password through an invitation; the row is locked so it is used once."""
+    inv = find_invitation(session, token)
+    # Claim the invitation atomically: a double submit finds used_at already set.
+    claimed = session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == inv.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise DomainError(_l("この招待リンクは既に使われています。"))
+    set_password(session, inv.user, password)
+    return inv.user

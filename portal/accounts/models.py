@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.models import TimestampMixin, enum_column
+from portal.core.roles import Role
+from portal.extensions import db
+
+
+class SupplierStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+
+
+class Supplier(TimestampMixin, db.Model):
+    """返礼品提供事業者: a company (often one person) that ships gifts."""
+
+    __tablename__ = "supplier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    name_kana: Mapped[str] = mapped_column(sa.String(200), default="")
+    representative: Mapped[str] = mapped_column(sa.String(100), default="")  # 代表者
+    postal_code: Mapped[str] = mapped_column(sa.String(8), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    # Bank account for payments (振込先).
+    bank_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    bank_branch: Mapped[str] = mapped_column(sa.String(100), default="")
+    bank_account_type: Mapped[str] = mapped_column(sa.String(10), default="普通")
+    bank_account_number: Mapped[str] = mapped_column(sa.String(10), default="")
+    bank_account_holder: Mapped[str] = mapped_column(sa.String(100), default="")
+    status: Mapped[SupplierStatus] = mapped_column(
+        enum_column(SupplierStatus), default=SupplierStatus.ACTIVE
+    )
+
+    users: Mapped[list[User]] = relationship(back_populates="supplier")
+
+    def __repr__(self) -> str:
+        return f"<Supplier {self.code}>"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    supplier_id: Mapped[int | None] = mapped_column(sa.ForeignKey("supplier.id"), index=True)
+    # Empty until the invited person sets a password.
+    password_hash: Mapped[str] = mapped_column(sa.String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change so every other session ends (Flask-Login alternative id).
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None]
+
+    supplier: Mapped[Supplier | None] = relationship(back_populates="users")
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role = 'supplier') = (supplier_id IS NOT NULL)", name="supplier_role_has_company"
+        ),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:  # Flask-Login: a password change invalidates old cookies
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Invitation(TimestampMixin, db.Model):
+    """A single-use link to set a password, valid for 72 hours. Only the token's hash is kept."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

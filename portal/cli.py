@@ -1,0 +1,73 @@
+"""`flask` commands. Each domain may add its own group/commands through `COMMAND_MODULES`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from portal.core.roles import Role
+from portal.extensions import db
+
+# Domain modules that define a `commands: list[click.Command]`; each domain adds its line.
+COMMAND_MODULES: list[str] = ["portal.i18n_tools"]
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", "role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--supplier", "supplier_code", default=None, help="Supplier code (role supplier).")
+@click.option("--name", default="", help="Display name.")
+@with_appcontext
+def create_user_command(email: str, role: str, supplier_code: str | None, name: str) -> None:
+    """Create an account; the password is read from standard input."""
+    import sqlalchemy as sa
+
+    from portal.accounts import accounts
+    from portal.accounts.models import Supplier
+    from portal.core.errors import DomainError
+
+    supplier = None
+    if supplier_code:
+        supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == supplier_code))
+        if supplier is None:
+            raise click.ClickException(f"no supplier with code {supplier_code}")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = accounts.create_user(
+            db.session, email, Role(role), name=name, password=password, supplier=supplier
+        )
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e.message)) from e
+    click.echo(f"created user {user.id} {user.email} role={user.role.value}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Fill the database with a believable Shobara programme (safe to run twice)."""
+    from portal.demo import seed
+
+    password = os.environ.get("DEMO_PASSWORD", "demo-password")
+    accounts = seed(db.session, password=password)
+    db.session.commit()
+    click.echo("Demo data ready. Log in with:")
+    for email, role in accounts:
+        click.echo(f"  {role:<15} {email}  /  {password}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
+    for name in COMMAND_MODULES:
+        for command in importlib.import_module(name).commands:
+            app.cli.add_command(command)

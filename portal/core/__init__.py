@@ -1,0 +1,1 @@
+"""What every domain shares: model base, dates, money, roles, audit, mail, numbering."""

@@ -1,0 +1,55 @@
+"""Outgoing mail through a real SMTP client; in development a file outbox.
+
+MAIL_URL: smtp://host:port (plain, as a local relay or the test server), smtps://host:port,
+smtp+starttls://user:pass@host:587, or file:///dir (one .eml per message).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+
+def build_message(to: str, subject: str, body: str, *, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    msg.set_content(body)
+    return msg
+
+
+def send_mail(to: str, subject: str, body: str) -> EmailMessage:
+    """Send now (jobs call this for bulk mail); the message is returned for the caller."""
+    cfg = current_app.config
+    msg = build_message(to, subject, body, sender=cfg["MAIL_FROM"])
+    deliver(msg, cfg["MAIL_URL"])
+    return msg
+
+
+def deliver(msg: EmailMessage, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        outbox = Path(unquote(parts.path))
+        outbox.mkdir(parents=True, exist_ok=True)
+        (outbox / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(msg))
+        return
+    host, port = parts.hostname or "127.0.0.1", parts.port
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=30)
+    else:
+        client = smtplib.SMTP(host, port or 25, timeout=30)
+    with client:
+        if parts.scheme == "smtp+starttls":
+            client.starttls()
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(msg)

@@ -1,0 +1,110 @@
+"""Login, logout and invitations (setting a password through a single-use link)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from limits import parse
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from portal.accounts import accounts
+from portal.accounts.passwords import MIN_LENGTH
+from portal.core.errors import DomainError
+from portal.core.roles import home_endpoint
+from portal.extensions import db, limiter
+from portal.web.forms import FlaskForm, apply_domain_error
+from portal.web.guards import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("メールアドレス"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("パスワード"), validators=[DataRequired()])
+    remember = BooleanField(_l("このブラウザでログインしたままにする"), default=False)
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("新しいパスワード"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=200)]
+    )
+    confirm = PasswordField(
+        _l("新しいパスワード（確認）"),
+        validators=[DataRequired(), EqualTo("password", message=_l("パスワードが一致しません。"))],
+    )
+
+
+def _over_limit(email: str) -> bool:
+    """Failed logins are counted per account and per address; either limit stops the next try."""
+    cfg = current_app.config
+    store = limiter.limiter
+    return not (
+        store.test(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", email)
+        and store.test(parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or "")
+    )
+
+
+def _count_failure(email: str) -> None:
+    cfg = current_app.config
+    store = limiter.limiter
+    store.hit(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", email)
+    store.hit(parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or "")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    target = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for(home_endpoint(current_user)))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = accounts.normalise_email(form.email.data or "")
+        if _over_limit(email):
+            form.form_errors.append(
+                _("ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。")
+            )
+            return render_template("auth/login.html", form=form, next=target), 429
+        user = accounts.authenticate(db.session, email, form.password.data or "")
+        if user is None:
+            _count_failure(email)
+            db.session.rollback()
+            # One message whether the account exists or not.
+            form.form_errors.append(_("メールアドレスまたはパスワードが正しくありません。"))
+            return render_template("auth/login.html", form=form, next=target), 200
+        db.session.commit()
+        login_user(user, remember=bool(form.remember.data))
+        return redirect(target or url_for(home_endpoint(user)))
+    return render_template("auth/login.html", form=form, next=target)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    flash(_("ログアウトしました。"), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Response | str | tuple[str, int]:
+    try:
+        inv = accounts.find_invitation(db.session, token)
+    except DomainError as e:
+        return render_template("auth/invitation_invalid.html", message=str(e.message)), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(db.session, token, form.password.data or "")
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+        else:
+            logout_user()
+            login_user(user)
+            flash(_("パスワードを設定しました。"), "success")
+            return redirect(url_for(home_endpoint(user)), 303)
+    return render_template("auth/invitation.html", form=form, invited=inv.user)

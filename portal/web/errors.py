@@ -1,0 +1,52 @@
+"""Translated error pages; htmx requests get a short fragment the page can show."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+from portal.web.htmx import is_fragment_request
+
+MESSAGES = {
+    400: (_l("リクエストが正しくありません"), _l("入力内容をご確認のうえ、もう一度お試しください。")),
+    403: (_l("このページを見る権限がありません"), _l("別のアカウントでログインするか、担当者にお問い合わせください。")),
+    404: (_l("ページが見つかりません"), _l("URLをご確認ください。ページが移動または削除された可能性があります。")),
+    405: (_l("この操作はできません"), _l("画面を読み込み直してからもう一度お試しください。")),
+    413: (_l("ファイルが大きすぎます"), _l("ファイルのサイズを小さくしてから、もう一度アップロードしてください。")),
+    429: (_l("試行回数が多すぎます"), _l("しばらく時間をおいてから、もう一度お試しください。")),
+    500: (_l("システムエラーが発生しました"), _l("お手数ですが、時間をおいてもう一度お試しください。解決しない場合はお問い合わせください。")),
+}
+
+
+def _render(code: int, title: str | None = None, detail: str | None = None) -> tuple[str, int]:
+    default_title, default_detail = MESSAGES.get(code, MESSAGES[500])
+    title = title or str(default_title)
+    detail = detail or str(default_detail)
+    template = "errors/_error.html" if is_fragment_request() else "errors/error.html"
+    return render_template(template, code=code, title=title, detail=detail), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(e: CSRFError) -> tuple[str, int]:
+        return _render(
+            400,
+            _("画面の有効期限が切れました"),
+            _("ページを読み込み直してから、もう一度送信してください。入力内容はブラウザの「戻る」で確認できます。"),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException) -> tuple[str, int]:
+        return _render(e.code or 500)
+
+    @app.errorhandler(Exception)
+    def _crash(e: Exception) -> tuple[str, int]:
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise e
+        return _render(500)

@@ -1,0 +1,104 @@
+"""Blueprints, login loading, template filters and response headers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, make_response, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.models import User
+from portal.core import dates, money
+from portal.extensions import db, login_manager
+from portal.web.guards import safe_next
+
+# Strict CSP: no inline script or style anywhere (htmx's indicator CSS is in our stylesheet).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def _locale() -> str:
+    return str(get_locale() or "ja")
+
+
+def format_date(value: date | datetime | None, weekday: bool = True) -> str:
+    """2026年12月31日(木) / Thu 31 Dec 2026, in JST."""
+    if value is None:
+        return ""
+    d = dates.as_date(value)
+    if _locale() == "en":
+        return d.strftime("%a %d %b %Y" if weekday else "%d %b %Y")
+    text = f"{d.year}年{d.month}月{d.day}日"
+    return text + f"({dates.WEEKDAYS_JA[d.weekday()]})" if weekday else text
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = dates.to_jst(value)
+    return f"{format_date(local)} {local:%H:%M}"
+
+
+def init_app(app: Flask) -> None:
+    from portal.web import auth, donor, staff, supplier, support
+
+    for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, support.bp):
+        app.register_blueprint(bp)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("続けるにはログインしてください。")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        uid, _, version = user_id.partition(":")
+        if not uid.isdigit():
+            return None
+        user = db.session.get(User, int(uid))
+        if user is None or str(user.session_version) != version:
+            return None
+        return user
+
+    app.jinja_env.filters["yen"] = lambda v: money.format_yen(v, _locale())
+    app.jinja_env.filters["jdate"] = format_date
+    app.jinja_env.filters["jdatetime"] = format_datetime
+    app.jinja_env.filters["wareki"] = dates.wareki
+    app.jinja_env.globals["current_locale"] = _locale
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint and request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/")
+    def home() -> Response:
+        return redirect(url_for("auth.login"))
+
+    @app.post("/lang")
+    def set_language() -> Response:
+        lang = request.form.get("lang", "ja")
+        target = safe_next(request.form.get("next")) or url_for("auth.login")
+        response = make_response(redirect(target, 303))
+        if lang in app.config["LANGUAGES"]:
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+            return jsonify(status="ok", database="ok", dialect=db.engine.dialect.name), 200
+        except sa.exc.SQLAlchemyError:
+            db.session.rollback()
+            return jsonify(status="error", database="unavailable"), 503

@@ -1,0 +1,286 @@
+"""Fixtures: one migrated database per run, each test inside a transaction rolled back at the end.
+
+The database is a temporary SQLite file, or PostgreSQL when TEST_DATABASE_URL is set (its public
+schema is dropped and rebuilt from the migrations at the start of the run).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.accounts.models import Supplier, User
+from portal.accounts.passwords import hash_password
+from portal.core.roles import Role
+from portal.extensions import db, limiter
+from portal.gifts.models import Gift, GiftStatus, TemperatureBand
+
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
+def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def _reset_schema(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+class Mailbox:
+    """Messages received by the loopback SMTP server during one test."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+
+    def add(self, raw: bytes) -> None:
+        with self._lock:
+            self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def body(self, index: int = -1) -> str:
+        return self.messages[index].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[str, Mailbox]]:
+    """A real SMTP server on loopback (aiosmtpd); the app's real SMTP client talks to it."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            box.add(envelope.original_content or envelope.content)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # a free port (aiosmtpd checks readiness by connecting)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[str, Mailbox]) -> Iterator[Flask]:
+    url = _database_url(tmp_path_factory)
+    _reset_schema(url)
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "MAIL_URL": smtp_server[0],
+            "UPLOAD_DIR": str(instance / "uploads"),
+            "DOCUMENT_DIR": str(instance / "documents"),
+            "SERVER_NAME": "portal.test",
+            "PUBLIC_BASE_URL": "http://portal.test",
+        }
+    )
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(revision="heads")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test runs in an outer transaction that is rolled back; commits become savepoints."""
+    if "app" not in request.fixturenames or "committed" in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain Session: Flask-SQLAlchemy's own picks the engine itself and would ignore
+        # the connection we bind to.
+        db.session = sa.orm.scoped_session(
+            sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        )
+        limiter.reset()
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture()
+def committed(app: Flask) -> Iterator[Flask]:
+    """For tests that need really committed rows (concurrency, subprocesses): the tables are
+    emptied afterwards instead of rolled back."""
+    with app.app_context():
+        limiter.reset()
+        yield app
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(sa.text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture()
+def is_postgres(app: Flask) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+@pytest.fixture()
+def postgres_only(is_postgres: bool) -> None:
+    """Concurrency behaviour is only meaningful on PostgreSQL (.ci/run always runs that pass)."""
+    if not is_postgres:
+        pytest.skip("needs TEST_DATABASE_URL=postgresql+psycopg://…")
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def mailbox(smtp_server: tuple[str, Mailbox]) -> Mailbox:
+    box = smtp_server[1]
+    box.clear()
+    return box
+
+
+@pytest.fixture()
+def session(app: Flask) -> Any:
+    return db.session
+
+
+# --- factories -------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def make_supplier(app: Flask) -> Any:
+    counter = iter(range(1, 10_000))
+
+    def make(**kw: Any) -> Supplier:
+        n = next(counter)
+        values = {"code": f"T{n:03d}", "name": f"テスト事業者{n}", "address": "広島県庄原市中本町1-1"}
+        values.update(kw)
+        supplier = Supplier(**values)
+        db.session.add(supplier)
+        db.session.flush()
+        return supplier
+
+    return make
+
+
+@pytest.fixture()
+def make_user(app: Flask, make_supplier: Any) -> Any:
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.OPERATOR, *, supplier: Supplier | None = None, **kw: Any) -> User:
+        role = Role(role)
+        if role == Role.SUPPLIER and supplier is None:
+            supplier = make_supplier()
+        values = {
+            "email": f"{role.value}{next(counter)}@test.example",
+            "role": role,
+            "name": f"{role.value} user",
+            "supplier": supplier,
+            "password_hash": _PASSWORD_HASH,
+        }
+        values.update(kw)
+        user = User(**values)
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture()
+def make_gift(app: Flask, make_supplier: Any) -> Any:
+    counter = iter(range(1, 10_000))
+
+    def make(supplier: Supplier | None = None, **kw: Any) -> Gift:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "code": f"G-{n:04d}",
+            "name": f"テスト返礼品{n}",
+            "supplier": supplier or make_supplier(),
+            "required_amount": 10000,
+            "procurement_cost": 3000,
+            "shipping_fee": 1200,
+            "temperature": TemperatureBand.AMBIENT,
+            "status": GiftStatus.LISTED,
+        }
+        values.update(kw)
+        gift = Gift(**values)
+        db.session.add(gift)
+        db.session.flush()
+        return gift
+
+    return make
+
+
+@pytest.fixture()
+def login(client: FlaskClient) -> Any:
+    """Log a user in through the real login form; returns the client."""
+
+    def do(user: User, password: str = PASSWORD) -> FlaskClient:
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do
+
+
+def pdf_text(path_or_bytes: Path | bytes) -> str:
+    """Text extracted back out of a PDF (what a tax office's reader would see)."""
+    import io
+
+    from pypdf import PdfReader
+
+    data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
