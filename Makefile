@@ -1,0 +1,61 @@
+# Two commands matter (see README): `make demo` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := portal
+
+# Debian packages: the Python toolchain, WeasyPrint's Pango, a Japanese font (IPAex: small,
+# fast PDFs), HarfBuzz subsetting (without it WeasyPrint subsets CJK fonts in Python, seconds
+# per page), poppler (pdftoppm/pdffonts), gettext (msgfmt), Node for the front-end assets and
+# Chromium for the browser tests.
+DEBIAN_PACKAGES := python3 python3-venv python3-dev build-essential libpango-1.0-0 libpangoft2-1.0-0 \
+	fonts-ipaexfont libharfbuzz-subset0 poppler-utils gettext nodejs npm chromium
+
+.PHONY: demo test setup system python assets translations db serve clean
+
+demo: setup db serve            ## install everything, migrate, seed and start the portal
+
+test: setup                     ## the whole test suite (unit, web, browser)
+	$(BIN)/python -m pytest
+
+setup: system python assets translations
+
+system:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+python: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+assets: static/vendor/htmx.min.js
+static/vendor/htmx.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+translations: python
+	$(BIN)/pybabel -q compile -d translations
+
+db: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+
+serve:
+	@echo ""
+	@echo "  Furusato Portal is running at http://127.0.0.1:5000/  (Ctrl+C to stop)"
+	@echo ""
+	JOBS_IMMEDIATE=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance
