@@ -40,11 +40,30 @@ def _pybabel(*args: str) -> None:
 
 
 def _extract_and_update() -> None:
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-             "-o", str(POT), ".")
+    _pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(POT),
+        ".",
+    )
     if PO.exists():
-        _pybabel("update", "-i", str(POT), "-d", "translations", "-l", "en", "--no-fuzzy-matching",
-                 "--ignore-obsolete")
+        _pybabel(
+            "update",
+            "-i",
+            str(POT),
+            "-d",
+            "translations",
+            "-l",
+            "en",
+            "--no-fuzzy-matching",
+            "--ignore-obsolete",
+        )
     else:
         _pybabel("init", "-i", str(POT), "-d", "translations", "-l", "en")
 
@@ -67,7 +86,9 @@ def missing_cmd() -> None:
     """Print the msgids that have no English yet, as a JSON object to fill in."""
     with PO.open("rb") as fh:
         catalog = read_po(fh)
-    todo = {m.id: "" for m in catalog if m.id and (not m.string or m.fuzzy) and isinstance(m.id, str)}
+    todo = {
+        m.id: "" for m in catalog if m.id and (not m.string or m.fuzzy) and isinstance(m.id, str)
+    }
     click.echo(json.dumps(todo, ensure_ascii=False, indent=1))
     click.echo(f"# {len(todo)} missing", err=True)
 

@@ -92,7 +92,9 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[str, Mailbox]) -> Iterator[Flask]:
+def app(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[str, Mailbox]
+) -> Iterator[Flask]:
     url = _database_url(tmp_path_factory)
     _reset_schema(url)
     instance = tmp_path_factory.mktemp("instance")
@@ -205,7 +207,11 @@ def make_supplier(app: Flask) -> Any:
 
     def make(**kw: Any) -> Supplier:
         n = next(counter)
-        values = {"code": f"T{n:03d}", "name": f"テスト事業者{n}", "address": "広島県庄原市中本町1-1"}
+        values = {
+            "code": f"T{n:03d}",
+            "name": f"テスト事業者{n}",
+            "address": "広島県庄原市中本町1-1",
+        }
         values.update(kw)
         supplier = Supplier(**values)
         db.session.add(supplier)
@@ -219,7 +225,9 @@ def make_supplier(app: Flask) -> Any:
 def make_user(app: Flask, make_supplier: Any) -> Any:
     counter = iter(range(1, 10_000))
 
-    def make(role: Role | str = Role.OPERATOR, *, supplier: Supplier | None = None, **kw: Any) -> User:
+    def make(
+        role: Role | str = Role.OPERATOR, *, supplier: Supplier | None = None, **kw: Any
+    ) -> User:
         role = Role(role)
         if role == Role.SUPPLIER and supplier is None:
             supplier = make_supplier()

@@ -24,41 +24,74 @@ def test_models_and_migrations_agree(app) -> None:
 
 def test_seed_demo_is_idempotent(session) -> None:
     seed(session, password="demo-password")
-    counts = [session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Supplier, User, Gift)]
+    counts = [
+        session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Supplier, User, Gift)
+    ]
     seed(session, password="demo-password")
-    again = [session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Supplier, User, Gift)]
+    again = [
+        session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Supplier, User, Gift)
+    ]
     assert counts == again
     assert counts[0] >= 10 and counts[2] >= 40
     hiba = session.scalar(sa.select(User).where(User.email == "supplier@demo.example"))
-    assert "比婆牛" in session.scalar(sa.select(Gift.name).where(Gift.supplier_id == hiba.supplier_id).limit(1))
+    assert "比婆牛" in session.scalar(
+        sa.select(Gift.name).where(Gift.supplier_id == hiba.supplier_id).limit(1)
+    )
 
 
 def test_english_catalogue_complete() -> None:
     po = ROOT / "translations/en/LC_MESSAGES/messages.po"
     out = subprocess.run(
         ["msgfmt", "--statistics", "--check-format", "-o", "/dev/null", str(po)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
     assert "untranslated" not in out and "fuzzy" not in out, out
     # And every translatable string in the code is in the catalogue.
     pot = subprocess.run(
-        ["pybabel", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-o", "-", "--no-location", "-q", str(ROOT)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        [
+            "pybabel",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            "-",
+            "--no-location",
+            "-q",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout
-    from babel.messages.pofile import read_po
     import io
+
+    from babel.messages.pofile import read_po
 
     template = read_po(io.StringIO(pot))
     catalogue = read_po(po.open(encoding="utf-8"))
-    missing = [m.id for m in template if m.id and (catalogue.get(m.id) is None or not catalogue.get(m.id).string)]
+    missing = [
+        m.id
+        for m in template
+        if m.id and (catalogue.get(m.id) is None or not catalogue.get(m.id).string)
+    ]
     assert missing == []
 
 
 def test_create_user_command_reads_password_from_stdin(runner, make_supplier, session) -> None:
     supplier = make_supplier(code="S999")
-    result = runner.invoke(args=["create-user", "new@test.example", "--role", "supplier", "--supplier", "S999"], input="a good long password\n")
+    result = runner.invoke(
+        args=["create-user", "new@test.example", "--role", "supplier", "--supplier", "S999"],
+        input="a good long password\n",
+    )
     assert result.exit_code == 0, result.output
     user = session.scalar(sa.select(User).where(User.email == "new@test.example"))
     assert user.supplier_id == supplier.id and user.password_hash.startswith("$argon2id$")
-    bad = runner.invoke(args=["create-user", "x@test.example", "--role", "supplier"], input="a good long password\n")
+    bad = runner.invoke(
+        args=["create-user", "x@test.example", "--role", "supplier"], input="a good long password\n"
+    )
     assert bad.exit_code != 0

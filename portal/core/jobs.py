@@ -98,7 +98,9 @@ def job(fn: Callable[..., Any]) -> Any:
     return task
 
 
-def start_job(session: Session, kind: str, *, by_user_id: int | None = None, total: int = 0) -> JobRun:
+def start_job(
+    session: Session, kind: str, *, by_user_id: int | None = None, total: int = 0
+) -> JobRun:
     run = JobRun(kind=kind, created_by_id=by_user_id, total=total)
     session.add(run)
     session.flush()

@@ -52,7 +52,9 @@ def _validate(session: Session, data: GiftData, gift: Gift | None) -> None:
         if start and end and end < start:
             raise DomainError(_l("終了日は開始日より後にしてください。"), field=field)
     if (data.ship_from is None) != (data.ship_until is None):
-        raise DomainError(_l("発送期間は開始日と終了日の両方を入れてください。"), field="ship_until")
+        raise DomainError(
+            _l("発送期間は開始日と終了日の両方を入れてください。"), field="ship_until"
+        )
 
 
 def create_gift(session: Session, data: GiftData, *, by_user: User) -> Gift:
@@ -130,7 +132,9 @@ def search_gifts(
     stmt = sa.select(Gift).join(Gift.supplier)
     if q:
         like = f"%{q.strip()}%"
-        stmt = stmt.where(sa.or_(Gift.name.ilike(like), Gift.code.ilike(like), Supplier.name.ilike(like)))
+        stmt = stmt.where(
+            sa.or_(Gift.name.ilike(like), Gift.code.ilike(like), Supplier.name.ilike(like))
+        )
     if status is not None:
         stmt = stmt.where(Gift.status == status)
     if supplier_id is not None:

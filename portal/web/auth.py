@@ -44,7 +44,9 @@ def _over_limit(email: str) -> bool:
     store = limiter.limiter
     return not (
         store.test(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", email)
-        and store.test(parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or "")
+        and store.test(
+            parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or ""
+        )
     )
 
 
@@ -65,7 +67,9 @@ def login() -> Response | str | tuple[str, int]:
         email = accounts.normalise_email(form.email.data or "")
         if _over_limit(email):
             form.form_errors.append(
-                _("ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。")
+                _(
+                    "ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。"
+                )
             )
             return render_template("auth/login.html", form=form, next=target), 429
         user = accounts.authenticate(db.session, email, form.password.data or "")

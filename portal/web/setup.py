@@ -91,7 +91,9 @@ def init_app(app: Flask) -> None:
         target = safe_next(request.form.get("next")) or url_for("auth.login")
         response = make_response(redirect(target, 303))
         if lang in app.config["LANGUAGES"]:
-            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+            response.set_cookie(
+                "lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
         return response
 
     @app.get("/healthz")

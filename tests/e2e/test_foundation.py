@@ -44,7 +44,9 @@ def test_gift_search_updates_without_reload(page, live_server) -> None:
     log_in(page, live_server, "operator@demo.example")
     page.goto(f"{live_server}/staff/gifts")
     page.evaluate("window.__marker = 1")  # survives only if the page is not reloaded
-    with page.expect_response(lambda r: "/staff/gifts?" in r.url and r.request.headers.get("hx-request")):
+    with page.expect_response(
+        lambda r: "/staff/gifts?" in r.url and r.request.headers.get("hx-request")
+    ):
         page.fill("#q", "比婆牛")
     page.wait_for_load_state()
     assert page.evaluate("window.__marker") == 1

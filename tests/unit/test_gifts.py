@@ -22,21 +22,29 @@ def test_only_city_changes_required_amount(session, make_user, make_gift) -> Non
         catalogue.change_required_amount(session, gift, 12000, by_user=operator)
     catalogue.change_required_amount(session, gift, 12000, by_user=city, reason="市場価格の改定")
     assert gift.required_amount == 12000
-    change = session.scalar(sa.select(RequiredAmountChange).where(RequiredAmountChange.gift_id == gift.id))
+    change = session.scalar(
+        sa.select(RequiredAmountChange).where(RequiredAmountChange.gift_id == gift.id)
+    )
     assert (change.old_amount, change.new_amount, change.changed_by_id) == (10000, 12000, city.id)
     assert change.changed_at is not None
 
 
 def test_operator_edits_other_fields_city_cannot(session, make_user, make_gift) -> None:
     gift = make_gift()
-    catalogue.update_gift(session, gift, _data(gift, name="新しい名前"), by_user=make_user(Role.OPERATOR))
+    catalogue.update_gift(
+        session, gift, _data(gift, name="新しい名前"), by_user=make_user(Role.OPERATOR)
+    )
     assert gift.name == "新しい名前"
     with pytest.raises(PermissionDenied):
-        catalogue.update_gift(session, gift, _data(gift, name="市が変更"), by_user=make_user(Role.CITY))
+        catalogue.update_gift(
+            session, gift, _data(gift, name="市が変更"), by_user=make_user(Role.CITY)
+        )
 
 
 def test_three_tenths_rule_ignores_shipping(make_gift) -> None:
-    assert not make_gift(required_amount=10000, procurement_cost=3000, shipping_fee=5000).exceeds_return_limit
+    assert not make_gift(
+        required_amount=10000, procurement_cost=3000, shipping_fee=5000
+    ).exceeds_return_limit
     over = make_gift(required_amount=10000, procurement_cost=3001, shipping_fee=0)
     assert over.exceeds_return_limit
     assert over.return_ratio == 30.0

@@ -60,9 +60,15 @@ def test_login_page_is_japanese_by_default(client) -> None:
 
 
 def test_each_role_lands_on_its_dashboard(make_user, client) -> None:
-    for role, target in [(Role.SUPPLIER, "/supplier/"), (Role.CITY, "/staff/"), (Role.OPERATOR, "/staff/")]:
+    for role, target in [
+        (Role.SUPPLIER, "/supplier/"),
+        (Role.CITY, "/staff/"),
+        (Role.OPERATOR, "/staff/"),
+    ]:
         user = make_user(role)
-        response = client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+        response = client.post(
+            "/login", data={"email": user.email, "password": "correct horse battery"}
+        )
         assert response.headers["Location"] == target
         client.post("/logout")
 
@@ -70,7 +76,8 @@ def test_each_role_lands_on_its_dashboard(make_user, client) -> None:
 def test_open_redirect_refused(make_user, client) -> None:
     user = make_user(Role.OPERATOR)
     response = client.post(
-        "/login?next=//evil.example/x", data={"email": user.email, "password": "correct horse battery"}
+        "/login?next=//evil.example/x",
+        data={"email": user.email, "password": "correct horse battery"},
     )
     assert response.headers["Location"] == "/staff/"
 

@@ -12,7 +12,9 @@ GENERIC = "メールアドレスまたはパスワードが正しくありませ
 def test_generic_error_for_wrong_password_and_unknown_account(client, make_user) -> None:
     user = make_user()
     wrong = client.post("/login", data={"email": user.email, "password": "nope nope nope"})
-    unknown = client.post("/login", data={"email": "ghost@test.example", "password": "nope nope nope"})
+    unknown = client.post(
+        "/login", data={"email": "ghost@test.example", "password": "nope nope nope"}
+    )
     assert GENERIC in wrong.get_data(as_text=True)
     assert GENERIC in unknown.get_data(as_text=True)
     assert wrong.status_code == unknown.status_code == 200
@@ -23,14 +25,19 @@ def test_remember_me_off_by_default(client, make_user) -> None:
     assert re.search(r'<input[^>]*name="remember"[^>]*>', body)
     assert "checked" not in re.search(r'<input[^>]*name="remember"[^>]*>', body).group(0)
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    response = client.post(
+        "/login", data={"email": user.email, "password": "correct horse battery"}
+    )
     assert "remember_token" not in response.headers.get("Set-Cookie", "")
 
 
 def test_rate_limit_per_account(client, make_user) -> None:
     user = make_user()
     for _ in range(5):
-        assert client.post("/login", data={"email": user.email, "password": "wrong one"}).status_code == 200
+        assert (
+            client.post("/login", data={"email": user.email, "password": "wrong one"}).status_code
+            == 200
+        )
     # Even the right password is refused now, without saying whether it was right.
     blocked = client.post("/login", data={"email": user.email, "password": "correct horse battery"})
     assert blocked.status_code == 429
@@ -45,7 +52,9 @@ def test_rate_limit_per_address(client, make_user) -> None:
     for i in range(20):
         client.post("/login", data={"email": f"guess{i}@test.example", "password": "x"})
     user = make_user()
-    response = client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    response = client.post(
+        "/login", data={"email": user.email, "password": "correct horse battery"}
+    )
     assert response.status_code == 429
 
 
@@ -75,11 +84,14 @@ def test_csrf_enforced_on_login_and_htmx_header(tmp_path) -> None:
     assert response.status_code == 303
 
 
-def test_staff_invites_supplier_user_link_works_once(client, make_user, make_supplier, login, session, mailbox) -> None:
+def test_staff_invites_supplier_user_link_works_once(
+    client, make_user, make_supplier, login, session, mailbox
+) -> None:
     login(make_user(Role.OPERATOR))
     supplier = make_supplier(name="庄原テスト農園")
     response = client.post(
-        f"/staff/suppliers/{supplier.id}/users", data={"name": "山田 太郎", "email": "yamada@farm.example"}
+        f"/staff/suppliers/{supplier.id}/users",
+        data={"name": "山田 太郎", "email": "yamada@farm.example"},
     )
     assert response.status_code == 303
     assert len(mailbox.messages) == 1
@@ -98,10 +110,20 @@ def test_staff_invites_supplier_user_link_works_once(client, make_user, make_sup
 def test_supplier_cannot_invite(client, make_user, make_supplier, login) -> None:
     login(make_user(Role.SUPPLIER))
     s = make_supplier()
-    assert client.post(f"/staff/suppliers/{s.id}/users", data={"name": "x", "email": "x@y.z"}).status_code == 403
+    assert (
+        client.post(
+            f"/staff/suppliers/{s.id}/users", data={"name": "x", "email": "x@y.z"}
+        ).status_code
+        == 403
+    )
 
 
 def test_city_cannot_invite(client, make_user, make_supplier, login) -> None:
     login(make_user(Role.CITY))
     s = make_supplier()
-    assert client.post(f"/staff/suppliers/{s.id}/users", data={"name": "x", "email": "x@y.z"}).status_code == 403
+    assert (
+        client.post(
+            f"/staff/suppliers/{s.id}/users", data={"name": "x", "email": "x@y.z"}
+        ).status_code
+        == 403
+    )

@@ -21,7 +21,9 @@ def test_htmx_search_returns_rows_fragment(client, make_user, make_gift, login) 
     response = client.get("/staff/gifts?q=比婆牛", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert "比婆牛 ステーキ" in body and "<html" not in body
-    boosted = client.get("/staff/gifts?q=比婆牛", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    boosted = client.get(
+        "/staff/gifts?q=比婆牛", headers={"HX-Request": "true", "HX-Boosted": "true"}
+    )
     assert "<html" in boosted.get_data(as_text=True)
 
 
@@ -31,9 +33,16 @@ def test_operator_creates_gift(client, make_user, make_supplier, login, session)
     response = client.post(
         "/staff/gifts/new",
         data={
-            "code": "ＨＢ－０９９", "name": "比婆牛 カレー", "supplier_id": supplier.id,
-            "required_amount": "１２０００", "procurement_cost": "3600", "shipping_fee": "1000",
-            "size": "60", "temperature": "frozen", "status": "listed", "lead_days": "10",
+            "code": "ＨＢ－０９９",
+            "name": "比婆牛 カレー",
+            "supplier_id": supplier.id,
+            "required_amount": "１２０００",
+            "procurement_cost": "3600",
+            "shipping_fee": "1000",
+            "size": "60",
+            "temperature": "frozen",
+            "status": "listed",
+            "lead_days": "10",
         },
     )
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -46,8 +55,17 @@ def test_bad_gift_input_keeps_what_was_typed(client, make_user, make_supplier, l
     supplier = make_supplier()
     response = client.post(
         "/staff/gifts/new",
-        data={"code": "X-1", "name": "残る名前", "supplier_id": supplier.id, "required_amount": "abc",
-              "procurement_cost": "100", "size": "60", "temperature": "ambient", "status": "draft", "lead_days": "5"},
+        data={
+            "code": "X-1",
+            "name": "残る名前",
+            "supplier_id": supplier.id,
+            "required_amount": "abc",
+            "procurement_cost": "100",
+            "size": "60",
+            "temperature": "ambient",
+            "status": "draft",
+            "lead_days": "5",
+        },
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -58,22 +76,40 @@ def test_bad_gift_input_keeps_what_was_typed(client, make_user, make_supplier, l
 def test_city_changes_amount_operator_cannot(client, make_user, make_gift, login, session) -> None:
     gift = make_gift(required_amount=10000)
     login(make_user(Role.OPERATOR))
-    assert client.post(f"/staff/gifts/{gift.id}/amount", data={"required_amount": "9000", "reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            f"/staff/gifts/{gift.id}/amount", data={"required_amount": "9000", "reason": "x"}
+        ).status_code
+        == 403
+    )
     # Sneaking the amount through the operator's edit form does not change it either.
     client.post(
         f"/staff/gifts/{gift.id}/edit",
-        data={"code": gift.code, "name": gift.name, "supplier_id": gift.supplier_id, "required_amount": "1",
-              "procurement_cost": "3000", "shipping_fee": "0", "size": "60", "temperature": "ambient",
-              "status": "listed", "lead_days": "14"},
+        data={
+            "code": gift.code,
+            "name": gift.name,
+            "supplier_id": gift.supplier_id,
+            "required_amount": "1",
+            "procurement_cost": "3000",
+            "shipping_fee": "0",
+            "size": "60",
+            "temperature": "ambient",
+            "status": "listed",
+            "lead_days": "14",
+        },
     )
     assert gift.required_amount == 10000
     client.post("/logout")
     city = make_user(Role.CITY)
     login(city)
-    response = client.post(f"/staff/gifts/{gift.id}/amount", data={"required_amount": "11000", "reason": "見直し"})
+    response = client.post(
+        f"/staff/gifts/{gift.id}/amount", data={"required_amount": "11000", "reason": "見直し"}
+    )
     assert response.status_code == 303
     assert gift.required_amount == 11000
     history = client.get(f"/staff/gifts/{gift.id}").get_data(as_text=True)
     assert "11,000円" in history and "見直し" in history
-    changes = session.scalars(sa.select(RequiredAmountChange).where(RequiredAmountChange.gift_id == gift.id)).all()
+    changes = session.scalars(
+        sa.select(RequiredAmountChange).where(RequiredAmountChange.gift_id == gift.id)
+    ).all()
     assert [c.changed_by_id for c in changes] == [city.id]

@@ -37,7 +37,9 @@ STATUS_LABELS = {
 
 
 class GiftForm(FlaskForm):
-    code = StringField(_l("返礼品コード"), filters=[nfkc], validators=[DataRequired(), Length(max=30)])
+    code = StringField(
+        _l("返礼品コード"), filters=[nfkc], validators=[DataRequired(), Length(max=30)]
+    )
     name = StringField(_l("返礼品名"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("説明"), validators=[Optional(), Length(max=5000)])
     supplier_id = SelectField(_l("事業者"), coerce=int, validators=[DataRequired()])
@@ -54,16 +56,23 @@ class GiftForm(FlaskForm):
     temperature = SelectField(
         _l("温度帯"), choices=choices([(k.value, v) for k, v in TEMPERATURE_LABELS.items()])
     )
-    status = SelectField(_l("状態"), choices=choices([(k.value, v) for k, v in STATUS_LABELS.items()]))
+    status = SelectField(
+        _l("状態"), choices=choices([(k.value, v) for k, v in STATUS_LABELS.items()])
+    )
     limited_quantity = IntegerField(
-        _l("数量限定（空欄は限定なし）"), filters=[nfkc], validators=[Optional(), NumberRange(min=1)]
+        _l("数量限定（空欄は限定なし）"),
+        filters=[nfkc],
+        validators=[Optional(), NumberRange(min=1)],
     )
     accept_from = DateField(_l("受付開始日"), validators=[Optional()])
     accept_until = DateField(_l("受付終了日"), validators=[Optional()])
     ship_from = DateField(_l("発送開始日（季節の返礼品）"), validators=[Optional()])
     ship_until = DateField(_l("発送終了日"), validators=[Optional()])
     lead_days = IntegerField(
-        _l("発送までの日数"), filters=[nfkc], default=14, validators=[DataRequired(), NumberRange(min=1, max=365)]
+        _l("発送までの日数"),
+        filters=[nfkc],
+        default=14,
+        validators=[DataRequired(), NumberRange(min=1, max=365)],
     )
 
     def to_data(self) -> catalogue.GiftData:
@@ -165,7 +174,9 @@ def gift_detail(gift_id: int) -> str:
 
 class AmountForm(FlaskForm):
     required_amount = IntegerField(
-        _l("新しい必要寄附額（円）"), filters=[nfkc], validators=[DataRequired(), NumberRange(min=1)]
+        _l("新しい必要寄附額（円）"),
+        filters=[nfkc],
+        validators=[DataRequired(), NumberRange(min=1)],
     )
     reason = StringField(_l("変更理由"), validators=[DataRequired(), Length(max=300)])
 

@@ -28,31 +28,48 @@ SUPPLIER_STATUS_LABELS = {
 
 
 class SupplierForm(FlaskForm):
-    code = StringField(_l("事業者コード"), filters=[nfkc], validators=[DataRequired(), Length(max=20)])
+    code = StringField(
+        _l("事業者コード"), filters=[nfkc], validators=[DataRequired(), Length(max=20)]
+    )
     name = StringField(_l("事業者名"), validators=[DataRequired(), Length(max=200)])
     name_kana = StringField(_l("事業者名（フリガナ）"), validators=[Optional(), Length(max=200)])
     representative = StringField(_l("代表者"), validators=[Optional(), Length(max=100)])
     postal_code = StringField(
         _l("郵便番号"),
         filters=[nfkc],
-        validators=[Optional(), Regexp(r"^\d{3}-?\d{4}$", message=_l("郵便番号は7桁の数字で入力してください（例：727-0011）。"))],
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\d{3}-?\d{4}$",
+                message=_l("郵便番号は7桁の数字で入力してください（例：727-0011）。"),
+            ),
+        ],
     )
     address = StringField(_l("住所"), validators=[Optional(), Length(max=300)])
     phone = StringField(_l("電話番号"), filters=[nfkc], validators=[Optional(), Length(max=20)])
     email = EmailField(_l("メールアドレス"), validators=[Optional(), Email(), Length(max=254)])
     bank_name = StringField(_l("金融機関名"), validators=[Optional(), Length(max=100)])
     bank_branch = StringField(_l("支店名"), validators=[Optional(), Length(max=100)])
-    bank_account_type = SelectField(_l("口座種別"), choices=choices([("普通", _l("普通")), ("当座", _l("当座"))]))
+    bank_account_type = SelectField(
+        _l("口座種別"), choices=choices([("普通", _l("普通")), ("当座", _l("当座"))])
+    )
     bank_account_number = StringField(
         _l("口座番号"),
         filters=[nfkc],
         validators=[Optional(), Regexp(r"^\d{7}$", message=_l("口座番号は7桁の数字です。"))],
     )
-    bank_account_holder = StringField(_l("口座名義（カナ）"), validators=[Optional(), Length(max=100)])
-    status = SelectField(_l("状態"), choices=choices([(k.value, v) for k, v in SUPPLIER_STATUS_LABELS.items()]))
+    bank_account_holder = StringField(
+        _l("口座名義（カナ）"), validators=[Optional(), Length(max=100)]
+    )
+    status = SelectField(
+        _l("状態"), choices=choices([(k.value, v) for k, v in SUPPLIER_STATUS_LABELS.items()])
+    )
 
     def to_data(self) -> supplier_cases.SupplierData:
-        values = {name: (getattr(self, name).data or "") for name in supplier_cases.SupplierData.__dataclass_fields__}
+        values = {
+            name: (getattr(self, name).data or "")
+            for name in supplier_cases.SupplierData.__dataclass_fields__
+        }
         values["status"] = SupplierStatus(self.status.data)
         return supplier_cases.SupplierData(**values)
 
@@ -98,7 +115,9 @@ def supplier_new() -> Response | str:
     if not can_manage_suppliers(current_user):
         abort(403)
     form = SupplierForm()
-    return _save(form, None) or render_template("staff/supplier_form.html", form=form, supplier=None)
+    return _save(form, None) or render_template(
+        "staff/supplier_form.html", form=form, supplier=None
+    )
 
 
 @bp.route("/suppliers/<int:supplier_id>/edit", methods=["GET", "POST"])
@@ -154,11 +173,21 @@ def supplier_invite(supplier_id: int) -> Response | str:
             link = url_for("auth.invitation", token=token, _external=True)
             send_mail(
                 user.email,
-                _("【%(city)sふるさと納税】事業者ポータルへの招待", city=current_app.config["CITY_NAME"]),
-                render_template("mail/invitation.txt", user=user, supplier=supplier, link=link,
-                                hours=current_app.config["INVITATION_HOURS"]),
+                _(
+                    "【%(city)sふるさと納税】事業者ポータルへの招待",
+                    city=current_app.config["CITY_NAME"],
+                ),
+                render_template(
+                    "mail/invitation.txt",
+                    user=user,
+                    supplier=supplier,
+                    link=link,
+                    hours=current_app.config["INVITATION_HOURS"],
+                ),
             )
-            flash(_("%(email)s に招待メールを送りました（72時間有効）。", email=user.email), "success")
+            flash(
+                _("%(email)s に招待メールを送りました（72時間有効）。", email=user.email), "success"
+            )
             return redirect(url_for("staff.supplier_detail", supplier_id=supplier.id), 303)
     users = db.session.scalars(sa.select(User).where(User.supplier_id == supplier.id)).all()
     return render_template(
