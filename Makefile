@@ -8,9 +8,9 @@ export FLASK_APP := portal
 # Debian packages: the Python toolchain, WeasyPrint's Pango, a Japanese font (IPAex: small,
 # fast PDFs), HarfBuzz subsetting (without it WeasyPrint subsets CJK fonts in Python, seconds
 # per page), poppler (pdftoppm/pdffonts), gettext (msgfmt), Node for the front-end assets and
-# Chromium for the browser tests.
+# Chromium for the browser tests. npm is checked as a command: NodeSource's nodejs ships its own.
 DEBIAN_PACKAGES := python3 python3-venv python3-dev build-essential libpango-1.0-0 libpangoft2-1.0-0 \
-	fonts-ipaexfont libharfbuzz-subset0 poppler-utils gettext nodejs npm chromium
+	fonts-ipaexfont libharfbuzz-subset0 poppler-utils gettext nodejs chromium
 
 .PHONY: demo test setup system python assets translations db serve clean
 
@@ -25,6 +25,7 @@ system:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
