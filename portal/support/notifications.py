@@ -1,0 +1,46 @@
+"""Mail the customer a link back when staff reply, so the conversation survives a closed tab.
+
+Called by the view after the commit. Internal notes are refused here as a second lock.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from portal.accounts.models import User
+from portal.core.mail import send_mail
+from portal.support.models import Conversation, CustomerKind, Message
+
+
+def recipients(session: Session, conv: Conversation) -> list[str]:
+    if conv.customer_kind == CustomerKind.SUPPLIER and conv.supplier_id is not None:
+        emails = list(
+            session.scalars(
+                sa.select(User.email).where(
+                    User.supplier_id == conv.supplier_id, User.active.is_(True)
+                )
+            )
+        )
+        if not emails and conv.supplier is not None and conv.supplier.email:
+            emails = [conv.supplier.email]
+        return emails
+    # Donor: the one-time access link comes with the donor pages; mail the address on file.
+    return [conv.customer_email] if conv.customer_email else []
+
+
+def notify_reply(session: Session, conv: Conversation, msg: Message) -> int:
+    if msg.internal:
+        return 0
+    if conv.customer_kind == CustomerKind.SUPPLIER:
+        link = url_for("supplier.support_chat", conv_id=conv.id, _external=True)
+    else:
+        link = ""
+    body = render_template("mail/support_reply.txt", conv=conv, link=link)
+    sent = 0
+    for to in recipients(session, conv):
+        send_mail(to, _("【庄原市ふるさと納税】お問い合わせへの返信があります"), body)
+        sent += 1
+    return sent
