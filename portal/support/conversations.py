@@ -89,7 +89,7 @@ def _add_message(
     if author == AuthorKind.CUSTOMER:
         conv.last_customer_message_id = msg.id
         conv.customer_read_upto = msg.id
-    elif author == AuthorKind.STAFF:
+    elif author == AuthorKind.STAFF and not internal:
         conv.staff_read_upto = max(conv.staff_read_upto, conv.last_customer_message_id)
     return msg
 

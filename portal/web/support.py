@@ -1,15 +1,440 @@
-"""Support desk (staff inbox)."""
+"""Support desk (staff inbox): every conversation, filters, reply, notes, assign, close.
+
+Operators work the desk; city staff read it (can_work_support_desk). Polling for the staff
+conversation page works as on the supplier side (see portal/web/supplier_support.py).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime
 
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.models import Supplier, User
+from portal.core.audit import audit
+from portal.core.errors import DomainError
+from portal.core.roles import STAFF_ROLES, can_work_support_desk
+from portal.extensions import db
+from portal.gifts.models import Gift
+from portal.support import attachments as att
+from portal.support import conversations as conv_uc
+from portal.support import faq as faq_uc
+from portal.support import hours
+from portal.support.models import (
+    CATEGORY_LABELS,
+    CHANNEL_LABELS,
+    STATUS_LABELS,
+    Attachment,
+    CannedReply,
+    Category,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    CustomerKind,
+    DeskDay,
+    FaqEntry,
+    FaqSearchMiss,
+)
+from portal.support.notifications import notify_reply
+from portal.web import htmx
+from portal.web.forms import apply_domain_error, choices
 from portal.web.guards import guard
+from portal.web.support_forms import (
+    AssignForm,
+    CannedForm,
+    CategoriseForm,
+    DeskDayForm,
+    FaqForm,
+    LogInquiryForm,
+    ReplyForm,
+    StatusForm,
+    parse_category,
+)
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 guard(bp)
 
+POLL_SECONDS = 5
+PAGE = 50
+
+
+@bp.app_context_processor
+def _unread() -> dict:
+    def support_unread_count() -> int:
+        if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
+            return 0
+        return conv_uc.unread_count(db.session)
+
+    return {"support_unread_count": support_unread_count}
+
+
+def require_desk_worker() -> None:
+    if not can_work_support_desk(current_user):
+        abort(403)
+
+
+def get_conversation(conv_id: int) -> Conversation:
+    conv = db.session.get(Conversation, conv_id)
+    if conv is None:
+        abort(404)
+    return conv
+
+
+def staff_choices() -> list:
+    users = db.session.scalars(
+        sa.select(User).where(User.role.in_(list(STAFF_ROLES)), User.active.is_(True)).order_by(User.name)
+    ).all()
+    return [(str(u.id), u.name or u.email) for u in users]
+
 
 @bp.get("/")
 def index() -> str:
-    return render_template("support/index.html")
+    f = request.args
+    q = sa.select(Conversation)
+    status = f.get("status", "active")
+    if status == "active":
+        q = q.where(Conversation.status != ConversationStatus.CLOSED)
+    elif status in {s.value for s in ConversationStatus}:
+        q = q.where(Conversation.status == ConversationStatus(status))
+    if f.get("category") in {c.value for c in Category}:
+        q = q.where(Conversation.category == Category(f["category"]))
+    elif f.get("category") == "none":
+        q = q.where(Conversation.category.is_(None))
+    assignee = f.get("assignee", "")
+    if assignee == "me":
+        q = q.where(Conversation.assignee_id == current_user.id)
+    elif assignee == "none":
+        q = q.where(Conversation.assignee_id.is_(None))
+    elif assignee.isdigit():
+        q = q.where(Conversation.assignee_id == int(assignee))
+    if f.get("unread"):
+        q = q.where(Conversation.last_customer_message_id > Conversation.staff_read_upto)
+    if f.get("complaint"):
+        q = q.where(Conversation.is_complaint.is_(True))
+    if f.get("channel") in {c.value for c in Channel}:
+        q = q.where(Conversation.channel == Channel(f["channel"]))
+    convs = db.session.scalars(q.order_by(Conversation.last_message_at.desc()).limit(PAGE)).all()
+    return render_template(
+        "support/index.html", convs=convs, f=f, status=status, statuses=STATUS_LABELS,
+        categories=CATEGORY_LABELS, channels=CHANNEL_LABELS, staff=staff_choices(),
+        can_work=can_work_support_desk(current_user),
+    )
+
+
+def _conversation_page(conv: Conversation, reply: ReplyForm | None = None, status: int = 200) -> Response:
+    reply = reply or ReplyForm(formdata=None)
+    canned = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
+    canned_id = request.args.get("canned", type=int)
+    if canned_id and not reply.body.data:
+        c = db.session.get(CannedReply, canned_id)
+        if c is not None:
+            reply.body.data = conv_uc.fill_placeholders(c.body, conv)
+    assign = AssignForm(formdata=None, assignee_id=str(conv.assignee_id or ""))
+    assign.assignee_id.choices = choices([("", _("未割当")), *staff_choices()])
+    categorise = CategoriseForm(
+        formdata=None, category=conv.category.value if conv.category else "", is_complaint=conv.is_complaint
+    )
+    gifts = []
+    if conv.supplier_id is not None:
+        gifts = db.session.scalars(
+            sa.select(Gift).where(Gift.supplier_id == conv.supplier_id).order_by(Gift.code)
+        ).all()
+    cal = hours.load_calendar(db.session)
+    fr = cal.business_seconds(conv.created_at, conv.first_response_at) if conv.first_response_at else None
+    html = render_template(
+        "support/conversation.html",
+        conv=conv,
+        messages=conv.messages,
+        version=_staff_version(conv),
+        viewer="staff",
+        poll_url=url_for("support.poll", conv_id=conv.id),
+        poll_seconds=POLL_SECONDS,
+        attachment_endpoint="support.attachment",
+        form=reply,
+        canned=canned,
+        assign=assign,
+        categorise=categorise,
+        status_form=StatusForm(formdata=None),
+        statuses=STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        channels=CHANNEL_LABELS,
+        gifts=gifts,
+        first_response_minutes=None if fr is None else fr // 60,
+        can_work=can_work_support_desk(current_user),
+    )
+    return make_response(html, status)
+
+
+def _staff_version(conv: Conversation) -> str:
+    return f"{conv.last_customer_message_id}.{conv.customer_read_upto}.{int(conv.last_message_at.timestamp())}"
+
+
+@bp.get("/<int:conv_id>")
+def conversation(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    audit(db.session, actor=current_user, action="view", subject_type="support_conversation", subject_id=conv.id)
+    conv_uc.mark_read_by_staff(conv)
+    response = _conversation_page(conv)
+    db.session.commit()
+    return response
+
+
+@bp.get("/<int:conv_id>/poll")
+def poll(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    version = _staff_version(conv)
+    if request.args.get("v") == version:
+        return make_response("", 204)
+    conv_uc.mark_read_by_staff(conv)
+    html = render_template(
+        "support/_chat_log.html", conv=conv, messages=conv.messages, version=_staff_version(conv),
+        viewer="staff", poll_url=url_for("support.poll", conv_id=conv.id), poll_seconds=POLL_SECONDS,
+        attachment_endpoint="support.attachment",
+    )
+    db.session.commit()
+    return make_response(html)
+
+
+@bp.post("/<int:conv_id>/reply")
+def reply(conv_id: int) -> Response:
+    require_desk_worker()
+    conv = get_conversation(conv_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            f = form.attachment.data
+            files = [att.check_upload(f.filename, f.read(att.MAX_BYTES + 1))] if f and getattr(f, "filename", "") else []
+            msg = conv_uc.post_staff_message(
+                db.session, conv, form.body.data or "", by_user=current_user,
+                internal=bool(form.internal.data), files=files,
+                upload_dir=current_app.config["UPLOAD_DIR"],
+            )
+            db.session.commit()
+            if not msg.internal:
+                notify_reply(db.session, conv, msg)
+            return htmx.redirect(url_for("support.conversation", conv_id=conv.id) + "#latest")
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+            conv = get_conversation(conv_id)
+    return _conversation_page(conv, form, 422)
+
+
+@bp.post("/<int:conv_id>/assign")
+def assign(conv_id: int) -> Response:
+    require_desk_worker()
+    conv = get_conversation(conv_id)
+    value = request.form.get("assignee_id", "")
+    if value == "me":
+        value = str(current_user.id)
+    user = db.session.get(User, int(value)) if value.isdigit() else None
+    try:
+        conv_uc.assign(db.session, conv, user, by_user=current_user)
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        abort(400)
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+@bp.post("/<int:conv_id>/categorise")
+def categorise(conv_id: int) -> Response:
+    require_desk_worker()
+    conv = get_conversation(conv_id)
+    form = CategoriseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    conv_uc.categorise(
+        db.session, conv, parse_category(form.category.data), is_complaint=bool(form.is_complaint.data),
+        by_user=current_user,
+    )
+    db.session.commit()
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+@bp.post("/<int:conv_id>/status")
+def change_status(conv_id: int) -> Response:
+    require_desk_worker()
+    conv = get_conversation(conv_id)
+    target = request.form.get("to", "")
+    if target not in {s.value for s in ConversationStatus}:
+        abort(400)
+    try:
+        conv_uc.change_status(
+            db.session, conv, ConversationStatus(target), by_user=current_user,
+            resolution=request.form.get("resolution", ""),
+        )
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        abort(409)
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int) -> Response:
+    a = db.session.get(Attachment, attachment_id)
+    if a is None:
+        abort(404)
+    return send_file(
+        att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name), mimetype=a.content_type,
+        download_name=a.filename, as_attachment=a.content_type == "application/pdf",
+    )
+
+
+# --- logging a phone call or an e-mail --------------------------------------------------
+
+
+def _log_form(form: LogInquiryForm) -> LogInquiryForm:
+    suppliers = db.session.execute(sa.select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code)).all()
+    form.supplier_id.choices = choices([("", _("選んでください")), *[(str(i), f"{c} {n}") for i, c, n in suppliers]])
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def log_inquiry() -> Response | str:
+    require_desk_worker()
+    form = _log_form(LogInquiryForm())
+    if form.validate_on_submit():
+        try:
+            kind = CustomerKind(form.customer_kind.data)
+            conv = conv_uc.start_conversation(
+                db.session,
+                customer_kind=kind,
+                supplier_id=int(form.supplier_id.data) if form.supplier_id.data else None,
+                donation_ref=form.donation_ref.data or None,
+                customer_name=form.customer_name.data or "",
+                customer_email=form.customer_email.data or "",
+                subject=form.subject.data or "",
+                category=parse_category(form.category.data),
+                channel=Channel(form.channel.data),
+                body=form.body.data or "",
+                by_user=current_user,
+            )
+            conv.assignee_id = current_user.id
+            db.session.commit()
+            return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+    status = 422 if request.method == "POST" else 200
+    return make_response(render_template("support/log_inquiry.html", form=form), status)
+
+
+# --- FAQ, canned replies, desk calendar ----------------------------------------------------
+
+
+@bp.get("/faq")
+def faq_list() -> str:
+    entries = db.session.scalars(sa.select(FaqEntry).order_by(FaqEntry.category, FaqEntry.id)).all()
+    misses = db.session.scalars(sa.select(FaqSearchMiss).order_by(FaqSearchMiss.at.desc()).limit(20)).all()
+    return render_template(
+        "support/faq.html", entries=entries, misses=misses, categories=CATEGORY_LABELS,
+        can_work=can_work_support_desk(current_user),
+    )
+
+
+@bp.route("/faq/new", methods=["GET", "POST"], defaults={"entry_id": None})
+@bp.route("/faq/<int:entry_id>", methods=["GET", "POST"])
+def faq_edit(entry_id: int | None) -> Response | str:
+    require_desk_worker()
+    entry = db.session.get(FaqEntry, entry_id) if entry_id else None
+    if entry_id and entry is None:
+        abort(404)
+    form = FaqForm(obj=entry) if request.method == "GET" and entry else FaqForm()
+    if request.method == "GET" and entry:
+        form.category.data = entry.category.value if entry.category else ""
+    if form.validate_on_submit():
+        try:
+            faq_uc.save_entry(
+                db.session, entry_id, question=form.question.data or "", answer=form.answer.data or "",
+                keywords=form.keywords.data or "", category=parse_category(form.category.data),
+                active=bool(form.active.data),
+            )
+            db.session.commit()
+            return htmx.redirect(url_for("support.faq_list"))
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+    status = 422 if request.method == "POST" else 200
+    return make_response(render_template("support/faq_form.html", form=form, entry=entry), status)
+
+
+@bp.post("/faq/<int:entry_id>/delete")
+def faq_delete(entry_id: int) -> Response:
+    require_desk_worker()
+    entry = db.session.get(FaqEntry, entry_id)
+    if entry is not None:
+        db.session.delete(entry)
+        db.session.commit()
+    return htmx.redirect(url_for("support.faq_list"))
+
+
+@bp.route("/canned", methods=["GET", "POST"])
+def canned() -> Response | str:
+    require_desk_worker()
+    form = CannedForm()
+    if form.validate_on_submit():
+        if db.session.scalar(sa.select(CannedReply.id).where(CannedReply.title == form.title.data)):
+            form.title.errors = [_("同じ名前の定型文がすでにあります。")]
+        else:
+            db.session.add(CannedReply(title=form.title.data, body=form.body.data))
+            db.session.commit()
+            return htmx.redirect(url_for("support.canned"))
+    rows = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
+    status = 422 if request.method == "POST" else 200
+    return make_response(render_template("support/canned.html", form=form, rows=rows), status)
+
+
+@bp.post("/canned/<int:reply_id>/delete")
+def canned_delete(reply_id: int) -> Response:
+    require_desk_worker()
+    row = db.session.get(CannedReply, reply_id)
+    if row is not None:
+        db.session.delete(row)
+        db.session.commit()
+    return htmx.redirect(url_for("support.canned"))
+
+
+@bp.route("/hours", methods=["GET", "POST"])
+def desk_hours() -> Response | str:
+    form = DeskDayForm()
+    if request.method == "POST":
+        require_desk_worker()
+        if form.validate_on_submit():
+            try:
+                hours.set_desk_day(
+                    db.session, form.day.data, is_open=form.mode.data == "open",
+                    opens_at=form.opens_at.data, closes_at=form.closes_at.data,
+                    note=form.note.data or "", by_user=current_user,
+                )
+                db.session.commit()
+                return htmx.redirect(url_for("support.desk_hours"))
+            except DomainError as e:
+                db.session.rollback()
+                apply_domain_error(form, e)
+    rows = db.session.scalars(sa.select(DeskDay).order_by(DeskDay.day)).all()
+    cal = hours.load_calendar(db.session)
+    now = datetime.now().astimezone()
+    status = 422 if request.method == "POST" else 200
+    return make_response(
+        render_template(
+            "support/hours.html", form=form, rows=rows, desk_open=cal.is_open(now),
+            desk_next=cal.next_opening(now), can_work=can_work_support_desk(current_user),
+        ),
+        status,
+    )
+
+
+@bp.post("/hours/<int:day_id>/delete")
+def desk_hours_delete(day_id: int) -> Response:
+    require_desk_worker()
+    hours.remove_desk_day(db.session, day_id)
+    db.session.commit()
+    return htmx.redirect(url_for("support.desk_hours"))
+
+
+from portal.web import supplier_support  # noqa: E402, F401  (routes on the supplier blueprint)
