@@ -307,3 +307,28 @@ def unread_count(session: Session) -> int:
         )
         or 0
     )
+
+
+def request_survey(session: Session, conv: Conversation, *, by_user: User) -> str:
+    """Staff choose to ask one question after a resolved conversation (never automatic)."""
+    import secrets
+
+    if conv.status != ConversationStatus.CLOSED:
+        raise DomainError(_l("アンケートは解決済の問い合わせにだけ送れます。"), field="status")
+    if conv.satisfaction is not None:
+        raise DomainError(_l("この問い合わせのアンケートは回答済です。"), field="status")
+    conv.survey_token = secrets.token_urlsafe(24)
+    record_event(session, SUBJECT, conv.id, "survey_sent", by_user=by_user)
+    session.flush()
+    return conv.survey_token
+
+
+def answer_survey(session: Session, conv: Conversation, score: int, *, by_user: User | None) -> None:
+    if conv.survey_token is None or conv.satisfaction is not None:
+        raise DomainError(_l("このアンケートには回答できません。"), field="score")
+    if score not in range(1, 6):
+        raise DomainError(_l("1から5で選んでください。"), field="score")
+    conv.satisfaction = score
+    conv.survey_token = None
+    record_event(session, SUBJECT, conv.id, "survey_answered", by_user=by_user, score=score)
+    session.flush()

@@ -44,3 +44,15 @@ def notify_reply(session: Session, conv: Conversation, msg: Message) -> int:
         send_mail(to, _("【庄原市ふるさと納税】お問い合わせへの返信があります"), body)
         sent += 1
     return sent
+
+
+def send_survey(session: Session, conv: Conversation) -> int:
+    if conv.customer_kind != CustomerKind.SUPPLIER:
+        return 0  # donors get the survey with their one-time link once the donor pages exist
+    link = url_for("supplier.support_survey", conv_id=conv.id, _external=True)
+    body = render_template("mail/support_survey.txt", conv=conv, link=link)
+    sent = 0
+    for to in recipients(session, conv):
+        send_mail(to, _("【庄原市ふるさと納税】お問い合わせ対応についてのアンケート"), body)
+        sent += 1
+    return sent

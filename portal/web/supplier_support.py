@@ -224,3 +224,22 @@ def support_faq() -> str:
         faq.log_miss(db.session, q, f"supplier:{current_user.id}")
         db.session.commit()
     return render_template("support/_faq_matches.html", matches=matches, q=q)
+
+
+@bp.route("/support/<int:conv_id>/survey", methods=["GET", "POST"])
+def support_survey(conv_id: int) -> Response:
+    conv = own_conversation(conv_id)
+    error = None
+    if request.method == "POST":
+        try:
+            conv_uc.answer_survey(
+                db.session, conv, request.form.get("score", type=int) or 0, by_user=current_user
+            )
+            db.session.commit()
+            return htmx.redirect(url_for("supplier.support_chat", conv_id=conv.id))
+        except DomainError as e:
+            db.session.rollback()
+            error = e.message
+            conv = own_conversation(conv_id)
+    html = render_template("supplier/support_survey.html", conv=conv, error=error)
+    return make_response(html, 422 if error else 200)

@@ -38,7 +38,7 @@ from portal.support.models import (
     FaqEntry,
     FaqSearchMiss,
 )
-from portal.support.notifications import notify_reply
+from portal.support.notifications import notify_reply, send_survey
 from portal.web import htmx
 from portal.web.forms import apply_domain_error, choices
 from portal.web.guards import guard
@@ -68,7 +68,21 @@ def _unread() -> dict:
             return 0
         return conv_uc.unread_count(db.session)
 
-    return {"support_unread_count": support_unread_count}
+    def support_recent_complaints(limit: int = 10) -> list[Conversation]:
+        """For the city's dashboard [6(4)ウ]: complaints, unresolved first, with the supplier."""
+        return list(
+            db.session.scalars(
+                sa.select(Conversation)
+                .where(Conversation.is_complaint.is_(True))
+                .order_by(Conversation.resolved_at.is_not(None), Conversation.created_at.desc())
+                .limit(limit)
+            )
+        )
+
+    return {
+        "support_unread_count": support_unread_count,
+        "support_recent_complaints": support_recent_complaints,
+    }
 
 
 def require_desk_worker() -> None:
@@ -271,6 +285,20 @@ def change_status(conv_id: int) -> Response:
     except DomainError:
         db.session.rollback()
         abort(409)
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+@bp.post("/<int:conv_id>/survey")
+def survey(conv_id: int) -> Response:
+    require_desk_worker()
+    conv = get_conversation(conv_id)
+    try:
+        conv_uc.request_survey(db.session, conv, by_user=current_user)
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        abort(409)
+    send_survey(db.session, conv)
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 

@@ -179,3 +179,30 @@ def test_desk_calendar_override(client, session, make_user, login) -> None:
     assert r.status_code == 303
     page = client.get("/support/hours").get_data(as_text=True)
     assert "臨時営業" in page and "10:00" in page
+
+
+def test_complaint_shows_on_city_dashboard(client, session, make_user, make_supplier, login) -> None:
+    staff = make_user(Role.OPERATOR)
+    conv = supplier_conv(session, make_supplier(name="苦情先の農園"), "届いた品が傷んでいた")
+    uc.categorise(session, conv, None, is_complaint=True, by_user=staff)
+    uc.change_status(session, conv, ConversationStatus.CLOSED, by_user=staff, resolution="再送して解決")
+    login(make_user(Role.CITY))
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "苦情先の農園" in page and "再送して解決" in page
+
+
+def test_satisfaction_survey_is_sent_only_by_staff_after_resolution(client, session, make_user, login, mailbox) -> None:
+    supplier_user = make_user(Role.SUPPLIER)
+    staff = make_user(Role.OPERATOR)
+    conv = supplier_conv(session, supplier_user.supplier)
+    login(staff)
+    assert client.post(f"/support/{conv.id}/survey").status_code == 409  # not resolved yet
+    client.post(f"/support/{conv.id}/status", data={"to": "closed"})
+    assert mailbox.messages == []  # closing never sends a survey by itself
+    assert client.post(f"/support/{conv.id}/survey").status_code == 303
+    assert f"/supplier/support/{conv.id}/survey" in mailbox.body()
+    client.post("/logout")
+    login(supplier_user)
+    assert client.post(f"/supplier/support/{conv.id}/survey", data={"score": "9"}).status_code == 422
+    assert client.post(f"/supplier/support/{conv.id}/survey", data={"score": "4"}).status_code == 303
+    assert session.get(Conversation, conv.id).satisfaction == 4
