@@ -112,9 +112,20 @@ def monthly_summary(session: Session, year: int, month: int) -> MonthlySummary:
 
 
 HEADER = [
-    _l("番号"), _l("受付日時"), _l("受付方法"), _l("相手"), _l("事業者"), _l("寄附番号"),
-    _l("分類"), _l("苦情"), _l("状態"), _l("担当者"), _l("初回応答(分・受付時間内)"),
-    _l("解決(分・受付時間内)"), _l("対応結果"), _l("満足度"),
+    _l("番号"),
+    _l("受付日時"),
+    _l("受付方法"),
+    _l("相手"),
+    _l("事業者"),
+    _l("寄附番号"),
+    _l("分類"),
+    _l("苦情"),
+    _l("状態"),
+    _l("担当者"),
+    _l("初回応答(分・受付時間内)"),
+    _l("解決(分・受付時間内)"),
+    _l("対応結果"),
+    _l("満足度"),
 ]
 
 
@@ -125,22 +136,24 @@ def rows(session: Session, year: int, month: int) -> list[list[Any]]:
     for c in conversations_in(session, year, month):
         fr = _minutes(cal, c.created_at, c.first_response_at)
         rs = _minutes(cal, c.created_at, c.resolved_at)
-        out.append([
-            c.id,
-            c.created_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
-            str(CHANNEL_LABELS[c.channel]),
-            str(_l("事業者") if c.customer_kind.value == "supplier" else _l("寄附者")),
-            c.supplier.name if c.supplier else "",
-            c.donation_ref or "",
-            str(CATEGORY_LABELS[c.category]) if c.category else "",
-            "○" if c.is_complaint else "",
-            str(STATUS_LABELS[c.status]),
-            c.assignee.name if c.assignee else "",
-            round(fr) if fr is not None else "",
-            round(rs) if rs is not None else "",
-            c.resolution,
-            c.satisfaction if c.satisfaction is not None else "",
-        ])
+        out.append(
+            [
+                c.id,
+                c.created_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+                str(CHANNEL_LABELS[c.channel]),
+                str(_l("事業者") if c.customer_kind.value == "supplier" else _l("寄附者")),
+                c.supplier.name if c.supplier else "",
+                c.donation_ref or "",
+                str(CATEGORY_LABELS[c.category]) if c.category else "",
+                "○" if c.is_complaint else "",
+                str(STATUS_LABELS[c.status]),
+                c.assignee.name if c.assignee else "",
+                round(fr) if fr is not None else "",
+                round(rs) if rs is not None else "",
+                c.resolution,
+                c.satisfaction if c.satisfaction is not None else "",
+            ]
+        )
     return out
 
 

@@ -32,7 +32,8 @@ def check_upload(filename: str, data: bytes) -> CheckedFile:
         raise DomainError(_l("ファイルが空です。"), field="attachment")
     if len(data) > MAX_BYTES:
         raise DomainError(
-            _l("ファイルが大きすぎます（5MBまで）。小さくしてから送ってください。"), field="attachment"
+            _l("ファイルが大きすぎます（5MBまで）。小さくしてから送ってください。"),
+            field="attachment",
         )
     stem = Path(filename or "file").stem[:80] or "file"
     if data.startswith(b"%PDF-"):
@@ -52,9 +53,7 @@ def check_upload(filename: str, data: bytes) -> CheckedFile:
                 return CheckedFile(f"{stem}.jpg", "image/jpeg", out.getvalue())
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
             raise DomainError(_l("画像を読み取れませんでした。"), field="attachment") from e
-    raise DomainError(
-        _l("添付できるのは画像（JPEG・PNG）とPDFだけです。"), field="attachment"
-    )
+    raise DomainError(_l("添付できるのは画像（JPEG・PNG）とPDFだけです。"), field="attachment")
 
 
 def store(upload_dir: str, checked: CheckedFile) -> str:

@@ -13,7 +13,9 @@ from portal.support.hours import load_calendar
 
 
 @click.command("desk-status")
-@click.option("--at", "at_text", default=None, help="ISO date-time (JST unless an offset is given).")
+@click.option(
+    "--at", "at_text", default=None, help="ISO date-time (JST unless an offset is given)."
+)
 @with_appcontext
 def desk_status_command(at_text: str | None) -> None:
     if at_text:

@@ -44,9 +44,7 @@ def _check_body(body: str, files: Sequence[att.CheckedFile]) -> str:
     if not body and not files:
         raise DomainError(_l("メッセージを入力してください。"), field="body")
     if len(body) > MAX_BODY:
-        raise DomainError(
-            _l("メッセージが長すぎます（%(n)s文字まで）。", n=MAX_BODY), field="body"
-        )
+        raise DomainError(_l("メッセージが長すぎます（%(n)s文字まで）。", n=MAX_BODY), field="body")
     return body
 
 
@@ -147,8 +145,14 @@ def start_conversation(
     session.add(conv)
     session.flush()
     _add_message(
-        session, conv, AuthorKind.CUSTOMER, body, by_user=by_user, files=files,
-        upload_dir=upload_dir, at=at,
+        session,
+        conv,
+        AuthorKind.CUSTOMER,
+        body,
+        by_user=by_user,
+        files=files,
+        upload_dir=upload_dir,
+        at=at,
     )
     if channel != Channel.CHAT:
         # Logged by staff after the call: the desk has read it.
@@ -172,8 +176,14 @@ def post_customer_message(
 ) -> Message:
     body = _check_body(body, files)
     msg = _add_message(
-        session, conv, AuthorKind.CUSTOMER, body, by_user=by_user, files=files,
-        upload_dir=upload_dir, at=at,
+        session,
+        conv,
+        AuthorKind.CUSTOMER,
+        body,
+        by_user=by_user,
+        files=files,
+        upload_dir=upload_dir,
+        at=at,
     )
     if conv.status != ConversationStatus.OPEN:
         change_status(session, conv, ConversationStatus.OPEN, by_user=by_user)
@@ -194,8 +204,15 @@ def post_staff_message(
     """A reply (the customer sees it and gets a mail) or an internal note (nobody outside)."""
     body = _check_body(body, files)
     msg = _add_message(
-        session, conv, AuthorKind.STAFF, body, by_user=by_user, internal=internal, files=files,
-        upload_dir=upload_dir, at=at,
+        session,
+        conv,
+        AuthorKind.STAFF,
+        body,
+        by_user=by_user,
+        internal=internal,
+        files=files,
+        upload_dir=upload_dir,
+        at=at,
     )
     if not internal:
         if conv.first_response_at is None:
@@ -226,9 +243,7 @@ def change_status(
             conv.resolution = resolution.strip()
     elif old == ConversationStatus.CLOSED:
         conv.resolved_at = None
-    record_event(
-        session, SUBJECT, conv.id, f"status:{new.value}", by_user=by_user, old=old.value
-    )
+    record_event(session, SUBJECT, conv.id, f"status:{new.value}", by_user=by_user, old=old.value)
     session.flush()
     return new
 
@@ -240,7 +255,11 @@ def assign(session: Session, conv: Conversation, assignee: User | None, *, by_us
         raise DomainError(_l("担当者には職員を選んでください。"), field="assignee_id")
     conv.assignee_id = assignee.id if assignee is not None else None
     record_event(
-        session, SUBJECT, conv.id, "assigned", by_user=by_user,
+        session,
+        SUBJECT,
+        conv.id,
+        "assigned",
+        by_user=by_user,
         assignee_id=conv.assignee_id,
     )
     session.flush()
@@ -257,8 +276,13 @@ def categorise(
     conv.category = category
     conv.is_complaint = is_complaint or category == Category.COMPLAINT
     record_event(
-        session, SUBJECT, conv.id, "categorised", by_user=by_user,
-        category=category.value if category else None, complaint=conv.is_complaint,
+        session,
+        SUBJECT,
+        conv.id,
+        "categorised",
+        by_user=by_user,
+        category=category.value if category else None,
+        complaint=conv.is_complaint,
     )
     session.flush()
 
@@ -323,7 +347,9 @@ def request_survey(session: Session, conv: Conversation, *, by_user: User) -> st
     return conv.survey_token
 
 
-def answer_survey(session: Session, conv: Conversation, score: int, *, by_user: User | None) -> None:
+def answer_survey(
+    session: Session, conv: Conversation, score: int, *, by_user: User | None
+) -> None:
     if conv.survey_token is None or conv.satisfaction is not None:
         raise DomainError(_l("このアンケートには回答できません。"), field="score")
     if score not in range(1, 6):

@@ -12,9 +12,15 @@ from portal.support import conversations, faq
 from portal.support.models import CannedReply, Category, Conversation, CustomerKind, DeskDay
 
 CANNED = [
-    ("受領証明書の発送", "{donor_name} 様\nお問い合わせありがとうございます。寄附番号 {donation_no} の"
-     "寄附金受領証明書は、ご入金確認後1か月ほどで郵送します。"),
-    ("事業者への確認", "{supplier_name} 様\nご連絡ありがとうございます。内容を確認し、折り返しご連絡します。"),
+    (
+        "受領証明書の発送",
+        "{donor_name} 様\nお問い合わせありがとうございます。寄附番号 {donation_no} の"
+        "寄附金受領証明書は、ご入金確認後1か月ほどで郵送します。",
+    ),
+    (
+        "事業者への確認",
+        "{supplier_name} 様\nご連絡ありがとうございます。内容を確認し、折り返しご連絡します。",
+    ),
 ]
 
 
@@ -28,9 +34,13 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
         if session.scalar(sa.select(DeskDay.id).where(DeskDay.day == d)) is None:
             session.add(DeskDay(day=d, is_open=False, note="ゴールデンウィーク休業"))
     supplier = ctx["suppliers"].get("S001")
-    if supplier is not None and session.scalar(
-        sa.select(Conversation.id).where(Conversation.supplier_id == supplier.id)
-    ) is None:
+    if (
+        supplier is not None
+        and session.scalar(
+            sa.select(Conversation.id).where(Conversation.supplier_id == supplier.id)
+        )
+        is None
+    ):
         conversations.start_conversation(
             session,
             customer_kind=CustomerKind.SUPPLIER,

@@ -54,7 +54,11 @@ CATEGORY_LABELS = {
     Category.OTHER: _l("その他"),
 }
 
-CHANNEL_LABELS = {Channel.CHAT: _l("チャット"), Channel.PHONE: _l("電話"), Channel.EMAIL: _l("メール")}
+CHANNEL_LABELS = {
+    Channel.CHAT: _l("チャット"),
+    Channel.PHONE: _l("電話"),
+    Channel.EMAIL: _l("メール"),
+}
 
 
 class ConversationStatus(enum.StrEnum):

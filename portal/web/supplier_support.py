@@ -16,7 +16,16 @@ return to the tab). Without JavaScript the page still works: a reload link shows
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, make_response, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from portal.core.errors import DomainError
@@ -26,9 +35,9 @@ from portal.support import conversations as conv_uc
 from portal.support import faq
 from portal.support.hours import load_calendar
 from portal.support.models import (
-    Attachment,
     CATEGORY_LABELS,
     STATUS_LABELS,
+    Attachment,
     Conversation,
     CustomerKind,
     Message,
@@ -78,8 +87,12 @@ def _render_list(form: NewConversationForm, status: int = 200) -> Response:
         .order_by(Conversation.last_message_at.desc())
     ).all()
     html = render_template(
-        "supplier/support_list.html", convs=convs, form=form, statuses=STATUS_LABELS,
-        categories=CATEGORY_LABELS, **desk_context(),
+        "supplier/support_list.html",
+        convs=convs,
+        form=form,
+        statuses=STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        **desk_context(),
     )
     return make_response(html, status)
 
@@ -130,7 +143,9 @@ def support_chat(conv_id: int) -> str:
     conv_uc.mark_read_by_customer(conv)
     db.session.commit()
     return render_template(
-        "supplier/support_chat.html", form=MessageForm(formdata=None), **_chat_context(conv),
+        "supplier/support_chat.html",
+        form=MessageForm(formdata=None),
+        **_chat_context(conv),
         **desk_context(),
     )
 
@@ -142,14 +157,20 @@ def support_send(conv_id: int) -> Response:
     if form.validate_on_submit():
         try:
             conv_uc.post_customer_message(
-                db.session, conv, form.body.data or "", by_user=current_user,
-                files=checked_files(form), upload_dir=current_app.config["UPLOAD_DIR"],
+                db.session,
+                conv,
+                form.body.data or "",
+                by_user=current_user,
+                files=checked_files(form),
+                upload_dir=current_app.config["UPLOAD_DIR"],
             )
             db.session.commit()
             if htmx.is_fragment_request():
                 # A fresh, empty form; the log refreshes itself through the poll event.
                 html = render_template(
-                    "support/_chat_form.html", form=MessageForm(formdata=None), conv=conv,
+                    "support/_chat_form.html",
+                    form=MessageForm(formdata=None),
+                    conv=conv,
                     action=url_for("supplier.support_send", conv_id=conv.id),
                 )
                 return htmx.trigger(make_response(html), "support:poll")
@@ -160,7 +181,9 @@ def support_send(conv_id: int) -> Response:
     # Failed: the text stays in the box, with the reason beside it.
     if htmx.is_fragment_request():
         html = render_template(
-            "support/_chat_form.html", form=form, conv=conv,
+            "support/_chat_form.html",
+            form=form,
+            conv=conv,
             action=url_for("supplier.support_send", conv_id=conv.id),
         )
         return make_response(html, 200)
@@ -211,14 +234,18 @@ def support_attachment(attachment_id: int) -> Response:
         abort(404)
     return send_file(
         att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name),
-        mimetype=a.content_type, download_name=a.filename, as_attachment=a.content_type == "application/pdf",
+        mimetype=a.content_type,
+        download_name=a.filename,
+        as_attachment=a.content_type == "application/pdf",
     )
 
 
 @bp.get("/support/faq")
 def support_faq() -> str:
     """FAQ answers that match what the supplier is typing (htmx, debounced)."""
-    q = (request.args.get("body") or request.args.get("subject") or request.args.get("q") or "")[:300]
+    q = (request.args.get("body") or request.args.get("subject") or request.args.get("q") or "")[
+        :300
+    ]
     matches = faq.match(db.session, q)
     if not matches:
         faq.log_miss(db.session, q, f"supplier:{current_user.id}")

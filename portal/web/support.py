@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, make_response, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -99,7 +109,9 @@ def get_conversation(conv_id: int) -> Conversation:
 
 def staff_choices() -> list:
     users = db.session.scalars(
-        sa.select(User).where(User.role.in_(list(STAFF_ROLES)), User.active.is_(True)).order_by(User.name)
+        sa.select(User)
+        .where(User.role.in_(list(STAFF_ROLES)), User.active.is_(True))
+        .order_by(User.name)
     ).all()
     return [(str(u.id), u.name or u.email) for u in users]
 
@@ -132,13 +144,21 @@ def index() -> str:
         q = q.where(Conversation.channel == Channel(f["channel"]))
     convs = db.session.scalars(q.order_by(Conversation.last_message_at.desc()).limit(PAGE)).all()
     return render_template(
-        "support/index.html", convs=convs, f=f, status=status, statuses=STATUS_LABELS,
-        categories=CATEGORY_LABELS, channels=CHANNEL_LABELS, staff=staff_choices(),
+        "support/index.html",
+        convs=convs,
+        f=f,
+        status=status,
+        statuses=STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        channels=CHANNEL_LABELS,
+        staff=staff_choices(),
         can_work=can_work_support_desk(current_user),
     )
 
 
-def _conversation_page(conv: Conversation, reply: ReplyForm | None = None, status: int = 200) -> Response:
+def _conversation_page(
+    conv: Conversation, reply: ReplyForm | None = None, status: int = 200
+) -> Response:
     reply = reply or ReplyForm(formdata=None)
     canned = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
     canned_id = request.args.get("canned", type=int)
@@ -149,7 +169,9 @@ def _conversation_page(conv: Conversation, reply: ReplyForm | None = None, statu
     assign = AssignForm(formdata=None, assignee_id=str(conv.assignee_id or ""))
     assign.assignee_id.choices = choices([("", _("未割当")), *staff_choices()])
     categorise = CategoriseForm(
-        formdata=None, category=conv.category.value if conv.category else "", is_complaint=conv.is_complaint
+        formdata=None,
+        category=conv.category.value if conv.category else "",
+        is_complaint=conv.is_complaint,
     )
     gifts = []
     if conv.supplier_id is not None:
@@ -157,7 +179,11 @@ def _conversation_page(conv: Conversation, reply: ReplyForm | None = None, statu
             sa.select(Gift).where(Gift.supplier_id == conv.supplier_id).order_by(Gift.code)
         ).all()
     cal = hours.load_calendar(db.session)
-    fr = cal.business_seconds(conv.created_at, conv.first_response_at) if conv.first_response_at else None
+    fr = (
+        cal.business_seconds(conv.created_at, conv.first_response_at)
+        if conv.first_response_at
+        else None
+    )
     html = render_template(
         "support/conversation.html",
         conv=conv,
@@ -189,7 +215,13 @@ def _staff_version(conv: Conversation) -> str:
 @bp.get("/<int:conv_id>")
 def conversation(conv_id: int) -> Response:
     conv = get_conversation(conv_id)
-    audit(db.session, actor=current_user, action="view", subject_type="support_conversation", subject_id=conv.id)
+    audit(
+        db.session,
+        actor=current_user,
+        action="view",
+        subject_type="support_conversation",
+        subject_id=conv.id,
+    )
     conv_uc.mark_read_by_staff(conv)
     response = _conversation_page(conv)
     db.session.commit()
@@ -204,8 +236,13 @@ def poll(conv_id: int) -> Response:
         return make_response("", 204)
     conv_uc.mark_read_by_staff(conv)
     html = render_template(
-        "support/_chat_log.html", conv=conv, messages=conv.messages, version=_staff_version(conv),
-        viewer="staff", poll_url=url_for("support.poll", conv_id=conv.id), poll_seconds=POLL_SECONDS,
+        "support/_chat_log.html",
+        conv=conv,
+        messages=conv.messages,
+        version=_staff_version(conv),
+        viewer="staff",
+        poll_url=url_for("support.poll", conv_id=conv.id),
+        poll_seconds=POLL_SECONDS,
         attachment_endpoint="support.attachment",
     )
     db.session.commit()
@@ -220,10 +257,18 @@ def reply(conv_id: int) -> Response:
     if form.validate_on_submit():
         try:
             f = form.attachment.data
-            files = [att.check_upload(f.filename, f.read(att.MAX_BYTES + 1))] if f and getattr(f, "filename", "") else []
+            files = (
+                [att.check_upload(f.filename, f.read(att.MAX_BYTES + 1))]
+                if f and getattr(f, "filename", "")
+                else []
+            )
             msg = conv_uc.post_staff_message(
-                db.session, conv, form.body.data or "", by_user=current_user,
-                internal=bool(form.internal.data), files=files,
+                db.session,
+                conv,
+                form.body.data or "",
+                by_user=current_user,
+                internal=bool(form.internal.data),
+                files=files,
                 upload_dir=current_app.config["UPLOAD_DIR"],
             )
             db.session.commit()
@@ -262,7 +307,10 @@ def categorise(conv_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     conv_uc.categorise(
-        db.session, conv, parse_category(form.category.data), is_complaint=bool(form.is_complaint.data),
+        db.session,
+        conv,
+        parse_category(form.category.data),
+        is_complaint=bool(form.is_complaint.data),
         by_user=current_user,
     )
     db.session.commit()
@@ -278,7 +326,10 @@ def change_status(conv_id: int) -> Response:
         abort(400)
     try:
         conv_uc.change_status(
-            db.session, conv, ConversationStatus(target), by_user=current_user,
+            db.session,
+            conv,
+            ConversationStatus(target),
+            by_user=current_user,
             resolution=request.form.get("resolution", ""),
         )
         db.session.commit()
@@ -308,8 +359,10 @@ def attachment(attachment_id: int) -> Response:
     if a is None:
         abort(404)
     return send_file(
-        att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name), mimetype=a.content_type,
-        download_name=a.filename, as_attachment=a.content_type == "application/pdf",
+        att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name),
+        mimetype=a.content_type,
+        download_name=a.filename,
+        as_attachment=a.content_type == "application/pdf",
     )
 
 
@@ -317,8 +370,12 @@ def attachment(attachment_id: int) -> Response:
 
 
 def _log_form(form: LogInquiryForm) -> LogInquiryForm:
-    suppliers = db.session.execute(sa.select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code)).all()
-    form.supplier_id.choices = choices([("", _("選んでください")), *[(str(i), f"{c} {n}") for i, c, n in suppliers]])
+    suppliers = db.session.execute(
+        sa.select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code)
+    ).all()
+    form.supplier_id.choices = choices(
+        [("", _("選んでください")), *[(str(i), f"{c} {n}") for i, c, n in suppliers]]
+    )
     return form
 
 
@@ -358,9 +415,14 @@ def log_inquiry() -> Response | str:
 @bp.get("/faq")
 def faq_list() -> str:
     entries = db.session.scalars(sa.select(FaqEntry).order_by(FaqEntry.category, FaqEntry.id)).all()
-    misses = db.session.scalars(sa.select(FaqSearchMiss).order_by(FaqSearchMiss.at.desc()).limit(20)).all()
+    misses = db.session.scalars(
+        sa.select(FaqSearchMiss).order_by(FaqSearchMiss.at.desc()).limit(20)
+    ).all()
     return render_template(
-        "support/faq.html", entries=entries, misses=misses, categories=CATEGORY_LABELS,
+        "support/faq.html",
+        entries=entries,
+        misses=misses,
+        categories=CATEGORY_LABELS,
         can_work=can_work_support_desk(current_user),
     )
 
@@ -378,8 +440,12 @@ def faq_edit(entry_id: int | None) -> Response | str:
     if form.validate_on_submit():
         try:
             faq_uc.save_entry(
-                db.session, entry_id, question=form.question.data or "", answer=form.answer.data or "",
-                keywords=form.keywords.data or "", category=parse_category(form.category.data),
+                db.session,
+                entry_id,
+                question=form.question.data or "",
+                answer=form.answer.data or "",
+                keywords=form.keywords.data or "",
+                category=parse_category(form.category.data),
                 active=bool(form.active.data),
             )
             db.session.commit()
@@ -435,9 +501,13 @@ def desk_hours() -> Response | str:
         if form.validate_on_submit():
             try:
                 hours.set_desk_day(
-                    db.session, form.day.data, is_open=form.mode.data == "open",
-                    opens_at=form.opens_at.data, closes_at=form.closes_at.data,
-                    note=form.note.data or "", by_user=current_user,
+                    db.session,
+                    form.day.data,
+                    is_open=form.mode.data == "open",
+                    opens_at=form.opens_at.data,
+                    closes_at=form.closes_at.data,
+                    note=form.note.data or "",
+                    by_user=current_user,
                 )
                 db.session.commit()
                 return htmx.redirect(url_for("support.desk_hours"))
@@ -450,8 +520,12 @@ def desk_hours() -> Response | str:
     status = 422 if request.method == "POST" else 200
     return make_response(
         render_template(
-            "support/hours.html", form=form, rows=rows, desk_open=cal.is_open(now),
-            desk_next=cal.next_opening(now), can_work=can_work_support_desk(current_user),
+            "support/hours.html",
+            form=form,
+            rows=rows,
+            desk_open=cal.is_open(now),
+            desk_next=cal.next_opening(now),
+            can_work=can_work_support_desk(current_user),
         ),
         status,
     )
@@ -465,8 +539,6 @@ def desk_hours_delete(day_id: int) -> Response:
     return htmx.redirect(url_for("support.desk_hours"))
 
 
-
-
 # --- monthly analysis ----------------------------------------------------------------------
 
 
@@ -478,9 +550,13 @@ def analysis() -> str:
     year, month = an.parse_month(request.args.get("month"), today_jst())
     s = an.monthly_summary(db.session, year, month)
     return render_template(
-        "support/analysis.html", s=s, month=f"{year}-{month:02d}", categories=CATEGORY_LABELS,
-        channels=CHANNEL_LABELS, category_by_value={c.value: l for c, l in CATEGORY_LABELS.items()},
-        channel_by_value={c.value: l for c, l in CHANNEL_LABELS.items()},
+        "support/analysis.html",
+        s=s,
+        month=f"{year}-{month:02d}",
+        categories=CATEGORY_LABELS,
+        channels=CHANNEL_LABELS,
+        category_by_value={c.value: label for c, label in CATEGORY_LABELS.items()},
+        channel_by_value={c.value: label for c, label in CHANNEL_LABELS.items()},
     )
 
 
@@ -497,11 +573,19 @@ def analysis_export(fmt: str) -> Response:
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)
-    audit(db.session, actor=current_user, action="export", subject_type="support_analysis", subject_id=f"{year}-{month:02d}")
+    audit(
+        db.session,
+        actor=current_user,
+        action="export",
+        subject_type="support_analysis",
+        subject_id=f"{year}-{month:02d}",
+    )
     db.session.commit()
     response = make_response(data)
     response.mimetype = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="support-{year}-{month:02d}.{fmt}"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="support-{year}-{month:02d}.{fmt}"'
+    )
     return response
 
 

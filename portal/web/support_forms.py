@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.support.models import CATEGORY_LABELS, CHANNEL_LABELS, Category, Channel
@@ -54,8 +62,12 @@ class StatusForm(FlaskForm):
 class LogInquiryForm(FlaskForm):
     channel = RadioField(
         _l("受付方法"),
-        choices=choices([(Channel.PHONE.value, CHANNEL_LABELS[Channel.PHONE]),
-                         (Channel.EMAIL.value, CHANNEL_LABELS[Channel.EMAIL])]),
+        choices=choices(
+            [
+                (Channel.PHONE.value, CHANNEL_LABELS[Channel.PHONE]),
+                (Channel.EMAIL.value, CHANNEL_LABELS[Channel.EMAIL]),
+            ]
+        ),
         default=Channel.PHONE.value,
     )
     customer_kind = RadioField(
@@ -66,7 +78,9 @@ class LogInquiryForm(FlaskForm):
     supplier_id = SelectField(_l("事業者"), validators=[Optional()])
     donation_ref = StringField(_l("寄附番号"), validators=[Optional(), Length(max=40)])
     customer_name = StringField(_l("お名前"), validators=[Optional(), Length(max=200)])
-    customer_email = StringField(_l("メールアドレス"), validators=[Optional(), Email(), Length(max=254)])
+    customer_email = StringField(
+        _l("メールアドレス"), validators=[Optional(), Email(), Length(max=254)]
+    )
     subject = StringField(_l("件名"), validators=[DataRequired(), Length(max=200)])
     category = SelectField(_l("分類"), validators=[Optional()])
     body = TextAreaField(_l("問い合わせ内容"), validators=[DataRequired(), Length(max=4000)])

@@ -18,17 +18,39 @@ def test_monthly_figures_in_desk_hours(session, make_supplier, make_user) -> Non
     staff = make_user(Role.OPERATOR, name="受付 花子")
     s = make_supplier(name="比婆牛ファーム")
     # Friday 16:30 → answered Tuesday 9:30 (Monday 23rd is 勤労感謝の日): 30 + 30 desk minutes.
-    a = uc.start_conversation(session, customer_kind=CustomerKind.SUPPLIER, supplier_id=s.id, body="質問",
-                              by_user=None, at=at("2026-11-20T16:30"), category=Category.DELIVERY)
+    a = uc.start_conversation(
+        session,
+        customer_kind=CustomerKind.SUPPLIER,
+        supplier_id=s.id,
+        body="質問",
+        by_user=None,
+        at=at("2026-11-20T16:30"),
+        category=Category.DELIVERY,
+    )
     uc.post_staff_message(session, a, "回答", by_user=staff, at=at("2026-11-24T09:30"))
-    b = uc.start_conversation(session, customer_kind=CustomerKind.DONOR, customer_name="電話 太郎", body="苦情です",
-                              by_user=None, at=at("2026-11-25T10:00"), channel=Channel.PHONE,
-                              category=Category.COMPLAINT)
+    b = uc.start_conversation(
+        session,
+        customer_kind=CustomerKind.DONOR,
+        customer_name="電話 太郎",
+        body="苦情です",
+        by_user=None,
+        at=at("2026-11-25T10:00"),
+        channel=Channel.PHONE,
+        category=Category.COMPLAINT,
+    )
     uc.post_staff_message(session, b, "申し訳ありません", by_user=staff, at=at("2026-11-25T10:10"))
-    uc.change_status(session, b, ConversationStatus.CLOSED, by_user=staff, resolution="事業者が再送")
+    uc.change_status(
+        session, b, ConversationStatus.CLOSED, by_user=staff, resolution="事業者が再送"
+    )
     b.resolved_at = at("2026-11-25T11:00")
-    uc.start_conversation(session, customer_kind=CustomerKind.DONOR, customer_name="翌月", body="x",
-                          by_user=None, at=at("2026-12-01T10:00"))
+    uc.start_conversation(
+        session,
+        customer_kind=CustomerKind.DONOR,
+        customer_name="翌月",
+        body="x",
+        by_user=None,
+        at=at("2026-12-01T10:00"),
+    )
     s_ = analysis.monthly_summary(session, 2026, 11)
     assert s_.total == 2
     assert s_.by_channel == {"chat": 1, "phone": 1}
@@ -53,7 +75,9 @@ def test_percentile_nearest_rank() -> None:
 
 def test_analysis_page_and_exports(client, make_user, login) -> None:
     login(make_user(Role.CITY))
-    assert "問い合わせの月次分析" in client.get("/support/analysis?month=2026-11").get_data(as_text=True)
+    assert "問い合わせの月次分析" in client.get("/support/analysis?month=2026-11").get_data(
+        as_text=True
+    )
     r = client.get("/support/analysis.csv?month=2026-11")
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
     assert client.get("/support/analysis.xlsx?month=2026-11").data[:2] == b"PK"

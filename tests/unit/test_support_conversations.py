@@ -19,8 +19,14 @@ def at(text: str) -> datetime:
 
 def start(session, supplier, when="2026-11-26T10:00", **kw):
     return uc.start_conversation(
-        session, customer_kind=CustomerKind.SUPPLIER, supplier_id=supplier.id, subject="件名",
-        body="発送日について", by_user=None, at=at(when), **kw,
+        session,
+        customer_kind=CustomerKind.SUPPLIER,
+        supplier_id=supplier.id,
+        subject="件名",
+        body="発送日について",
+        by_user=None,
+        at=at(when),
+        **kw,
     )
 
 
@@ -67,8 +73,13 @@ def test_internal_notes_are_not_public(session, make_supplier, make_user) -> Non
 
 def test_placeholders(session, make_supplier) -> None:
     conv = uc.start_conversation(
-        session, customer_kind=CustomerKind.DONOR, donation_ref="D-2026-000123",
-        customer_name="山田 花子", body="証明書が届きません", by_user=None, at=at("2026-11-26T10:00"),
+        session,
+        customer_kind=CustomerKind.DONOR,
+        donation_ref="D-2026-000123",
+        customer_name="山田 花子",
+        body="証明書が届きません",
+        by_user=None,
+        at=at("2026-11-26T10:00"),
     )
     text = uc.fill_placeholders("{donor_name} 様 寄附番号 {donation_no} {unknown} {", conv)
     assert text == "山田 花子 様 寄附番号 D-2026-000123 {unknown} {"
@@ -76,7 +87,9 @@ def test_placeholders(session, make_supplier) -> None:
 
 def test_complaint_category_sets_flag(session, make_supplier, make_user) -> None:
     conv = start(session, make_supplier())
-    uc.categorise(session, conv, Category.COMPLAINT, is_complaint=False, by_user=make_user(Role.OPERATOR))
+    uc.categorise(
+        session, conv, Category.COMPLAINT, is_complaint=False, by_user=make_user(Role.OPERATOR)
+    )
     assert conv.is_complaint
 
 
@@ -100,8 +113,9 @@ def test_faq_matching_and_misses(session) -> None:
     assert top and "1月10日" in top[0].answer
     assert any("住所" in e.question for e in faq.match(session, "引っ越しで住所変更したい"))
     assert faq.match(session, "あ") == []
-    from portal.support.models import FaqSearchMiss
     import sqlalchemy as sa
+
+    from portal.support.models import FaqSearchMiss
 
     faq.log_miss(session, "ドローン", "supplier:1")
     faq.log_miss(session, "ドローン配送", "supplier:1")  # typing on: the longer text replaces

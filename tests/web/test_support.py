@@ -5,17 +5,29 @@ import sqlalchemy as sa
 
 from portal.core.roles import Role
 from portal.support import conversations as uc
-from portal.support.models import CannedReply, Conversation, ConversationStatus, CustomerKind, Message
+from portal.support.models import (
+    CannedReply,
+    Conversation,
+    ConversationStatus,
+    CustomerKind,
+    Message,
+)
 
 
 def supplier_conv(session, supplier, body="発送日を教えてください"):
     return uc.start_conversation(
-        session, customer_kind=CustomerKind.SUPPLIER, supplier_id=supplier.id, subject="発送日",
-        body=body, by_user=None,
+        session,
+        customer_kind=CustomerKind.SUPPLIER,
+        supplier_id=supplier.id,
+        subject="発送日",
+        body=body,
+        by_user=None,
     )
 
 
-def test_supplier_sees_only_its_own_conversations(client, session, make_user, make_supplier, login) -> None:
+def test_supplier_sees_only_its_own_conversations(
+    client, session, make_user, make_supplier, login
+) -> None:
     me = make_user(Role.SUPPLIER)
     other = make_supplier(name="よその事業者")
     mine = supplier_conv(session, me.supplier, "自社の質問です")
@@ -26,13 +38,19 @@ def test_supplier_sees_only_its_own_conversations(client, session, make_user, ma
     assert "自社の質問です" in client.get(f"/supplier/support/{mine.id}").get_data(as_text=True)
     assert client.get(f"/supplier/support/{foreign.id}").status_code == 404
     assert client.get(f"/supplier/support/{foreign.id}/poll?v=0.0").status_code == 404
-    assert client.post(f"/supplier/support/{foreign.id}/messages", data={"body": "x"}).status_code == 404
+    assert (
+        client.post(f"/supplier/support/{foreign.id}/messages", data={"body": "x"}).status_code
+        == 404
+    )
 
 
 def test_supplier_starts_and_sends(client, session, make_user, login) -> None:
     me = make_user(Role.SUPPLIER)
     login(me)
-    r = client.post("/supplier/support/", data={"subject": "在庫", "category": "gift", "body": "在庫が足りません"})
+    r = client.post(
+        "/supplier/support/",
+        data={"subject": "在庫", "category": "gift", "body": "在庫が足りません"},
+    )
     assert r.status_code == 303
     conv = session.scalar(sa.select(Conversation).where(Conversation.supplier_id == me.supplier_id))
     assert conv.subject == "在庫"
@@ -50,8 +68,10 @@ def test_failed_send_keeps_the_text(client, session, make_user, login) -> None:
     assert r.status_code == 422
     assert text in r.get_data(as_text=True)
     r = client.post(
-        f"/supplier/support/{conv.id}/messages", data={"body": "写真です", "attachment": (io.BytesIO(b"MZ not image"), "x.jpg")},
-        headers={"HX-Request": "true"}, content_type="multipart/form-data",
+        f"/supplier/support/{conv.id}/messages",
+        data={"body": "写真です", "attachment": (io.BytesIO(b"MZ not image"), "x.jpg")},
+        headers={"HX-Request": "true"},
+        content_type="multipart/form-data",
     )
     body = r.get_data(as_text=True)
     assert "<html" not in body and "写真です" in body and "PDF" in body
@@ -73,16 +93,25 @@ def test_poll_with_no_news_is_an_empty_204(client, session, make_user, login) ->
     uc.post_staff_message(session, conv, "お返事です", by_user=staff)
     r = client.get(f"/supplier/support/{conv.id}/poll?v={version}", headers={"HX-Request": "true"})
     body = r.get_data(as_text=True)
-    assert r.status_code == 200 and "お返事です" in body and "社内メモ" not in body and "<html" not in body
+    assert (
+        r.status_code == 200
+        and "お返事です" in body
+        and "社内メモ" not in body
+        and "<html" not in body
+    )
     assert "既読" in body  # staff replied, so the supplier's message was read
 
 
-def test_internal_notes_never_reach_the_supplier(client, session, make_user, login, mailbox) -> None:
+def test_internal_notes_never_reach_the_supplier(
+    client, session, make_user, login, mailbox
+) -> None:
     supplier_user = make_user(Role.SUPPLIER)
     staff = make_user(Role.OPERATOR)
     conv = supplier_conv(session, supplier_user.supplier)
     login(staff)
-    client.post(f"/support/{conv.id}/reply", data={"body": "社内メモ：在庫を確認中", "internal": "y"})
+    client.post(
+        f"/support/{conv.id}/reply", data={"body": "社内メモ：在庫を確認中", "internal": "y"}
+    )
     assert mailbox.messages == []
     client.post(f"/support/{conv.id}/reply", data={"body": "12月1日に発送できます"})
     assert len(mailbox.messages) == 1
@@ -102,10 +131,16 @@ def test_internal_notes_never_reach_the_supplier(client, session, make_user, log
 def test_canned_reply_placeholders_filled(client, session, make_user, login) -> None:
     staff = make_user(Role.OPERATOR)
     conv = uc.start_conversation(
-        session, customer_kind=CustomerKind.DONOR, donation_ref="D-2026-000777", customer_name="庄原 太郎",
-        body="受領証明書はいつ届きますか", by_user=None,
+        session,
+        customer_kind=CustomerKind.DONOR,
+        donation_ref="D-2026-000777",
+        customer_name="庄原 太郎",
+        body="受領証明書はいつ届きますか",
+        by_user=None,
     )
-    canned = CannedReply(title="証明書", body="{donor_name} 様、寄附番号 {donation_no} の証明書は来週届きます。")
+    canned = CannedReply(
+        title="証明書", body="{donor_name} 様、寄附番号 {donation_no} の証明書は来週届きます。"
+    )
     session.add(canned)
     session.flush()
     login(staff)
@@ -113,7 +148,9 @@ def test_canned_reply_placeholders_filled(client, session, make_user, login) -> 
     assert "庄原 太郎 様、寄附番号 D-2026-000777 の証明書は来週届きます。" in page
 
 
-def test_inbox_filters_assign_close_and_unread_count(client, session, make_user, make_supplier, login) -> None:
+def test_inbox_filters_assign_close_and_unread_count(
+    client, session, make_user, make_supplier, login
+) -> None:
     staff = make_user(Role.OPERATOR, name="受付 花子")
     a = supplier_conv(session, make_supplier(name="A農園"), "りんごの件")
     b = supplier_conv(session, make_supplier(name="B牧場"), "牛乳の件")
@@ -143,13 +180,29 @@ def test_staff_log_phone_call(client, session, make_user, login) -> None:
     login(staff)
     r = client.post(
         "/support/new",
-        data={"channel": "phone", "customer_kind": "donor", "donation_ref": "D-1", "customer_name": "電話 一郎",
-              "subject": "住所変更", "category": "delivery", "body": "引っ越したので届け先を変えたい"},
+        data={
+            "channel": "phone",
+            "customer_kind": "donor",
+            "donation_ref": "D-1",
+            "customer_name": "電話 一郎",
+            "subject": "住所変更",
+            "category": "delivery",
+            "body": "引っ越したので届け先を変えたい",
+        },
     )
     assert r.status_code == 303
     conv = session.scalar(sa.select(Conversation).where(Conversation.donation_ref == "D-1"))
-    assert conv.channel.value == "phone" and conv.assignee_id == staff.id and not conv.unread_for_staff
-    assert session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.conversation_id == conv.id)) == 1
+    assert (
+        conv.channel.value == "phone" and conv.assignee_id == staff.id and not conv.unread_for_staff
+    )
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Message)
+            .where(Message.conversation_id == conv.id)
+        )
+        == 1
+    )
 
 
 def test_city_reads_but_cannot_reply(client, session, make_user, make_supplier, login) -> None:
@@ -164,34 +217,54 @@ def test_faq_suggestions_and_crud(client, session, make_user, login) -> None:
 
     faq.seed(session)
     login(make_user(Role.SUPPLIER))
-    body = client.get("/supplier/support/faq?body=口座を変更したい", headers={"HX-Request": "true"}).get_data(as_text=True)
+    body = client.get(
+        "/supplier/support/faq?body=口座を変更したい", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert "振込口座" in body
     client.post("/logout")
     login(make_user(Role.OPERATOR))
-    r = client.post("/support/faq/new", data={"question": "テスト質問？", "answer": "テスト回答", "keywords": "テスト"})
+    r = client.post(
+        "/support/faq/new",
+        data={"question": "テスト質問？", "answer": "テスト回答", "keywords": "テスト"},
+    )
     assert r.status_code == 303
     assert "テスト質問？" in client.get("/support/faq").get_data(as_text=True)
 
 
 def test_desk_calendar_override(client, session, make_user, login) -> None:
     login(make_user(Role.OPERATOR))
-    r = client.post("/support/hours", data={"day": "2026-12-26", "mode": "open", "opens_at": "10:00", "closes_at": "15:00", "note": "臨時営業"})
+    r = client.post(
+        "/support/hours",
+        data={
+            "day": "2026-12-26",
+            "mode": "open",
+            "opens_at": "10:00",
+            "closes_at": "15:00",
+            "note": "臨時営業",
+        },
+    )
     assert r.status_code == 303
     page = client.get("/support/hours").get_data(as_text=True)
     assert "臨時営業" in page and "10:00" in page
 
 
-def test_complaint_shows_on_city_dashboard(client, session, make_user, make_supplier, login) -> None:
+def test_complaint_shows_on_city_dashboard(
+    client, session, make_user, make_supplier, login
+) -> None:
     staff = make_user(Role.OPERATOR)
     conv = supplier_conv(session, make_supplier(name="苦情先の農園"), "届いた品が傷んでいた")
     uc.categorise(session, conv, None, is_complaint=True, by_user=staff)
-    uc.change_status(session, conv, ConversationStatus.CLOSED, by_user=staff, resolution="再送して解決")
+    uc.change_status(
+        session, conv, ConversationStatus.CLOSED, by_user=staff, resolution="再送して解決"
+    )
     login(make_user(Role.CITY))
     page = client.get("/staff/").get_data(as_text=True)
     assert "苦情先の農園" in page and "再送して解決" in page
 
 
-def test_satisfaction_survey_is_sent_only_by_staff_after_resolution(client, session, make_user, login, mailbox) -> None:
+def test_satisfaction_survey_is_sent_only_by_staff_after_resolution(
+    client, session, make_user, login, mailbox
+) -> None:
     supplier_user = make_user(Role.SUPPLIER)
     staff = make_user(Role.OPERATOR)
     conv = supplier_conv(session, supplier_user.supplier)
@@ -203,6 +276,10 @@ def test_satisfaction_survey_is_sent_only_by_staff_after_resolution(client, sess
     assert f"/supplier/support/{conv.id}/survey" in mailbox.body()
     client.post("/logout")
     login(supplier_user)
-    assert client.post(f"/supplier/support/{conv.id}/survey", data={"score": "9"}).status_code == 422
-    assert client.post(f"/supplier/support/{conv.id}/survey", data={"score": "4"}).status_code == 303
+    assert (
+        client.post(f"/supplier/support/{conv.id}/survey", data={"score": "9"}).status_code == 422
+    )
+    assert (
+        client.post(f"/supplier/support/{conv.id}/survey", data={"score": "4"}).status_code == 303
+    )
     assert session.get(Conversation, conv.id).satisfaction == 4
