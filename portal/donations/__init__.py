@@ -1,0 +1,1 @@
+"""Donations: intake from the portals and the city's own channels, payment, cancellation, orders."""

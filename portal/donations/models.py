@@ -1,0 +1,175 @@
+"""Donations, their gift lines and the orders a paid line becomes.
+
+A donation is keyed by (portal, portal_order_no) so imports are idempotent; donation_no is
+the city's own 寄附受付番号 from the gap-free counter.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Supplier
+from portal.core.models import TimestampMixin, enum_column
+from portal.extensions import db
+from portal.gifts.models import Gift
+
+
+class Portal(enum.StrEnum):
+    STANDARD = "standard"  # 標準CSV (the city's other channels)
+    CHOICE = "choice"  # ふるさとチョイス
+    RAKUTEN = "rakuten"  # 楽天ふるさと納税
+    FURUNAVI = "furunavi"  # ふるなび
+    JAL = "jal"  # JALふるさと納税
+    SATOFULL = "satofull"  # さとふる
+    DIRECT = "direct"  # 直接受付 (窓口・振込・現金書留)
+
+
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"  # クレジットカード
+    BANK = "bank"  # 銀行振込
+    POSTAL = "postal"  # 郵便振替
+    CASH_REGISTERED = "cash_registered"  # 現金書留
+    PAYMENT_SLIP = "payment_slip"  # 納付書
+    OTHER = "other"  # その他
+
+
+class PaymentState(enum.StrEnum):
+    UNPAID = "unpaid"  # 未入金
+    PAID = "paid"  # 入金済
+
+
+class DonationState(enum.StrEnum):
+    RECEIVED = "received"  # 受付
+    PAID = "paid"  # 入金済
+    CANCELLED = "cancelled"  # 取消
+
+
+# Allowed moves of the donation state machine (portal.donations.states.transition).
+DONATION_TRANSITIONS: dict[DonationState, frozenset[DonationState]] = {
+    DonationState.RECEIVED: frozenset({DonationState.PAID, DonationState.CANCELLED}),
+    DonationState.PAID: frozenset({DonationState.CANCELLED}),
+    DonationState.CANCELLED: frozenset(),
+}
+
+
+class LineHold(enum.StrEnum):
+    NONE = "none"  # 在庫確保済 (or no gift)
+    STOCK = "stock"  # 在庫超過: no allocation left on this portal
+    WINDOW = "window"  # 受付期間外
+    CANCELLED = "cancelled"  # line cancelled, stock given back
+
+
+class OrderStatus(enum.StrEnum):
+    ORDERED = "ordered"  # 発注済
+    SHIPPED = "shipped"  # 発送済
+    CANCELLED = "cancelled"  # 取消
+
+
+class Donation(TimestampMixin, db.Model):
+    __tablename__ = "donation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_no: Mapped[str] = mapped_column(sa.String(20), unique=True)  # 寄附受付番号
+    portal: Mapped[Portal] = mapped_column(enum_column(Portal))
+    portal_order_no: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[DonationState] = mapped_column(
+        enum_column(DonationState), default=DonationState.RECEIVED, index=True
+    )
+
+    donor_name: Mapped[str] = mapped_column(sa.String(100))
+    donor_kana: Mapped[str] = mapped_column(sa.String(100), default="")
+    postal_code: Mapped[str] = mapped_column(sa.String(8), default="")  # 7270011 (digits)
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+
+    amount: Mapped[int]  # yen
+    applied_on: Mapped[date]  # 寄附日 (申込日)
+    payment_method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
+    payment_state: Mapped[PaymentState] = mapped_column(
+        enum_column(PaymentState), default=PaymentState.UNPAID
+    )
+    paid_on: Mapped[date | None]  # 入金日 (決済日 / 振込日 / 到着日)
+    received_on: Mapped[date | None]  # 受領日 (receipts use it), derived from the method
+
+    purpose: Mapped[str] = mapped_column(sa.String(200), default="")  # 寄附使途
+    onestop_requested: Mapped[bool] = mapped_column(default=False)
+    receipt_wanted: Mapped[bool] = mapped_column(default=True)
+    publish_name: Mapped[bool] = mapped_column(default=False)  # 氏名公表可否
+    message: Mapped[str] = mapped_column(sa.Text, default="")  # 応援メッセージ
+
+    delivery_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    delivery_postal_code: Mapped[str] = mapped_column(sa.String(8), default="")
+    delivery_address: Mapped[str] = mapped_column(sa.String(300), default="")
+    delivery_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+
+    mail_name: Mapped[str] = mapped_column(sa.String(100), default="")  # 書類送付先
+    mail_postal_code: Mapped[str] = mapped_column(sa.String(8), default="")
+    mail_address: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    project: Mapped[str] = mapped_column(sa.String(200), default="")  # クラウドファンディング
+    disaster_relief: Mapped[bool] = mapped_column(default=False)  # 災害支援
+
+    cancel_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    lines: Mapped[list[DonationLine]] = relationship(
+        back_populates="donation", order_by="DonationLine.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("portal", "portal_order_no"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    @property
+    def is_shipped(self) -> bool:
+        return any(
+            o.status == OrderStatus.SHIPPED for line in self.lines for o in line.orders
+        )
+
+    def __repr__(self) -> str:
+        return f"<Donation {self.donation_no}>"
+
+
+class DonationLine(db.Model):
+    __tablename__ = "donation_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(sa.ForeignKey("donation.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    gift_id: Mapped[int] = mapped_column(sa.ForeignKey("gift.id"), index=True)
+    quantity: Mapped[int] = mapped_column(default=1)
+    desired_date: Mapped[date | None]  # 配送希望日
+    desired_time: Mapped[str] = mapped_column(sa.String(20), default="")  # 時間帯
+    noshi: Mapped[str] = mapped_column(sa.String(50), default="")  # のし
+    hold: Mapped[LineHold] = mapped_column(enum_column(LineHold), default=LineHold.NONE, index=True)
+    stock_taken: Mapped[bool] = mapped_column(default=False)
+
+    donation: Mapped[Donation] = relationship(back_populates="lines")
+    gift: Mapped[Gift] = relationship()
+    orders: Mapped[list[Order]] = relationship(back_populates="line")
+
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class Order(TimestampMixin, db.Model):
+    """One per gift line once the donation is paid: what the supplier must ship, by when."""
+
+    __tablename__ = "gift_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(sa.ForeignKey("donation_line.id"), unique=True)
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        enum_column(OrderStatus), default=OrderStatus.ORDERED, index=True
+    )
+    ordered_on: Mapped[date]
+    ship_by: Mapped[date]
+    shipped_at: Mapped[datetime | None]
+
+    line: Mapped[DonationLine] = relationship(back_populates="orders")
+    supplier: Mapped[Supplier] = relationship()

@@ -1,0 +1,201 @@
+"""Stock per gift split into per-portal allocations, with a ledger of every change.
+
+Units are taken with one conditional UPDATE (`remaining >= n`) and a row-count check, so two
+sessions can never both take the last unit (ARCHITECTURE: concurrency by the database).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.core.errors import DomainError
+from portal.core.models import TimestampMixin, utcnow
+from portal.extensions import db
+from portal.gifts.models import Gift
+
+
+class GiftAllocation(TimestampMixin, db.Model):
+    """Units of one gift that one portal may still sell (portal: a donations.Portal value)."""
+
+    __tablename__ = "gift_allocation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gift_id: Mapped[int] = mapped_column(sa.ForeignKey("gift.id"), index=True)
+    portal: Mapped[str] = mapped_column(sa.String(16))
+    remaining: Mapped[int] = mapped_column(default=0)
+    low_threshold: Mapped[int] = mapped_column(default=0)  # alert staff at or below this
+
+    gift: Mapped[Gift] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("gift_id", "portal"),
+        sa.CheckConstraint("remaining >= 0", name="remaining_not_negative"),
+    )
+
+    @property
+    def is_low(self) -> bool:
+        return self.remaining <= self.low_threshold
+
+
+class StockLedger(db.Model):
+    """Who changed which allocation, when, from what to what, and why."""
+
+    __tablename__ = "stock_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gift_id: Mapped[int] = mapped_column(sa.ForeignKey("gift.id"), index=True)
+    portal: Mapped[str] = mapped_column(sa.String(16))
+    before: Mapped[int]
+    after: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.String(64))  # "take", "restore", "set", "move"
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    donation_line_id: Mapped[int | None]
+    by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    by_user: Mapped[User | None] = relationship()
+
+
+def _ledger(
+    session: Session,
+    gift_id: int,
+    portal: str,
+    before: int,
+    after: int,
+    reason: str,
+    *,
+    note: str = "",
+    line_id: int | None = None,
+    by_user: User | None = None,
+) -> None:
+    session.add(
+        StockLedger(
+            gift_id=gift_id,
+            portal=portal,
+            before=before,
+            after=after,
+            reason=reason,
+            note=note,
+            donation_line_id=line_id,
+            by_user_id=by_user.id if by_user is not None else None,
+        )
+    )
+
+
+def take_units(
+    session: Session,
+    gift_id: int,
+    portal: str,
+    n: int,
+    *,
+    line_id: int | None = None,
+    by_user: User | None = None,
+) -> bool:
+    """Take n units atomically; False when the portal's allocation cannot cover them."""
+    stmt = (
+        sa.update(GiftAllocation)
+        .where(
+            GiftAllocation.gift_id == gift_id,
+            GiftAllocation.portal == portal,
+            GiftAllocation.remaining >= n,
+        )
+        .values(remaining=GiftAllocation.remaining - n)
+        .returning(GiftAllocation.remaining)
+        .execution_options(synchronize_session=False)
+    )
+    after = session.execute(stmt).scalar_one_or_none()
+    if after is None:
+        return False
+    _ledger(session, gift_id, portal, after + n, after, "take", line_id=line_id, by_user=by_user)
+    return True
+
+
+def restore_units(
+    session: Session,
+    gift_id: int,
+    portal: str,
+    n: int,
+    *,
+    note: str = "",
+    line_id: int | None = None,
+    by_user: User | None = None,
+) -> None:
+    """Give n units back (a cancelled line); creates the allocation row when missing."""
+    alloc = _get_or_create(session, gift_id, portal)
+    stmt = (
+        sa.update(GiftAllocation)
+        .where(GiftAllocation.id == alloc.id)
+        .values(remaining=GiftAllocation.remaining + n)
+        .returning(GiftAllocation.remaining)
+        .execution_options(synchronize_session=False)
+    )
+    after = session.execute(stmt).scalar_one()
+    session.expire(alloc)
+    _ledger(session, gift_id, portal, after - n, after, "restore", note=note, line_id=line_id,
+            by_user=by_user)
+
+
+def _get_or_create(session: Session, gift_id: int, portal: str) -> GiftAllocation:
+    alloc = session.scalar(
+        sa.select(GiftAllocation).where(
+            GiftAllocation.gift_id == gift_id, GiftAllocation.portal == portal
+        )
+    )
+    if alloc is None:
+        alloc = GiftAllocation(gift_id=gift_id, portal=portal, remaining=0)
+        session.add(alloc)
+        session.flush()
+    return alloc
+
+
+def set_allocation(
+    session: Session,
+    gift_id: int,
+    portal: str,
+    remaining: int,
+    *,
+    low_threshold: int | None = None,
+    note: str = "",
+    by_user: User | None = None,
+) -> GiftAllocation:
+    """Staff set a portal's allocation outright (stock count, new season)."""
+    alloc = _get_or_create(session, gift_id, portal)
+    session.refresh(alloc)
+    before = alloc.remaining
+    alloc.remaining = remaining
+    if low_threshold is not None:
+        alloc.low_threshold = low_threshold
+    session.flush()
+    _ledger(session, gift_id, portal, before, remaining, "set", note=note, by_user=by_user)
+    return alloc
+
+
+def move_allocation(
+    session: Session,
+    gift_id: int,
+    from_portal: str,
+    to_portal: str,
+    n: int,
+    *,
+    by_user: User | None = None,
+) -> None:
+    """Move n units from one portal's allocation to another's (staff decision)."""
+    if n <= 0 or from_portal == to_portal:
+        raise DomainError(_l("移動する数量と移動先を確認してください。"), field="quantity")
+    if not take_units(session, gift_id, from_portal, n, by_user=by_user):
+        raise DomainError(_l("移動元の在庫が足りません。"), field="quantity")
+    session.flush()
+    restore_units(session, gift_id, to_portal, n, note=f"from {from_portal}", by_user=by_user)
+
+
+def total_remaining(session: Session, gift_id: int) -> int:
+    return session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(GiftAllocation.remaining), 0)).where(
+            GiftAllocation.gift_id == gift_id
+        )
+    ) or 0
