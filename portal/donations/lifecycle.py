@@ -1,0 +1,295 @@
+"""The donation's life: intake (number, lines, stock), payment (orders), cancellation.
+
+One function moves the state (`transition`): it checks the table next to the model and writes
+the timeline event, so every screen and import goes through the same rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.core.errors import DomainError
+from portal.core.numbering import next_number
+from portal.core.timeline import record_event
+from portal.donations.models import (
+    DONATION_TRANSITIONS,
+    Donation,
+    DonationLine,
+    DonationState,
+    LineHold,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    PaymentState,
+    Portal,
+)
+from portal.gifts.models import Gift
+from portal.gifts.stock import GiftAllocation, restore_units, take_units
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+
+@dataclass
+class LineData:
+    gift_code: str
+    quantity: int = 1
+    desired_date: date | None = None
+    desired_time: str = ""
+    noshi: str = ""
+
+
+@dataclass
+class DonationData:
+    """Plain values of one donation, as an importer or the direct-entry form produced them."""
+
+    portal: Portal
+    portal_order_no: str
+    donor_name: str
+    amount: int
+    applied_on: date
+    payment_method: PaymentMethod
+    payment_state: PaymentState = PaymentState.UNPAID
+    paid_on: date | None = None
+    donor_kana: str = ""
+    postal_code: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    purpose: str = ""
+    onestop_requested: bool = False
+    receipt_wanted: bool = True
+    publish_name: bool = False
+    message: str = ""
+    delivery_name: str = ""
+    delivery_postal_code: str = ""
+    delivery_address: str = ""
+    delivery_phone: str = ""
+    mail_name: str = ""
+    mail_postal_code: str = ""
+    mail_address: str = ""
+    project: str = ""
+    disaster_relief: bool = False
+    lines: list[LineData] = field(default_factory=list)
+
+
+# Fields an import may update on an existing donation (lines are never rewritten).
+UPDATABLE_FIELDS = (
+    "payment_state", "paid_on", "payment_method", "donor_name", "donor_kana", "postal_code",
+    "address", "phone", "email", "purpose", "onestop_requested", "receipt_wanted",
+    "publish_name", "message", "delivery_name", "delivery_postal_code", "delivery_address",
+    "delivery_phone", "mail_name", "mail_postal_code", "mail_address",
+)
+
+
+def received_on_for(method: PaymentMethod, paid_on: date | None, applied_on: date) -> date | None:
+    """受領日: card → settlement date (the application date when the export gives none);
+    bank/postal transfer → transfer date; 現金書留 → arrival date; always the day money arrived."""
+    if method == PaymentMethod.CARD:
+        return paid_on or applied_on
+    return paid_on
+
+
+def transition(
+    session: Session,
+    donation: Donation,
+    to: DonationState,
+    *,
+    by_user: User | None = None,
+    **data: object,
+) -> DonationState:
+    if to not in DONATION_TRANSITIONS[donation.state]:
+        raise DomainError(_l("この寄附はこの状態に変更できません。"), field="state")
+    before = donation.state
+    donation.state = to
+    session.flush()
+    record_event(
+        session, "donation", donation.id, f"donation.{to.value}", by_user=by_user,
+        public=True, before=before.value, **data,
+    )
+    return to
+
+
+def next_donation_no(session: Session, applied_on: date) -> str:
+    year = applied_on.year
+    return f"{year}-{next_number(session, 'donation', str(year)):06d}"
+
+
+def _gift_has_stock_control(session: Session, gift: Gift) -> bool:
+    """Gifts with allocations (or a limited quantity) are counted; others are unlimited."""
+    if gift.limited_quantity is not None:
+        return True
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(GiftAllocation).where(
+            GiftAllocation.gift_id == gift.id
+        )
+    ) > 0
+
+
+def secure_line(session: Session, line: DonationLine, portal: str, applied_on: date,
+                *, by_user: User | None = None) -> LineHold:
+    """Take the line's units from its portal's allocation, or hold it for staff."""
+    gift = line.gift
+    if (gift.accept_from and applied_on < gift.accept_from) or (
+        gift.accept_until and applied_on > gift.accept_until
+    ):
+        line.hold = LineHold.WINDOW
+    elif not _gift_has_stock_control(session, gift):
+        line.hold = LineHold.NONE
+    elif take_units(session, gift.id, portal, line.quantity, line_id=line.id, by_user=by_user):
+        line.hold = LineHold.NONE
+        line.stock_taken = True
+    else:
+        line.hold = LineHold.STOCK
+    if line.hold != LineHold.NONE:
+        record_event(session, "donation", line.donation_id, "line.held", by_user=by_user,
+                     line_id=line.id, hold=line.hold.value, gift=gift.code)
+    return line.hold
+
+
+def create_donation(
+    session: Session,
+    data: DonationData,
+    *,
+    gifts: dict[str, Gift] | None = None,
+    by_user: User | None = None,
+) -> Donation:
+    """Record a new donation with its lines; takes stock per line; paid → orders at once."""
+    lines: list[tuple[Gift, LineData]] = []
+    for ld in data.lines:
+        gift = (gifts or {}).get(ld.gift_code) or session.scalar(
+            sa.select(Gift).where(Gift.code == ld.gift_code)
+        )
+        if gift is None:
+            raise DomainError(
+                _l("返礼品コード %(code)s は登録されていません。", code=ld.gift_code),
+                field="gift_code",
+            )
+        lines.append((gift, ld))
+    values = {k: v for k, v in vars(data).items() if k != "lines"}
+    donation = Donation(donation_no=next_donation_no(session, data.applied_on), **values)
+    donation.received_on = (
+        received_on_for(data.payment_method, data.paid_on, data.applied_on)
+        if data.payment_state == PaymentState.PAID else None
+    )
+    for pos, (gift, ld) in enumerate(lines):
+        donation.lines.append(
+            DonationLine(position=pos, gift=gift, quantity=ld.quantity,
+                         desired_date=ld.desired_date, desired_time=ld.desired_time,
+                         noshi=ld.noshi)
+        )
+    session.add(donation)
+    session.flush()
+    record_event(session, "donation", donation.id, "donation.received", by_user=by_user,
+                 public=True, portal=data.portal.value)
+    for line in donation.lines:
+        secure_line(session, line, data.portal.value, data.applied_on, by_user=by_user)
+    if data.payment_state == PaymentState.PAID:
+        transition(session, donation, DonationState.PAID, by_user=by_user)
+        create_orders(session, donation, by_user=by_user)
+    return donation
+
+
+def ship_by_for(gift: Gift, paid_on: date) -> date:
+    """Seasonal gifts: the shipping window's start when paid before it (within the window,
+    the lead time capped at the window's end); otherwise paid date + lead time."""
+    normal = paid_on + timedelta(days=gift.lead_days)
+    if gift.ship_from is not None:
+        if paid_on < gift.ship_from:
+            return gift.ship_from
+        if gift.ship_until is not None and paid_on <= gift.ship_until:
+            return min(normal, gift.ship_until)
+    return normal
+
+
+def create_orders(session: Session, donation: Donation, *, by_user: User | None = None) -> list[Order]:
+    """One order per secured gift line of a paid donation (held lines wait for staff)."""
+    paid_on = donation.paid_on or donation.applied_on
+    made = []
+    for line in donation.lines:
+        if line.hold != LineHold.NONE or line.orders:
+            continue
+        order = Order(line=line, supplier_id=line.gift.supplier_id, ordered_on=paid_on,
+                      ship_by=ship_by_for(line.gift, paid_on))
+        session.add(order)
+        made.append(order)
+    session.flush()
+    for order in made:
+        record_event(session, "donation", donation.id, "order.created", by_user=by_user,
+                     order_id=order.id, supplier_id=order.supplier_id)
+    return made
+
+
+def mark_paid(
+    session: Session,
+    donation: Donation,
+    paid_on: date,
+    *,
+    method: PaymentMethod | None = None,
+    by_user: User | None = None,
+) -> Donation:
+    """入金消込: record the payment, derive 受領日, and turn the gift lines into orders."""
+    if donation.state != DonationState.RECEIVED:
+        raise DomainError(_l("この寄附は入金済または取消済です。"), field="paid_on")
+    if method is not None:
+        donation.payment_method = method
+    donation.payment_state = PaymentState.PAID
+    donation.paid_on = paid_on
+    donation.received_on = received_on_for(donation.payment_method, paid_on, donation.applied_on)
+    transition(session, donation, DonationState.PAID, by_user=by_user, paid_on=paid_on.isoformat())
+    create_orders(session, donation, by_user=by_user)
+    return donation
+
+
+def cancel_donation(
+    session: Session, donation: Donation, reason: str, *, by_user: User | None = None
+) -> Donation:
+    """取消 until dispatch: orders are cancelled and secured stock goes back to the portal."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("取消の理由を入力してください。"), field="reason")
+    if donation.is_shipped:
+        raise DomainError(_l("発送済の返礼品があるため取り消せません。"), field="reason")
+    for line in donation.lines:
+        if line.stock_taken:
+            restore_units(session, line.gift_id, donation.portal.value, line.quantity,
+                          note=reason[:300], line_id=line.id, by_user=by_user)
+            line.stock_taken = False
+        line.hold = LineHold.CANCELLED
+        for order in line.orders:
+            order.status = OrderStatus.CANCELLED
+    donation.cancel_reason = reason[:300]
+    transition(session, donation, DonationState.CANCELLED, by_user=by_user, reason=reason[:300])
+    return donation
+
+
+def retry_line(session: Session, line: DonationLine, *, by_user: User | None = None) -> LineHold:
+    """After staff moved allocation (or widened the window): try to secure a held line again."""
+    if line.hold not in (LineHold.STOCK, LineHold.WINDOW):
+        raise DomainError(_l("この行は保留中ではありません。"), field="line")
+    donation = line.donation
+    hold = secure_line(session, line, donation.portal.value, donation.applied_on, by_user=by_user)
+    if hold == LineHold.NONE:
+        record_event(session, "donation", donation.id, "line.released", by_user=by_user,
+                     line_id=line.id)
+        if donation.state == DonationState.PAID:
+            create_orders(session, donation, by_user=by_user)
+    return hold
+
+
+def held_lines(session: Session) -> list[DonationLine]:
+    return list(
+        session.scalars(
+            sa.select(DonationLine)
+            .join(Donation)
+            .where(DonationLine.hold.in_([LineHold.STOCK, LineHold.WINDOW]),
+                   Donation.state != DonationState.CANCELLED)
+            .order_by(DonationLine.id)
+        )
+    )
