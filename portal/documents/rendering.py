@@ -1,0 +1,163 @@
+"""The WeasyPrint engine every PDF goes through: fonts, stylesheet cache, locked-down fetcher.
+
+Why the care: a CJK page costs seconds when WeasyPrint falls back to fontTools for font
+subsetting (no libharfbuzz-subset), and building the FontConfiguration plus parsing the
+stylesheet is a large share of a small document. So both are built once per process and
+reused; every render watches the ``weasyprint`` logger and raises if the slow path or a
+missing font shows up instead of quietly printing thousands of slow or tofu pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from portal import config
+
+STATIC_DIR = (config.ROOT / "static").resolve()
+TEMPLATE_DIR = (config.ROOT / "templates" / "documents").resolve()
+
+# Debian's fonts-ipaexfont: mid-size CJK fonts (≈ 4–6 MB, 12,000 glyphs) that subset fast.
+FONT_FILES = {
+    "IPAexGothic": Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
+    "IPAexMincho": Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"),
+}
+
+# What the weasyprint logger says when a render went wrong in a way that must not pass.
+FATAL_LOG_MARKERS = (
+    "Using fontTools instead of HarfBuzz",  # slow Python subsetting
+    "with fontTools",  # "Unable to subset … with fontTools"
+    "with HarfBuzz",  # "Unable to subset … with HarfBuzz"
+    "cannot be loaded",  # an @font-face file we asked for is missing
+    "Failed to load",  # image or stylesheet not fetched
+)
+
+
+class DocumentRenderError(RuntimeError):
+    """A document could not be rendered as intended (never print it anyway)."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Fetch our own static files and the IPAex font files, refuse everything else.
+
+    Donor-supplied text (names, addresses, letter text) ends up in the HTML; the fetcher makes
+    sure nothing in it can make the renderer read other files or reach the network.
+    """
+
+    allowed_fonts = frozenset(p.resolve() for p in FONT_FILES.values())
+
+    def fetch(self, url, headers=None):  # noqa: ANN001, ANN201 (WeasyPrint's signature)
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: not one of our files")
+        path = Path(unquote(parts.path)).resolve()
+        if not (path.is_relative_to(STATIC_DIR) or path in self.allowed_fonts):
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: outside static files")
+        if not path.is_file():
+            raise FatalURLFetchingError(f"missing document resource {path}")
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes())
+
+
+def check_fonts() -> None:
+    """Fail at once when the IPAex font files or HarfBuzz subsetting are missing."""
+    missing = [str(p) for p in FONT_FILES.values() if not p.is_file()]
+    if missing:
+        raise DocumentRenderError(f"IPAex fonts not installed (fonts-ipaexfont): {missing}")
+    from weasyprint.text import ffi
+
+    if ffi.harfbuzz_subset is None:
+        raise DocumentRenderError(
+            "libharfbuzz-subset0 is not installed: WeasyPrint would subset CJK fonts with "
+            "fontTools, seconds per page"
+        )
+
+
+def font_face_css() -> str:
+    return "\n".join(
+        f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); }}'
+        for family, path in FONT_FILES.items()
+    )
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One per process: the font configuration and parsed stylesheets, reused by every render."""
+
+    font_config: FontConfiguration
+    fetcher: StaticOnlyFetcher
+    stylesheets: dict[str, CSS]
+
+
+_engine_lock = threading.Lock()
+
+
+@cache
+def _engine() -> Engine:
+    check_fonts()
+    return Engine(FontConfiguration(), StaticOnlyFetcher(), {})
+
+
+def stylesheet(name: str) -> CSS:
+    """templates/documents/<name>, parsed once per process with the @font-face rules in front."""
+    engine = _engine()
+    with _engine_lock:
+        css = engine.stylesheets.get(name)
+        if css is None:
+            text = font_face_css() + "\n" + (TEMPLATE_DIR / name).read_text(encoding="utf-8")
+            css = CSS(
+                string=text,
+                base_url=STATIC_DIR.as_uri() + "/",
+                url_fetcher=engine.fetcher,
+                font_config=engine.font_config,
+            )
+            engine.stylesheets[name] = css
+    return css
+
+
+class _LogWatch(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.problems: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if any(marker in message for marker in FATAL_LOG_MARKERS):
+            self.problems.append(message)
+
+
+def html_to_pdf(html: str, css_name: str) -> tuple[bytes, int]:
+    """Render one HTML document to PDF bytes; returns (pdf, page count). Raises on fallbacks."""
+    engine = _engine()
+    watch = _LogWatch()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(watch)
+    try:
+        document = HTML(
+            string=html,
+            base_url=STATIC_DIR.as_uri() + "/",
+            url_fetcher=engine.fetcher,
+        ).render(stylesheets=[stylesheet(css_name)], font_config=engine.font_config)
+        pdf = document.write_pdf()
+    finally:
+        logger.removeHandler(watch)
+    if watch.problems:
+        raise DocumentRenderError("; ".join(watch.problems))
+    return pdf, len(document.pages)
+
+
+def static_uri(relative: str) -> str:
+    """A file URL for a file under static/ (the only place documents load images from)."""
+    path = (STATIC_DIR / relative).resolve()
+    if not path.is_relative_to(STATIC_DIR):
+        raise DocumentRenderError(f"{relative!r} is not under static/")
+    return path.as_uri()

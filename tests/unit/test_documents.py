@@ -1,0 +1,211 @@
+"""The mailing set PDF: what the donor, the tax office and the print room will read in it."""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from portal.documents import rendering
+from portal.documents.mailing import (
+    MailingSet,
+    manifest_csv,
+    merge_batches,
+    render_batch,
+    render_set,
+    render_sets,
+)
+from tests.conftest import pdf_text
+
+BASE = MailingSet(
+    set_id="B2027-0001-00042",
+    donor_name="山田 花子",
+    postal_code="727-0011",
+    address="広島県庄原市東本町1丁目10番1号\nふるさと荘101号室",
+    donation_number="D2026-0000042",
+    amount=30000,
+    received_on=date(2026, 12, 28),
+    payment_method="クレジットカード",
+    receipt_number="2026-000123",
+    issued_on=date(2027, 1, 8),
+)
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def squash(text: str) -> str:
+    """Text extraction may break lines anywhere; compare without whitespace."""
+    return "".join(text.split())
+
+
+def test_receipt_shows_what_a_receipt_must(app):
+    with app.app_context():
+        pdf = render_set(BASE)
+    text = squash(pdf_text(pdf))
+    assert "寄附金受領証明書" in text
+    assert "山田花子" in text
+    assert "30,000円" in text
+    assert "〒727-0011" in text
+    assert "広島県庄原市東本町1丁目10番1号" in text
+    # December donation paid in December keeps its December date, printed in January.
+    assert "令和8年12月28日" in text
+    assert "令和9年1月8日" in text  # issued on
+    assert "2026-000123" in text
+    assert "地方税法第37条の2・第314条の7" in text
+    assert "庄原市長木山耕三" in text
+    assert "再発行" not in text
+    assert "申告特例申請書" not in text.replace("申告特例申請書（記入例", "")
+
+
+def test_every_sheet_carries_set_id_and_page_of_set(app):
+    one = replace(BASE, onestop_requested=True, donor_phone="090-1234-5678")
+    with app.app_context():
+        pdf = render_set(one)
+    pages = page_texts(pdf)
+    assert len(pages) == 4
+    for k, text in enumerate(pages, start=1):
+        assert f"B2027-0001-00042 · {k}/4" in text
+
+
+def test_reissue_is_marked_with_its_date_and_keeps_the_number(app):
+    again = replace(BASE, reissued=True, reissued_on=date(2027, 2, 3))
+    with app.app_context():
+        text = squash(pdf_text(render_set(again)))
+    assert "再発行令和9年2月3日" in text
+    assert "2026-000123" in text
+
+
+def test_onestop_form_is_prefilled_but_leaves_my_number_blank(app):
+    one = replace(
+        BASE, onestop_requested=True, donor_phone="090-1234-5678", donor_kana="ヤマダ ハナコ"
+    )
+    with app.app_context():
+        pages = page_texts(render_set(one))
+    form = squash(pages[2])
+    assert "寄附金税額控除に係る申告特例申請書" in form
+    assert "様式第55号の5" in form
+    for expected in (
+        "山田花子",
+        "ヤマダハナコ",
+        "090-1234-5678",
+        "令和8年12月28日",
+        "30,000円",
+        "庄原市長殿",
+    ):
+        assert expected in form
+    assert "個人番号" in form
+    assert "D2026-0000042" in form  # printed under the QR code
+    example = squash(pages[3])
+    assert "記入例" in example and "オンライン" in example and "1月10日必着" in example
+
+
+def test_qr_code_encodes_the_donation_number(app):
+    pytest.importorskip("PIL")
+    one = replace(BASE, onestop_requested=True)
+    with app.app_context():
+        pdf = render_set(one)
+    images = [img for page in PdfReader(io.BytesIO(pdf)).pages for img in page.images]
+    import segno
+
+    expected = segno.make("D2026-0000042", error="m", micro=False)
+    size = expected.symbol_size(scale=1, border=2)
+    qr_images = [img for img in images if img.image.size == size]
+    assert qr_images, "no QR image of the expected size in the PDF"
+    got = qr_images[0].image.convert("1")
+    dark = [[got.getpixel((x, y)) == 0 for x in range(size[0])] for y in range(size[1])]
+    want = [[bool(v) for v in row] for row in expected.matrix_iter(scale=1, border=2)]
+    assert dark == want
+
+
+def test_batch_manifest_matches_the_pages(app):
+    sets = [
+        replace(
+            BASE,
+            set_id=f"S-{i}",
+            donation_number=f"D-{i}",
+            receipt_number=f"2026-{i:06d}",
+            onestop_requested=i == 1,
+        )
+        for i in range(3)
+    ]
+    with app.app_context():
+        first = render_batch(sets[:2])
+        second = render_batch(sets[2:])
+        merged = merge_batches([first, second])
+        single = render_sets(sets)
+    assert [(r.set_id, r.first_page, r.last_page) for r in merged.manifest] == [
+        ("S-0", 1, 2),
+        ("S-1", 3, 6),
+        ("S-2", 7, 8),
+    ]
+    for pdf in (merged.pdf, single):
+        pages = page_texts(pdf)
+        assert len(pages) == 8
+        for row in merged.manifest:
+            for k, page in enumerate(range(row.first_page, row.last_page + 1), start=1):
+                assert f"{row.set_id} · {k}/{row.pages}" in pages[page - 1]
+    csv_text = manifest_csv(merged.manifest)
+    assert (
+        csv_text.splitlines()[0]
+        == "set_id,donation_number,receipt_number,first_page,last_page,pages,onestop"
+    )
+    assert "S-1,D-1,2026-000001,3,6,4,True" in csv_text
+
+
+def test_a_letter_that_overflows_its_sheet_is_refused(app):
+    long_letter = replace(BASE, letter_text="\n".join(["ご寄附ありがとうございました。" * 4] * 60))
+    with app.app_context(), pytest.raises(rendering.DocumentRenderError, match="overflowed"):
+        render_set(long_letter)
+
+
+def test_fetcher_refuses_anything_but_static_files_and_fonts():
+    fetcher = rendering.StaticOnlyFetcher()
+    ok = fetcher.fetch((rendering.STATIC_DIR / "img/documents/seal-sample.png").as_uri())
+    assert ok.read()[:4] == b"\x89PNG"
+    assert fetcher.fetch(rendering.FONT_FILES["IPAexMincho"].as_uri()).read()
+    for url in (
+        "file:///etc/passwd",
+        "http://example.com/x.png",
+        (rendering.STATIC_DIR / "../pyproject.toml").as_uri(),
+    ):
+        with pytest.raises(rendering.FatalURLFetchingError):
+            fetcher.fetch(url)
+
+
+def test_slow_font_subsetting_fails_loudly(app, monkeypatch):
+    def fallback_warning(*args, **kwargs):
+        logging.getLogger("weasyprint").warning(
+            'Using fontTools instead of HarfBuzz-Subset for font "%s".', "IPAexMincho"
+        )
+
+    from weasyprint.pdf import fonts
+
+    original = fonts.Font.subset
+
+    def subset(self, to_unicode, hinting):
+        fallback_warning()
+        return original(self, to_unicode, hinting)
+
+    monkeypatch.setattr(fonts.Font, "subset", subset)
+    with app.app_context(), pytest.raises(rendering.DocumentRenderError, match="fontTools"):
+        render_set(BASE)
+
+
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
+def test_ipaex_font_is_embedded(app, tmp_path):
+    with app.app_context():
+        path = tmp_path / "set.pdf"
+        path.write_bytes(render_set(replace(BASE, onestop_requested=True)))
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines()[2:]]
+    assert rows, out
+    assert all("IPAex" in row[0] for row in rows), out  # no fallback font slipped in
+    assert all(row[-5] == "yes" for row in rows), out  # emb column
