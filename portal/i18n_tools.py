@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,11 @@ def _locked() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+PYBABEL = str(Path(sys.executable).with_name("pybabel"))  # the venv's, whatever PATH says
+
+
 def _pybabel(*args: str) -> None:
-    subprocess.run(["pybabel", "-q", *args], check=True, cwd=ROOT)
+    subprocess.run([PYBABEL, "-q", *args], check=True, cwd=ROOT)
 
 
 def _extract_and_update() -> None:

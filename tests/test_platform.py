@@ -11,6 +11,7 @@ from portal.accounts.models import Supplier, User
 from portal.demo import seed
 from portal.extensions import db
 from portal.gifts.models import Gift
+from portal.i18n_tools import PYBABEL
 
 ROOT = Path(__file__).resolve().parent.parent
 

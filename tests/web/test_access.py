@@ -27,7 +27,8 @@ def test_role_matrix(role, make_user, login, client) -> None:
 
 def test_forbidden_page_in_english(make_user, login, client) -> None:
     login(make_user(Role.SUPPLIER))
-    client.set_cookie("lang", "en")
+    # Use the real language switch: a bare set_cookie() lands on "localhost", not SERVER_NAME.
+    client.post("/lang", data={"lang": "en"})
     body = client.get("/staff/").get_data(as_text=True)
     assert "You do not have permission to view this page" in body
 
