@@ -9,8 +9,11 @@ missing font shows up instead of quietly printing thousands of slow or tofu page
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -54,7 +57,7 @@ class StaticOnlyFetcher(URLFetcher):
 
     allowed_fonts = frozenset(p.resolve() for p in FONT_FILES.values())
 
-    def fetch(self, url, headers=None):  # noqa: ANN001, ANN201 (WeasyPrint's signature)
+    def fetch(self, url, headers=None):
         if url.startswith("data:"):
             return super().fetch(url, headers)
         parts = urlsplit(url)
@@ -135,6 +138,23 @@ class _LogWatch(logging.Handler):
             self.problems.append(message)
 
 
+@contextmanager
+def _fewer_gc_passes() -> Iterator[None]:
+    """Raise the young-generation GC threshold while rendering.
+
+    WeasyPrint allocates millions of small, short-lived objects (boxes, styles); with the
+    default threshold (700) the cyclic collector runs thousands of times per batch and
+    re-scans the long-lived box tree each time. Measured on a 50-set batch: 60 → 47 ms CPU
+    per set. Thresholds are process-wide, so they are restored afterwards.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def html_to_pdf(html: str, css_name: str) -> tuple[bytes, int]:
     """Render one HTML document to PDF bytes; returns (pdf, page count). Raises on fallbacks."""
     engine = _engine()
@@ -142,12 +162,13 @@ def html_to_pdf(html: str, css_name: str) -> tuple[bytes, int]:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(watch)
     try:
-        document = HTML(
-            string=html,
-            base_url=STATIC_DIR.as_uri() + "/",
-            url_fetcher=engine.fetcher,
-        ).render(stylesheets=[stylesheet(css_name)], font_config=engine.font_config)
-        pdf = document.write_pdf()
+        with _fewer_gc_passes():
+            document = HTML(
+                string=html,
+                base_url=STATIC_DIR.as_uri() + "/",
+                url_fetcher=engine.fetcher,
+            ).render(stylesheets=[stylesheet(css_name)], font_config=engine.font_config)
+            pdf = document.write_pdf()
     finally:
         logger.removeHandler(watch)
     if watch.problems:
