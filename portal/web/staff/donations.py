@@ -1,0 +1,271 @@
+"""Staff: donations — list, detail (audited), import upload → preview → apply, payment,
+cancellation, and the 在庫超過 queue of held lines."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import DateField, FileField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from portal.core.audit import audit
+from portal.core.errors import DomainError
+from portal.core.roles import can_handle_donations
+from portal.core.timeline import events_for
+from portal.donations import lifecycle
+from portal.donations.importers import PORTALS, import_file, rejected_csv
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold, Portal
+from portal.extensions import db
+from portal.gifts.stock import GiftAllocation, move_allocation
+from portal.web.forms import FlaskForm, choices, nfkc
+from portal.web.htmx import render
+from portal.web.staff import bp
+
+PAGE_SIZE = 50
+PORTAL_LABELS = {
+    Portal.STANDARD: _l("標準CSV"),
+    Portal.CHOICE: _l("ふるさとチョイス"),
+    Portal.RAKUTEN: _l("楽天ふるさと納税"),
+    Portal.FURUNAVI: _l("ふるなび"),
+    Portal.JAL: _l("JALふるさと納税"),
+    Portal.SATOFULL: _l("さとふる"),
+    Portal.DIRECT: _l("直接受付"),
+}
+STATE_LABELS = {
+    DonationState.RECEIVED: _l("受付"),
+    DonationState.PAID: _l("入金済"),
+    DonationState.CANCELLED: _l("取消"),
+}
+HOLD_LABELS = {
+    LineHold.NONE: _l("確保済"),
+    LineHold.STOCK: _l("在庫超過"),
+    LineHold.WINDOW: _l("受付期間外"),
+    LineHold.CANCELLED: _l("取消"),
+}
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
+def _require_handler() -> None:
+    if not can_handle_donations(current_user):
+        abort(403)
+
+
+class ImportForm(FlaskForm):
+    portal = SelectField(
+        _l("取込形式"), choices=choices([(p, PORTAL_LABELS[Portal(p)]) for p in PORTALS])
+    )
+    file = FileField(_l("CSVファイル"), validators=[DataRequired()])
+
+
+class PaidForm(FlaskForm):
+    paid_on = DateField(_l("入金日"), validators=[DataRequired()])
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("取消理由"), validators=[DataRequired(), Length(max=300)])
+
+
+class MoveForm(FlaskForm):
+    from_portal = SelectField(
+        _l("移動元"), choices=choices([(p.value, PORTAL_LABELS[p]) for p in Portal])
+    )
+    quantity = IntegerField(
+        _l("数量"), filters=[nfkc], default=1, validators=[DataRequired(), NumberRange(min=1)]
+    )
+
+
+@bp.get("/donations")
+def donations() -> str:
+    q = request.args.get("q", "").strip()
+    portal = request.args.get("portal", "")
+    state = request.args.get("state", "")
+    before = request.args.get("before", type=int)
+    stmt = sa.select(Donation).order_by(Donation.id.desc())
+    if portal in {p.value for p in Portal}:
+        stmt = stmt.where(Donation.portal == Portal(portal))
+    if state in {s.value for s in DonationState}:
+        stmt = stmt.where(Donation.state == DonationState(state))
+    if q:
+        stmt = stmt.where(sa.or_(Donation.donation_no == q, Donation.portal_order_no == q))
+    if before:
+        stmt = stmt.where(Donation.id < before)
+    rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
+    next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    return render(
+        "staff/donations.html", "staff/_donation_rows.html",
+        donations=rows[:PAGE_SIZE], next_before=next_before, q=q, portal=portal, state=state,
+        portals=PORTAL_LABELS, states=STATE_LABELS,
+        held_count=len(lifecycle.held_lines(db.session)),
+    )
+
+
+@bp.get("/donations/<int:donation_id>")
+def donation_detail(donation_id: int) -> str:
+    donation = db.get_or_404(Donation, donation_id)
+    audit(db.session, actor=current_user, action="view", subject_type="donation",
+          subject_id=donation.id, ip=request.remote_addr or "")
+    db.session.commit()
+    return render(
+        "staff/donation_detail.html", donation=donation, portals=PORTAL_LABELS,
+        states=STATE_LABELS, holds=HOLD_LABELS,
+        events=events_for(db.session, "donation", donation.id),
+        can_handle=can_handle_donations(current_user), paid_form=PaidForm(),
+        cancel_form=CancelForm(),
+    )
+
+
+@bp.post("/donations/<int:donation_id>/paid")
+def donation_paid(donation_id: int) -> Response | str:
+    _require_handler()
+    donation = db.get_or_404(Donation, donation_id)
+    form = PaidForm()
+    if form.validate_on_submit():
+        try:
+            lifecycle.mark_paid(db.session, donation, form.paid_on.data, by_user=current_user)
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            flash(str(e.message), "error")
+        else:
+            flash(_("入金を記録しました。返礼品を発注しました。"), "success")
+    else:
+        flash(_("入金日を入力してください。"), "error")
+    return redirect(url_for("staff.donation_detail", donation_id=donation_id), 303)
+
+
+@bp.post("/donations/<int:donation_id>/cancel")
+def donation_cancel(donation_id: int) -> Response | str:
+    _require_handler()
+    donation = db.get_or_404(Donation, donation_id)
+    form = CancelForm()
+    try:
+        lifecycle.cancel_donation(db.session, donation, form.reason.data or "",
+                                  by_user=current_user)
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    else:
+        flash(_("寄附を取り消しました。在庫を戻しました。"), "success")
+    return redirect(request.form.get("next_held") and url_for("staff.donations_held")
+                    or url_for("staff.donation_detail", donation_id=donation_id), 303)
+
+
+# --- import: upload → preview → apply ---------------------------------------------------
+
+
+def _upload_path(token: str) -> Path:
+    if not TOKEN_RE.match(token or ""):
+        abort(404)
+    path = Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
+    if not path.is_file():
+        abort(404)
+    return path
+
+
+@bp.route("/donations/import", methods=["GET", "POST"])
+def donation_import() -> str:
+    _require_handler()
+    form = ImportForm()
+    if form.validate_on_submit():
+        data = request.files["file"].read()
+        token = secrets.token_urlsafe(32)
+        folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{token}.csv").write_bytes(data)
+        result = import_file(db.session, form.portal.data, data, dry_run=True)
+        db.session.rollback()
+        return render("staff/donation_preview.html", result=result, token=token,
+                      portal=form.portal.data, portals=PORTAL_LABELS, applied=False)
+    return render("staff/donation_import.html", form=form)
+
+
+@bp.post("/donations/import/apply")
+def donation_import_apply() -> str:
+    _require_handler()
+    token = request.form.get("token", "")
+    portal = request.form.get("portal", "")
+    if portal not in PORTALS:
+        abort(400)
+    path = _upload_path(token)
+    result = import_file(db.session, portal, path.read_bytes(), by_user=current_user)
+    db.session.commit()
+    flash(_("取り込みました：%(summary)s", summary=result.summary()), "success")
+    return render("staff/donation_preview.html", result=result, token=token, portal=portal,
+                  portals=PORTAL_LABELS, applied=True)
+
+
+@bp.post("/donations/import/rejected")
+def donation_import_rejected() -> Response:
+    """The rejected rows as CSV (POST: the token never lands in a log as a URL)."""
+    _require_handler()
+    portal = request.form.get("portal", "")
+    if portal not in PORTALS:
+        abort(400)
+    path = _upload_path(request.form.get("token", ""))
+    result = import_file(db.session, portal, path.read_bytes(), dry_run=True)
+    db.session.rollback()
+    return Response(
+        rejected_csv(result), mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=rejected.csv"},
+    )
+
+
+# --- the 在庫超過 queue ------------------------------------------------------------------
+
+
+@bp.get("/donations/held")
+def donations_held() -> str:
+    lines = lifecycle.held_lines(db.session)
+    gift_ids = {ln.gift_id for ln in lines}
+    allocations: dict[int, list[GiftAllocation]] = {}
+    if gift_ids:
+        for alloc in db.session.scalars(
+            sa.select(GiftAllocation).where(GiftAllocation.gift_id.in_(gift_ids))
+            .order_by(GiftAllocation.portal)
+        ):
+            allocations.setdefault(alloc.gift_id, []).append(alloc)
+    # Listings to close: a portal whose allocation is empty while its gift is still listed.
+    to_close = db.session.execute(
+        sa.select(GiftAllocation).where(GiftAllocation.remaining <= GiftAllocation.low_threshold)
+        .order_by(GiftAllocation.gift_id, GiftAllocation.portal)
+    ).scalars().all()
+    return render(
+        "staff/donations_held.html", lines=lines, allocations=allocations, holds=HOLD_LABELS,
+        portals=PORTAL_LABELS, to_close=to_close, move_form=MoveForm(),
+        cancel_form=CancelForm(), can_handle=can_handle_donations(current_user),
+    )
+
+
+@bp.post("/donations/lines/<int:line_id>/release")
+def donation_line_release(line_id: int) -> Response:
+    """Move allocation from another portal (when asked) and try to secure the line again."""
+    _require_handler()
+    line = db.get_or_404(DonationLine, line_id)
+    form = MoveForm()
+    try:
+        if request.form.get("from_portal") and form.validate():
+            move_allocation(db.session, line.gift_id, form.from_portal.data,
+                            line.donation.portal.value, form.quantity.data,
+                            by_user=current_user)
+        hold = lifecycle.retry_line(db.session, line, by_user=current_user)
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    else:
+        if hold == LineHold.NONE:
+            flash(_("在庫を確保しました。"), "success")
+        else:
+            flash(_("まだ在庫を確保できません。"), "error")
+    return redirect(url_for("staff.donations_held"), 303)
+
+
