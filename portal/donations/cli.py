@@ -27,8 +27,12 @@ def import_donations_command(portal: str, file: Path, dry_run: bool, batch: int)
     """Import a portal's donation export (or the standard CSV)."""
     try:
         result = import_file(
-            db.session, portal, file.read_bytes(), dry_run=dry_run,
-            commit=db.session.commit, batch=batch,
+            db.session,
+            portal,
+            file.read_bytes(),
+            dry_run=dry_run,
+            commit=db.session.commit,
+            batch=batch,
         )
     except DomainError as exc:
         db.session.rollback()

@@ -25,21 +25,42 @@ from portal.gifts.stock import set_allocation
 TOTAL = 240
 # Shares of FY2024: satofull 36.6, rakuten 26.2, choice 23.8; the remaining 13.4 split here.
 SHARES = [
-    (Portal.SATOFULL, 36.6), (Portal.RAKUTEN, 26.2), (Portal.CHOICE, 23.8),
-    (Portal.FURUNAVI, 5.0), (Portal.JAL, 4.0), (Portal.DIRECT, 4.4),
+    (Portal.SATOFULL, 36.6),
+    (Portal.RAKUTEN, 26.2),
+    (Portal.CHOICE, 23.8),
+    (Portal.FURUNAVI, 5.0),
+    (Portal.JAL, 4.0),
+    (Portal.DIRECT, 4.4),
 ]
 SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
-GIVEN = [("花子", "ハナコ"), ("太郎", "タロウ"), ("美咲", "ミサキ"), ("健", "ケン"), ("翔", "ショウ")]
-KANA = {"佐藤": "サトウ", "鈴木": "スズキ", "高橋": "タカハシ", "田中": "タナカ", "伊藤": "イトウ",
-        "渡辺": "ワタナベ", "山本": "ヤマモト", "中村": "ナカムラ", "小林": "コバヤシ", "加藤": "カトウ"}
+GIVEN = [
+    ("花子", "ハナコ"),
+    ("太郎", "タロウ"),
+    ("美咲", "ミサキ"),
+    ("健", "ケン"),
+    ("翔", "ショウ"),
+]
+KANA = {
+    "佐藤": "サトウ",
+    "鈴木": "スズキ",
+    "高橋": "タカハシ",
+    "田中": "タナカ",
+    "伊藤": "イトウ",
+    "渡辺": "ワタナベ",
+    "山本": "ヤマモト",
+    "中村": "ナカムラ",
+    "小林": "コバヤシ",
+    "加藤": "カトウ",
+}
 PURPOSES = ["産業振興", "子育て・教育", "健康・福祉", "環境・景観", "市長におまかせ"]
 
 
 def seed(session: Session, ctx: dict[str, Any]) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Donation)):
         return  # idempotent: the season is seeded once
-    gifts = list(session.scalars(
-        sa.select(Gift).where(Gift.status == GiftStatus.LISTED).order_by(Gift.code)))
+    gifts = list(
+        session.scalars(sa.select(Gift).where(Gift.status == GiftStatus.LISTED).order_by(Gift.code))
+    )
     if not gifts:
         return
     rng = random.Random(2024)
@@ -50,9 +71,14 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
     for gift in gifts[1:]:
         if gift.limited_quantity:  # 数量限定: split across portals by their share
             for portal, share in SHARES:
-                set_allocation(session, gift.id, portal.value,
-                               max(1, round(gift.limited_quantity * share / 100)),
-                               low_threshold=1, note="demo")
+                set_allocation(
+                    session,
+                    gift.id,
+                    portal.value,
+                    max(1, round(gift.limited_quantity * share / 100)),
+                    low_threshold=1,
+                    note="demo",
+                )
     portals = [p for p, _ in SHARES]
     weights = [w for _, w in SHARES]
     start = date(2026, 10, 1)
@@ -64,23 +90,37 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
             picked = [scarce]
         amount = sum(g.required_amount for g in picked)
         applied = start + timedelta(days=rng.randrange(0, 80))
-        method = (rng.choice([PaymentMethod.BANK, PaymentMethod.CASH_REGISTERED,
-                              PaymentMethod.PAYMENT_SLIP])
-                  if portal == Portal.DIRECT else
-                  rng.choices([PaymentMethod.CARD, PaymentMethod.BANK], [9, 1])[0])
+        method = (
+            rng.choice(
+                [PaymentMethod.BANK, PaymentMethod.CASH_REGISTERED, PaymentMethod.PAYMENT_SLIP]
+            )
+            if portal == Portal.DIRECT
+            else rng.choices([PaymentMethod.CARD, PaymentMethod.BANK], [9, 1])[0]
+        )
         paid_now = method == PaymentMethod.CARD
-        donation = create_donation(session, DonationData(
-            portal=portal, portal_order_no=f"DEMO-{portal.value}-{i:05d}",
-            donor_name=f"{surname} {given}", donor_kana=f"{KANA[surname]} {gkana}",
-            postal_code="7270011", address=f"広島県庄原市東本町{i % 9 + 1}-{i % 7 + 1}",
-            phone=f"0824-72-{i:04d}", email=f"donor{i}@demo.example", amount=amount,
-            applied_on=applied, payment_method=method,
-            payment_state=PaymentState.PAID if paid_now else PaymentState.UNPAID,
-            paid_on=applied if paid_now else None, purpose=rng.choice(PURPOSES),
-            onestop_requested=rng.random() < 0.4, receipt_wanted=rng.random() < 0.9,
-            publish_name=rng.random() < 0.2,
-            lines=[LineData(gift_code=g.code) for g in picked],
-        ))
+        donation = create_donation(
+            session,
+            DonationData(
+                portal=portal,
+                portal_order_no=f"DEMO-{portal.value}-{i:05d}",
+                donor_name=f"{surname} {given}",
+                donor_kana=f"{KANA[surname]} {gkana}",
+                postal_code="7270011",
+                address=f"広島県庄原市東本町{i % 9 + 1}-{i % 7 + 1}",
+                phone=f"0824-72-{i:04d}",
+                email=f"donor{i}@demo.example",
+                amount=amount,
+                applied_on=applied,
+                payment_method=method,
+                payment_state=PaymentState.PAID if paid_now else PaymentState.UNPAID,
+                paid_on=applied if paid_now else None,
+                purpose=rng.choice(PURPOSES),
+                onestop_requested=rng.random() < 0.4,
+                receipt_wanted=rng.random() < 0.9,
+                publish_name=rng.random() < 0.2,
+                lines=[LineData(gift_code=g.code) for g in picked],
+            ),
+        )
         roll = rng.random()
         if not paid_now and roll < 0.6:
             mark_paid(session, donation, applied + timedelta(days=rng.randrange(1, 8)))

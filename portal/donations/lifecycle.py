@@ -81,10 +81,27 @@ class DonationData:
 
 # Fields an import may update on an existing donation (lines are never rewritten).
 UPDATABLE_FIELDS = (
-    "payment_state", "paid_on", "payment_method", "donor_name", "donor_kana", "postal_code",
-    "address", "phone", "email", "purpose", "onestop_requested", "receipt_wanted",
-    "publish_name", "message", "delivery_name", "delivery_postal_code", "delivery_address",
-    "delivery_phone", "mail_name", "mail_postal_code", "mail_address",
+    "payment_state",
+    "paid_on",
+    "payment_method",
+    "donor_name",
+    "donor_kana",
+    "postal_code",
+    "address",
+    "phone",
+    "email",
+    "purpose",
+    "onestop_requested",
+    "receipt_wanted",
+    "publish_name",
+    "message",
+    "delivery_name",
+    "delivery_postal_code",
+    "delivery_address",
+    "delivery_phone",
+    "mail_name",
+    "mail_postal_code",
+    "mail_address",
 )
 
 
@@ -110,8 +127,14 @@ def transition(
     donation.state = to
     session.flush()
     record_event(
-        session, "donation", donation.id, f"donation.{to.value}", by_user=by_user,
-        public=True, before=before.value, **data,
+        session,
+        "donation",
+        donation.id,
+        f"donation.{to.value}",
+        by_user=by_user,
+        public=True,
+        before=before.value,
+        **data,
     )
     return to
 
@@ -125,15 +148,24 @@ def _gift_has_stock_control(session: Session, gift: Gift) -> bool:
     """Gifts with allocations (or a limited quantity) are counted; others are unlimited."""
     if gift.limited_quantity is not None:
         return True
-    return session.scalar(
-        sa.select(sa.func.count()).select_from(GiftAllocation).where(
-            GiftAllocation.gift_id == gift.id
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(GiftAllocation)
+            .where(GiftAllocation.gift_id == gift.id)
         )
-    ) > 0
+        > 0
+    )
 
 
-def secure_line(session: Session, line: DonationLine, portal: str, applied_on: date,
-                *, by_user: User | None = None) -> LineHold:
+def secure_line(
+    session: Session,
+    line: DonationLine,
+    portal: str,
+    applied_on: date,
+    *,
+    by_user: User | None = None,
+) -> LineHold:
     """Take the line's units from its portal's allocation, or hold it for staff."""
     gift = line.gift
     if (gift.accept_from and applied_on < gift.accept_from) or (
@@ -148,8 +180,16 @@ def secure_line(session: Session, line: DonationLine, portal: str, applied_on: d
     else:
         line.hold = LineHold.STOCK
     if line.hold != LineHold.NONE:
-        record_event(session, "donation", line.donation_id, "line.held", by_user=by_user,
-                     line_id=line.id, hold=line.hold.value, gift=gift.code)
+        record_event(
+            session,
+            "donation",
+            line.donation_id,
+            "line.held",
+            by_user=by_user,
+            line_id=line.id,
+            hold=line.hold.value,
+            gift=gift.code,
+        )
     return line.hold
 
 
@@ -176,18 +216,31 @@ def create_donation(
     donation = Donation(donation_no=next_donation_no(session, data.applied_on), **values)
     donation.received_on = (
         received_on_for(data.payment_method, data.paid_on, data.applied_on)
-        if data.payment_state == PaymentState.PAID else None
+        if data.payment_state == PaymentState.PAID
+        else None
     )
     for pos, (gift, ld) in enumerate(lines):
         donation.lines.append(
-            DonationLine(position=pos, gift=gift, quantity=ld.quantity,
-                         desired_date=ld.desired_date, desired_time=ld.desired_time,
-                         noshi=ld.noshi)
+            DonationLine(
+                position=pos,
+                gift=gift,
+                quantity=ld.quantity,
+                desired_date=ld.desired_date,
+                desired_time=ld.desired_time,
+                noshi=ld.noshi,
+            )
         )
     session.add(donation)
     session.flush()
-    record_event(session, "donation", donation.id, "donation.received", by_user=by_user,
-                 public=True, portal=data.portal.value)
+    record_event(
+        session,
+        "donation",
+        donation.id,
+        "donation.received",
+        by_user=by_user,
+        public=True,
+        portal=data.portal.value,
+    )
     for line in donation.lines:
         secure_line(session, line, data.portal.value, data.applied_on, by_user=by_user)
     if data.payment_state == PaymentState.PAID:
@@ -208,21 +261,34 @@ def ship_by_for(gift: Gift, paid_on: date) -> date:
     return normal
 
 
-def create_orders(session: Session, donation: Donation, *, by_user: User | None = None) -> list[Order]:
+def create_orders(
+    session: Session, donation: Donation, *, by_user: User | None = None
+) -> list[Order]:
     """One order per secured gift line of a paid donation (held lines wait for staff)."""
     paid_on = donation.paid_on or donation.applied_on
     made = []
     for line in donation.lines:
         if line.hold != LineHold.NONE or line.orders:
             continue
-        order = Order(line=line, supplier_id=line.gift.supplier_id, ordered_on=paid_on,
-                      ship_by=ship_by_for(line.gift, paid_on))
+        order = Order(
+            line=line,
+            supplier_id=line.gift.supplier_id,
+            ordered_on=paid_on,
+            ship_by=ship_by_for(line.gift, paid_on),
+        )
         session.add(order)
         made.append(order)
     session.flush()
     for order in made:
-        record_event(session, "donation", donation.id, "order.created", by_user=by_user,
-                     order_id=order.id, supplier_id=order.supplier_id)
+        record_event(
+            session,
+            "donation",
+            donation.id,
+            "order.created",
+            by_user=by_user,
+            order_id=order.id,
+            supplier_id=order.supplier_id,
+        )
     return made
 
 
@@ -258,8 +324,15 @@ def cancel_donation(
         raise DomainError(_l("発送済の返礼品があるため取り消せません。"), field="reason")
     for line in donation.lines:
         if line.stock_taken:
-            restore_units(session, line.gift_id, donation.portal.value, line.quantity,
-                          note=reason[:300], line_id=line.id, by_user=by_user)
+            restore_units(
+                session,
+                line.gift_id,
+                donation.portal.value,
+                line.quantity,
+                note=reason[:300],
+                line_id=line.id,
+                by_user=by_user,
+            )
             line.stock_taken = False
         line.hold = LineHold.CANCELLED
         for order in line.orders:
@@ -276,8 +349,9 @@ def retry_line(session: Session, line: DonationLine, *, by_user: User | None = N
     donation = line.donation
     hold = secure_line(session, line, donation.portal.value, donation.applied_on, by_user=by_user)
     if hold == LineHold.NONE:
-        record_event(session, "donation", donation.id, "line.released", by_user=by_user,
-                     line_id=line.id)
+        record_event(
+            session, "donation", donation.id, "line.released", by_user=by_user, line_id=line.id
+        )
         if donation.state == DonationState.PAID:
             create_orders(session, donation, by_user=by_user)
     return hold
@@ -288,8 +362,10 @@ def held_lines(session: Session) -> list[DonationLine]:
         session.scalars(
             sa.select(DonationLine)
             .join(Donation)
-            .where(DonationLine.hold.in_([LineHold.STOCK, LineHold.WINDOW]),
-                   Donation.state != DonationState.CANCELLED)
+            .where(
+                DonationLine.hold.in_([LineHold.STOCK, LineHold.WINDOW]),
+                Donation.state != DonationState.CANCELLED,
+            )
             .order_by(DonationLine.id)
         )
     )

@@ -127,9 +127,7 @@ class Donation(TimestampMixin, db.Model):
 
     @property
     def is_shipped(self) -> bool:
-        return any(
-            o.status == OrderStatus.SHIPPED for line in self.lines for o in line.orders
-        )
+        return any(o.status == OrderStatus.SHIPPED for line in self.lines for o in line.orders)
 
     def __repr__(self) -> str:
         return f"<Donation {self.donation_no}>"

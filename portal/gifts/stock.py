@@ -136,8 +136,17 @@ def restore_units(
     )
     after = session.execute(stmt).scalar_one()
     session.expire(alloc)
-    _ledger(session, gift_id, portal, after - n, after, "restore", note=note, line_id=line_id,
-            by_user=by_user)
+    _ledger(
+        session,
+        gift_id,
+        portal,
+        after - n,
+        after,
+        "restore",
+        note=note,
+        line_id=line_id,
+        by_user=by_user,
+    )
 
 
 def _get_or_create(session: Session, gift_id: int, portal: str) -> GiftAllocation:
@@ -194,8 +203,11 @@ def move_allocation(
 
 
 def total_remaining(session: Session, gift_id: int) -> int:
-    return session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(GiftAllocation.remaining), 0)).where(
-            GiftAllocation.gift_id == gift_id
+    return (
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(GiftAllocation.remaining), 0)).where(
+                GiftAllocation.gift_id == gift_id
+            )
         )
-    ) or 0
+        or 0
+    )

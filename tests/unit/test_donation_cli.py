@@ -60,16 +60,20 @@ def test_killed_import_leaves_no_partial_donation(committed, make_gift, tmp_path
     rows = [HEADER]
     for i in range(total):
         for code in ("HB-001", "HJ-002"):
-            rows.append(f"K-{i:05d},2026/12/01,2026/12/01,クレジットカード,20000,庄原 太郎,"
-                        f"ショウバラ タロウ,7270011,広島県庄原市東本町1-1,0824-72-1111,"
-                        f"t{i}@example.jp,{code},1,,,,,市長におまかせ,する,要,しない,")
+            rows.append(
+                f"K-{i:05d},2026/12/01,2026/12/01,クレジットカード,20000,庄原 太郎,"
+                f"ショウバラ タロウ,7270011,広島県庄原市東本町1-1,0824-72-1111,"
+                f"t{i}@example.jp,{code},1,,,,,市長におまかせ,する,要,しない,"
+            )
     path = tmp_path / "big.csv"
     path.write_bytes("\r\n".join(rows).encode("cp932"))
     url = committed.config["SQLALCHEMY_DATABASE_URI"]
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "portal"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "import-donations", "standard", str(path), "--batch", "7"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     engine = sa.create_engine(url)
     try:
@@ -87,8 +91,9 @@ def test_killed_import_leaves_no_partial_donation(committed, make_gift, tmp_path
         with engine.connect() as conn:
             donations = conn.scalar(sa.select(sa.func.count()).select_from(Donation))
             per_donation = conn.execute(
-                sa.select(DonationLine.donation_id, sa.func.count())
-                .group_by(DonationLine.donation_id)
+                sa.select(DonationLine.donation_id, sa.func.count()).group_by(
+                    DonationLine.donation_id
+                )
             ).all()
     finally:
         engine.dispose()

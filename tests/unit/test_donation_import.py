@@ -62,7 +62,10 @@ def test_standard_file_cp932_with_awkward_rows(session, gifts):
     assert hanako.state == DonationState.RECEIVED and hanako.payment_method == PaymentMethod.BANK
     assert (hanako.delivery_name, hanako.delivery_postal_code) == ("西城 一郎", "7270021")
     assert (hanako.onestop_requested, hanako.receipt_wanted, hanako.publish_name) == (
-        True, False, True)
+        True,
+        False,
+        True,
+    )
     jiro = _donation(session, Portal.STANDARD, "S-0003")
     assert jiro.lines == [] and jiro.received_on == date(2026, 12, 5)
     assert jiro.payment_method == PaymentMethod.CASH_REGISTERED
@@ -158,7 +161,8 @@ def test_jal(session, gifts):
     result = import_file(session, "jal", _load("jal.csv"))
     assert result.summary() == "new=1 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert [(r.line, str(r.reason)) for r in result.rejected] == [
-        (3, "必須の列「寄附者氏名」が空です。")]
+        (3, "必須の列「寄附者氏名」が空です。")
+    ]
     tsubasa = _donation(session, Portal.JAL, "JAL-000123")
     assert tsubasa.amount == 20000 and tsubasa.postal_code == "8120001"
     assert tsubasa.onestop_requested and not tsubasa.publish_name

