@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -116,7 +117,8 @@ class RenderedBatch:
 
 
 def postal_display(code: str) -> str:
-    digits = "".join(ch for ch in code if ch.isdigit())
+    """〒727-0011 from 7270011, 727-0011 or full-width digits."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", code) if ch.isdigit())
     return f"〒{digits[:3]}-{digits[3:]}" if len(digits) == 7 else f"〒{code}"
 
 

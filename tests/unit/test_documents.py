@@ -209,3 +209,16 @@ def test_ipaex_font_is_embedded(app, tmp_path):
     assert rows, out
     assert all("IPAex" in row[0] for row in rows), out  # no fallback font slipped in
     assert all(row[-5] == "yes" for row in rows), out  # emb column
+
+
+def test_letter_text_comes_from_the_city_config_unless_the_set_overrides_it(app, monkeypatch):
+    monkeypatch.setitem(
+        app.config, "THANK_YOU_LETTER", "このたびは特別なご寄附をありがとうございました。"
+    )
+    full_width = replace(BASE, postal_code="７２７００１１")
+    with app.app_context():
+        configured = squash(pdf_text(render_set(full_width)))
+        own = squash(pdf_text(render_set(replace(BASE, letter_text="個別のお礼の言葉です。"))))
+    assert "特別なご寄附をありがとうございました" in configured
+    assert "〒727-0011" in configured
+    assert "個別のお礼の言葉です" in own and "特別なご寄附" not in own
