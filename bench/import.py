@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
 HEADER = (
     "受付番号,寄附日,入金日,決済方法,寄附金額,氏名,フリガナ,郵便番号,住所,電話番号,メールアドレス,"
@@ -39,7 +39,7 @@ def generate(path: Path, n: int) -> int:
             for code in codes:
                 f.write(
                     f"B{i:07d},2026/12/01,{paid},クレジットカード,20000,庄原 太郎{i % 100},"
-                    f"ショウバラ タロウ,〒７２７−００１１,\"広島県庄原市東本町{i % 50}-{i % 9}\","
+                    f'ショウバラ タロウ,〒７２７−００１１,"広島県庄原市東本町{i % 50}-{i % 9}",'
                     f"0824-72-{i % 10000:04d},donor{i}@example.jp,{code},1,,,,,市長におまかせ,"
                     f"する,要,しない,応援しています\r\n"
                 )
@@ -74,8 +74,16 @@ def main() -> None:
         supplier = Supplier(code="B001", name="ベンチ事業者", address="庄原市")
         db.session.add(supplier)
         for code in ("BN-001", "BN-002"):
-            db.session.add(Gift(code=code, name=code, supplier=supplier, required_amount=10000,
-                                procurement_cost=3000, status=GiftStatus.LISTED))
+            db.session.add(
+                Gift(
+                    code=code,
+                    name=code,
+                    supplier=supplier,
+                    required_amount=10000,
+                    procurement_cost=3000,
+                    status=GiftStatus.LISTED,
+                )
+            )
         db.session.commit()
 
         path = tmp / "donations.csv"
@@ -83,8 +91,12 @@ def main() -> None:
         print(f"file rows={rows} bytes={path.stat().st_size}", flush=True)
 
         # Floor: a raw Core executemany of the same rows into a scratch table.
-        scratch = sa.Table("bench_floor", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                           *(sa.Column(f"c{i}", sa.String) for i in range(22)))
+        scratch = sa.Table(
+            "bench_floor",
+            sa.MetaData(),
+            sa.Column("id", sa.Integer, primary_key=True),
+            *(sa.Column(f"c{i}", sa.String) for i in range(22)),
+        )
         scratch.create(db.engine)
         import csv
 
@@ -104,8 +116,9 @@ def main() -> None:
         print(f"floor executemany rows={rows} seconds={floor:.2f}", flush=True)
 
         t0 = time.perf_counter()
-        result = import_file(db.session, "standard", path.read_bytes(), commit=db.session.commit,
-                             batch=1000)
+        result = import_file(
+            db.session, "standard", path.read_bytes(), commit=db.session.commit, batch=1000
+        )
         db.session.commit()
         took = time.perf_counter() - t0
         print(f"import {result.summary()} seconds={took:.2f}", flush=True)
@@ -113,8 +126,10 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     dialect = url.split(":", 1)[0]
     print(f"database={dialect}")
-    print(f"bench import donations={args.n} per_s={args.n / took:.0f} "
-          f"ratio={took / floor:.1f} peak_mb={peak_mb:.0f}")
+    print(
+        f"bench import donations={args.n} per_s={args.n / took:.0f} "
+        f"ratio={took / floor:.1f} peak_mb={peak_mb:.0f}"
+    )
 
 
 if __name__ == "__main__":
