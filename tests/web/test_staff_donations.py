@@ -79,6 +79,7 @@ def test_detail_is_audited_and_payment_marked(session, login, make_user, make_gi
     client = login(user)
     page = client.get(f"/staff/donations/{d.id}")
     assert "庄原 花子" in page.get_data(as_text=True)
+    assert "寄附を受け付けました" in page.get_data(as_text=True)
     assert session.scalar(
         sa.select(AuditEntry).where(
             AuditEntry.subject_type == "donation", AuditEntry.actor_user_id == user.id

@@ -59,6 +59,15 @@ HOLD_LABELS = {
     LineHold.WINDOW: _l("受付期間外"),
     LineHold.CANCELLED: _l("取消"),
 }
+EVENT_LABELS = {
+    "donation.received": _l("寄附を受け付けました"),
+    "donation.paid": _l("入金を確認しました"),
+    "donation.cancelled": _l("寄附を取り消しました"),
+    "donation.updated": _l("取り込みで内容が更新されました"),
+    "order.created": _l("事業者へ発注しました"),
+    "line.held": _l("在庫超過のため保留しました"),
+    "line.released": _l("在庫を確保し保留を解除しました"),
+}
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
@@ -140,6 +149,7 @@ def donation_detail(donation_id: int) -> str:
         portals=PORTAL_LABELS,
         states=STATE_LABELS,
         holds=HOLD_LABELS,
+        event_labels=EVENT_LABELS,
         events=events_for(db.session, "donation", donation.id),
         can_handle=can_handle_donations(current_user),
         paid_form=PaidForm(),
