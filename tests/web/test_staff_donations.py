@@ -180,3 +180,29 @@ def test_direct_entry_normalises_and_completes_the_address(session, login, make_
     assert d.address == "広島県庄原市東本町1-1" and d.amount == 10000
     assert d.state == DonationState.PAID and d.received_on.isoformat() == "2026-12-03"
     assert d.portal_order_no == "D2026-00001" and len(d.lines[0].orders) == 1
+
+
+def test_payment_list_upload_lists_mismatches(session, login, make_user):
+    from datetime import date
+
+    d = create_donation(
+        session,
+        DonationData(
+            portal=Portal.DIRECT,
+            portal_order_no="P-1",
+            donor_name="庄原 花子",
+            amount=10000,
+            applied_on=date(2026, 12, 1),
+            payment_method=PaymentMethod.BANK,
+        ),
+    )
+    client = login(make_user(Role.OPERATOR))
+    data = f"寄附受付番号,金額,入金日\n{d.donation_no},10000,2026/12/05\nX-1,1,2026/12/05\n"
+    page = client.post(
+        "/staff/donations/payments",
+        data={"file": (io.BytesIO(data.encode("cp932")), "bank.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "該当する未入金の寄附がありません。" in page
+    session.expire_all()
+    assert d.state == DonationState.PAID

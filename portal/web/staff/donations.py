@@ -423,3 +423,23 @@ def donation_address() -> str:
     if found and not (form.address.data or "").startswith(found):
         form.address.data = found
     return render("staff/donation_new.html", "staff/_donation_address.html", form=form)
+
+
+# --- bulk payment matching (入金消込) ------------------------------------------------------
+
+
+class PaymentListForm(FlaskForm):
+    file = FileField(_l("入金明細CSV"), validators=[DataRequired()])
+
+
+@bp.route("/donations/payments", methods=["GET", "POST"])
+def donation_payments() -> str:
+    _require_handler()
+    from portal.donations.matching import match_payments
+
+    form = PaymentListForm()
+    result = None
+    if form.validate_on_submit():
+        result = match_payments(db.session, request.files["file"].read(), by_user=current_user)
+        db.session.commit()
+    return render("staff/donation_payments.html", form=form, result=result)
