@@ -117,7 +117,7 @@ def return_ratio_exceeded(required_amount: int | None, procurement_cost: int | N
     return procurement_cost * 100 > required_amount * RETURN_RATIO_LIMIT_PERCENT
 
 
-def assess(p: Proposal) -> list[Finding]:
+def assess(p: Proposal, *, has_evidence: bool | None = None) -> list[Finding]:
     """Everything that stops this proposal from being submitted or approved, per field.
 
     Shown live while the supplier types (as warnings) and enforced on submit and approval.
@@ -136,7 +136,7 @@ def assess(p: Proposal) -> list[Finding]:
             Finding(
                 "procurement_cost",
                 _l(
-                    "調達費用が必要寄附額の30%%を超えています（3割ルール。送料は含めません）。"
+                    "調達費用が必要寄附額の30%を超えています（3割ルール。送料は含めません）。"
                     "調達費用を下げるか、必要寄附額を見直してください。"
                 ),
             )
@@ -148,7 +148,8 @@ def assess(p: Proposal) -> list[Finding]:
     details = p.origin_details or {}
     local_materials = [m for m in p.materials or [] if _is_local(m.get("origin", ""))]
     local_steps = [s for s in p.steps or [] if _is_local(s.get("place", ""))]
-    has_evidence = any(f.kind == ProposalFileKind.EVIDENCE for f in p.files)
+    if has_evidence is None:  # a transient copy for live checks passes it in
+        has_evidence = any(f.kind == ProposalFileKind.EVIDENCE for f in p.files)
 
     for req in crit["required"]:
         if req == "materials" and not p.materials:
@@ -233,8 +234,8 @@ def assess(p: Proposal) -> list[Finding]:
 def _coerce(name: str, value: Any) -> Any:
     if name == "temperature":
         return TemperatureBand(value)
-    if name in {"season_from", "season_until"} and isinstance(value, str):
-        return date.fromisoformat(value) if value else None
+    if name in {"season_from", "season_until"}:
+        return date.fromisoformat(value) if isinstance(value, str) and value else value or None
     if name in {"size"}:
         return int(value)
     if name in {"required_amount", "procurement_cost", "shipping_fee", "capacity_per_month"}:

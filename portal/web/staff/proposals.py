@@ -1,0 +1,110 @@
+"""Staff: the proposal queue and review — operators review and recommend, the city decides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from portal.core.errors import Conflict, DomainError
+from portal.core.roles import is_city
+from portal.core.timeline import events_for
+from portal.extensions import db
+from portal.gifts import proposals as uc
+from portal.gifts.proposal_models import Proposal, ProposalFile, ProposalState
+
+# Importing it also registers the supplier-side routes on supplier.bp.
+from portal.web import supplier_proposals as sp
+from portal.web.htmx import redirect, render
+from portal.web.staff import bp
+
+OPERATOR_QUEUE = (ProposalState.SUBMITTED, ProposalState.RESUBMITTED, ProposalState.UNDER_REVIEW)
+CITY_QUEUE = (ProposalState.RECOMMENDED,)
+MOVE_LABELS = {
+    ProposalState.UNDER_REVIEW: _l("審査を始める"),
+    ProposalState.CHANGES_REQUESTED: _l("修正を依頼"),
+    ProposalState.RECOMMENDED: _l("市へ推薦"),
+    ProposalState.APPROVED: _l("承認"),
+    ProposalState.REJECTED: _l("不承認"),
+}
+
+
+@bp.get("/proposals")
+def proposals() -> str:
+    state = request.args.get("state", "")
+    stmt = sa.select(Proposal).order_by(Proposal.updated_at)
+    if state in {s.value for s in ProposalState}:
+        stmt = stmt.where(Proposal.state == ProposalState(state))
+    elif state != "all":
+        stmt = stmt.where(
+            Proposal.state.in_(CITY_QUEUE if is_city(current_user) else OPERATOR_QUEUE)
+        )
+    rows = db.session.scalars(stmt.where(Proposal.state != ProposalState.DRAFT)).all()
+    return render(
+        "staff/proposals.html",
+        proposals=rows,
+        state=state,
+        state_labels=sp.STATE_LABELS,
+        state_class=sp.STATE_CLASS,
+        criterion_labels=sp.CRITERION_LABELS,
+    )
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal_detail(proposal_id: int) -> str:
+    p = db.session.get(Proposal, proposal_id)
+    if p is None or p.state == ProposalState.DRAFT:
+        abort(404)
+    return render(
+        "staff/proposal_detail.html",
+        p=p,
+        findings=uc.assess(p),
+        diff=uc.latest_diff(p),
+        events=events_for(db.session, uc.SUBJECT, p.id),
+        moves=uc.allowed_moves(p, current_user),
+        move_labels=MOVE_LABELS,
+        labels=sp.FIELD_LABELS,
+        state_labels=sp.STATE_LABELS,
+        criterion_labels=sp.CRITERION_LABELS,
+        criterion=uc.criteria().get(p.criterion),
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/move")
+def proposal_move(proposal_id: int) -> Response:
+    p = db.session.get(Proposal, proposal_id)
+    if p is None:
+        abort(404)
+    version = request.form.get("version", "")
+    try:
+        uc.transition(
+            db.session,
+            p.id,
+            request.form.get("to", ""),
+            by_user=current_user,
+            comment=request.form.get("comment", ""),
+            expected_version=int(version) if version.isdigit() else None,
+        )
+        db.session.commit()
+        flash(_("提案の状態を更新しました。"), "success")
+    except (Conflict, DomainError) as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+    except ValueError:
+        db.session.rollback()
+        abort(400)
+    return redirect(url_for("staff.proposal_detail", proposal_id=proposal_id))
+
+
+@bp.get("/proposals/files/<int:file_id>")
+def proposal_file(file_id: int) -> Response:
+    f = db.session.get(ProposalFile, file_id)
+    if f is None:
+        abort(404)
+    path = Path(current_app.config["UPLOAD_DIR"]) / "proposals" / f.stored_name
+    return send_file(path, mimetype=f.content_type, download_name=f.original_name)
