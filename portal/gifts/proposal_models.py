@@ -192,3 +192,31 @@ class GiftOrigin(db.Model):
     approved_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
 
     approved_by: Mapped[User] = relationship()
+
+
+class ConsultationKind(enum.StrEnum):
+    MEETING = "meeting"  # 面談
+    CALL = "call"  # 電話
+    VISIT = "visit"  # 訪問
+    MAIL = "mail"  # メール
+
+
+class Consultation(TimestampMixin, db.Model):
+    """A meeting or call with a supplier [6(6)ケ], [7(1)オ]; counted in the monthly report."""
+
+    __tablename__ = "supplier_consultation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id"), index=True)
+    held_on: Mapped[date] = mapped_column(index=True)
+    kind: Mapped[ConsultationKind] = mapped_column(
+        enum_column(ConsultationKind), default=ConsultationKind.MEETING
+    )
+    topic: Mapped[str] = mapped_column(sa.String(200))
+    outcome: Mapped[str] = mapped_column(sa.Text, default="")
+    next_step: Mapped[str] = mapped_column(sa.Text, default="")
+    proposal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gift_proposal.id"))
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    supplier: Mapped[Supplier] = relationship()
+    recorded_by: Mapped[User] = relationship()
