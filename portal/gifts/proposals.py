@@ -454,7 +454,7 @@ def attach_photo(
             img.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
             out = io.BytesIO()
             img.convert("RGB").save(out, "JPEG", quality=88)
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise DomainError(
             _l("写真はJPEG・PNG・WebPのいずれかにしてください。"), field="photo"
         ) from exc
