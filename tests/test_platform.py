@@ -52,7 +52,7 @@ def test_english_catalogue_complete() -> None:
     # And every translatable string in the code is in the catalogue.
     pot = subprocess.run(
         [
-            "pybabel",
+            PYBABEL,
             "extract",
             "-F",
             str(ROOT / "babel.cfg"),
@@ -61,7 +61,6 @@ def test_english_catalogue_complete() -> None:
             "-o",
             "-",
             "--no-location",
-            "-q",
             str(ROOT),
         ],
         capture_output=True,
@@ -74,7 +73,8 @@ def test_english_catalogue_complete() -> None:
     from babel.messages.pofile import read_po
 
     template = read_po(io.StringIO(pot))
-    catalogue = read_po(po.open(encoding="utf-8"))
+    with po.open(encoding="utf-8") as fh:
+        catalogue = read_po(fh)
     missing = [
         m.id
         for m in template
@@ -96,3 +96,11 @@ def test_create_user_command_reads_password_from_stdin(runner, make_supplier, se
         args=["create-user", "x@test.example", "--role", "supplier"], input="a good long password\n"
     )
     assert bad.exit_code != 0
+
+
+def test_migrations_form_one_line(app) -> None:
+    """`flask db upgrade` (to "head") needs exactly one head."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+    assert len(script.get_heads()) == 1

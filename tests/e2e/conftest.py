@@ -39,7 +39,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, smtp_server) -> Flask:
     from portal.demo import seed
 
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         seed(db.session, password="demo-password")
         db.session.commit()
     return app
