@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
 from portal import create_app
@@ -91,6 +91,17 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
         controller.stop()
 
 
+class FreshUserClient(FlaskClient):
+    """Tests hold an app context across requests, so Flask reuses it (and `g`) for each
+    request; Flask-Login caches the user on `g`. Forget it before every request, as a real
+    server's fresh app context would."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(
     tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[str, Mailbox]
@@ -112,10 +123,11 @@ def app(
             "PUBLIC_BASE_URL": "http://portal.test",
         }
     )
+    app.test_client_class = FreshUserClient
     from flask_migrate import upgrade
 
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
     yield app
     with app.app_context():
         db.engine.dispose()
