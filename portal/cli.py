@@ -14,7 +14,12 @@ from portal.core.roles import Role
 from portal.extensions import db
 
 # Domain modules that define a `commands: list[click.Command]`; each domain adds its line.
-COMMAND_MODULES: list[str] = ["portal.i18n_tools"]
+COMMAND_MODULES: list[str] = [
+    "portal.i18n_tools",
+    "portal.support.cli",
+    "portal.donations.cli",
+    "portal.gifts.proposal_cli",
+]
 
 
 @click.command("create-user")

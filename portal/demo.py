@@ -19,7 +19,11 @@ from portal.core.dates import today_jst
 from portal.core.roles import Role
 from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange, TemperatureBand
 
-DEMO_MODULES: list[str] = []
+DEMO_MODULES: list[str] = [
+    "portal.support.demo",
+    "portal.donations.demo",
+    "portal.gifts.proposal_demo",
+]
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
 

@@ -5,6 +5,17 @@ Each domain adds its own line here when it adds a models module.
 
 from portal.accounts.models import Invitation, Supplier, User  # noqa: F401
 from portal.core.audit import AuditEntry  # noqa: F401
+from portal.core.jobs import JobRun  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401
 from portal.core.timeline import TimelineEvent  # noqa: F401
+from portal.donations.models import Donation, DonationLine, Order  # noqa: F401
 from portal.gifts.models import Gift, GiftImage, RequiredAmountChange  # noqa: F401
+from portal.gifts.proposal_models import (  # noqa: F401
+    Consultation,
+    GiftOrigin,
+    Proposal,
+    ProposalFile,
+    ProposalVersion,
+)
+from portal.gifts.stock import GiftAllocation, StockLedger  # noqa: F401
+from portal.support import models as support_models  # noqa: F401

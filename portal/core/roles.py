@@ -56,3 +56,13 @@ def can_manage_staff_accounts(user: User) -> bool:
 def home_endpoint(user: User) -> str:
     """Where a user lands after login: its own dashboard."""
     return "supplier.index" if user.role == Role.SUPPLIER else "staff.index"
+
+
+def can_work_support_desk(user: User) -> bool:
+    """The operator runs the desk (reply, assign, FAQ, calendar); city staff read it [6(4)]."""
+    return user.role in OPERATOR_ROLES
+
+
+def can_handle_donations(user: User) -> bool:
+    """Operator staff import, mark payments, cancel and release held lines; the city reads."""
+    return user.role in OPERATOR_ROLES

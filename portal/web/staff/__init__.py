@@ -9,4 +9,4 @@ from portal.web.guards import guard
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
 
-from portal.web.staff import dashboard, gifts, suppliers  # noqa: E402, F401
+from portal.web.staff import consultations, dashboard, donations, gifts, proposals, suppliers  # noqa: E402, F401
