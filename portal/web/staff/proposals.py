@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 from portal.core.errors import Conflict, DomainError
 from portal.core.roles import is_city
 from portal.core.timeline import events_for
+from portal.documents.proposal_sheet import approved_in_period, render_sheets, sheet_for
 from portal.extensions import db
 from portal.gifts import proposals as uc
 from portal.gifts.proposal_models import Proposal, ProposalFile, ProposalState
@@ -99,6 +101,40 @@ def proposal_move(proposal_id: int) -> Response:
         db.session.rollback()
         abort(400)
     return redirect(url_for("staff.proposal_detail", proposal_id=proposal_id))
+
+
+def _pdf(pdf: bytes, filename: str) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/proposals/<int:proposal_id>/sheet.pdf")
+def proposal_sheet(proposal_id: int) -> Response:
+    """The printable A4 sheet of one proposal, for the city's file and 総務省."""
+    p = db.session.get(Proposal, proposal_id)
+    if p is None or p.state == ProposalState.DRAFT:
+        abort(404)
+    pdf = render_sheets([sheet_for(db.session, p)])
+    return _pdf(pdf, f"proposal-{p.id}.pdf")
+
+
+@bp.get("/proposals/sheets.pdf")
+def proposal_sheets() -> Response:
+    """The sheets of every proposal approved in a period (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
+    try:
+        bounds = [
+            date.fromisoformat(v) if (v := request.args.get(k, "")) else None
+            for k in ("from", "to")
+        ]
+    except ValueError:
+        abort(400)
+    found = approved_in_period(db.session, *bounds)
+    if not found:
+        flash(_("この期間に承認された提案はありません。"), "info")
+        return redirect(url_for("staff.proposals", state=ProposalState.APPROVED.value))
+    pdf = render_sheets([sheet_for(db.session, p) for p in found])
+    return _pdf(pdf, "proposals-approved.pdf")
 
 
 @bp.get("/proposals/files/<int:file_id>")
