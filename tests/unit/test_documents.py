@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 import subprocess
 from dataclasses import replace
 from datetime import date
@@ -199,7 +198,6 @@ def test_slow_font_subsetting_fails_loudly(app, monkeypatch):
         render_set(BASE)
 
 
-@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
 def test_ipaex_font_is_embedded(app, tmp_path):
     with app.app_context():
         path = tmp_path / "set.pdf"
