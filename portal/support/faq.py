@@ -233,3 +233,11 @@ def seed(session: Session) -> int:
             )
             added += 1
     return added
+
+
+def delete_entry(session: Session, entry_id: int) -> None:
+    """Delete an FAQ entry; a second click on the same button finds nothing and does nothing."""
+    entry = session.get(FaqEntry, entry_id)
+    if entry is not None:
+        session.delete(entry)
+        session.flush()

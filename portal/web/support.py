@@ -30,6 +30,7 @@ from portal.core.roles import STAFF_ROLES, can_work_support_desk
 from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.support import attachments as att
+from portal.support import canned as canned_uc
 from portal.support import conversations as conv_uc
 from portal.support import faq as faq_uc
 from portal.support import hours
@@ -460,10 +461,8 @@ def faq_edit(entry_id: int | None) -> Response | str:
 @bp.post("/faq/<int:entry_id>/delete")
 def faq_delete(entry_id: int) -> Response:
     require_desk_worker()
-    entry = db.session.get(FaqEntry, entry_id)
-    if entry is not None:
-        db.session.delete(entry)
-        db.session.commit()
+    faq_uc.delete_entry(db.session, entry_id)
+    db.session.commit()
     return htmx.redirect(url_for("support.faq_list"))
 
 
@@ -472,12 +471,13 @@ def canned() -> Response | str:
     require_desk_worker()
     form = CannedForm()
     if form.validate_on_submit():
-        if db.session.scalar(sa.select(CannedReply.id).where(CannedReply.title == form.title.data)):
-            form.title.errors = [_("同じ名前の定型文がすでにあります。")]
-        else:
-            db.session.add(CannedReply(title=form.title.data, body=form.body.data))
+        try:
+            canned_uc.add_canned_reply(db.session, form.title.data or "", form.body.data or "")
             db.session.commit()
             return htmx.redirect(url_for("support.canned"))
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
     rows = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
     status = 422 if request.method == "POST" else 200
     return make_response(render_template("support/canned.html", form=form, rows=rows), status)
@@ -486,10 +486,8 @@ def canned() -> Response | str:
 @bp.post("/canned/<int:reply_id>/delete")
 def canned_delete(reply_id: int) -> Response:
     require_desk_worker()
-    row = db.session.get(CannedReply, reply_id)
-    if row is not None:
-        db.session.delete(row)
-        db.session.commit()
+    canned_uc.delete_canned_reply(db.session, reply_id)
+    db.session.commit()
     return htmx.redirect(url_for("support.canned"))
 
 

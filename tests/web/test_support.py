@@ -283,3 +283,19 @@ def test_satisfaction_survey_is_sent_only_by_staff_after_resolution(
         client.post(f"/supplier/support/{conv.id}/survey", data={"score": "4"}).status_code == 303
     )
     assert session.get(Conversation, conv.id).satisfaction == 4
+
+
+def test_canned_reply_duplicate_title_keeps_text_and_delete_twice_is_harmless(
+    client, session, make_user, login
+) -> None:
+    login(make_user(Role.OPERATOR))
+    data = {"title": "発送時期のご案内", "body": "{donor_name} 様、発送は来週です。"}
+    assert client.post("/support/canned", data=data).status_code in (204, 303)
+    again = client.post("/support/canned", data={**data, "body": "書きかけの本文"})
+    body = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert "同じ名前の定型文がすでにあります。" in body and "書きかけの本文" in body
+    reply = session.scalar(sa.select(CannedReply).where(CannedReply.title == data["title"]))
+    assert client.post(f"/support/canned/{reply.id}/delete").status_code in (204, 303)
+    assert client.post(f"/support/canned/{reply.id}/delete").status_code in (204, 303)
+    assert session.get(CannedReply, reply.id) is None

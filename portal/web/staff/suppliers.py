@@ -133,9 +133,7 @@ def supplier_edit(supplier_id: int) -> Response | str:
     )
 
 
-@bp.get("/suppliers/<int:supplier_id>")
-def supplier_detail(supplier_id: int) -> str:
-    supplier = db.get_or_404(Supplier, supplier_id)
+def _detail_page(supplier: Supplier, invite_form: InviteForm) -> str:
     users = db.session.scalars(
         sa.select(User).where(User.supplier_id == supplier.id).order_by(User.email)
     ).all()
@@ -144,9 +142,14 @@ def supplier_detail(supplier_id: int) -> str:
         supplier=supplier,
         users=users,
         statuses=SUPPLIER_STATUS_LABELS,
-        invite_form=InviteForm(),
+        invite_form=invite_form,
         can_manage=can_manage_suppliers(current_user),
     )
+
+
+@bp.get("/suppliers/<int:supplier_id>")
+def supplier_detail(supplier_id: int) -> str:
+    return _detail_page(db.get_or_404(Supplier, supplier_id), InviteForm())
 
 
 @bp.post("/suppliers/<int:supplier_id>/users")
@@ -189,12 +192,4 @@ def supplier_invite(supplier_id: int) -> Response | str:
                 _("%(email)s に招待メールを送りました（72時間有効）。", email=user.email), "success"
             )
             return redirect(url_for("staff.supplier_detail", supplier_id=supplier.id), 303)
-    users = db.session.scalars(sa.select(User).where(User.supplier_id == supplier.id)).all()
-    return render_template(
-        "staff/supplier_detail.html",
-        supplier=supplier,
-        users=users,
-        statuses=SUPPLIER_STATUS_LABELS,
-        invite_form=form,
-        can_manage=True,
-    )
+    return _detail_page(supplier, form)
