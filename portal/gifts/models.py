@@ -54,6 +54,11 @@ class Gift(TimestampMixin, db.Model):
     ship_from: Mapped[date | None]  # 発送期間 (seasonal gifts)
     ship_until: Mapped[date | None]
     lead_days: Mapped[int] = mapped_column(default=14)  # days from order to ship-by, off-season
+    # Stock controls: a paused gift takes no new units (lines are held, never oversold); the
+    # total threshold alerts staff across all portal allocations together.
+    stock_paused: Mapped[bool] = mapped_column(default=False)
+    stock_paused_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    low_stock_threshold: Mapped[int] = mapped_column(default=0)
 
     supplier: Mapped[Supplier] = relationship()
     images: Mapped[list[GiftImage]] = relationship(

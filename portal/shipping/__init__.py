@@ -1,0 +1,1 @@
+"""Shipping: shipments and delivery problems for orders, carriers' formats (labels, history)."""
