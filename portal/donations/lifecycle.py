@@ -286,8 +286,12 @@ def create_orders(
             donation.id,
             "order.created",
             by_user=by_user,
+            public=True,
             order_id=order.id,
             supplier_id=order.supplier_id,
+            gift_name=order.line.gift.name,
+            ship_by=order.ship_by.isoformat(),
+            seasonal=order.line.gift.ship_from is not None and order.ship_by == order.line.gift.ship_from,
         )
     return made
 
