@@ -66,6 +66,7 @@ class LineHold(enum.StrEnum):
 class OrderStatus(enum.StrEnum):
     ORDERED = "ordered"  # 発注済
     SHIPPED = "shipped"  # 発送済
+    DELIVERED = "delivered"  # 配達済
     CANCELLED = "cancelled"  # 取消
 
 
@@ -171,3 +172,10 @@ class Order(TimestampMixin, db.Model):
 
     line: Mapped[DonationLine] = relationship(back_populates="orders")
     supplier: Mapped[Supplier] = relationship()
+
+    # The supplier's order list pages by (ship_by, id) within its own orders, optionally by
+    # status: keyset pagination walks these indexes (bench/orders.py).
+    __table_args__ = (
+        sa.Index("ix_gift_order_supplier_ship_by", "supplier_id", "ship_by", "id"),
+        sa.Index("ix_gift_order_supplier_status_ship_by", "supplier_id", "status", "ship_by", "id"),
+    )
