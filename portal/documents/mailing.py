@@ -89,6 +89,11 @@ class MailingSet:
     donor_phone: str = ""
     donor_kana: str = ""
     letter_text: str | None = None  # None: the city's configured text
+    # 書類送付先 when it differs from the donor's address: only the envelope window uses it;
+    # the receipt and the one-stop form keep the donor's own name and address.
+    mail_name: str = ""
+    mail_postal_code: str = ""
+    mail_address: str = ""
 
     @property
     def sheet_count(self) -> int:
@@ -134,6 +139,9 @@ def _sheet_context(s: MailingSet, city: City) -> dict[str, object]:
         "s": s,
         "postal": postal_display(s.postal_code),
         "address_lines": [line for line in s.address.splitlines() if line.strip()],
+        "window_postal": postal_display(s.mail_postal_code) if s.mail_address else None,
+        "window_lines": [line for line in s.mail_address.splitlines() if line.strip()],
+        "window_name": s.mail_name or s.donor_name,
         "amount": format_yen(s.amount),
         "received": wareki(s.received_on),
         "issued": wareki(s.issued_on),
