@@ -50,13 +50,15 @@ translations: python
 
 db: setup
 	$(BIN)/flask db upgrade
-	$(BIN)/flask seed-demo
+	STAFF_TOTP_REQUIRED=0 $(BIN)/flask seed-demo
 
+# The demo signs staff in with password only (no authenticator app needed to look around);
+# production keeps STAFF_TOTP_REQUIRED on (the default).
 serve:
 	@echo ""
 	@echo "  Furusato Portal is running at http://127.0.0.1:5000/  (Ctrl+C to stop)"
 	@echo ""
-	JOBS_IMMEDIATE=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	JOBS_IMMEDIATE=1 STAFF_TOTP_REQUIRED=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance

@@ -7,7 +7,7 @@ import os
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from portal.core.roles import Role
@@ -56,6 +56,21 @@ def create_user_command(email: str, role: str, supplier_code: str | None, name: 
     click.echo(f"created user {user.id} {user.email} role={user.role.value}")
 
 
+@click.command("reset-totp")
+@click.argument("email")
+@with_appcontext
+def reset_totp_command(email: str) -> None:
+    """Forget a staff member's authenticator (lost phone): they enrol again at next sign-in."""
+    from portal.accounts import accounts, totp
+
+    user = accounts.find_user(db.session, accounts.normalise_email(email))
+    if user is None:
+        raise click.ClickException(f"no account {email}")
+    totp.reset(db.session, user, by_user=None)
+    db.session.commit()
+    click.echo(f"reset totp for user {user.id}; they will enrol a new app at their next sign-in")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
@@ -66,6 +81,8 @@ def seed_demo_command() -> None:
     accounts = seed(db.session, password=password)
     db.session.commit()
     click.echo("Demo data ready. Log in with:")
+    if not current_app.config.get("STAFF_TOTP_REQUIRED", True):
+        click.echo("  (staff TOTP is switched off for this demo: STAFF_TOTP_REQUIRED=0)")
     for email, role in accounts:
         click.echo(f"  {role:<15} {email}  /  {password}")
 
@@ -73,6 +90,7 @@ def seed_demo_command() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(reset_totp_command)
     for name in COMMAND_MODULES:
         for command in importlib.import_module(name).commands:
             app.cli.add_command(command)

@@ -79,4 +79,6 @@ def from_env() -> dict[str, object]:
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,
+        # Staff sign in with password + TOTP; only a demo or a browser test turns it off.
+        "STAFF_TOTP_REQUIRED": _bool("STAFF_TOTP_REQUIRED", True),
     }

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context
@@ -28,6 +29,7 @@ from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # test-only authenticator key
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -249,6 +251,8 @@ def make_user(app: Flask, make_supplier: Any) -> Any:
             "name": f"{role.value} user",
             "supplier": supplier,
             "password_hash": _PASSWORD_HASH,
+            # Staff have an authenticator enrolled (the login fixture answers its code).
+            "totp_secret": TOTP_SECRET if role != Role.SUPPLIER else None,
         }
         values.update(kw)
         user = User(**values)
@@ -284,13 +288,22 @@ def make_gift(app: Flask, make_supplier: Any) -> Any:
     return make
 
 
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
+    """Password, then (staff) the authenticator code, through the real forms."""
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if response.location.endswith("/login/code"):
+        user.totp_last_step = None  # several sign-ins in one test share the current code
+        response = client.post("/login/code", data={"code": pyotp.TOTP(user.totp_secret).now()})
+        assert response.status_code == 303, response.get_data(as_text=True)
+
+
 @pytest.fixture()
 def login(client: FlaskClient) -> Any:
     """Log a user in through the real login form; returns the client."""
 
     def do(user: User, password: str = PASSWORD) -> FlaskClient:
-        response = client.post("/login", data={"email": user.email, "password": password})
-        assert response.status_code == 302, response.get_data(as_text=True)
+        sign_in(client, user, password)
         return client
 
     return do

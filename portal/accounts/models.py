@@ -62,6 +62,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped on password change so every other session ends (Flask-Login alternative id).
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
+    # Staff second factor (portal.accounts.totp): the base32 secret once enrolled, and the
+    # last accepted time step so no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     supplier: Mapped[Supplier | None] = relationship(back_populates="users")
 

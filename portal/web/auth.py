@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from limits import parse
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.accounts import accounts
+from portal.accounts import totp as second_factor
+from portal.accounts.models import User
 from portal.accounts.passwords import MIN_LENGTH
 from portal.core.errors import DomainError
 from portal.core.roles import home_endpoint
@@ -26,6 +39,10 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("メールアドレス"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("パスワード"), validators=[DataRequired()])
     remember = BooleanField(_l("このブラウザでログインしたままにする"), default=False)
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("確認コード（6桁）"), validators=[DataRequired(), Length(max=12)])
 
 
 class SetPasswordForm(FlaskForm):
@@ -80,9 +97,110 @@ def login() -> Response | str | tuple[str, int]:
             form.form_errors.append(_("メールアドレスまたはパスワードが正しくありません。"))
             return render_template("auth/login.html", form=form, next=target), 200
         db.session.commit()
+        if second_factor.required_for(user):
+            # The password was right; the session is not signed in until the code is.
+            session["login_pending"] = {
+                "uid": user.id,
+                "ver": user.session_version,
+                "remember": bool(form.remember.data),
+                "next": target,
+                "at": time.time(),
+            }
+            return redirect(url_for("auth.totp_setup" if not user.totp_secret else "auth.totp"))
         login_user(user, remember=bool(form.remember.data))
         return redirect(target or url_for(home_endpoint(user)))
     return render_template("auth/login.html", form=form, next=target)
+
+
+PENDING_SECONDS = 300
+
+
+def _pending_user() -> tuple[User, dict] | None:
+    """The account whose password was just accepted, if that was less than 5 minutes ago."""
+    pending = session.get("login_pending")
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        session.pop("login_pending", None)
+        return None
+    user = db.session.get(User, pending["uid"])
+    if user is None or not user.active or user.session_version != pending["ver"]:
+        session.pop("login_pending", None)
+        return None
+    return user, pending
+
+
+def _finish_login(user: User, pending: dict) -> Response:
+    session.pop("login_pending", None)
+    session.pop("totp_enrol_secret", None)
+    login_user(user, remember=pending["remember"])
+    return redirect(safe_next(pending.get("next")) or url_for(home_endpoint(user)), 303)
+
+
+def _restart() -> Response:
+    flash(_("時間が経ったため、もう一度パスワードからログインしてください。"), "warning")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def totp() -> Response | str | tuple[str, int]:
+    found = _pending_user()
+    if found is None:
+        return _restart()
+    user, pending = found
+    if not user.totp_secret:
+        return redirect(url_for("auth.totp_setup"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        key = str(user.id)
+        if _over_limit(key):
+            form.form_errors.append(
+                _(
+                    "ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。"
+                )
+            )
+            return render_template("auth/totp.html", form=form), 429
+        if second_factor.verify(user, form.code.data or ""):
+            db.session.commit()
+            return _finish_login(user, pending)
+        db.session.rollback()
+        _count_failure(key)
+        apply_domain_error(
+            form,
+            DomainError(_l("確認コードが正しくないか、すでに使われています。"), field="code"),
+        )
+    return render_template("auth/totp.html", form=form)
+
+
+@bp.route("/login/code/setup", methods=["GET", "POST"])
+def totp_setup() -> Response | str | tuple[str, int]:
+    found = _pending_user()
+    if found is None:
+        return _restart()
+    user, pending = found
+    if user.totp_secret:
+        return redirect(url_for("auth.totp"))
+    secret = session.get("totp_enrol_secret") or second_factor.new_secret()
+    session["totp_enrol_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            second_factor.enrol(db.session, user, secret, form.code.data or "")
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+        else:
+            flash(
+                _("確認コードアプリを登録しました。次回からはログインのたびにコードを入力します。"),
+                "success",
+            )
+            return _finish_login(user, pending)
+    uri = second_factor.provisioning_uri(user, secret)
+    return render_template(
+        "auth/totp_setup.html",
+        form=form,
+        qr=second_factor.qr_svg_data_uri(uri),
+        secret=second_factor.grouped(secret),
+    )
 
 
 @bp.post("/logout")

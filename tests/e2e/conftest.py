@@ -28,6 +28,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, smtp_server) -> Flask:
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "SECRET_KEY": "e2e",
+            # As in the demo: browser tests sign staff in with the password alone
+            # (the TOTP step has its own web tests).
+            "STAFF_TOTP_REQUIRED": False,
             "MAIL_URL": smtp_server[0],
             "JOBS_IMMEDIATE": True,
             "UPLOAD_DIR": str(path.parent / "uploads"),

@@ -1,8 +1,18 @@
 """The access matrix: role × URL → status. Anonymous users go to login and come back."""
 
+import pyotp
 import pytest
 
 from portal.core.roles import Role
+from tests.conftest import TOTP_SECRET
+
+
+def _second_factor(client, response):
+    """Staff pass the code step; where they land afterwards is what the password step chose."""
+    if response.headers["Location"].endswith("/login/code"):
+        response = client.post("/login/code", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
+    return response
+
 
 URLS = ["/staff/", "/staff/gifts", "/staff/suppliers", "/support/", "/supplier/"]
 ALLOWED = {
@@ -44,6 +54,7 @@ def test_anonymous_goes_to_login_and_back(url, client, make_user) -> None:
         "/login?next=" + url, data={"email": user.email, "password": "correct horse battery"}
     )
     assert response.status_code == 302
+    response = _second_factor(client, response)
     assert response.headers["Location"] == url
 
 
@@ -70,7 +81,8 @@ def test_each_role_lands_on_its_dashboard(make_user, client) -> None:
         response = client.post(
             "/login", data={"email": user.email, "password": "correct horse battery"}
         )
-        assert response.headers["Location"] == target
+        user.totp_last_step = None  # the same 30-second code for each role in this loop
+        assert _second_factor(client, response).headers["Location"] == target
         client.post("/logout")
 
 
@@ -80,7 +92,7 @@ def test_open_redirect_refused(make_user, client) -> None:
         "/login?next=//evil.example/x",
         data={"email": user.email, "password": "correct horse battery"},
     )
-    assert response.headers["Location"] == "/staff/"
+    assert _second_factor(client, response).headers["Location"] == "/staff/"
 
 
 def test_security_headers(client) -> None:

@@ -9,6 +9,7 @@ from flask import g
 from PIL import Image
 
 from portal.core.roles import Role
+from tests.conftest import sign_in
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.proposal_models import Proposal, ProposalState
 
@@ -42,9 +43,8 @@ class signed_in:
 
     def __init__(self, app: Any, user: Any) -> None:
         self.client = app.test_client()
-        assert (
-            self.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
-        )
+        g.pop("_login_user", None)
+        sign_in(self.client, user, PASSWORD)
 
     def get(self, *a: Any, **kw: Any) -> Any:
         g.pop("_login_user", None)
