@@ -344,8 +344,8 @@ def confirm_many(
     shipped_on: date | None,
     by_user: User,
 ) -> BulkResult:
-    """Same carrier and date, one tracking number each. All or nothing: if any row is bad,
-    nothing is confirmed and every bad row's reason is returned, so the form keeps all input."""
+    """Same carrier and date, one tracking number each; every bad row's reason is returned
+    (the screen commits only when there is none: all or nothing, and the form keeps input)."""
     result = BulkResult(shipped=[], errors={})
     for order in orders:
         try:
@@ -385,7 +385,8 @@ def preview_upload(
     today = today or today_jst()
     parsed = carriers.parse_shipment_file(data, today=today)
     problems: list[dict[str, Any]] = [
-        {"line": p.line, "reason": _reason(p.reason)} for p in parsed.problems
+        {"line": p.line, "order_no": getattr(p, "order_no", ""), "reason": _reason(p.reason)}
+        for p in parsed.problems
     ]
     good: list[dict[str, Any]] = []
     first_line: dict[int, int] = {}
