@@ -68,6 +68,7 @@ def upgrade():
     sa.Column('issued_on', sa.Date(), nullable=False),
     sa.Column('status', sa.Enum('due', 'issued', 'mailed', 'returned', name='receiptstatus', native_enum=False, length=32), nullable=False),
     sa.Column('needs_print', sa.Boolean(), nullable=False),
+    sa.Column('print_kind', sa.Enum('first', 'reissue', 'remail', name='itemkind', native_enum=False, length=32), nullable=False),
     sa.Column('mailed_on', sa.Date(), nullable=True),
     sa.Column('reissued_on', sa.Date(), nullable=True),
     sa.Column('reissue_reason', sa.String(length=300), nullable=False),

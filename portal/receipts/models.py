@@ -27,6 +27,12 @@ class ReceiptStatus(enum.StrEnum):
     RETURNED = "returned"  # 宛所不明で返戻
 
 
+class ItemKind(enum.StrEnum):
+    FIRST = "first"  # 初回発行
+    REISSUE = "reissue"  # 再発行
+    REMAIL = "remail"  # 宛所不明の再送
+
+
 class Receipt(TimestampMixin, db.Model):
     __tablename__ = "receipt"
 
@@ -42,6 +48,8 @@ class Receipt(TimestampMixin, db.Model):
         enum_column(ReceiptStatus), default=ReceiptStatus.DUE, index=True
     )
     needs_print: Mapped[bool] = mapped_column(default=True, index=True)
+    # Why it goes into the next batch: first issue, 再発行, or re-mail after 宛所不明.
+    print_kind: Mapped[ItemKind] = mapped_column(enum_column(ItemKind), default=ItemKind.FIRST)
     mailed_on: Mapped[date | None]
     reissued_on: Mapped[date | None]
     reissue_reason: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -93,12 +101,6 @@ class ReceiptBatch(db.Model):
     items: Mapped[list[ReceiptBatchItem]] = relationship(
         back_populates="batch", order_by="ReceiptBatchItem.position"
     )
-
-
-class ItemKind(enum.StrEnum):
-    FIRST = "first"  # 初回発行
-    REISSUE = "reissue"  # 再発行
-    REMAIL = "remail"  # 宛所不明の再送
 
 
 class ReceiptBatchItem(db.Model):

@@ -32,6 +32,7 @@ from portal.donations.models import Donation, DonationState, PaymentMethod, Paym
 from portal.receipts.models import (
     AddressCheck,
     CaseStatus,
+    ItemKind,
     Receipt,
     ReceiptBatch,
     ReceiptBatchItem,
@@ -185,6 +186,7 @@ def request_reissue(
     receipt.reissue_count += 1
     receipt.status = ReceiptStatus.DUE
     receipt.needs_print = True
+    receipt.print_kind = ItemKind.REISSUE
     receipt.due_on = today + timedelta(days=DUE_DAYS)
     receipt.pdf_path = ""
     record_event(
@@ -475,6 +477,7 @@ def fix_address(
     receipt = case.receipt
     receipt.status = ReceiptStatus.DUE
     receipt.needs_print = True
+    receipt.print_kind = ItemKind.REMAIL  # a reissued one still prints 再発行 (reissued_on)
     receipt.pdf_path = ""
     record_event(
         session,

@@ -1,0 +1,371 @@
+"""Issue due receipts as one print batch: numbers, one merged PDF, manifest, per-donor files.
+
+Two steps, each its own transaction:
+1. issue: take the batch lock (the batch counter row, so two runs at once queue up instead of
+   printing the same receipt twice), give every due donation its number, collect every
+   receipt waiting for print (first issue, 再発行, re-mail), create the batch and its items,
+   commit. A failure here rolls everything back, numbers included.
+2. render: the sets in chunks (one WeasyPrint document per chunk: the font is subset once per
+   chunk; a process pool over chunks when the batch is large), progress in the JobRun after
+   each chunk, then the merged PDF + manifest under DOCUMENT_DIR/receipts/<year>/<label>/.
+   A failure marks the batch failed; its receipts stay numbered and waiting, so the next run
+   prints them (never a number twice, never a gap).
+
+A run with nothing due creates no batch: running the job twice issues nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portal.core.dates import today_jst
+from portal.core.jobs import JobRun, JobState, job, start_job
+from portal.core.models import utcnow
+from portal.core.numbering import next_number
+from portal.documents.mailing import (
+    City,
+    MailingSet,
+    ManifestRow,
+    RenderedBatch,
+    manifest_csv,
+    render_batch,
+)
+from portal.donations.models import Donation
+from portal.receipts.models import (
+    BatchStatus,
+    ItemKind,
+    Receipt,
+    ReceiptBatch,
+    ReceiptBatchItem,
+    ReceiptStatus,
+)
+from portal.receipts.service import (
+    cut_pages,
+    document_dir,
+    issue_receipt,
+    mailing_set_for,
+    reprint_stmt,
+    unissued_stmt,
+)
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "receipts.issue"
+CHUNK = 100  # sets per WeasyPrint document (measured: see bench/receipts.py)
+
+
+# --- step 1: numbers and the batch ------------------------------------------------------
+
+
+def create_batch(
+    session: Session,
+    *,
+    until: date,
+    on: date | None = None,
+    by_user_id: int | None = None,
+    job_run_id: int | None = None,
+) -> ReceiptBatch | None:
+    """Issue every due receipt and gather every waiting one into a new batch (None: nothing)."""
+    on = on or today_jst()
+    with session.begin_nested() as savepoint:
+        # The batch counter row is the lock: a concurrent run waits here until this commits.
+        seq = next_number(session, "receipt_batch", str(on.year))
+        for donation in session.scalars(unissued_stmt(until)).all():
+            issue_receipt(session, donation, on=on)
+        session.flush()
+        waiting = list(session.scalars(reprint_stmt()))
+        if not waiting:
+            savepoint.rollback()  # no batch: the batch number goes back too
+            return None
+    label = f"B{on.year}-{seq:04d}"
+    batch = ReceiptBatch(
+        label=label,
+        created_by_id=by_user_id,
+        until=until,
+        count=len(waiting),
+        job_run_id=job_run_id,
+    )
+    session.add(batch)
+    session.flush()
+    for position, receipt in enumerate(waiting, start=1):
+        session.add(
+            ReceiptBatchItem(
+                batch_id=batch.id,
+                receipt_id=receipt.id,
+                position=position,
+                set_id=f"{label}-{position:05d}",
+                kind=receipt.print_kind,
+            )
+        )
+    session.flush()
+    return batch
+
+
+# --- step 2: render ----------------------------------------------------------------------
+
+
+def batch_dir(batch: ReceiptBatch) -> Path:
+    """Relative to DOCUMENT_DIR."""
+    return Path("receipts") / str(batch.created_at.year) / batch.label
+
+
+_worker_app: Any = None
+
+
+def _render_chunk(args: tuple[list[MailingSet], City]) -> RenderedBatch:
+    """In a pool worker: one app per process (templates, fonts, stylesheet reused)."""
+    global _worker_app
+    if _worker_app is None:
+        from portal import create_app
+
+        _worker_app = create_app()
+    sets, city = args
+    with _worker_app.app_context():
+        return render_batch(sets, city=city)
+
+
+def render_chunks(
+    sets: Sequence[MailingSet], *, city: City, chunk: int | None = None, workers: int = 1
+) -> Iterator[RenderedBatch]:
+    """Chunks of one WeasyPrint document each, in order; a process pool when workers > 1."""
+    chunk = chunk or CHUNK
+    parts = [list(sets[i : i + chunk]) for i in range(0, len(sets), chunk)]
+    if workers <= 1 or len(parts) <= 1:
+        for part in parts:
+            yield render_batch(part, city=city)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_render_chunk, [(p, city) for p in parts])
+
+
+def write_merged(
+    chunks: Iterator[RenderedBatch], target: Path, on_chunk: Callable[[int], None]
+) -> list[ManifestRow]:
+    """Append each chunk to the merged print file as it arrives; returns the shifted manifest."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    manifest: list[ManifestRow] = []
+    offset = 0
+    for part in chunks:
+        writer.append(io.BytesIO(part.pdf))
+        for row in part.manifest:
+            manifest.append(
+                ManifestRow(
+                    set_id=row.set_id,
+                    donation_number=row.donation_number,
+                    receipt_number=row.receipt_number,
+                    first_page=row.first_page + offset,
+                    last_page=row.last_page + offset,
+                    pages=row.pages,
+                    onestop=row.onestop,
+                )
+            )
+        offset += part.page_count
+        on_chunk(len(part.manifest))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    with tmp.open("wb") as fh:
+        writer.write(fh)
+    tmp.replace(target)
+    return manifest
+
+
+def render_batch_files(
+    session: Session,
+    batch: ReceiptBatch,
+    *,
+    run: JobRun | None = None,
+    workers: int | None = None,
+) -> ReceiptBatch:
+    """Render the batch's sets into its merged PDF and manifest; receipts become issued."""
+    items = list(batch.items)
+    sets = [mailing_set_for(item.receipt, set_id=item.set_id) for item in items]
+    city = City.from_config()
+    if workers is None:
+        workers = int(current_app.config.get("RECEIPT_WORKERS") or (os.cpu_count() or 1))
+    relative = batch_dir(batch) / f"{batch.label}.pdf"
+    root = document_dir()
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        if run is not None:
+            run.progress = done
+            session.commit()  # the progress bar polls this row
+
+    manifest = write_merged(
+        render_chunks(sets, city=city, workers=workers), root / relative, progress
+    )
+    by_set = {row.set_id: row for row in manifest}
+    for item in items:
+        row = by_set[item.set_id]
+        item.first_page, item.last_page = row.first_page, row.last_page
+        receipt = item.receipt
+        receipt.needs_print = False
+        receipt.status = ReceiptStatus.ISSUED
+        receipt.last_batch_id = batch.id
+        receipt.pdf_path = ""
+    (root / relative).with_name(f"{batch.label}-manifest.csv").write_text(
+        manifest_csv(manifest), encoding="utf-8"
+    )
+    batch.pdf_path = str(relative)
+    batch.pages = manifest[-1].last_page if manifest else 0
+    batch.manifest = [
+        {
+            "set_id": r.set_id,
+            "donation_number": r.donation_number,
+            "receipt_number": r.receipt_number,
+            "first_page": r.first_page,
+            "last_page": r.last_page,
+            "onestop": r.onestop,
+        }
+        for r in manifest
+    ]
+    batch.status = BatchStatus.READY
+    return batch
+
+
+def issue_due(
+    session: Session,
+    *,
+    until: date | None = None,
+    by_user_id: int | None = None,
+    run: JobRun | None = None,
+    workers: int | None = None,
+) -> ReceiptBatch | None:
+    """The whole run (button, CLI, job): commit the numbers, then render. None: nothing due."""
+    until = until or today_jst()
+    batch = create_batch(
+        session, until=until, by_user_id=by_user_id, job_run_id=run.id if run else None
+    )
+    if batch is None:
+        session.commit()
+        return None
+    if run is not None:
+        run.total = batch.count
+    session.commit()
+    batch_id = batch.id
+    try:
+        render_batch_files(session, batch, run=run, workers=workers)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.exception("receipt batch %s failed to render", batch_id)
+        batch = session.get(ReceiptBatch, batch_id)
+        assert batch is not None
+        batch.status = BatchStatus.FAILED
+        batch.error = f"{type(exc).__name__}: {exc}"[:2000]
+        session.commit()
+        raise
+    return batch
+
+
+# --- the background job ------------------------------------------------------------------
+
+
+def running_issue(session: Session) -> JobRun | None:
+    """A queued or running issue job (the button shows it instead of starting another)."""
+    return session.scalar(
+        sa.select(JobRun)
+        .where(JobRun.kind == JOB_KIND, JobRun.state.in_([JobState.QUEUED, JobState.RUNNING]))
+        .order_by(JobRun.id.desc())
+        .limit(1)
+    )
+
+
+def start_issue(session: Session, *, until: date, by_user: User | None) -> JobRun:
+    """Create the JobRun (the caller commits, then calls `enqueue_issue`)."""
+    run = start_job(session, JOB_KIND, by_user_id=by_user.id if by_user else None)
+    run.result = {"until": until.isoformat()}
+    return run
+
+
+def enqueue_issue(run: JobRun) -> None:
+    """After the commit that made the run visible to the worker."""
+    issue_receipts_job(run.id)
+
+
+@job
+def issue_receipts_job(session: Session, run_id: int) -> dict[str, Any]:
+    run = session.get(JobRun, run_id)
+    if run is None or run.state != JobState.QUEUED:
+        return {}  # delivered twice: the first delivery did the work
+    run.state = JobState.RUNNING
+    session.commit()
+    until = date.fromisoformat(run.result.get("until") or today_jst().isoformat())
+    try:
+        batch = issue_due(session, until=until, by_user_id=run.created_by_id, run=run)
+    except Exception as exc:
+        session.rollback()
+        run = session.get(JobRun, run_id)
+        assert run is not None
+        run.state = JobState.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        run.finished_at = utcnow()
+        session.commit()
+        return {"error": run.error}
+    run.state = JobState.DONE
+    run.finished_at = utcnow()
+    run.result = {
+        "until": until.isoformat(),
+        "issued": batch.count if batch else 0,
+        "batch_id": batch.id if batch else None,
+        "label": batch.label if batch else "",
+    }
+    if run.total == 0 and batch is not None:
+        run.total = batch.count
+    return run.result
+
+
+# --- per-donation files (CLI --out) ------------------------------------------------------
+
+
+def write_out(batch: ReceiptBatch, out: Path) -> Path:
+    """Copy the merged PDF + manifest into OUT and cut one PDF per donation beside them."""
+    root = document_dir()
+    merged = root / batch.pdf_path
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / merged.name
+    target.write_bytes(merged.read_bytes())
+    manifest = merged.with_name(f"{batch.label}-manifest.csv")
+    (out / manifest.name).write_bytes(manifest.read_bytes())
+    sets = out / "sets"
+    sets.mkdir(exist_ok=True)
+    for item in batch.items:
+        number = item.receipt.donation.donation_no
+        (sets / f"{number}.pdf").write_bytes(cut_pages(merged, item.first_page, item.last_page))
+    return target
+
+
+def batch_receipts(
+    session: Session, batch: ReceiptBatch
+) -> list[tuple[ReceiptBatchItem, Receipt, Donation]]:
+    return list(
+        session.execute(
+            sa.select(ReceiptBatchItem, Receipt, Donation)
+            .join(Receipt, ReceiptBatchItem.receipt_id == Receipt.id)
+            .join(Donation, Receipt.donation_id == Donation.id)
+            .where(ReceiptBatchItem.batch_id == batch.id)
+            .order_by(ReceiptBatchItem.position)
+        ).tuples()
+    )
+
+
+__all__ = ["ItemKind", "enqueue_issue", "issue_due", "issue_receipts_job", "start_issue"]
