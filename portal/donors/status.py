@@ -1,0 +1,146 @@
+"""What the donor's status page shows: public timeline events, and the order context.
+
+Events are written by the domains that own them (donations, shipping, receipts, requests);
+here they are only selected (public, subject "donation"), their ISO dates parsed, and the
+carrier's tracking page attached. The wording is in templates/donor/_timeline.html, one
+translated sentence per kind; kinds not listed in KINDS are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portal.core.timeline import TimelineEvent
+from portal.donations.models import Donation
+
+KINDS = frozenset(
+    {
+        "donation.received",
+        "donation.paid",
+        "donation.cancelled",
+        "order.created",
+        "order.shipped",
+        "order.shipment_corrected",
+        "delivery.problem",
+        "delivery.problem_resolved",
+        "order.delivered",
+        "receipt.issued",
+        "receipt.mailed",
+        "receipt.returned",
+        "receipt.reissued",
+        "onestop.sent",
+        "onestop.received",
+        "request.opened",
+        "request.updated",
+    }
+)
+DATE_KEYS = frozenset(
+    {"ship_by", "shipped_on", "expected_on", "issued_on", "mailed_on", "reissued_on", "received_on"}
+)
+
+
+@dataclass
+class Entry:
+    kind: str
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    tracking_url: str | None = None
+
+
+def _parse(key: str, value: Any) -> Any:
+    if key in DATE_KEYS and isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return value
+
+
+def tracking_url(carrier: str | None, number: str | None) -> str | None:
+    """The carrier's tracking page, or None (unknown carrier, no number, not built yet)."""
+    if not carrier or not number:
+        return None
+    from portal.shipping.carriers import Carrier
+    from portal.shipping.carriers import tracking_url as carrier_url
+
+    try:
+        return carrier_url(Carrier(carrier), str(number))
+    except (NotImplementedError, ValueError):
+        return None
+
+
+def public_timeline(session: Session, donation: Donation) -> list[Entry]:
+    events = session.scalars(
+        sa.select(TimelineEvent)
+        .where(
+            TimelineEvent.subject_type == "donation",
+            TimelineEvent.subject_id == donation.id,
+            TimelineEvent.public.is_(True),
+            TimelineEvent.kind.in_(sorted(KINDS)),
+        )
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    )
+    entries = []
+    for e in events:
+        data = {k: _parse(k, v) for k, v in (e.data or {}).items()}
+        url = None
+        if e.kind in {"order.shipped", "order.shipment_corrected"}:
+            url = tracking_url(data.get("carrier"), data.get("tracking_no"))
+        entries.append(Entry(e.kind, e.at, data, url))
+    return entries
+
+
+@dataclass
+class Shipment:
+    gift_name: str
+    carrier: str
+    tracking_no: str
+    shipped_on: date | None
+    tracking_url: str | None
+
+
+def latest_shipments(entries: list[Entry]) -> dict[int | None, Shipment]:
+    """Per order id, the last shipped/corrected event (a correction replaces the first)."""
+    found: dict[int | None, Shipment] = {}
+    for e in entries:
+        if e.kind in {"order.shipped", "order.shipment_corrected"}:
+            found[e.data.get("order_id")] = Shipment(
+                gift_name=str(e.data.get("gift_name") or ""),
+                carrier=str(e.data.get("carrier") or ""),
+                tracking_no=str(e.data.get("tracking_no") or ""),
+                shipped_on=e.data.get("shipped_on"),
+                tracking_url=e.tracking_url,
+            )
+    return found
+
+
+def has_receipt(entries: list[Entry]) -> bool:
+    return any(e.kind in {"receipt.issued", "receipt.reissued"} for e in entries)
+
+
+def receipts_available() -> bool:
+    """H3's receipt service is there (it is built in parallel; the link waits for it)."""
+    try:
+        from portal.receipts import service
+    except ImportError:
+        return False
+    return hasattr(service, "donation_pdf")
+
+
+def receipt_pdf(session: Session, donation: Donation) -> bytes | None:
+    if not receipts_available():
+        return None
+    from portal.receipts.service import donation_pdf
+
+    return donation_pdf(session, donation)
+
+
+def donation_for_conversation(session: Session, donation_ref: str | None) -> Donation | None:
+    if not donation_ref:
+        return None
+    return session.scalar(sa.select(Donation).where(Donation.donation_no == donation_ref))

@@ -1,0 +1,272 @@
+"""Donor side of the support desk: conversations about one's own donations, as a chat.
+
+Routes on donor.bp, behind its donor session. A donor conversation is tied to a donation by
+`donation_ref` (the 寄附受付番号); the session may see a conversation only when that number
+belongs to one of its donations. Live updates work exactly as on the supplier side — polling
+with a 204 when nothing changed; the cost reasoning is in portal/web/supplier_support.py.
+Internal notes never leave the desk: every query here goes through `public_messages` or
+filters `Message.internal` out.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from portal.core.errors import DomainError
+from portal.donations.models import Donation
+from portal.extensions import db
+from portal.support import attachments as att
+from portal.support import conversations as conv_uc
+from portal.support import faq
+from portal.support.hours import load_calendar
+from portal.support.models import (
+    CATEGORY_LABELS,
+    STATUS_LABELS,
+    Attachment,
+    Conversation,
+    CustomerKind,
+    Message,
+)
+from portal.web import htmx
+from portal.web.donor import audit_view, bp, donor_ids, own_donation
+from portal.web.forms import apply_domain_error
+from portal.web.support_forms import MessageForm, NewConversationForm, parse_category
+
+POLL_SECONDS = 5
+
+
+def _own_numbers() -> list[str]:
+    ids = donor_ids()
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Donation.donation_no).where(Donation.id.in_(ids))))
+
+
+def _scope() -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Conversation.customer_kind == CustomerKind.DONOR,
+        Conversation.donation_ref.in_(_own_numbers()),
+    )
+
+
+def donation_conversations(donation: Donation) -> list[Conversation]:
+    return list(
+        db.session.scalars(
+            sa.select(Conversation)
+            .where(
+                Conversation.customer_kind == CustomerKind.DONOR,
+                Conversation.donation_ref == donation.donation_no,
+            )
+            .order_by(Conversation.last_message_at.desc())
+        )
+    )
+
+
+def own_conversation(conv_id: int) -> Conversation:
+    conv = db.session.scalar(sa.select(Conversation).where(Conversation.id == conv_id, _scope()))
+    if conv is None:
+        abort(404)
+    return conv
+
+
+def _donation_of(conv: Conversation) -> Donation:
+    d = db.session.scalar(sa.select(Donation).where(Donation.donation_no == conv.donation_ref))
+    if d is None:
+        abort(404)
+    return d
+
+
+def checked_files(form: MessageForm) -> list[att.CheckedFile]:
+    f = form.attachment.data
+    if not f or not getattr(f, "filename", ""):
+        return []
+    return [att.check_upload(f.filename, f.read(att.MAX_BYTES + 1))]
+
+
+def desk_context() -> dict:
+    cal = load_calendar(db.session)
+    now = conv_uc.utcnow()
+    return {"desk_open": cal.is_open(now), "desk_next": cal.next_opening(now)}
+
+
+def _render_list(donation: Donation, form: NewConversationForm, code: int = 200) -> Response:
+    html = render_template(
+        "donor/support_list.html",
+        donation=donation,
+        convs=donation_conversations(donation),
+        form=form,
+        statuses=STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        **desk_context(),
+    )
+    return make_response(html, code)
+
+
+@bp.get("/donations/<int:donation_id>/support")
+def support_list(donation_id: int) -> Response:
+    return _render_list(own_donation(donation_id), NewConversationForm(formdata=None))
+
+
+@bp.post("/donations/<int:donation_id>/support")
+def support_start(donation_id: int) -> Response:
+    d = own_donation(donation_id)
+    form = NewConversationForm()
+    if form.validate_on_submit():
+        try:
+            conv = conv_uc.start_conversation(
+                db.session,
+                customer_kind=CustomerKind.DONOR,
+                donation_ref=d.donation_no,
+                customer_name=d.donor_name,
+                customer_email=d.email,
+                subject=form.subject.data or "",
+                category=parse_category(form.category.data),
+                body=form.body.data or "",
+                files=checked_files(form),
+                upload_dir=current_app.config["UPLOAD_DIR"],
+                by_user=None,
+            )
+            db.session.commit()
+            return htmx.redirect(url_for("donor.support_chat", conv_id=conv.id))
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+    return _render_list(d, form, 422)
+
+
+def _chat_context(conv: Conversation) -> dict:
+    return {
+        "conv": conv,
+        "messages": conv_uc.public_messages(db.session, conv),
+        "version": conv_uc.poll_version(conv),
+        "viewer": "customer",
+        "poll_url": url_for("donor.support_poll", conv_id=conv.id),
+        "poll_seconds": POLL_SECONDS,
+        "attachment_endpoint": "donor.support_attachment",
+        "statuses": STATUS_LABELS,
+        "categories": CATEGORY_LABELS,
+    }
+
+
+@bp.get("/support/<int:conv_id>")
+def support_chat(conv_id: int) -> str:
+    conv = own_conversation(conv_id)
+    donation = _donation_of(conv)
+    audit_view(donation, f"support conversation {conv.id}")
+    conv_uc.mark_read_by_customer(conv)
+    db.session.commit()
+    return render_template(
+        "donor/support_chat.html",
+        donation=donation,
+        form=MessageForm(formdata=None),
+        **_chat_context(conv),
+        **desk_context(),
+    )
+
+
+@bp.post("/support/<int:conv_id>/messages")
+def support_send(conv_id: int) -> Response:
+    conv = own_conversation(conv_id)
+    form = MessageForm()
+    action = url_for("donor.support_send", conv_id=conv.id)
+    if form.validate_on_submit():
+        try:
+            conv_uc.post_customer_message(
+                db.session,
+                conv,
+                form.body.data or "",
+                by_user=None,
+                files=checked_files(form),
+                upload_dir=current_app.config["UPLOAD_DIR"],
+            )
+            db.session.commit()
+            if htmx.is_fragment_request():
+                html = render_template(
+                    "support/_chat_form.html",
+                    form=MessageForm(formdata=None),
+                    conv=conv,
+                    action=action,
+                )
+                return htmx.trigger(make_response(html), "support:poll")
+            return htmx.redirect(url_for("donor.support_chat", conv_id=conv.id) + "#latest")
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+    # Failed: the text stays in the box, with the reason beside it.
+    if htmx.is_fragment_request():
+        return make_response(
+            render_template("support/_chat_form.html", form=form, conv=conv, action=action), 200
+        )
+    conv = own_conversation(conv_id)
+    html = render_template(
+        "donor/support_chat.html",
+        donation=_donation_of(conv),
+        form=form,
+        **_chat_context(conv),
+        **desk_context(),
+    )
+    return make_response(html, 422)
+
+
+@bp.get("/support/<int:conv_id>/poll")
+def support_poll(conv_id: int) -> Response:
+    """204, no body, while the page's version is current (see supplier_support.py)."""
+    row = db.session.execute(
+        sa.select(Conversation.last_public_message_id, Conversation.staff_read_upto).where(
+            Conversation.id == conv_id, _scope()
+        )
+    ).one_or_none()
+    if row is None:
+        abort(404)
+    version = f"{row[0]}.{row[1]}"
+    if request.args.get("v") == version or version in request.if_none_match:
+        response = make_response("", 204)
+        response.headers["ETag"] = f'"{version}"'
+        return response
+    conv = own_conversation(conv_id)
+    conv_uc.mark_read_by_customer(conv)
+    db.session.commit()
+    response = make_response(render_template("support/_chat_log.html", **_chat_context(conv)))
+    response.headers["ETag"] = f'"{version}"'
+    return response
+
+
+@bp.get("/support/attachments/<int:attachment_id>")
+def support_attachment(attachment_id: int) -> Response:
+    a = db.session.scalar(
+        sa.select(Attachment)
+        .join(Message)
+        .join(Conversation)
+        .where(Attachment.id == attachment_id, Message.internal.is_(False), _scope())
+    )
+    if a is None:
+        abort(404)
+    return send_file(
+        att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name),
+        mimetype=a.content_type,
+        download_name=a.filename,
+        as_attachment=a.content_type == "application/pdf",
+    )
+
+
+@bp.get("/support/faq")
+def support_faq() -> str:
+    """FAQ answers matching what the donor is typing (htmx, debounced)."""
+    q = (request.args.get("body") or request.args.get("subject") or request.args.get("q") or "")[
+        :300
+    ]
+    matches = faq.match(db.session, q)
+    if not matches and q.strip():
+        faq.log_miss(db.session, q, "donor")
+        db.session.commit()
+    return render_template("support/_faq_matches.html", matches=matches, q=q)

@@ -1,0 +1,232 @@
+"""Donor access: number + postal code in any form, one-time links, the donor session."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from portal.core.audit import AuditEntry
+from portal.core.models import utcnow
+from portal.donations.lifecycle import DonationData, LineData, create_donation
+from portal.donations.models import PaymentMethod, PaymentState, Portal
+from portal.donors import access
+from portal.donors.models import DonorToken
+
+_counter = iter(range(1, 100_000))
+
+
+@pytest.fixture()
+def make_donation(session, make_gift):
+    def make(**kw):
+        gift = kw.pop("gift", None) or make_gift()
+        values = dict(
+            portal=Portal.CHOICE,
+            portal_order_no=f"C-{next(_counter)}",
+            donor_name="寄附 花子",
+            amount=10000,
+            applied_on=date(2026, 11, 1),
+            payment_method=PaymentMethod.CARD,
+            payment_state=PaymentState.PAID,
+            paid_on=date(2026, 11, 1),
+            postal_code="7270011",
+            address="広島県庄原市東本町1-1",
+            email="hanako@example.jp",
+            lines=[LineData(gift_code=gift.code)],
+        )
+        values.update(kw)
+        d = create_donation(session, DonationData(**values))
+        session.flush()
+        return d
+
+    return make
+
+
+def lookup(client, number, postal):
+    return client.post("/donor/lookup", data={"donation_no": number, "postal_code": postal})
+
+
+@pytest.mark.parametrize("postal", ["7270011", "727-0011", "７２７－００１１", "〒727-0011"])
+def test_all_postal_forms_open_the_donation(client, make_donation, postal):
+    d = make_donation()
+    r = lookup(client, d.donation_no, postal)
+    assert r.status_code == 303
+    assert r.headers["Location"].endswith(f"/donor/donations/{d.id}")
+    page = client.get(f"/donor/donations/{d.id}")
+    assert page.status_code == 200
+    assert d.donation_no in page.get_data(as_text=True)
+
+
+def test_full_width_donation_number_works(client, make_donation):
+    d = make_donation()
+    wide = d.donation_no.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    assert lookup(client, wide, "727-0011").status_code == 303
+
+
+def test_wrong_postal_answers_like_an_unknown_donation(client, make_donation):
+    d = make_donation()
+    wrong = lookup(client, d.donation_no, "7270012")
+    unknown = lookup(client, "2026-999999", "7270011")
+    assert wrong.status_code == unknown.status_code == 200
+
+    def message(r):
+        html = r.get_data(as_text=True)
+        return re.search(
+            r'<div class="notice notice--error" role="alert">(.*?)</div>', html, re.S
+        ).group(1)
+
+    assert message(wrong) == message(unknown)
+    assert "確認できませんでした" in message(wrong)
+    assert client.get(f"/donor/donations/{d.id}").status_code == 303  # not let in
+
+
+def test_another_donors_donation_is_not_found(client, make_donation):
+    mine = make_donation()
+    other = make_donation(postal_code="1000001", email="other@example.jp")
+    assert lookup(client, mine.donation_no, "7270011").status_code == 303
+    assert client.get(f"/donor/donations/{other.id}").status_code == 404
+    assert client.get(f"/donor/donations/{other.id}/requests/mail-address").status_code == 404
+    assert client.get("/donor/donations/999999").status_code == 404
+
+
+def test_viewing_the_status_page_is_audited_as_the_donor(client, session, make_donation):
+    d = make_donation()
+    lookup(client, d.donation_no, "7270011")
+    client.get(f"/donor/donations/{d.id}")
+    row = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.subject_type == "donation", AuditEntry.subject_id == str(d.id)
+        )
+    ).first()
+    assert row is not None
+    assert (row.actor_kind, row.actor_user_id, row.action) == ("donor", None, "view")
+    assert row.actor_ref == d.donation_no
+
+
+def test_session_ends_after_thirty_idle_minutes(client, make_donation):
+    d = make_donation()
+    lookup(client, d.donation_no, "7270011")
+    assert client.get(f"/donor/donations/{d.id}").status_code == 200
+    with client.session_transaction() as s:
+        s["donor"] = {**s["donor"], "seen": int(time.time()) - 29 * 60}
+    assert client.get(f"/donor/donations/{d.id}").status_code == 200  # still in, and refreshed
+    with client.session_transaction() as s:
+        s["donor"] = {**s["donor"], "seen": int(time.time()) - 31 * 60}
+    r = client.get(f"/donor/donations/{d.id}")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/donor/")
+    page = client.get("/donor/").get_data(as_text=True)
+    assert "30分間操作がなかったため" in page
+    assert client.get(f"/donor/donations/{d.id}").status_code == 303
+
+
+def test_logout_button_ends_the_session(client, make_donation):
+    d = make_donation()
+    lookup(client, d.donation_no, "7270011")
+    page = client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
+    assert "確認を終える" in page
+    assert client.post("/donor/logout").status_code == 303
+    assert client.get(f"/donor/donations/{d.id}").status_code == 303
+
+
+def test_wrong_entries_are_rate_limited_per_donation_number(client, make_donation, app):
+    d = make_donation()
+    for _ in range(5):
+        assert lookup(client, d.donation_no, "1111111").status_code == 200
+    limited = lookup(client, d.donation_no, "7270011")  # even the right code waits now
+    assert limited.status_code == 429
+    assert "上限" in limited.get_data(as_text=True)
+    # The storage keys are keyed hashes, never the number itself.
+    from portal.extensions import limiter
+
+    keys = " ".join(str(k) for k in limiter.limiter.storage.storage)
+    assert "donor-number" in keys and d.donation_no not in keys
+    other = make_donation(postal_code="1000001")
+    assert lookup(client, other.donation_no, "100-0001").status_code == 303
+
+
+def test_wrong_entries_are_rate_limited_per_client_ip(client, make_donation, app):
+    app.config["DONOR_LIMIT_PER_IP"] = "3 per 15 minutes"
+    try:
+        for n in range(3):
+            lookup(client, f"2026-99990{n}", "7270011")
+        d = make_donation()
+        assert lookup(client, d.donation_no, "7270011").status_code == 429
+    finally:
+        del app.config["DONOR_LIMIT_PER_IP"]
+
+
+def test_email_link_opens_every_donation_with_that_address(client, session, make_donation, mailbox):
+    first = make_donation(email="Hanako@Example.jp")
+    second = make_donation(applied_on=date(2026, 11, 3))
+    other = make_donation(email="someone@example.jp")
+    numbers = first.donation_no, second.donation_no, other.donation_no
+    r = client.post("/donor/link", data={"email": "hanako@example.jp"}, follow_redirects=True)
+    assert "リンクをお送りしました" in r.get_data(as_text=True)
+    assert len(mailbox.messages) == 1
+    link = re.search(r"http://\S+/donor/link/(\S+)", mailbox.body()).group(0)
+    token = link.rsplit("/", 1)[1]
+    assert session.scalar(sa.select(DonorToken.token_hash)) != token  # stored hashed
+    path = "/donor/link/" + token
+    assert client.get(path).status_code == 200  # a confirmation page: opening uses nothing
+    assert client.get(path).status_code == 200
+    used = client.post(path)
+    assert used.status_code == 303 and used.headers["Location"].endswith("/donor/donations")
+    listing = client.get("/donor/donations").get_data(as_text=True)
+    assert numbers[0] in listing and numbers[1] in listing
+    assert numbers[2] not in listing
+
+
+def test_unknown_address_gets_the_same_sentence_and_no_mail(client, make_donation, mailbox):
+    make_donation()
+    known = client.post("/donor/link", data={"email": "hanako@example.jp"})
+    unknown = client.post("/donor/link", data={"email": "nobody@example.jp"})
+    assert known.status_code == unknown.status_code == 303
+    assert known.headers["Location"] == unknown.headers["Location"]
+    assert "リンクをお送りしました" in client.get("/donor/").get_data(as_text=True)
+    assert len(mailbox.messages) == 1
+
+
+def test_used_link_fails(client, session, make_donation):
+    make_donation()
+    token = access.issue_token(session, email="hanako@example.jp")
+    assert client.post(f"/donor/link/{token}").status_code == 303
+    client.post("/donor/logout")
+    again = client.post(f"/donor/link/{token}")
+    assert again.status_code == 410
+    assert "すでに使われています" in again.get_data(as_text=True)
+    assert client.get(f"/donor/link/{token}").status_code == 410
+
+
+def test_expired_link_fails(client, session, make_donation):
+    d = make_donation()
+    token = access.issue_token(
+        session, email="hanako@example.jp", now=utcnow() - timedelta(minutes=31)
+    )
+    r = client.post(f"/donor/link/{token}")
+    assert r.status_code == 410
+    assert client.get(f"/donor/donations/{d.id}").status_code == 303
+
+
+def test_made_up_link_fails(client):
+    assert client.post("/donor/link/not-a-real-token").status_code == 410
+
+
+def test_link_requests_are_rate_limited_per_address(client, make_donation, mailbox):
+    make_donation()
+    for _ in range(3):
+        assert client.post("/donor/link", data={"email": "hanako@example.jp"}).status_code == 303
+    assert client.post("/donor/link", data={"email": "HANAKO@example.jp"}).status_code == 429
+    assert len(mailbox.messages) == 3
+
+
+def test_no_personal_data_in_donor_urls(client, make_donation):
+    d = make_donation()
+    r = lookup(client, d.donation_no, "7270011")
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    hrefs = re.findall(r'href="(/donor[^"]*)"', page)
+    assert hrefs
+    for h in hrefs:
+        assert d.donation_no not in h and "7270011" not in h and "hanako" not in h
