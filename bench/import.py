@@ -116,9 +116,7 @@ def main() -> None:
         print(f"floor executemany rows={rows} seconds={floor:.2f}", flush=True)
 
         t0 = time.perf_counter()
-        result = import_file(
-            db.session, "standard", path.read_bytes(), commit=db.session.commit, batch=1000
-        )
+        result = import_file(db.session, "standard", path, commit=db.session.commit, batch=1000)
         db.session.commit()
         took = time.perf_counter() - t0
         print(f"import {result.summary()} seconds={took:.2f}", flush=True)

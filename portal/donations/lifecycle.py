@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
-from portal.core.numbering import next_number
+from portal.core.numbering import Counter, next_number
 from portal.core.timeline import record_event
 from portal.donations.models import (
     DONATION_TRANSITIONS,
@@ -144,18 +144,66 @@ def next_donation_no(session: Session, applied_on: date) -> str:
     return f"{year}-{next_number(session, 'donation', str(year)):06d}"
 
 
+def reserve_donation_numbers(session: Session, year: int, k: int) -> int:
+    """Reserve k consecutive donation numbers of one year with one counter UPDATE; returns the
+    first. The bulk import reserves a chunk's numbers at once: the counter row stays locked
+    until the chunk commits, and a chunk that rolls back takes its whole block back with it,
+    so the numbers stay gap-free per year exactly as `next_number` keeps them."""
+    stmt = (
+        sa.update(Counter)
+        .where(Counter.name == "donation", Counter.scope == str(year))
+        .values(value=Counter.value + k)
+        .returning(Counter.value)
+    )
+    last = session.execute(stmt).scalar_one_or_none()
+    if last is None:  # first numbers of this year: create the row, tolerating a racer
+        try:
+            with session.begin_nested():
+                session.add(Counter(name="donation", scope=str(year), value=0))
+        except sa.exc.IntegrityError:
+            pass
+        last = session.execute(stmt).scalar_one()
+    return last - k + 1
+
+
+# The stock rule (issue #3, decided in session 2): a gift is stock-controlled when it has at
+# least one allocation row or a 数量限定 (limited_quantity). A gift with neither is unlimited —
+# made-to-order goods and experiences are most of a city's catalogue, and forcing an allocation
+# row on each would hold every one of their lines. The rule errs on the safe side where it
+# matters: a limited gift whose allocations were never set has nothing to take from, so its
+# lines are held (在庫超過), never sold; a portal without a row of a controlled gift likewise.
+# The staff stock page lists limited gifts without allocations so they are not forgotten.
+
+
 def _gift_has_stock_control(session: Session, gift: Gift) -> bool:
     """Gifts with allocations (or a limited quantity) are counted; others are unlimited."""
-    if gift.limited_quantity is not None:
-        return True
-    return (
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(GiftAllocation)
-            .where(GiftAllocation.gift_id == gift.id)
+    return bool(stock_controlled(session, [gift.id], {gift.id: gift.limited_quantity}))
+
+
+def stock_controlled(
+    session: Session, gift_ids: list[int], limited: dict[int, int | None]
+) -> set[int]:
+    """Which of these gifts are stock-controlled (see the rule above); one query."""
+    controlled = {gid for gid in gift_ids if limited.get(gid) is not None}
+    rest = [gid for gid in gift_ids if gid not in controlled]
+    if rest:
+        controlled.update(
+            session.scalars(
+                sa.select(GiftAllocation.gift_id).where(GiftAllocation.gift_id.in_(rest)).distinct()
+            )
         )
-        > 0
-    )
+    return controlled
+
+
+def hold_for(gift: Gift, applied_on: date) -> LineHold | None:
+    """The hold a line gets before any stock is taken; None: take stock (or unlimited)."""
+    if (gift.accept_from and applied_on < gift.accept_from) or (
+        gift.accept_until and applied_on > gift.accept_until
+    ):
+        return LineHold.WINDOW
+    if gift.stock_paused:
+        return LineHold.STOCK  # paused by staff: no new units, held like 在庫超過
+    return None
 
 
 def secure_line(
@@ -168,10 +216,9 @@ def secure_line(
 ) -> LineHold:
     """Take the line's units from its portal's allocation, or hold it for staff."""
     gift = line.gift
-    if (gift.accept_from and applied_on < gift.accept_from) or (
-        gift.accept_until and applied_on > gift.accept_until
-    ):
-        line.hold = LineHold.WINDOW
+    early = hold_for(gift, applied_on)
+    if early is not None:
+        line.hold = early
     elif not _gift_has_stock_control(session, gift):
         line.hold = LineHold.NONE
     elif take_units(session, gift.id, portal, line.quantity, line_id=line.id, by_user=by_user):
@@ -189,6 +236,7 @@ def secure_line(
             line_id=line.id,
             hold=line.hold.value,
             gift=gift.code,
+            **({"paused": True} if gift.stock_paused and line.hold == LineHold.STOCK else {}),
         )
     return line.hold
 
@@ -291,7 +339,8 @@ def create_orders(
             supplier_id=order.supplier_id,
             gift_name=order.line.gift.name,
             ship_by=order.ship_by.isoformat(),
-            seasonal=order.line.gift.ship_from is not None and order.ship_by == order.line.gift.ship_from,
+            seasonal=order.line.gift.ship_from is not None
+            and order.ship_by == order.line.gift.ship_from,
         )
     return made
 

@@ -12,7 +12,11 @@ _HYPHENS = _DASHES + "ーｰ"  # in a phone number a long-vowel mark is a dash t
 
 
 def nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value or "").strip()
+    if not value:
+        return ""
+    if value.isascii():  # NFKC leaves ASCII as it is; most cells of an export are ASCII
+        return value.strip()
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 def digits(value: str) -> str:

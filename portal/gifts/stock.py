@@ -6,6 +6,7 @@ sessions can never both take the last unit (ARCHITECTURE: concurrency by the dat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -97,6 +98,66 @@ def take_units(
     by_user: User | None = None,
 ) -> bool:
     """Take n units atomically; False when the portal's allocation cannot cover them."""
+    after = _take(session, gift_id, portal, n)
+    if after is None:
+        return False
+    _ledger(session, gift_id, portal, after + n, after, "take", line_id=line_id, by_user=by_user)
+    return True
+
+
+@dataclass
+class Take:
+    """What one line got from a grouped take: taken or not, and the allocation before/after."""
+
+    taken: bool
+    before: int = 0
+    after: int = 0
+
+
+def take_units_many(
+    session: Session, gift_id: int, portal: str, quantities: list[int]
+) -> list[Take]:
+    """Take units for several lines of one (gift, portal) at once, exactly as taking them one
+    by one in this order would: each line gets its units only while the allocation covers it.
+
+    Fast path: one conditional UPDATE for the whole group (`remaining >= total`). When that
+    fails, the row is locked (FOR UPDATE on PostgreSQL; SQLite transactions begin IMMEDIATE,
+    so the writer already holds the lock), the lines that fit are worked out in order, and
+    their sum is taken with the same conditional UPDATE. Never oversells: every decrement is
+    guarded by `remaining >= n` in the database. The caller writes the ledger rows (it knows
+    the line ids)."""
+    total = sum(quantities)
+    after = _take(session, gift_id, portal, total)
+    if after is not None:
+        return _sequence(after + total, quantities, [True] * len(quantities))
+    remaining = session.scalar(
+        sa.select(GiftAllocation.remaining)
+        .where(GiftAllocation.gift_id == gift_id, GiftAllocation.portal == portal)
+        .with_for_update()
+    )
+    if remaining is None:
+        return [Take(False) for _ in quantities]
+    fits = []
+    left = remaining
+    for q in quantities:
+        fits.append(q <= left)
+        if q <= left:
+            left -= q
+    taken_total = remaining - left
+    if taken_total == 0:
+        return [Take(False) for _ in quantities]
+    after = _take(session, gift_id, portal, taken_total)
+    if after is not None:
+        return _sequence(after + taken_total, quantities, fits)
+    # The lock did not hold (cannot happen on PostgreSQL or SQLite IMMEDIATE): one by one.
+    takes = []
+    for q in quantities:
+        got = _take(session, gift_id, portal, q)
+        takes.append(Take(True, got + q, got) if got is not None else Take(False))
+    return takes
+
+
+def _take(session: Session, gift_id: int, portal: str, n: int) -> int | None:
     stmt = (
         sa.update(GiftAllocation)
         .where(
@@ -108,11 +169,18 @@ def take_units(
         .returning(GiftAllocation.remaining)
         .execution_options(synchronize_session=False)
     )
-    after = session.execute(stmt).scalar_one_or_none()
-    if after is None:
-        return False
-    _ledger(session, gift_id, portal, after + n, after, "take", line_id=line_id, by_user=by_user)
-    return True
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _sequence(start: int, quantities: list[int], fits: list[bool]) -> list[Take]:
+    takes = []
+    for q, ok in zip(quantities, fits, strict=True):
+        if ok:
+            takes.append(Take(True, start, start - q))
+            start -= q
+        else:
+            takes.append(Take(False))
+    return takes
 
 
 def restore_units(

@@ -4,11 +4,13 @@ What differs between portals (encoding, header names, value wording, date format
 mappings/<portal>.json so staff can correct it without code. Donations are keyed by
 (portal, portal order no): re-importing changes nothing, a later export can update the payment
 state, and a donation already shipped or cancelled is never overwritten (a conflict).
-Each donation is applied inside its own savepoint: whole or not at all.
+The file is streamed and applied in chunks (see `import_file`); each donation is whole or
+not at all.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -17,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 from portal.core.errors import DomainError
 from portal.core.timeline import record_event
 from portal.donations import normalise as norm
+from portal.donations.bulk import create_donations
 from portal.donations.lifecycle import (
     UPDATABLE_FIELDS,
     DonationData,
@@ -66,6 +69,7 @@ TEXT_FIELDS = {
     "message": lambda v: (v or "").replace("\r\n", "\n").strip(),
     "project": norm.nfkc,
 }
+_NOT_AMOUNT = re.compile(r"[,円¥￥\s]")
 FLAG_FIELDS = ("onestop_requested", "receipt_wanted", "publish_name", "disaster_relief")
 DEFAULT_FLAGS = {"する": True, "しない": False, "要": True, "不要": False, "1": True, "0": False}
 
@@ -135,9 +139,9 @@ def decode(data: bytes, encoding: str) -> str:
     raise RowError(_l("文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）。"))
 
 
-def read_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+def read_rows(text: str | TextIO) -> Iterator[tuple[int, list[str]]]:
     """(first physical line of the record, cells); quoted newlines stay inside their cell."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text)
     start = 1
     for row in reader:
         line, start = start, reader.line_num + 1
@@ -158,6 +162,7 @@ class Parser:
             if target:
                 self.index.setdefault(target, []).append(i)
         self.flags = {**DEFAULT_FLAGS, **mapping.flags}
+        self._dates: dict[str, date] = {}
         missing = [f for f in REQUIRED if f not in self.index]
         if missing:
             wanted = {v: k for k, v in mapping.columns.items()}
@@ -172,6 +177,9 @@ class Parser:
         idx = self.index.get(fld)
         if not idx:
             return ""
+        if len(idx) == 1:  # the common case, kept cheap: it runs ~20 times per row
+            i = idx[0]
+            return row[i].strip() if i < len(row) else ""
         cells = [row[i] if i < len(row) else "" for i in idx]
         return self.m.joins.get(fld, " ").join(c.strip() for c in cells if c.strip())
 
@@ -183,11 +191,17 @@ class Parser:
         value = norm.nfkc(self.raw(row, fld))
         if not value:
             return None
+        known = self._dates.get(value)
+        if known is not None:
+            return known
         for fmt in self.m.date_formats:
             try:
-                return datetime.strptime(value, fmt).date()
+                parsed = datetime.strptime(value, fmt).date()
             except ValueError:
                 continue
+            if len(self._dates) < 10_000:  # an export has few distinct dates; strptime is slow
+                self._dates[value] = parsed
+            return parsed
         raise RowError(
             _l(
                 "「%(column)s」の日付「%(value)s」を読めません。",
@@ -197,7 +211,9 @@ class Parser:
         )
 
     def integer(self, row: list[str], fld: str, default: int | None = None) -> int:
-        value = re.sub(r"[,円¥￥\s]", "", norm.nfkc(self.raw(row, fld)))
+        value = norm.nfkc(self.raw(row, fld))
+        if not value.isdigit():
+            value = _NOT_AMOUNT.sub("", value)
         if not value and default is not None:
             return default
         if not value.isdigit() or int(value) <= 0:
@@ -327,81 +343,196 @@ def _reject(
         result.rejected.append(Rejected(line=line, reason=why, row=row))
 
 
+Source = bytes | Path | BinaryIO
+
+
+def _open(source: Source) -> BinaryIO:
+    """A seekable binary stream (an open file passed in is read and closed)."""
+    if isinstance(source, bytes | bytearray):
+        return io.BytesIO(source)
+    if isinstance(source, Path):
+        return source.open("rb")
+    return source
+
+
+def open_text(raw: BinaryIO, encoding: str) -> TextIO:
+    """A text stream over the file, decoded incrementally (the file is never read whole).
+
+    UTF-8 with BOM is recognised by its BOM; otherwise the first 64 KiB decide between the
+    mapping's encoding and the other one (a multi-byte character cut at the end is fine)."""
+    head = raw.read(65536)
+    raw.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    for enc in dict.fromkeys([encoding, "utf-8", "cp932"]):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        return io.TextIOWrapper(raw, encoding=enc, newline="")
+    raise RowError(_l("文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）。"))
+
+
+@dataclass
+class Progress:
+    """Where an import is: bytes read of the file, and the counts so far."""
+
+    done_bytes: int
+    total_bytes: int
+    result: ImportResult
+
+
 def import_file(
     session: Session,
     portal: str,
-    data: bytes,
+    source: Source,
     *,
     dry_run: bool = False,
     by_user: User | None = None,
     commit: Callable[[], None] | None = None,
-    batch: int = 200,
+    batch: int = 1000,
+    progress: Callable[[Progress], None] | None = None,
 ) -> ImportResult:
-    """Import one export file. `commit` (CLI, jobs) is called every `batch` donations so a
-    long file makes progress; each donation is whole either way (savepoint per donation)."""
+    """Import one export file, streamed and applied in chunks of `batch` donations.
+
+    Each chunk: one query finds which order numbers exist (those are updated one by one, as
+    they are few), the new donations are written in bulk (portal.donations.bulk) inside a
+    savepoint, and on a database error the chunk is redone donation by donation, each in its
+    own savepoint. `commit` (CLI, jobs) is called after every chunk, so a crash loses at most
+    the unfinished chunk — never part of a donation. `progress` is called after every chunk."""
     mapping = load_mapping(portal)
     result = ImportResult()
+    raw = _open(source)
     try:
-        text = decode(data, mapping.encoding)
-    except RowError as exc:
-        result.rejected.append(Rejected(line=1, reason=exc.reason, row=[]))
-        return result
-    rows = read_rows(text)
-    try:
-        _, header = next(rows)
-    except StopIteration:
-        return result
-    result.header = header
-    try:
-        parser = Parser(mapping, header)
-    except RowError as exc:
-        result.rejected.append(Rejected(line=1, reason=exc.reason, row=header))
-        return result
-    gifts = {g.code: g for g in session.scalars(sa.select(Gift))}
-    done = 0
-    for group in _groups(rows, parser):
+        total_bytes = raw.seek(0, io.SEEK_END)
+        raw.seek(0)
         try:
-            parsed = parser.parse(group)
+            text = open_text(raw, mapping.encoding)
         except RowError as exc:
-            _reject(result, group, exc.reason, _bad_line(parser, group))
-            continue
-        missing = [ln.gift_code for ln in parsed.lines if ln.gift_code not in gifts]
-        if missing:
-            _reject(
-                result, group, _l("返礼品コード %(code)s は登録されていません。", code=missing[0])
-            )
-            continue
-        existing = session.scalar(
+            result.rejected.append(Rejected(line=1, reason=exc.reason, row=[]))
+            return result
+        rows = read_rows(text)
+        try:
+            _, header = next(rows)
+        except StopIteration:
+            return result
+        except UnicodeDecodeError:
+            result.rejected.append(Rejected(line=1, reason=DECODE_ERROR, row=[]))
+            return result
+        result.header = header
+        try:
+            parser = Parser(mapping, header)
+        except RowError as exc:
+            result.rejected.append(Rejected(line=1, reason=exc.reason, row=header))
+            return result
+        gifts = {g.code: g for g in session.scalars(sa.select(Gift))}
+        chunk: list[tuple[list[tuple[int, list[str]]], DonationData]] = []
+        keys: set[str] = set()
+
+        def flush() -> None:
+            if chunk:
+                _apply_chunk(session, chunk, result, gifts, dry_run=dry_run, by_user=by_user)
+                chunk.clear()
+                keys.clear()
+                if commit is not None and not dry_run:
+                    commit()
+            if progress is not None:
+                progress(Progress(raw.tell(), total_bytes, result))
+
+        groups = _groups(rows, parser)
+        while True:
+            try:
+                group = next(groups)
+            except StopIteration:
+                break
+            except UnicodeDecodeError:
+                line = (chunk[-1][0][-1][0] + 1) if chunk else 2
+                result.rejected.append(Rejected(line=line, reason=DECODE_ERROR, row=[]))
+                break
+            try:
+                parsed = parser.parse(group)
+            except RowError as exc:
+                _reject(result, group, exc.reason, _bad_line(parser, group))
+                continue
+            missing = [ln.gift_code for ln in parsed.lines if ln.gift_code not in gifts]
+            if missing:
+                _reject(
+                    result,
+                    group,
+                    _l("返礼品コード %(code)s は登録されていません。", code=missing[0]),
+                )
+                continue
+            if parsed.portal_order_no in keys:  # the same order again: after this chunk
+                flush()
+            chunk.append((group, parsed))
+            keys.add(parsed.portal_order_no)
+            if len(chunk) >= batch:
+                flush()
+        flush()
+    finally:
+        raw.close()
+    return result
+
+
+DECODE_ERROR = _l("文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）。")
+
+
+def _apply_chunk(
+    session: Session,
+    chunk: list[tuple[list[tuple[int, list[str]]], DonationData]],
+    result: ImportResult,
+    gifts: dict[str, Gift],
+    *,
+    dry_run: bool,
+    by_user: User | None,
+) -> None:
+    portal = chunk[0][1].portal
+    existing = {
+        d.portal_order_no: d
+        for d in session.scalars(
             sa.select(Donation).where(
-                Donation.portal == parsed.portal, Donation.portal_order_no == parsed.portal_order_no
+                Donation.portal == portal,
+                Donation.portal_order_no.in_([p.portal_order_no for _, p in chunk]),
             )
         )
-        try:
-            if existing is None:
-                result.new += 1
-                if not dry_run:
-                    with session.begin_nested():
-                        create_donation(session, parsed, gifts=gifts, by_user=by_user)
-            else:
-                outcome = _update(session, existing, parsed, dry_run=dry_run, by_user=by_user)
-                if outcome == "conflict":
-                    result.conflicts.append((parsed.portal_order_no, existing.donation_no))
-                else:
-                    setattr(result, outcome, getattr(result, outcome) + 1)
-        except (DomainError, sa.exc.IntegrityError) as exc:
-            if existing is None:
-                result.new -= 1
-            reason = (
-                exc.message
-                if isinstance(exc, DomainError)
-                else _l("データベースに保存できませんでした。")
-            )
-            _reject(result, group, reason)
+    }
+    news: list[tuple[list[tuple[int, list[str]]], DonationData]] = []
+    for group, parsed in chunk:
+        donation = existing.get(parsed.portal_order_no)
+        if donation is None:
+            result.new += 1
+            news.append((group, parsed))
             continue
-        done += 1
-        if commit is not None and not dry_run and done % batch == 0:
-            commit()
-    return result
+        try:
+            outcome = _update(session, donation, parsed, dry_run=dry_run, by_user=by_user)
+        except (DomainError, sa.exc.DBAPIError) as exc:
+            _reject(result, group, _reason(exc))
+            continue
+        if outcome == "conflict":
+            result.conflicts.append((parsed.portal_order_no, donation.donation_no))
+        else:
+            setattr(result, outcome, getattr(result, outcome) + 1)
+    if dry_run or not news:
+        return
+    try:
+        with session.begin_nested():
+            create_donations(session, [p for _, p in news], by_user=by_user)
+        return
+    except sa.exc.DBAPIError:
+        pass  # one bad donation (or a racing importer): redo this chunk one by one
+    for group, parsed in news:
+        try:
+            with session.begin_nested():
+                create_donation(session, parsed, gifts=gifts, by_user=by_user)
+        except (DomainError, sa.exc.DBAPIError) as exc:
+            result.new -= 1
+            _reject(result, group, _reason(exc))
+
+
+def _reason(exc: Exception) -> Any:
+    if isinstance(exc, DomainError):
+        return exc.message
+    return _l("データベースに保存できませんでした。")
 
 
 def _bad_line(parser: Parser, group: list[tuple[int, list[str]]]) -> int | None:
