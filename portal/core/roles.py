@@ -66,3 +66,9 @@ def can_work_support_desk(user: User) -> bool:
 def can_handle_donations(user: User) -> bool:
     """Operator staff import, mark payments, cancel and release held lines; the city reads."""
     return user.role in OPERATOR_ROLES
+
+
+def can_issue_receipts(user: User) -> bool:
+    """Operator staff issue and mail receipts, enter returned mail and one-stop forms; the city
+    reads the lists and batches."""
+    return user.role in OPERATOR_ROLES

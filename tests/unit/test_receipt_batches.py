@@ -183,3 +183,23 @@ def test_process_pool_gives_the_same_pages_as_one_process(session, monkeypatch):
     ]
     text = pdf_text(files(batch))
     assert text.index("並列 0") < text.index("並列 4")
+
+
+def test_cli_issues_and_writes_the_batch_and_per_donation_pdfs(session, runner, tmp_path):
+    d = paid(session, "T-1", donor_name="中村 大輔", paid_on=date(2026, 11, 2))
+    paid(session, "T-2", paid_on=date(2026, 11, 3), onestop_requested=True)
+    number = d.donation_no
+    out = tmp_path / "print"
+    result = runner.invoke(
+        args=["issue-receipts", "--until", "2026-12-01", "--out", str(out), "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("issued=2 batch=") and last.endswith(".pdf")
+    merged = Path(last.split("batch=", 1)[1])
+    assert merged.parent == out and merged.is_file()
+    assert "中村大輔" in flat(pdf_text(out / "sets" / f"{number}.pdf"))
+    assert len(list((out / "sets").glob("*.pdf"))) == 2
+    assert list(out.glob("*-manifest.csv"))
+    again = runner.invoke(args=["issue-receipts", "--until", "2026-12-01"])
+    assert again.output.strip().splitlines()[-1] == "issued=0 batch="
