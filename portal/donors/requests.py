@@ -77,7 +77,6 @@ def _check_shippable(donation: Donation) -> None:
             _l(
                 "返礼品はすでに発送されたため、お届け先は変更できません。窓口へお問い合わせください。"
             ),
-            field="kind",
         )
 
 
@@ -103,7 +102,7 @@ def open_request(
     """The donor asks; returns the request and whether it is new (False: an identical
     request was already open — a double submit)."""
     if donation.state == DonationState.CANCELLED:
-        raise DomainError(_l("取り消された寄附にはお申し込みできません。"), field="kind")
+        raise DomainError(_l("取り消された寄附にはお申し込みできません。"))
     d = Details()
     if kind == RequestKind.RECEIPT_REISSUE:
         if reason is None:
@@ -132,9 +131,7 @@ def open_request(
         )
         if same:
             return existing, False
-        raise DomainError(
-            _l("同じ種類のお申し込みを受付中です。窓口からの連絡をお待ちください。"), field="kind"
-        )
+        raise DomainError(_l("同じ種類のお申し込みを受付中です。窓口からの連絡をお待ちください。"))
     req = DonorRequest(
         donation_id=donation.id,
         donation=donation,

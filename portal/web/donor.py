@@ -445,12 +445,15 @@ def new_request(donation_id: int, kind: str) -> Response:
             apply_domain_error(form, e)
             code = 422
         else:
+            # A job may run in-process (tests, JOBS_IMMEDIATE) and end the ORM session, so
+            # the URL is built before the mail goes.
+            target = url_for("donor.donation", donation_id=d.id) + "#requests"
             if fresh:
                 donor_requests.mail_request_status(req.id)
             flash(
                 _("お申し込みを受け付けました。状況はこのページでご確認いただけます。"), "success"
             )
-            return htmx.redirect(url_for("donor.donation", donation_id=d.id) + "#requests")
+            return htmx.redirect(target)
     else:
         code = 422
     audit_view(d, f"request form {k.value}")

@@ -10,3 +10,4 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
 
 from portal.web.staff import consultations, dashboard, donations, gifts, proposals, suppliers  # noqa: E402, F401
+from portal.web.staff import requests  # noqa: E402, F401
