@@ -370,8 +370,19 @@ def order_page(supplier_id: int, f: Filters, size: int = PAGE_SIZE) -> tuple[lis
 def orders() -> str:
     f = _filters()
     rows, cursor = order_page(current_user.supplier_id, f)
+    html = htmx.render(
+        "supplier/orders/list.html",
+        "supplier/orders/_list.html",
+        rows=rows,
+        cursor=cursor,
+        f=f,
+        gifts=db.session.scalars(own_gifts()).all(),
+        label_software=LABEL_SOFTWARE,
+        **_common(),
+    )
     if rows:
-        # Recipient names are on the page: one row says who listed which page.
+        # Recipient names are on the page: one row says who listed which page. Written after
+        # rendering, since the commit expires the loaded orders.
         audit(
             db.session,
             actor=current_user,
@@ -382,16 +393,7 @@ def orders() -> str:
             ip=_ip(),
         )
         db.session.commit()
-    return htmx.render(
-        "supplier/orders/list.html",
-        "supplier/orders/_list.html",
-        rows=rows,
-        cursor=cursor,
-        f=f,
-        gifts=db.session.scalars(own_gifts()).all(),
-        label_software=LABEL_SOFTWARE,
-        **_common(),
-    )
+    return html
 
 
 # --- detail, confirm, correct -----------------------------------------------------------
@@ -410,15 +412,6 @@ def _detail(
     correct_form: ShipForm | None = None,
     status: int = 200,
 ) -> Response:
-    audit(
-        db.session,
-        actor=current_user,
-        action="view",
-        subject_type="order",
-        subject_id=order.id,
-        ip=_ip(),
-    )
-    db.session.commit()
     shipment = shipments.shipment_for(db.session, order)
     if shipment is not None and correct_form is None:
         correct_form = ShipForm(
@@ -438,6 +431,15 @@ def _detail(
         problem_endpoint=_endpoint("supplier.report_problem"),
         **_common(),
     )
+    audit(
+        db.session,
+        actor=current_user,
+        action="view",
+        subject_type="order",
+        subject_id=order.id,
+        ip=_ip(),
+    )
+    db.session.commit()
     return make_response(html, status)
 
 
@@ -537,6 +539,14 @@ def _bulk_page(
     errors: dict[int, str],
     status: int = 200,
 ) -> Response:
+    html = htmx.render(
+        "supplier/orders/bulk_ship.html",
+        form=form,
+        orders=orders,
+        tracking=tracking,
+        errors=errors,
+        **_common(),
+    )
     audit(
         db.session,
         actor=current_user,
@@ -547,14 +557,6 @@ def _bulk_page(
         ip=_ip(),
     )
     db.session.commit()
-    html = htmx.render(
-        "supplier/orders/bulk_ship.html",
-        form=form,
-        orders=orders,
-        tracking=tracking,
-        errors=errors,
-        **_common(),
-    )
     return make_response(html, status)
 
 
