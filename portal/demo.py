@@ -22,6 +22,7 @@ from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange, Temperat
 DEMO_MODULES: list[str] = [
     "portal.support.demo",
     "portal.donations.demo",
+    "portal.shipping.demo",  # after the donations: ships some of their orders
     "portal.gifts.proposal_demo",
 ]
 
