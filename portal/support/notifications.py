@@ -36,6 +36,13 @@ def notify_reply(session: Session, conv: Conversation, msg: Message) -> int:
         return 0
     if conv.customer_kind == CustomerKind.SUPPLIER:
         link = url_for("supplier.support_chat", conv_id=conv.id, _external=True)
+    elif conv.donation_ref and recipients(session, conv):
+        # A donor has no account: a one-time link (portal.donors.access, 30 minutes, single
+        # use) opens the conversation again. Its token row is committed before the mail goes.
+        from portal.donors.access import conversation_link
+
+        link = conversation_link(session, conv.id)
+        session.commit()
     else:
         link = ""
     body = render_template("mail/support_reply.txt", conv=conv, link=link)

@@ -179,6 +179,16 @@ def _conversation_page(
         gifts = db.session.scalars(
             sa.select(Gift).where(Gift.supplier_id == conv.supplier_id).order_by(Gift.code)
         ).all()
+    donor_donation, donor_shipments = None, {}
+    if conv.customer_kind == CustomerKind.DONOR:
+        # The order context beside a donor's conversation (portal.donors.status).
+        from portal.donors import status as donor_status
+
+        donor_donation = donor_status.donation_for_conversation(db.session, conv.donation_ref)
+        if donor_donation is not None:
+            donor_shipments = donor_status.latest_shipments(
+                donor_status.public_timeline(db.session, donor_donation)
+            )
     cal = hours.load_calendar(db.session)
     fr = (
         cal.business_seconds(conv.created_at, conv.first_response_at)
@@ -203,6 +213,8 @@ def _conversation_page(
         categories=CATEGORY_LABELS,
         channels=CHANNEL_LABELS,
         gifts=gifts,
+        donor_donation=donor_donation,
+        donor_shipments=donor_shipments,
         first_response_minutes=None if fr is None else fr // 60,
         can_work=can_work_support_desk(current_user),
     )
