@@ -364,7 +364,7 @@ def batch_receipts(
             .join(Donation, Receipt.donation_id == Donation.id)
             .where(ReceiptBatchItem.batch_id == batch.id)
             .order_by(ReceiptBatchItem.position)
-        ).tuples()
+        ).all()
     )
 
 

@@ -1,0 +1,490 @@
+"""Staff: receipts — due / overdue / waiting, issue as a job with progress, batches (print
+file, manifest, per-donation PDF, mailed), returned mail and address checks, one-stop intake.
+
+Operator staff act (can_issue_receipts); city staff read. Lists show numbers, dates and amounts
+only; a page that shows a donor's name or address writes an audit row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import DateField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.core.audit import audit
+from portal.core.dates import today_jst
+from portal.core.errors import DomainError
+from portal.core.jobs import JobRun, JobState
+from portal.core.roles import can_issue_receipts
+from portal.donations.models import Donation, DonationState
+from portal.extensions import db
+from portal.receipts import batches, onestop, service
+from portal.receipts.models import (
+    AddressCheck,
+    BatchStatus,
+    ItemKind,
+    OnestopState,
+    Receipt,
+    ReceiptBatch,
+    ReceiptStatus,
+)
+from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.htmx import redirect as hx_redirect
+from portal.web.htmx import render
+from portal.web.staff import bp
+
+LIST_LIMIT = 200
+STATUS_LABELS = {
+    ReceiptStatus.DUE: _l("発行待ち"),
+    ReceiptStatus.ISSUED: _l("印刷済"),
+    ReceiptStatus.MAILED: _l("発送済"),
+    ReceiptStatus.RETURNED: _l("返戻"),
+}
+BATCH_LABELS = {
+    BatchStatus.RENDERING: _l("作成中"),
+    BatchStatus.READY: _l("印刷待ち"),
+    BatchStatus.MAILED: _l("発送済"),
+    BatchStatus.FAILED: _l("失敗"),
+}
+KIND_LABELS = {
+    ItemKind.FIRST: _l("初回"),
+    ItemKind.REISSUE: _l("再発行"),
+    ItemKind.REMAIL: _l("再送"),
+}
+JOB_LABELS = {
+    JobState.QUEUED: _l("待機中"),
+    JobState.RUNNING: _l("作成中"),
+    JobState.DONE: _l("完了"),
+    JobState.FAILED: _l("失敗"),
+}
+
+
+@bp.context_processor
+def _receipt_rules() -> dict[str, object]:
+    return {"can_issue_receipts": can_issue_receipts}
+
+
+def _require_issuer() -> None:
+    if not can_issue_receipts(current_user):
+        abort(403)
+
+
+def _audit_view(subject_type: str, subject_id: object, action: str = "view") -> None:
+    audit(
+        db.session,
+        actor=current_user,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        ip=request.remote_addr or "",
+    )
+
+
+class IssueForm(FlaskForm):
+    until = DateField(_l("この日までに期限が来るもの"), validators=[DataRequired()])
+
+
+class MailedForm(FlaskForm):
+    mailed_on = DateField(_l("発送日"), validators=[DataRequired()])
+
+
+class ReturnedForm(FlaskForm):
+    ref = StringField(
+        _l("証明書番号または寄附番号"), filters=[nfkc], validators=[DataRequired(), Length(max=20)]
+    )
+    kind = RadioField(
+        _l("番号の種類"),
+        choices=choices(
+            [("auto", _l("自動判定")), ("receipt", _l("証明書番号")), ("donation", _l("寄附番号"))]
+        ),
+        default="auto",
+    )
+    returned_on = DateField(_l("返戻日"), validators=[DataRequired()])
+    note = StringField(_l("メモ（返戻理由など）"), validators=[Optional(), Length(max=300)])
+
+
+class AddressForm(FlaskForm):
+    mail_name = StringField(_l("宛名"), validators=[Optional(), Length(max=100)])
+    mail_postal_code = StringField(
+        _l("郵便番号"), filters=[nfkc], validators=[DataRequired(), Length(max=10)]
+    )
+    mail_address = TextAreaField(_l("送付先住所"), validators=[DataRequired(), Length(max=300)])
+
+
+class ScanForm(FlaskForm):
+    code = StringField(
+        _l("QRコードまたは寄附番号"), filters=[nfkc], validators=[DataRequired(), Length(max=40)]
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class OnestopForm(FlaskForm):
+    received_on = DateField(_l("受付日"), validators=[DataRequired()])
+    missing = MultiCheckboxField(
+        _l("不備のある項目（なければ空欄のまま）"),
+        choices=choices(list(onestop.MISSING_LABELS.items())),
+        validators=[Optional()],
+    )
+    note = StringField(_l("メモ"), validators=[Optional(), Length(max=300)])
+
+
+# --- overview: due, overdue, waiting, issue -----------------------------------------------
+
+
+def _latest_issue_run() -> JobRun | None:
+    return db.session.scalar(
+        sa.select(JobRun).where(JobRun.kind == batches.JOB_KIND).order_by(JobRun.id.desc()).limit(1)
+    )
+
+
+@bp.get("/receipts")
+def receipts() -> str:
+    today = today_jst()
+    cutoff = service.overdue_cutoff(today)
+    unissued = db.session.scalars(service.unissued_stmt().limit(LIST_LIMIT)).all()
+    unissued_count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(service.unissued_stmt().subquery())
+    )
+    overdue_count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            service.unissued_stmt().where(Donation.received_on < cutoff).subquery()
+        )
+    )
+    waiting = db.session.scalars(service.reprint_stmt().limit(LIST_LIMIT)).all()
+    unmailed = db.session.scalar(
+        sa.select(sa.func.count()).where(Receipt.status == ReceiptStatus.ISSUED)
+    )
+    recent = db.session.scalars(
+        sa.select(ReceiptBatch).order_by(ReceiptBatch.id.desc()).limit(5)
+    ).all()
+    return render(
+        "staff/receipts/index.html",
+        unissued=unissued,
+        unissued_count=unissued_count,
+        overdue_count=overdue_count,
+        cutoff=cutoff,
+        waiting=waiting,
+        unmailed=unmailed,
+        recent=recent,
+        run=batches.running_issue(db.session) or _latest_issue_run(),
+        form=IssueForm(until=today),
+        can_issue=can_issue_receipts(current_user),
+        due_on=service.due_on_for,
+        kinds=KIND_LABELS,
+        batch_labels=BATCH_LABELS,
+        job_labels=JOB_LABELS,
+        open_cases=len(service.open_cases(db.session)),
+        incomplete=len(onestop.incomplete_returns(db.session)),
+    )
+
+
+@bp.post("/receipts/issue")
+def receipts_issue() -> Response:
+    _require_issuer()
+    form = IssueForm()
+    if not form.validate_on_submit():
+        flash(_("発行の基準日を入力してください。"), "error")
+        return hx_redirect(url_for("staff.receipts"))
+    running = batches.running_issue(db.session)
+    if running is not None:  # a double click, or a colleague was faster
+        return hx_redirect(url_for("staff.receipts_job", run_id=running.id))
+    run = batches.start_issue(db.session, until=form.until.data, by_user=current_user)
+    db.session.commit()
+    run_id = run.id
+    batches.enqueue_issue(run)
+    return hx_redirect(url_for("staff.receipts_job", run_id=run_id))
+
+
+@bp.get("/receipts/jobs/<int:run_id>")
+def receipts_job(run_id: int) -> str:
+    run = db.get_or_404(JobRun, run_id)
+    if run.kind != batches.JOB_KIND:
+        abort(404)
+    batch = (
+        db.session.get(ReceiptBatch, run.result.get("batch_id"))
+        if run.result.get("batch_id")
+        else db.session.scalar(sa.select(ReceiptBatch).where(ReceiptBatch.job_run_id == run.id))
+    )
+    return render(
+        "staff/receipts/job.html",
+        "staff/receipts/_job.html",
+        run=run,
+        batch=batch,
+        job_labels=JOB_LABELS,
+        finished=run.state in (JobState.DONE, JobState.FAILED),
+    )
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+@bp.get("/receipts/batches")
+def receipt_batches() -> str:
+    rows = db.session.scalars(
+        sa.select(ReceiptBatch).order_by(ReceiptBatch.id.desc()).limit(LIST_LIMIT)
+    ).all()
+    return render("staff/receipts/batches.html", batches=rows, batch_labels=BATCH_LABELS)
+
+
+@bp.get("/receipts/batches/<int:batch_id>")
+def receipt_batch(batch_id: int) -> str:
+    batch = db.get_or_404(ReceiptBatch, batch_id)
+    return render(
+        "staff/receipts/batch.html",
+        batch=batch,
+        rows=batches.batch_receipts(db.session, batch),
+        batch_labels=BATCH_LABELS,
+        kinds=KIND_LABELS,
+        statuses=STATUS_LABELS,
+        form=MailedForm(mailed_on=today_jst()),
+        can_issue=can_issue_receipts(current_user),
+    )
+
+
+def _batch_file(batch: ReceiptBatch, suffix: str = "") -> Path:
+    if batch.status not in (BatchStatus.READY, BatchStatus.MAILED) or not batch.pdf_path:
+        abort(404)
+    path = service.document_dir() / batch.pdf_path
+    if suffix:
+        path = path.with_name(f"{batch.label}{suffix}")
+    if not path.is_file():
+        abort(404)
+    return path
+
+
+@bp.get("/receipts/batches/<int:batch_id>/print.pdf")
+def receipt_batch_pdf(batch_id: int) -> Response:
+    batch = db.get_or_404(ReceiptBatch, batch_id)
+    path = _batch_file(batch)
+    _audit_view("receipt_batch", batch.id, action="export")
+    db.session.commit()
+    return send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=f"{batch.label}.pdf"
+    )
+
+
+@bp.get("/receipts/batches/<int:batch_id>/manifest.csv")
+def receipt_batch_manifest(batch_id: int) -> Response:
+    batch = db.get_or_404(ReceiptBatch, batch_id)
+    path = _batch_file(batch, "-manifest.csv")
+    return send_file(
+        path, mimetype="text/csv", as_attachment=True, download_name=f"{batch.label}-manifest.csv"
+    )
+
+
+@bp.post("/receipts/batches/<int:batch_id>/mailed")
+def receipt_batch_mailed(batch_id: int) -> Response:
+    _require_issuer()
+    batch = db.get_or_404(ReceiptBatch, batch_id)
+    form = MailedForm()
+    if not form.validate_on_submit():
+        flash(_("発送日を入力してください。"), "error")
+    else:
+        try:
+            count = service.mark_batch_mailed(
+                db.session, batch, form.mailed_on.data, by_user=current_user
+            )
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            flash(str(e.message), "error")
+        else:
+            flash(_("%(n)s件を発送済にしました。", n=count), "success")
+    return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
+
+
+@bp.get("/receipts/<int:receipt_id>/set.pdf")
+def receipt_pdf(receipt_id: int) -> Response:
+    """One donor's set as printed (personal data: audited)."""
+    receipt = db.get_or_404(Receipt, receipt_id)
+    pdf = service.donation_pdf(db.session, receipt.donation)
+    if pdf is None:
+        abort(404)
+    _audit_view("donation", receipt.donation_id, action="download")
+    db.session.commit()
+    from io import BytesIO
+
+    return send_file(
+        BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=False,
+        download_name=f"{receipt.number}.pdf",
+    )
+
+
+# --- returned mail and address checks -----------------------------------------------------
+
+
+@bp.route("/receipts/returned", methods=["GET", "POST"])
+def receipts_returned() -> Response | str:
+    _require_issuer()
+    form = ReturnedForm()
+    if request.method == "GET":
+        form.returned_on.data = today_jst()
+    if form.validate_on_submit():
+        try:
+            receipt = service.resolve_receipt(db.session, form.ref.data, form.kind.data)
+            case = service.record_returned(
+                db.session,
+                receipt,
+                returned_on=form.returned_on.data,
+                by_user=current_user,
+                note=form.note.data or "",
+            )
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+        else:
+            flash(
+                _(
+                    "証明書 %(number)s を返戻として登録し、住所確認を開きました。",
+                    number=receipt.number,
+                ),
+                "success",
+            )
+            return redirect(url_for("staff.address_check", case_id=case.id), 303)
+    return render("staff/receipts/returned.html", form=form)
+
+
+@bp.get("/receipts/address-checks")
+def address_checks() -> str:
+    return render(
+        "staff/receipts/address_checks.html",
+        cases=service.open_cases(db.session),
+    )
+
+
+@bp.route("/receipts/address-checks/<int:case_id>", methods=["GET", "POST"])
+def address_check(case_id: int) -> Response | str:
+    case = db.get_or_404(AddressCheck, case_id)
+    donation = case.donation
+    form = AddressForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "mail_name": donation.mail_name or donation.donor_name,
+            "mail_postal_code": donation.mail_postal_code or donation.postal_code,
+            "mail_address": donation.mail_address or donation.address,
+        }
+    )
+    if request.method == "POST":
+        _require_issuer()
+        if form.validate_on_submit():
+            try:
+                service.fix_address(
+                    db.session,
+                    case,
+                    mail_name=form.mail_name.data or "",
+                    mail_postal_code=form.mail_postal_code.data,
+                    mail_address=form.mail_address.data,
+                    by_user=current_user,
+                    ip=request.remote_addr or "",
+                )
+                db.session.commit()
+            except DomainError as e:
+                db.session.rollback()
+                apply_domain_error(form, e)
+            else:
+                flash(_("送付先を更新しました。次回の発行で再送されます。"), "success")
+                return redirect(url_for("staff.address_checks"), 303)
+    _audit_view("donation", donation.id)
+    db.session.commit()
+    return render(
+        "staff/receipts/address_check.html",
+        case=case,
+        donation=donation,
+        form=form,
+        can_issue=can_issue_receipts(current_user),
+    )
+
+
+# --- one-stop forms back --------------------------------------------------------------------
+
+
+@bp.route("/receipts/onestop", methods=["GET", "POST"])
+def onestop_intake() -> Response | str:
+    """One focused input a barcode/QR scanner types into (it ends with Enter)."""
+    _require_issuer()
+    form = ScanForm()
+    if form.validate_on_submit():
+        try:
+            donation = onestop.find_donation(db.session, form.code.data)
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            return redirect(url_for("staff.onestop_record", donation_id=donation.id), 303)
+    return render(
+        "staff/receipts/onestop_intake.html",
+        form=form,
+        incomplete=len(onestop.incomplete_returns(db.session)),
+    )
+
+
+@bp.route("/receipts/onestop/<int:donation_id>", methods=["GET", "POST"])
+def onestop_record(donation_id: int) -> Response | str:
+    _require_issuer()
+    donation = db.get_or_404(Donation, donation_id)
+    existing = onestop.return_for(db.session, donation)
+    form = OnestopForm()
+    if request.method == "GET":
+        form.received_on.data = today_jst()
+        if existing is not None:
+            form.missing.data = list(existing.missing)
+    if form.validate_on_submit():
+        try:
+            row, changed = onestop.register_return(
+                db.session,
+                donation,
+                received_on=form.received_on.data,
+                missing=list(form.missing.data or []),
+                note=form.note.data or "",
+                by_user=current_user,
+            )
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+        else:
+            if changed:
+                onestop.notify_donor(row)
+            if row.state == OnestopState.COMPLETE:
+                flash(_("%(no)s：受理として登録しました。", no=donation.donation_no), "success")
+            else:
+                flash(_("%(no)s：不備ありとして登録しました。", no=donation.donation_no), "success")
+            return redirect(url_for("staff.onestop_intake"), 303)
+    _audit_view("donation", donation.id)
+    db.session.commit()
+    return render(
+        "staff/receipts/onestop_record.html",
+        donation=donation,
+        existing=existing,
+        form=form,
+        deadline=onestop.deadline(onestop.donation_year(donation)),
+        states=onestop.STATE_LABELS,
+        missing_labels=onestop.MISSING_LABELS,
+        cancelled=donation.state == DonationState.CANCELLED,
+    )
+
+
+@bp.get("/receipts/onestop/incomplete")
+def onestop_incomplete() -> str:
+    rows = onestop.incomplete_returns(db.session)
+    return render(
+        "staff/receipts/onestop_incomplete.html",
+        rows=rows,
+        missing_labels=onestop.MISSING_LABELS,
+        can_issue=can_issue_receipts(current_user),
+    )
