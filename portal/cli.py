@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "portal.support.cli",
     "portal.donations.cli",
     "portal.gifts.proposal_cli",
+    "portal.statements.cli",
     "portal.receipts.cli",
 ]
 
