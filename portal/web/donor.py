@@ -350,6 +350,7 @@ def donation(donation_id: int) -> str:
         requests=reqs,
         conversations=donation_conversations(d),
         conv_statuses=CONV_STATUS,
+        has_receipt=status.has_receipt(entries),
         receipt_ready=status.receipts_available() and status.has_receipt(entries),
         can_change_delivery=d.state != DonationState.CANCELLED and not d.is_shipped,
         **labels(),
