@@ -272,7 +272,7 @@ def test_recipient_is_the_delivery_address_when_given(session, setup) -> None:
         session,
         setup["gift"],
         delivery_name="贈答 花子",
-        delivery_postal_code="〒１００－０００１",
+        delivery_postal_code="１００－０００１",
         delivery_address="東京都千代田区千代田1-1",
         delivery_phone="03-0000-0000",
     )
