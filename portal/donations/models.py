@@ -128,7 +128,11 @@ class Donation(TimestampMixin, db.Model):
 
     @property
     def is_shipped(self) -> bool:
-        return any(o.status == OrderStatus.SHIPPED for line in self.lines for o in line.orders)
+        return any(
+            o.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+            for line in self.lines
+            for o in line.orders
+        )
 
     def __repr__(self) -> str:
         return f"<Donation {self.donation_no}>"
