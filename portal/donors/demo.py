@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.core.timeline import TimelineEvent
 from portal.donations.models import Donation, DonationLine, DonationState, Order, OrderStatus
 from portal.donors import requests as donor_requests
 from portal.donors.models import DonorRequest, ReissueReason, RequestKind, RequestStatus
@@ -33,7 +34,16 @@ def _candidates(session: Session, limit: int) -> list[Donation]:
 
 def showcase(session: Session) -> Donation | None:
     """The donation printed by `flask seed-demo` for visitors: paid, with a gift ordered or
-    shipped, no demo request on it."""
+    shipped, no demo request on it; one with a receipt issued when there is one."""
+    receipt_issued = (
+        sa.exists()
+        .where(
+            TimelineEvent.subject_type == "donation",
+            TimelineEvent.subject_id == Donation.id,
+            TimelineEvent.kind == "receipt.issued",
+        )
+        .correlate(Donation)
+    )
     return session.scalar(
         sa.select(Donation)
         .where(
@@ -42,7 +52,7 @@ def showcase(session: Session) -> Donation | None:
             Donation.lines.any(DonationLine.orders.any()),
             ~sa.exists().where(DonorRequest.donation_id == Donation.id),
         )
-        .order_by(Donation.donation_no)
+        .order_by(receipt_issued.desc(), Donation.donation_no)
         .limit(1)
     )
 
