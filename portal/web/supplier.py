@@ -18,5 +18,9 @@ def own_gifts() -> sa.Select[tuple[Gift]]:
 
 
 # The dashboard (index) and the order screens live in supplier_orders.
-from portal.web import supplier_orders  # noqa: E402, F401
-from portal.web import supplier_problems, supplier_statements, supplier_stock  # noqa: E402, F401
+from portal.web import (  # noqa: E402, F401
+    supplier_orders,
+    supplier_problems,
+    supplier_statements,
+    supplier_stock,
+)
