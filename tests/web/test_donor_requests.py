@@ -194,3 +194,35 @@ def test_request_events_show_on_the_timeline(client, session, donor):
     )
     page = client.get(f"/donor/donations/{donor.id}").get_data(as_text=True)
     assert "「書類の送付先の変更」のお申し込み: 内容を修正して対応しました。" in page
+
+
+def test_approved_reissue_goes_to_the_receipt_service(
+    client, session, make_donation, make_user, login, mailbox  # noqa: F811
+):
+    from portal.receipts.models import Receipt
+    from portal.receipts.service import issue_receipt
+
+    d = make_donation(donor_name="寄附 花子")
+    receipt = issue_receipt(session, d)
+    receipt.needs_print = False  # as after its batch was printed
+    number, donation_id = receipt.number, d.id
+    session.flush()
+    assert lookup(client, d.donation_no, "7270011").status_code == 303
+    r = client.post(
+        f"/donor/donations/{donation_id}/requests/receipt-reissue",
+        data={
+            "reason": "details-wrong",
+            "name": "寄附 華子",
+            "postal_code": "727-0011",
+            "address": "広島県庄原市東本町1-1",
+        },
+    )
+    assert r.status_code == 303
+    req_id = session.scalar(sa.select(DonorRequest.id))
+    login(make_user(Role.OPERATOR))
+    assert client.post(f"/staff/requests/{req_id}", data={"decision": "approve"}).status_code == 303
+    receipt = session.scalar(sa.select(Receipt).where(Receipt.donation_id == donation_id))
+    assert receipt.number == number and receipt.reissued_on is not None
+    assert session.get(Donation, donation_id).donor_name == "寄附 華子"
+    page = client.get(f"/donor/donations/{donation_id}").get_data(as_text=True)
+    assert "再発行しました" in page
