@@ -197,7 +197,11 @@ def test_request_events_show_on_the_timeline(client, session, donor):
 
 
 def test_approved_reissue_goes_to_the_receipt_service(
-    client, session, make_donation, make_user, login, mailbox  # noqa: F811
+    client,
+    session,
+    make_donation,  # noqa: F811
+    make_user,
+    login,
 ):
     from portal.receipts.models import Receipt
     from portal.receipts.service import issue_receipt
