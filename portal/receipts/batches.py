@@ -20,7 +20,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -280,11 +280,20 @@ def issue_due(
 # --- the background job ------------------------------------------------------------------
 
 
+STALE_AFTER = timedelta(hours=1)  # a run this old that never finished: its worker died
+
+
 def running_issue(session: Session) -> JobRun | None:
-    """A queued or running issue job (the button shows it instead of starting another)."""
+    """A queued or running issue job (the button shows it instead of starting another).
+    A run older than STALE_AFTER does not block the button: the batch lock still keeps two
+    runs from printing the same receipt."""
     return session.scalar(
         sa.select(JobRun)
-        .where(JobRun.kind == JOB_KIND, JobRun.state.in_([JobState.QUEUED, JobState.RUNNING]))
+        .where(
+            JobRun.kind == JOB_KIND,
+            JobRun.state.in_([JobState.QUEUED, JobState.RUNNING]),
+            JobRun.created_at > utcnow() - STALE_AFTER,
+        )
         .order_by(JobRun.id.desc())
         .limit(1)
     )
@@ -297,9 +306,11 @@ def start_issue(session: Session, *, until: date, by_user: User | None) -> JobRu
     return run
 
 
-def enqueue_issue(run: JobRun) -> None:
-    """After the commit that made the run visible to the worker."""
-    issue_receipts_job(run.id)
+def enqueue_issue(run_id: int) -> None:
+    """After the commit that made the run visible to the worker. Takes the id, not the row:
+    touching the expired row would open a new transaction (on SQLite a write lock) that the
+    job, when it runs in-process, would then wait for."""
+    issue_receipts_job(run_id)
 
 
 @job

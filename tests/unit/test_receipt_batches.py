@@ -31,9 +31,9 @@ def flat(text: str) -> str:
 
 def run_job(session, until: date, user=None) -> JobRun:
     run = batches.start_issue(session, until=until, by_user=user)
-    session.commit()
     run_id = run.id
-    batches.enqueue_issue(run)  # runs at once in tests, in its own app context
+    session.commit()
+    batches.enqueue_issue(run_id)  # runs at once in tests, in its own app context
     return session.get(JobRun, run_id)
 
 

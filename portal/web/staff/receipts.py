@@ -42,6 +42,7 @@ from portal.web.htmx import render
 from portal.web.staff import bp
 
 LIST_LIMIT = 200
+OVERVIEW_LIMIT = 50  # oldest first; the counts above tell the rest
 STATUS_LABELS = {
     ReceiptStatus.DUE: _l("発行待ち"),
     ReceiptStatus.ISSUED: _l("印刷済"),
@@ -153,7 +154,7 @@ def _latest_issue_run() -> JobRun | None:
 def receipts() -> str:
     today = today_jst()
     cutoff = service.overdue_cutoff(today)
-    unissued = db.session.scalars(service.unissued_stmt().limit(LIST_LIMIT)).all()
+    unissued = db.session.scalars(service.unissued_stmt().limit(OVERVIEW_LIMIT)).all()
     unissued_count = db.session.scalar(
         sa.select(sa.func.count()).select_from(service.unissued_stmt().subquery())
     )
@@ -162,7 +163,10 @@ def receipts() -> str:
             service.unissued_stmt().where(Donation.received_on < cutoff).subquery()
         )
     )
-    waiting = db.session.scalars(service.reprint_stmt().limit(LIST_LIMIT)).all()
+    waiting = db.session.scalars(service.reprint_stmt().limit(OVERVIEW_LIMIT)).all()
+    waiting_count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(service.reprint_stmt().subquery())
+    )
     unmailed = db.session.scalar(
         sa.select(sa.func.count()).where(Receipt.status == ReceiptStatus.ISSUED)
     )
@@ -176,6 +180,7 @@ def receipts() -> str:
         overdue_count=overdue_count,
         cutoff=cutoff,
         waiting=waiting,
+        waiting_count=waiting_count,
         unmailed=unmailed,
         recent=recent,
         run=batches.running_issue(db.session) or _latest_issue_run(),
@@ -201,9 +206,9 @@ def receipts_issue() -> Response:
     if running is not None:  # a double click, or a colleague was faster
         return hx_redirect(url_for("staff.receipts_job", run_id=running.id))
     run = batches.start_issue(db.session, until=form.until.data, by_user=current_user)
-    db.session.commit()
     run_id = run.id
-    batches.enqueue_issue(run)
+    db.session.commit()
+    batches.enqueue_issue(run_id)
     return hx_redirect(url_for("staff.receipts_job", run_id=run_id))
 
 
