@@ -22,9 +22,11 @@ from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange, Temperat
 DEMO_MODULES: list[str] = [
     "portal.support.demo",
     "portal.donations.demo",
+    "portal.donors.demo",
     "portal.shipping.demo",  # after the donations: ships some of their orders
     "portal.gifts.proposal_demo",
     "portal.receipts.demo",  # after the donations: receipts for the paid ones
+    "portal.statements.demo",  # after the shipping demo: last month's statements
 ]
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN

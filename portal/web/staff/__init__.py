@@ -9,5 +9,15 @@ from portal.web.guards import guard
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
 
-from portal.web.staff import consultations, dashboard, donations, gifts, proposals, suppliers  # noqa: E402, F401
-from portal.web.staff import requests  # noqa: E402, F401
+from portal.web.staff import (  # noqa: E402, F401  # noqa: E402, F401
+    consultations,
+    dashboard,
+    deliveries,
+    donations,
+    gifts,
+    proposals,
+    receipts,
+    requests,
+    statements,
+    suppliers,
+)
