@@ -7,7 +7,7 @@ sessions can never both take the last unit (ARCHITECTURE: concurrency by the dat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -279,3 +279,107 @@ def total_remaining(session: Session, gift_id: int) -> int:
         )
         or 0
     )
+
+
+# --- alerts and the listings to close ------------------------------------------------------
+
+
+@dataclass
+class GiftStock:
+    """One stock-controlled gift as the staff stock page shows it."""
+
+    gift: Gift
+    allocations: list[GiftAllocation]
+    total: int
+    total_low: bool  # total remaining ≤ Gift.low_stock_threshold (or nothing left)
+    low: list[GiftAllocation]  # portals at or below their own threshold, not yet empty
+    close: list[tuple[str, str]]  # (portal, why): listings to take down on that portal
+    unallocated: bool  # 数量限定 but no allocation rows: every line would be held
+
+    @property
+    def alert(self) -> bool:
+        return self.total_low or bool(self.low) or bool(self.close) or self.unallocated
+
+
+def stock_overview(session: Session, today: date) -> list[GiftStock]:
+    """Every listed gift under stock control (allocations or a limited quantity), with what
+    needs doing: listings to close (allocation 0, gift paused, acceptance window over) and
+    allocations running low (total or per portal). Two queries."""
+    from portal.gifts.models import GiftStatus
+
+    allocs: dict[int, list[GiftAllocation]] = {}
+    for alloc in session.scalars(
+        sa.select(GiftAllocation).order_by(GiftAllocation.gift_id, GiftAllocation.portal)
+    ):
+        allocs.setdefault(alloc.gift_id, []).append(alloc)
+    gifts = session.scalars(
+        sa.select(Gift)
+        .where(
+            Gift.status == GiftStatus.LISTED,
+            sa.or_(Gift.id.in_(list(allocs)), Gift.limited_quantity.is_not(None)),
+        )
+        .order_by(Gift.code)
+    )
+    out = []
+    for gift in gifts:
+        rows = allocs.get(gift.id, [])
+        total = sum(a.remaining for a in rows)
+        window_over = bool(
+            (gift.accept_until and today > gift.accept_until)
+            or (gift.accept_from and today < gift.accept_from)
+        )
+        close: list[tuple[str, str]] = []
+        for a in rows:
+            if gift.stock_paused:
+                close.append((a.portal, "paused"))
+            elif window_over:
+                close.append((a.portal, "window"))
+            elif a.remaining == 0:
+                close.append((a.portal, "empty"))
+        closing = {p for p, _ in close}
+        out.append(
+            GiftStock(
+                gift=gift,
+                allocations=rows,
+                total=total,
+                total_low=bool(rows) and total <= gift.low_stock_threshold,
+                low=[a for a in rows if a.portal not in closing and a.is_low],
+                close=close,
+                unallocated=not rows,
+            )
+        )
+    return out
+
+
+def stock_alert_count(session: Session, today: date) -> int:
+    return sum(1 for g in stock_overview(session, today) if g.alert)
+
+
+def set_thresholds(
+    session: Session,
+    gift: Gift,
+    total: int,
+    per_portal: dict[str, int],
+    *,
+    by_user: User | None = None,
+) -> None:
+    """Staff set the total and per-portal low-stock thresholds (0 = alert only when empty)."""
+    if total < 0 or any(v < 0 for v in per_portal.values()):
+        raise DomainError(_l("しきい値は0以上の数で入力してください。"), field="threshold")
+    gift.low_stock_threshold = total
+    for alloc in session.scalars(
+        sa.select(GiftAllocation).where(GiftAllocation.gift_id == gift.id)
+    ):
+        if alloc.portal in per_portal:
+            alloc.low_threshold = per_portal[alloc.portal]
+    session.flush()
+
+
+def pause_gift(session: Session, gift: Gift, paused: bool, reason: str = "") -> None:
+    """Stop (or resume) taking units: while paused every new line is held, never sold."""
+    reason = (reason or "").strip()
+    if paused and not reason:
+        raise DomainError(_l("停止の理由を入力してください。"), field="reason")
+    gift.stock_paused = paused
+    gift.stock_paused_reason = reason[:300] if paused else ""
+    session.flush()

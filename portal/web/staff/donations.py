@@ -9,9 +9,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -25,17 +27,34 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.core.audit import audit
+from portal.core.dates import today_jst
 from portal.core.errors import DomainError
+from portal.core.jobs import JobRun, JobState
 from portal.core.roles import can_handle_donations
 from portal.core.timeline import events_for
-from portal.donations import direct, lifecycle
+from portal.donations import direct, import_jobs, lifecycle
 from portal.donations.importers import PORTALS, import_file, rejected_csv
 from portal.donations.models import Donation, DonationLine, DonationState, LineHold, Portal
 from portal.donations.normalise import lookup_address
+from portal.donations.substitution import (
+    ConsentChannel,
+    substitute_candidates,
+    substitute_line,
+    substitutions_for,
+)
 from portal.extensions import db
-from portal.gifts.stock import GiftAllocation, move_allocation
+from portal.gifts.models import Gift
+from portal.gifts.stock import (
+    GiftAllocation,
+    move_allocation,
+    pause_gift,
+    set_thresholds,
+    stock_alert_count,
+    stock_overview,
+)
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-from portal.web.htmx import render
+from portal.web.htmx import is_fragment_request, render
+from portal.web.htmx import redirect as hx_redirect
 from portal.web.staff import bp
 
 PAGE_SIZE = 50
@@ -67,6 +86,7 @@ EVENT_LABELS = {
     "order.created": _l("事業者へ発注しました"),
     "line.held": _l("在庫超過のため保留しました"),
     "line.released": _l("在庫を確保し保留を解除しました"),
+    "line.substituted": _l("寄附者の同意を得て返礼品を代替品に変更しました"),
 }
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -151,6 +171,8 @@ def donation_detail(donation_id: int) -> str:
         holds=HOLD_LABELS,
         event_labels=EVENT_LABELS,
         events=events_for(db.session, "donation", donation.id),
+        substitutions=substitutions_for(db.session, donation.id),
+        consent_labels=CONSENT_LABELS,
         can_handle=can_handle_donations(current_user),
         paid_form=PaidForm(),
         cancel_form=CancelForm(),
@@ -198,59 +220,127 @@ def donation_cancel(donation_id: int) -> Response | str:
     )
 
 
-# --- import: upload → preview → apply ---------------------------------------------------
+# --- import: upload → preview → apply, each a background job with progress ---------------
 
 
 def _upload_path(token: str) -> Path:
     if not TOKEN_RE.match(token or ""):
         abort(404)
-    path = Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
+    path = import_jobs.upload_path(token)
     if not path.is_file():
         abort(404)
     return path
 
 
+def _import_limit() -> int:
+    """Portal exports in December run to tens of MB: this upload has its own, larger limit."""
+    return int(current_app.config.get("IMPORT_MAX_MB", 200)) * 1024 * 1024
+
+
+def _job_page(run: JobRun | None) -> Response | str:
+    """A finished job renders its result at once (tests, small files); a running one goes to
+    its progress page (303, so a reload does not upload again)."""
+    if run is None:
+        abort(404)
+    if run.state in (JobState.DONE, JobState.FAILED):
+        return _job_result(run)
+    return redirect(url_for("staff.donation_import_job", run_id=run.id), 303)
+
+
+def _job_result(run: JobRun) -> str:
+    meta = run.result
+    return render(
+        "staff/donation_preview.html",
+        run=run,
+        result=meta,
+        token=meta.get("token", ""),
+        portal=meta.get("portal", ""),
+        portals=PORTAL_LABELS,
+        applied=meta.get("phase") == "apply",
+    )
+
+
 @bp.route("/donations/import", methods=["GET", "POST"])
-def donation_import() -> str:
+def donation_import() -> Response | str | tuple[str, int]:
     _require_handler()
-    form = ImportForm()
-    if form.validate_on_submit():
-        data = request.files["file"].read()
+    request.max_content_length = _import_limit()
+    try:
+        form = ImportForm()
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = ImportForm(formdata=None)
+        form.file.errors = [
+            _(
+                "ファイルが大きすぎます（上限 %(mb)s MB）。ファイルを分けて取り込んでください。",
+                mb=_import_limit() // (1024 * 1024),
+            )
+        ]
+        return render("staff/donation_import.html", form=form), 413
+    if valid:
         token = secrets.token_urlsafe(32)
-        folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{token}.csv").write_bytes(data)
-        result = import_file(db.session, form.portal.data, data, dry_run=True)
-        db.session.rollback()
-        return render(
-            "staff/donation_preview.html",
-            result=result,
-            token=token,
-            portal=form.portal.data,
-            portals=PORTAL_LABELS,
-            applied=False,
+        import_jobs.upload_dir().mkdir(parents=True, exist_ok=True)
+        request.files["file"].save(import_jobs.upload_path(token))  # streamed to disk
+        run_id = import_jobs.start_import(
+            db.session,
+            token,
+            form.portal.data,
+            apply=False,
+            locale=str(get_locale() or "ja"),
+            by_user=current_user,
         )
+        return _job_page(db.session.get(JobRun, run_id))
     return render("staff/donation_import.html", form=form)
 
 
 @bp.post("/donations/import/apply")
-def donation_import_apply() -> str:
+def donation_import_apply() -> Response | str:
     _require_handler()
     token = request.form.get("token", "")
     portal = request.form.get("portal", "")
     if portal not in PORTALS:
         abort(400)
-    path = _upload_path(token)
-    result = import_file(db.session, portal, path.read_bytes(), by_user=current_user)
-    db.session.commit()
-    flash(_("取り込みました：%(summary)s", summary=result.summary()), "success")
+    _upload_path(token)
+    # A double submit finds the apply job already started for this upload and shows it.
+    runs = db.session.scalars(
+        sa.select(JobRun)
+        .where(JobRun.kind == import_jobs.KIND, JobRun.created_by_id == current_user.id)
+        .order_by(JobRun.id.desc())
+        .limit(20)
+    )
+    for run in runs:
+        if run.result.get("token") == token and run.result.get("phase") == "apply":
+            return redirect(url_for("staff.donation_import_job", run_id=run.id), 303)
+    run_id = import_jobs.start_import(
+        db.session,
+        token,
+        portal,
+        apply=True,
+        locale=str(get_locale() or "ja"),
+        by_user=current_user,
+    )
+    run = db.session.get(JobRun, run_id)
+    if run.state == JobState.DONE:
+        flash(_("取り込みました：%(summary)s", summary=run.result.get("summary", "")), "success")
+    return _job_page(run)
+
+
+@bp.get("/donations/import/jobs/<int:run_id>")
+def donation_import_job(run_id: int) -> Response | str:
+    """Progress (htmx polls the fragment every second) until the job is done, then its result."""
+    _require_handler()
+    run = db.get_or_404(JobRun, run_id)
+    if run.kind != import_jobs.KIND or run.created_by_id != current_user.id:
+        abort(404)
+    if run.state in (JobState.DONE, JobState.FAILED):
+        if is_fragment_request():  # the poll noticed the end: load the result as a page
+            return hx_redirect(url_for("staff.donation_import_job", run_id=run.id))
+        return _job_result(run)
     return render(
-        "staff/donation_preview.html",
-        result=result,
-        token=token,
-        portal=portal,
+        "staff/donation_import_job.html",
+        "staff/_donation_import_progress.html",
+        run=run,
+        percent=import_jobs.percent(run),
         portals=PORTAL_LABELS,
-        applied=True,
     )
 
 
@@ -261,11 +351,16 @@ def donation_import_rejected() -> Response:
     portal = request.form.get("portal", "")
     if portal not in PORTALS:
         abort(400)
-    path = _upload_path(request.form.get("token", ""))
-    result = import_file(db.session, portal, path.read_bytes(), dry_run=True)
-    db.session.rollback()
+    token = request.form.get("token", "")
+    path = _upload_path(token)
+    stored = import_jobs.rejected_path(token)
+    if stored.is_file():
+        data = stored.read_bytes()
+    else:
+        data = rejected_csv(import_file(db.session, portal, path, dry_run=True))
+        db.session.rollback()
     return Response(
-        rejected_csv(result),
+        data,
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=rejected.csv"},
     )
@@ -443,3 +538,218 @@ def donation_payments() -> str:
         result = match_payments(db.session, request.files["file"].read(), by_user=current_user)
         db.session.commit()
     return render("staff/donation_payments.html", form=form, result=result)
+
+
+# --- stock: alerts, listings to close, thresholds, moves, pause ---------------------------
+
+CLOSE_REASONS = {
+    "empty": _l("割当が0"),
+    "paused": _l("受付停止中"),
+    "window": _l("受付期間外"),
+}
+
+
+class ThresholdForm(FlaskForm):
+    total = IntegerField(
+        _l("合計のしきい値"), filters=[nfkc], default=0, validators=[Optional(), NumberRange(min=0)]
+    )
+
+
+class StockMoveForm(FlaskForm):
+    from_portal = SelectField(
+        _l("移動元"), choices=choices([(p.value, PORTAL_LABELS[p]) for p in Portal])
+    )
+    to_portal = SelectField(
+        _l("移動先"), choices=choices([(p.value, PORTAL_LABELS[p]) for p in Portal])
+    )
+    quantity = IntegerField(
+        _l("数量"), filters=[nfkc], default=1, validators=[DataRequired(), NumberRange(min=1)]
+    )
+
+
+class PauseForm(FlaskForm):
+    reason = StringField(_l("停止の理由"), validators=[Optional(), Length(max=300)])
+
+
+@bp.app_template_global("stock_alert_count")
+def stock_alert_count_global() -> int:
+    """For the staff dashboard: gifts whose stock needs a decision."""
+    return stock_alert_count(db.session, today_jst())
+
+
+@bp.get("/donations/stock")
+def donation_stock() -> str:
+    overview = stock_overview(db.session, today_jst())
+    only_alerts = request.args.get("all") != "1"
+    rows = [g for g in overview if g.alert] if only_alerts else overview
+    return render(
+        "staff/donation_stock.html",
+        rows=rows,
+        total_count=len(overview),
+        alert_count=sum(1 for g in overview if g.alert),
+        only_alerts=only_alerts,
+        portals=PORTAL_LABELS,
+        close_reasons=CLOSE_REASONS,
+        move_form=StockMoveForm(),
+        threshold_form=ThresholdForm(),
+        pause_form=PauseForm(),
+        can_handle=can_handle_donations(current_user),
+    )
+
+
+def _back_to_stock(gift_id: int) -> Response:
+    return redirect(
+        url_for("staff.donation_stock", all=request.form.get("all") or None) + f"#gift-{gift_id}",
+        303,
+    )
+
+
+@bp.post("/donations/stock/<int:gift_id>/thresholds")
+def donation_stock_thresholds(gift_id: int) -> Response:
+    _require_handler()
+    gift = db.get_or_404(Gift, gift_id)
+    per_portal = {}
+    try:
+        total = int(nfkc(request.form.get("total", "0")) or 0)
+        for key, value in request.form.items():
+            if key.startswith("portal-") and key[7:] in {p.value for p in Portal}:
+                per_portal[key[7:]] = int(nfkc(value) or 0)
+        set_thresholds(db.session, gift, total, per_portal, by_user=current_user)
+        db.session.commit()
+    except ValueError:
+        db.session.rollback()
+        flash(_("しきい値は0以上の数で入力してください。"), "error")
+    except DomainError as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    else:
+        flash(_("%(code)s のしきい値を保存しました。", code=gift.code), "success")
+    return _back_to_stock(gift_id)
+
+
+@bp.post("/donations/stock/<int:gift_id>/move")
+def donation_stock_move(gift_id: int) -> Response:
+    _require_handler()
+    gift = db.get_or_404(Gift, gift_id)
+    form = StockMoveForm()
+    if not form.validate():
+        flash(_("移動する数量と移動先を確認してください。"), "error")
+        return _back_to_stock(gift_id)
+    try:
+        move_allocation(
+            db.session,
+            gift.id,
+            form.from_portal.data,
+            form.to_portal.data,
+            form.quantity.data,
+            by_user=current_user,
+        )
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    else:
+        flash(
+            _(
+                "%(code)s の割当を%(n)s個移しました。保留中の行は「在庫超過の保留」から確保できます。",
+                code=gift.code,
+                n=form.quantity.data,
+            ),
+            "success",
+        )
+    return _back_to_stock(gift_id)
+
+
+@bp.post("/donations/stock/<int:gift_id>/pause")
+def donation_stock_pause(gift_id: int) -> Response:
+    _require_handler()
+    gift = db.get_or_404(Gift, gift_id)
+    form = PauseForm()
+    paused = request.form.get("paused") == "1"
+    try:
+        pause_gift(db.session, gift, paused, form.reason.data or "")
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    else:
+        flash(
+            _("%(code)s の受付を停止しました。新しい申込は保留になります。", code=gift.code)
+            if paused
+            else _("%(code)s の受付を再開しました。", code=gift.code),
+            "success",
+        )
+    return _back_to_stock(gift_id)
+
+
+# --- substitution with the donor's consent ------------------------------------------------
+
+CONSENT_LABELS = {
+    ConsentChannel.PHONE: _l("電話"),
+    ConsentChannel.EMAIL: _l("メール"),
+    ConsentChannel.WEB: _l("ウェブ"),
+}
+
+
+class SubstituteForm(FlaskForm):
+    gift_code = StringField(
+        _l("代替品の返礼品コード"), filters=[nfkc], validators=[DataRequired(), Length(max=30)]
+    )
+    consent_via = SelectField(_l("同意の方法"), choices=choices(CONSENT_LABELS.items()))
+    consent_on = DateField(_l("同意日"), validators=[DataRequired()])
+    note = StringField(_l("メモ（やりとりの要点）"), validators=[Optional(), Length(max=300)])
+
+
+@bp.route("/donations/lines/<int:line_id>/substitute", methods=["GET", "POST"])
+def donation_line_substitute(line_id: int) -> Response | str:
+    _require_handler()
+    line = db.get_or_404(DonationLine, line_id)
+    form = SubstituteForm()
+    if request.method == "GET":
+        form.consent_on.data = today_jst()
+        if request.args.get("gift"):
+            form.gift_code.data = request.args["gift"][:30]
+    if form.validate_on_submit():
+        gift = db.session.scalar(sa.select(Gift).where(Gift.code == form.gift_code.data))
+        try:
+            if gift is None:
+                raise DomainError(
+                    _l("返礼品コード %(code)s は登録されていません。", code=form.gift_code.data),
+                    field="gift_code",
+                )
+            substitute_line(
+                db.session,
+                line,
+                gift,
+                consent_via=ConsentChannel(form.consent_via.data),
+                consent_on=form.consent_on.data,
+                note=form.note.data or "",
+                by_user=current_user,
+            )
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+        else:
+            flash(
+                _("代替品 %(code)s に変更しました。", code=gift.code),  # type: ignore[union-attr]
+                "success",
+            )
+            return redirect(url_for("staff.donation_detail", donation_id=line.donation_id), 303)
+    audit(
+        db.session,
+        actor=current_user,
+        action="view",
+        subject_type="donation",
+        subject_id=line.donation_id,
+        ip=request.remote_addr or "",
+    )
+    db.session.commit()
+    return render(
+        "staff/donation_substitute.html",
+        line=line,
+        form=form,
+        candidates=substitute_candidates(db.session, line),
+        holds=HOLD_LABELS,
+        portals=PORTAL_LABELS,
+    )
