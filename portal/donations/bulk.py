@@ -338,7 +338,18 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> No
         conn.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))
         return
     names = ", ".join(f'"{table.c[k].name}"' for k in order)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:  # type: ignore[union-attr]
-        for row in zip(*columns, strict=True):
-            copy.write_row(row)
+    try:
+        with raw.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+    except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+        # as SQLAlchemy would raise it (IntegrityError, DataError …), for the caller's fallback
+        raise sa.exc.DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            dialect.dbapi.Error,
+            dialect=dialect,  # type: ignore[union-attr]
+        ) from exc

@@ -549,12 +549,6 @@ CLOSE_REASONS = {
 }
 
 
-class ThresholdForm(FlaskForm):
-    total = IntegerField(
-        _l("合計のしきい値"), filters=[nfkc], default=0, validators=[Optional(), NumberRange(min=0)]
-    )
-
-
 class StockMoveForm(FlaskForm):
     from_portal = SelectField(
         _l("移動元"), choices=choices([(p.value, PORTAL_LABELS[p]) for p in Portal])
@@ -590,9 +584,8 @@ def donation_stock() -> str:
         only_alerts=only_alerts,
         portals=PORTAL_LABELS,
         close_reasons=CLOSE_REASONS,
-        move_form=StockMoveForm(),
-        threshold_form=ThresholdForm(),
-        pause_form=PauseForm(),
+        move_forms={g.gift.id: StockMoveForm(prefix=f"g{g.gift.id}") for g in rows},
+        pause_forms={g.gift.id: PauseForm(prefix=f"g{g.gift.id}") for g in rows},
         can_handle=can_handle_donations(current_user),
     )
 
@@ -631,7 +624,7 @@ def donation_stock_thresholds(gift_id: int) -> Response:
 def donation_stock_move(gift_id: int) -> Response:
     _require_handler()
     gift = db.get_or_404(Gift, gift_id)
-    form = StockMoveForm()
+    form = StockMoveForm(prefix=f"g{gift_id}")
     if not form.validate():
         flash(_("移動する数量と移動先を確認してください。"), "error")
         return _back_to_stock(gift_id)
@@ -664,7 +657,7 @@ def donation_stock_move(gift_id: int) -> Response:
 def donation_stock_pause(gift_id: int) -> Response:
     _require_handler()
     gift = db.get_or_404(Gift, gift_id)
-    form = PauseForm()
+    form = PauseForm(prefix=f"g{gift_id}")
     paused = request.form.get("paused") == "1"
     try:
         pause_gift(db.session, gift, paused, form.reason.data or "")
