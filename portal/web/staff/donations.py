@@ -265,6 +265,8 @@ def donation_import() -> Response | str | tuple[str, int]:
     _require_handler()
     request.max_content_length = _import_limit()
     try:
+        if (request.content_length or 0) > _import_limit():  # refuse before reading any of it
+            raise RequestEntityTooLarge()
         form = ImportForm()
         valid = form.validate_on_submit()
     except RequestEntityTooLarge:
