@@ -490,10 +490,7 @@ def _apply_chunk(
     existing = {
         d.portal_order_no: d
         for d in session.scalars(
-            sa.select(Donation).where(
-                Donation.portal == portal,
-                Donation.portal_order_no.in_([p.portal_order_no for _, p in chunk]),
-            )
+            _existing_query(session, portal, [p.portal_order_no for _, p in chunk])
         )
     }
     news: list[tuple[list[tuple[int, list[str]]], DonationData]] = []
@@ -527,6 +524,29 @@ def _apply_chunk(
         except (DomainError, sa.exc.DBAPIError) as exc:
             result.new -= 1
             _reject(result, group, _reason(exc))
+
+
+def _existing_query(session: Session, portal: Portal, keys: list[str]) -> sa.Select:
+    """The chunk's donations that exist already, in one query.
+
+    PostgreSQL: a join from the list of keys, so every key is one probe of the unique
+    (portal, portal_order_no) index. A plain `IN (…1000 keys)` was planned, on a table whose
+    statistics lagged behind a big import, as an index scan on portal alone with the list as a
+    filter — quadratic: 10k donations took 1.5 s, 30k took 15 s."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        k = (
+            sa.func.unnest(sa.cast(sa.bindparam("keys", keys), ARRAY(sa.String)))
+            .table_valued("no")
+            .render_derived(name="k")
+        )
+        return (
+            sa.select(Donation)
+            .select_from(k)
+            .join(Donation, sa.and_(Donation.portal == portal, Donation.portal_order_no == k.c.no))
+        )
+    return sa.select(Donation).where(Donation.portal == portal, Donation.portal_order_no.in_(keys))
 
 
 def _reason(exc: Exception) -> Any:
