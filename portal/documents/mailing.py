@@ -14,22 +14,39 @@ overflows (e.g. a too-long letter text) makes the page count disagree and the re
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import date
+from typing import BinaryIO
 
 import segno
 from flask import current_app
+from weasyprint.document import Page
 
 from portal.core.dates import wareki
 from portal.core.money import format_yen
-from portal.documents.rendering import DocumentRenderError, html_to_pdf, static_uri
+from portal.documents.pdfstream import (
+    Fragment,
+    StreamingPdfWriter,
+    layer_fragment,
+    overlay_fragment,
+)
+from portal.documents.rendering import (
+    DocumentRenderError,
+    layout,
+    pdf_objects,
+    static_uri,
+    watched,
+)
 
-TEMPLATE = "documents/mailing_set.html"
+TEMPLATE = "documents/mailing_set.html"  # the fixed layer of one sheet type
 STYLESHEET = "mailing_set.css"
+VARIABLE_TEMPLATE = "documents/mailing_set.variable.html"  # per donor, many in one document
+VARIABLE_STYLESHEET = "mailing_set.variable.css"
 
 DEFAULT_LETTER = (
     "拝啓　時下ますますご清祥のこととお喜び申し上げます。\n"
@@ -111,10 +128,27 @@ class ManifestRow:
     onestop: bool
 
 
-@dataclass
 class RenderedBatch:
-    pdf: bytes
-    manifest: list[ManifestRow] = field(default_factory=list)
+    """Rendered sets: their manifest and, lazily, a standalone PDF. From `render_batch` it
+    carries the fragment (picklable, for a pool worker to hand to the parent's writer)."""
+
+    def __init__(
+        self,
+        pdf: bytes | None = None,
+        manifest: list[ManifestRow] | None = None,
+        fragment: Fragment | None = None,
+    ) -> None:
+        self._pdf = pdf
+        self.manifest = manifest or []
+        self.fragment = fragment
+
+    @property
+    def pdf(self) -> bytes:
+        if self._pdf is None:
+            out = io.BytesIO()
+            write_batches([self], out)
+            self._pdf = out.getvalue()
+        return self._pdf
 
     @property
     def page_count(self) -> int:
@@ -152,12 +186,161 @@ def _sheet_context(s: MailingSet, city: City) -> dict[str, object]:
     }
 
 
-def render_html(sets: Sequence[MailingSet], city: City) -> str:
-    template = current_app.jinja_env.get_template(TEMPLATE)
-    return template.render(
-        sets=[_sheet_context(s, city) for s in sets],
+# --- the fixed layer: once per process and sheet type -----------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where the fixed layer left room for a value: CSS px relative to the sheet's box."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass
+class FixedLayer:
+    key: str  # the same in every process for the same content (fixed layers are shared
+    # between the chunks of a merged file by this key)
+    fragment: Fragment  # one Form XObject
+    slots: dict[str, Slot]
+
+
+FIXED_RENDERS = 0  # fixed-layer renders in this process (a test checks they stay few)
+_layers: dict[tuple[object, ...], FixedLayer] = {}
+_MAX_LAYERS = 64  # letters can differ per set (own text); the cache stays bounded
+
+
+def _measure(page: Page) -> dict[str, Slot]:
+    found: dict[str, Slot] = {}
+    for box in page._page_box.descendants():
+        element = getattr(box, "element", None)
+        name = element.get("data-slot") if element is not None else None
+        if name and name not in found:  # the element's own box comes before anonymous ones
+            found[name] = Slot(box.content_box_x(), box.content_box_y(), box.width, box.height)
+    sheet = found.pop("sheet")
+    return {
+        name: Slot(round(r.x - sheet.x, 3), round(r.y - sheet.y, 3), round(r.w, 3), round(r.h, 3))
+        for name, r in found.items()
+    }
+
+
+def fixed_layer(
+    kind: str, city: City, *, letter_text: str = "", onestop: bool = False
+) -> FixedLayer:
+    """The sheet's fixed layer (letter, receipt, form or example), rendered once per process."""
+    global FIXED_RENDERS
+    cache_key = (kind, city, letter_text, onestop)
+    layer = _layers.get(cache_key)
+    if layer is not None:
+        return layer
+    html = current_app.jinja_env.get_template(TEMPLATE).render(
+        kind=kind,
         city=city,
         seal_uri=static_uri(city.seal_image),
+        letter_paragraphs=[p for p in letter_text.splitlines() if p.strip()],
+        onestop=onestop,
+    )
+    with watched():
+        document = layout(html, STYLESHEET)
+        if len(document.pages) != 1:
+            raise DocumentRenderError(
+                f"the {kind} sheet overflowed its page ({len(document.pages)} pages; letter "
+                "text too long?) — the set ids and page numbers would be wrong"
+            )
+        slots = _measure(document.pages[0])
+        fragment = layer_fragment(pdf_objects(document))
+    FIXED_RENDERS += 1
+    digest = hashlib.sha256(html.encode()).hexdigest()[:24]
+    layer = FixedLayer(key=f"{kind}-{digest}", fragment=fragment, slots=slots)
+    if len(_layers) >= _MAX_LAYERS:
+        _layers.clear()
+    _layers[cache_key] = layer
+    return layer
+
+
+def sheet_layers(s: MailingSet, city: City) -> list[FixedLayer]:
+    letter = s.letter_text if s.letter_text is not None else city.letter_text
+    layers = [
+        fixed_layer("letter", city, letter_text=letter, onestop=s.onestop_requested),
+        fixed_layer("receipt", city),
+    ]
+    if s.onestop_requested:
+        layers += [fixed_layer("form", city), fixed_layer("example", city)]
+    return layers
+
+
+# --- the variable layer: per set, many sets in one document ---------------------------
+
+
+def _overflowing(page: Page) -> list[str]:
+    """Slots whose value needs more room than the fixed layer left for it."""
+    problems: list[str] = []
+    stack = [page._page_box]
+    while stack:
+        box = stack.pop()
+        element = getattr(box, "element", None)
+        if element is not None and element.tag == "section":
+            for child in box.children:
+                name = child.element.get("data-slot") if child.element is not None else None
+                if name and child.children:
+                    bottom = max(c.position_y + c.margin_height() for c in child.children)
+                    if bottom > child.content_box_y() + child.height + 0.5:
+                        problems.append(name)
+            continue
+        stack.extend(getattr(box, "children", ()))
+    return problems
+
+
+def render_html(sets: Sequence[MailingSet], city: City, tight: dict[int, set[str]]) -> str:
+    contexts = []
+    for i, s in enumerate(sets):
+        context = _sheet_context(s, city)
+        context["slots"] = {k: v for layer in sheet_layers(s, city) for k, v in layer.slots.items()}
+        context["tight"] = tight.get(i, set())
+        contexts.append(context)
+    template = current_app.jinja_env.get_template(VARIABLE_TEMPLATE)
+    return template.render(sets=contexts, city=city)
+
+
+def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
+    """The sets' variable pages, each over its fixed layer, as a fragment for the writer."""
+    page_layers: list[FixedLayer] = []
+    owners: list[int] = []  # set index of each page
+    for i, s in enumerate(sets):
+        layers = sheet_layers(s, city)
+        page_layers += layers
+        owners += [i] * len(layers)
+    tight: dict[int, set[str]] = {}
+    with watched():
+        for attempt in range(2):
+            document = layout(render_html(sets, city, tight), VARIABLE_STYLESHEET)
+            if len(document.pages) != len(page_layers):
+                raise DocumentRenderError(
+                    f"{len(document.pages)} pages rendered for {len(page_layers)} sheets: a "
+                    "sheet overflowed its page — the set ids and page numbers would be wrong"
+                )
+            overflow = {
+                (owners[p], name)
+                for p, page in enumerate(document.pages)
+                if page_layers[p].slots
+                for name in _overflowing(page)
+            }
+            if not overflow:
+                break
+            if attempt:  # even the smaller type does not fit: never print it cut off
+                i, name = min(overflow)
+                raise DocumentRenderError(
+                    f"set {sets[i].set_id}: the value for {name} does not fit its box"
+                )
+            for i, name in overflow:
+                tight.setdefault(i, set()).add(name)
+        pdf = pdf_objects(document)
+    return overlay_fragment(
+        pdf,
+        [layer.key for layer in page_layers],
+        {layer.key: layer.fragment for layer in page_layers},
     )
 
 
@@ -168,15 +351,8 @@ def render_batch(
     if not sets:
         raise DocumentRenderError("no mailing sets to render")
     city = city or City.from_config()
-    pdf, pages = html_to_pdf(render_html(sets, city), STYLESHEET)
-    manifest = build_manifest(sets, first_page=first_page)
-    expected = sum(s.sheet_count for s in sets)
-    if pages != expected:
-        raise DocumentRenderError(
-            f"{pages} pages rendered for {expected} sheets: a sheet overflowed its page "
-            "(letter text too long?) — the set ids and page numbers would be wrong"
-        )
-    return RenderedBatch(pdf=pdf, manifest=manifest)
+    fragment = render_fragment(sets, city)
+    return RenderedBatch(manifest=build_manifest(sets, first_page=first_page), fragment=fragment)
 
 
 def render_sets(sets: Sequence[MailingSet], *, city: City | None = None) -> bytes:
@@ -209,30 +385,33 @@ def build_manifest(sets: Iterable[MailingSet], *, first_page: int = 1) -> list[M
     return rows
 
 
+def write_batches(parts: Iterable[RenderedBatch], fh: BinaryIO) -> list[ManifestRow]:
+    """Stream rendered chunks, in order, into one PDF file; returns the shifted manifest.
+
+    Each chunk is written as soon as it arrives and then dropped: memory does not grow with
+    the number of sets. Each fixed layer is stored once in the file.
+    """
+    writer = StreamingPdfWriter(fh)
+    manifest: list[ManifestRow] = []
+    for part in parts:
+        offset = writer.page_count
+        first = part.manifest[0].first_page if part.manifest else 1
+        if part.fragment is None:
+            raise DocumentRenderError("a chunk without its fragment cannot be streamed")
+        writer.append(part.fragment)
+        shift = offset - (first - 1)
+        manifest += [
+            replace(row, first_page=row.first_page + shift, last_page=row.last_page + shift)
+            for row in part.manifest
+        ]
+    writer.close()
+    return manifest
+
+
 def merge_batches(parts: Sequence[RenderedBatch]) -> RenderedBatch:
     """Concatenate separately rendered chunks (e.g. from a process pool) into one print file."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    manifest: list[ManifestRow] = []
-    offset = 0
-    for part in parts:
-        writer.append(io.BytesIO(part.pdf))
-        first = part.manifest[0].first_page if part.manifest else 1
-        for row in part.manifest:
-            shift = offset - (first - 1)
-            manifest.append(
-                ManifestRow(
-                    **{
-                        **asdict(row),
-                        "first_page": row.first_page + shift,
-                        "last_page": row.last_page + shift,
-                    }
-                )
-            )
-        offset += part.page_count - (first - 1)
     out = io.BytesIO()
-    writer.write(out)
+    manifest = write_batches(parts, out)
     return RenderedBatch(pdf=out.getvalue(), manifest=manifest)
 
 

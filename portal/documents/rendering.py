@@ -19,7 +19,9 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pydyf
 from weasyprint import CSS, HTML
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -155,24 +157,46 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def html_to_pdf(html: str, css_name: str) -> tuple[bytes, int]:
-    """Render one HTML document to PDF bytes; returns (pdf, page count). Raises on fallbacks."""
-    engine = _engine()
+@contextmanager
+def watched() -> Iterator[None]:
+    """Raise DocumentRenderError when WeasyPrint logs a slow fallback or a missing resource
+    anywhere inside the block (layout, font subsetting, PDF generation)."""
     watch = _LogWatch()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(watch)
     try:
         with _fewer_gc_passes():
-            document = HTML(
-                string=html,
-                base_url=STATIC_DIR.as_uri() + "/",
-                url_fetcher=engine.fetcher,
-            ).render(stylesheets=[stylesheet(css_name)], font_config=engine.font_config)
-            pdf = document.write_pdf()
+            yield
     finally:
         logger.removeHandler(watch)
     if watch.problems:
         raise DocumentRenderError("; ".join(watch.problems))
+
+
+def layout(html: str, css_name: str) -> Document:
+    """Lay out one HTML document with the process's font configuration and stylesheet.
+    Call inside `watched()`."""
+    engine = _engine()
+    return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=engine.fetcher).render(
+        stylesheets=[stylesheet(css_name)], font_config=engine.font_config
+    )
+
+
+def pdf_objects(document: Document) -> pydyf.PDF:
+    """The document's PDF as WeasyPrint's pydyf object tree, before it is serialised: the
+    overlay writer (portal.documents.pdfstream) copies pages and their resources out of it
+    without parsing a PDF back in. Fonts are subset here. Call inside `watched()`."""
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.pdf import generate_pdf
+
+    return generate_pdf(document, None, 1, **DEFAULT_OPTIONS)
+
+
+def html_to_pdf(html: str, css_name: str) -> tuple[bytes, int]:
+    """Render one HTML document to PDF bytes; returns (pdf, page count). Raises on fallbacks."""
+    with watched():
+        document = layout(html, css_name)
+        pdf = document.write_pdf()
     return pdf, len(document.pages)
 
 

@@ -5,9 +5,11 @@ Two steps, each its own transaction:
    printing the same receipt twice), give every due donation its number, collect every
    receipt waiting for print (first issue, 再発行, re-mail), create the batch and its items,
    commit. A failure here rolls everything back, numbers included.
-2. render: the sets in chunks (one WeasyPrint document per chunk: the font is subset once per
-   chunk; a process pool over chunks when the batch is large), progress in the JobRun after
-   each chunk, then the merged PDF + manifest under DOCUMENT_DIR/receipts/<year>/<label>/.
+2. render: the sets in chunks (one WeasyPrint document of variable layers per chunk, drawn
+   over fixed layers rendered once per process: portal.documents.mailing; a process pool over
+   chunks when the batch is large), each chunk streamed into the merged PDF as it arrives,
+   progress in the JobRun after each chunk, then the manifest, under
+   DOCUMENT_DIR/receipts/<year>/<label>/.
    A failure marks the batch failed; its receipts stay numbered and waiting, so the next run
    prints them (never a number twice, never a gap).
 
@@ -39,6 +41,7 @@ from portal.documents.mailing import (
     RenderedBatch,
     manifest_csv,
     render_batch,
+    write_batches,
 )
 from portal.donations.models import Donation
 from portal.receipts.models import (
@@ -154,34 +157,18 @@ def render_chunks(
 def write_merged(
     chunks: Iterator[RenderedBatch], target: Path, on_chunk: Callable[[int], None]
 ) -> list[ManifestRow]:
-    """Append each chunk to the merged print file as it arrives; returns the shifted manifest."""
-    import io
-
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    manifest: list[ManifestRow] = []
-    offset = 0
-    for part in chunks:
-        writer.append(io.BytesIO(part.pdf))
-        for row in part.manifest:
-            manifest.append(
-                ManifestRow(
-                    set_id=row.set_id,
-                    donation_number=row.donation_number,
-                    receipt_number=row.receipt_number,
-                    first_page=row.first_page + offset,
-                    last_page=row.last_page + offset,
-                    pages=row.pages,
-                    onestop=row.onestop,
-                )
-            )
-        offset += part.page_count
-        on_chunk(len(part.manifest))
+    """Stream each chunk into the merged print file as it arrives (memory flat in the number
+    of sets; each fixed layer stored once); returns the shifted manifest."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".part")
+
+    def reported() -> Iterator[RenderedBatch]:
+        for part in chunks:
+            yield part
+            on_chunk(len(part.manifest))
+
     with tmp.open("wb") as fh:
-        writer.write(fh)
+        manifest = write_batches(reported(), fh)
     tmp.replace(target)
     return manifest
 
