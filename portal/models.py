@@ -9,6 +9,7 @@ from portal.core.jobs import JobRun  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401
 from portal.core.timeline import TimelineEvent  # noqa: F401
 from portal.donations.models import Donation, DonationLine, Order  # noqa: F401
+from portal.donations.substitution import LineSubstitution  # noqa: F401
 from portal.donors.models import DonorRequest, DonorToken  # noqa: F401
 from portal.gifts.models import Gift, GiftImage, RequiredAmountChange  # noqa: F401
 from portal.gifts.proposal_models import (  # noqa: F401
