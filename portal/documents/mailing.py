@@ -295,13 +295,15 @@ def _overflowing(page: Page) -> list[str]:
 
 def render_html(sets: Sequence[MailingSet], city: City, tight: dict[int, set[str]]) -> str:
     contexts = []
+    slots: dict[str, Slot] = {}
     for i, s in enumerate(sets):
         context = _sheet_context(s, city)
-        context["slots"] = {k: v for layer in sheet_layers(s, city) for k, v in layer.slots.items()}
+        for layer in sheet_layers(s, city):
+            slots.update(layer.slots)  # the same names always come from the same sheet type
         context["tight"] = tight.get(i, set())
         contexts.append(context)
     template = current_app.jinja_env.get_template(VARIABLE_TEMPLATE)
-    return template.render(sets=contexts, city=city)
+    return template.render(sets=contexts, city=city, slots=slots)
 
 
 def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
