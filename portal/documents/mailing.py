@@ -260,6 +260,11 @@ def fixed_layer(
     return layer
 
 
+def clear_fixed_layers() -> None:
+    """Forget this process's fixed layers (after the city's settings or templates changed)."""
+    _layers.clear()
+
+
 def sheet_layers(s: MailingSet, city: City) -> list[FixedLayer]:
     letter = s.letter_text if s.letter_text is not None else city.letter_text
     layers = [

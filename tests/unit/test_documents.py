@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from portal.documents import rendering
+from portal.core.money import format_yen
+from portal.documents import mailing, rendering
 from portal.documents.mailing import (
     MailingSet,
     manifest_csv,
@@ -220,3 +221,103 @@ def test_letter_text_comes_from_the_city_config_unless_the_set_overrides_it(app,
     assert "特別なご寄附をありがとうございました" in configured
     assert "〒727-0011" in configured
     assert "個別のお礼の言葉です" in own and "特別なご寄附" not in own
+
+
+def many(n: int, **overrides) -> list[MailingSet]:
+    names = ["山田 花子", "佐藤 一郎", "鈴木 陽菜", "高橋 翔"]
+    return [
+        replace(
+            BASE,
+            set_id=f"B2027-0002-{i:05d}",
+            donor_name=names[i % 4] + str(i),
+            donation_number=f"D2026-{i:07d}",
+            receipt_number=f"2026-{i:06d}",
+            amount=10000 * (i + 1),
+            onestop_requested=i % 3 == 0,
+            **overrides,
+        )
+        for i in range(n)
+    ]
+
+
+def test_fixed_layers_are_rendered_once_per_process_not_per_set(app):
+    mailing.clear_fixed_layers()
+    with app.app_context():
+        before = mailing.FIXED_RENDERS
+        first = render_batch(many(30))
+        # letter (with and without the one-stop enclosure line), receipt, form, example
+        assert mailing.FIXED_RENDERS - before == 5
+        render_batch(many(12))
+        assert mailing.FIXED_RENDERS - before == 5
+    assert len(page_texts(first.pdf)) == first.page_count == 30 * 2 + 10 * 2
+
+
+def test_each_set_shows_its_own_donor_on_its_own_pages(app):
+    """Mis-enclosure guard: every page of a set carries its set id and its own donor's data,
+    never a neighbour's (variable pages must not slip against their fixed layers)."""
+    sets = many(6)
+    with app.app_context():
+        batch = merge_batches([render_batch(sets[:4]), render_batch(sets[4:], first_page=1)])
+    pages = [squash(t) for t in page_texts(batch.pdf)]
+    assert len(pages) == batch.page_count == 16
+    for s, row in zip(sets, batch.manifest, strict=True):
+        own = pages[row.first_page - 1 : row.last_page]
+        assert len(own) == s.sheet_count
+        name = squash(s.donor_name)
+        for k, text in enumerate(own, start=1):
+            assert f"{s.set_id}·{k}/{s.sheet_count}" in text
+            others = [o for o in sets if o is not s]
+            assert not any(o.set_id in text or squash(o.donor_name) in text for o in others)
+        assert name in own[0] and name in own[1]  # window and receipt
+        assert squash(s.receipt_number) in own[1] and format_yen(s.amount) in own[1]
+        if s.onestop_requested:
+            assert name in own[2] and s.donation_number in own[2]
+
+
+def test_fixed_layers_are_stored_once_per_file(app):
+    with app.app_context():
+        small = render_sets(many(3))
+        large = render_sets(many(60))
+    reader = PdfReader(io.BytesIO(large))
+    forms = {
+        obj.idnum
+        for page in reader.pages
+        for obj in page["/Resources"]["/XObject"].values()
+        if obj.get_object()["/Subtype"] == "/Form"
+    }
+    assert len(forms) == 5  # two letters, receipt, form, example: not one per page
+    # 57 more sets (160 more pages) add only their variable layer: about 1 kB a page.
+    assert (len(large) - len(small)) / 160 < 2_500
+
+
+def test_font_subsets_with_one_name_hold_the_same_glyphs_in_a_merged_file(app):
+    """Each chunk and fixed layer subsets the font on its own; a RIP that caches fonts by name
+    must never draw a page with another subset's glyphs."""
+    with app.app_context():
+        merged = merge_batches([render_batch(many(2)), render_batch(many(5)[2:])])
+    reader = PdfReader(io.BytesIO(merged.pdf))
+    subsets: dict[str, set[bytes]] = {}
+    for number in range(1, int(reader.trailer["/Size"])):
+        obj = reader.get_object(number)
+        if isinstance(obj, dict) and obj.get("/Type") == "/FontDescriptor":
+            data = obj["/FontFile2"].get_object().get_data()
+            subsets.setdefault(str(obj["/FontName"]), set()).add(data)
+    assert len(subsets) > 4
+    assert all(len(glyphs) == 1 for glyphs in subsets.values()), subsets.keys()
+
+
+def test_a_long_address_is_set_smaller_and_printed_in_full(app):
+    long_address = "\n".join(
+        ["広島県庄原市東城町川西1234番地の5", "ふるさとマンション東城ABC棟", "1001号室", "山田様方"]
+    )
+    one = replace(BASE, address=long_address, onestop_requested=True)
+    with app.app_context():
+        pages = [squash(t) for t in page_texts(render_set(one))]
+    for line in long_address.splitlines():
+        assert squash(line) in pages[1] and squash(line) in pages[2]
+
+
+def test_an_address_that_cannot_fit_even_smaller_is_refused(app):
+    one = replace(BASE, address="\n".join(f"{i}丁目" for i in range(12)))
+    with app.app_context(), pytest.raises(rendering.DocumentRenderError, match="does not fit"):
+        render_set(one)
