@@ -79,6 +79,14 @@ def from_env() -> dict[str, object]:
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,
+        # Donation CSV uploads may be far larger than other uploads (a December day's export).
+        "IMPORT_MAX_MB": int(os.environ.get("IMPORT_MAX_MB", "200")),
+        # Receipt batches render on this many processes (default: every CPU).
+        "RECEIPT_WORKERS": int(os.environ.get("RECEIPT_WORKERS", "0")) or None,
+        # Donor look-ups: wrong entries per donation number / per IP, link requests per address.
+        "DONOR_LIMIT_PER_NUMBER": os.environ.get("DONOR_LIMIT_PER_NUMBER", "5 per 15 minutes"),
+        "DONOR_LIMIT_PER_EMAIL": os.environ.get("DONOR_LIMIT_PER_EMAIL", "3 per hour"),
+        "DONOR_LIMIT_PER_IP": os.environ.get("DONOR_LIMIT_PER_IP", "30 per 15 minutes"),
         # Staff sign in with password + TOTP; only a demo or a browser test turns it off.
         "STAFF_TOTP_REQUIRED": _bool("STAFF_TOTP_REQUIRED", True),
     }
