@@ -72,3 +72,9 @@ def can_issue_receipts(user: User) -> bool:
     """Operator staff issue and mail receipts, enter returned mail and one-stop forms; the city
     reads the lists and batches."""
     return user.role in OPERATOR_ROLES
+
+
+def can_correct_shipments(user: User) -> bool:
+    """After the supplier's 24 hours only operator staff put a shipment right or mark it
+    delivered [issue 4 (3)]; the city reads."""
+    return user.role in OPERATOR_ROLES

@@ -302,6 +302,47 @@ def correct_shipment(
     return shipment
 
 
+REASON_MAX = 300
+
+
+def staff_correct_shipment(
+    session: Session,
+    shipment: Shipment,
+    carrier: Carrier | str,
+    tracking: str,
+    shipped_on: date | None,
+    reason: str,
+    by_user: User,
+) -> Shipment:
+    """Operator staff's correction (any time, typically after the supplier's 24 hours): the
+    same rules as the supplier's, plus a required reason kept on the internal timeline (the
+    donor sees only the corrected shipment)."""
+    if not is_operator(by_user):
+        raise PermissionDenied(_l("発送の訂正は運営事務局が行います。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("訂正の理由を入力してください。"), field="reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(
+            _l("訂正の理由は%(n)s文字以内で入力してください。", n=REASON_MAX), field="reason"
+        )
+    before = (shipment.carrier, shipment.tracking_no, shipment.shipped_on)
+    correct_shipment(session, shipment, carrier, tracking, shipped_on, by_user)
+    if (shipment.carrier, shipment.tracking_no, shipment.shipped_on) != before:
+        record_event(
+            session,
+            "donation",
+            shipment.order.line.donation_id,
+            "order.correction_reason",
+            by_user=by_user,
+            public=False,
+            order_id=shipment.order_id,
+            reason=reason,
+            before_tracking_no=before[1],
+        )
+    return shipment
+
+
 def mark_delivered(session: Session, order: Order, *, by_user: User | None = None) -> Order:
     """配達済 (from the carrier's tracking or staff); only a shipped order can be delivered."""
     if order.status == OrderStatus.DELIVERED:

@@ -15,6 +15,7 @@ from portal.web.staff import (  # noqa: E402, F401  # noqa: E402, F401
     deliveries,
     donations,
     gifts,
+    orders,
     proposals,
     receipts,
     requests,

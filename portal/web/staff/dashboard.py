@@ -1,28 +1,135 @@
+"""Staff home: the page an operator opens every morning.
+
+Every figure is a count that links to the list it counts; red (stat--warn) is kept for what
+is late (receipts past their 14 days, orders past their ship-by date), amber for work
+waiting. All counts come from one SELECT of scalar subqueries, each on an indexed column
+(donation_line.hold, gift_order.status, donor_request.status, delivery_problem.resolved_at,
+statement.state, receipt.needs_print …), so the page costs one round trip whatever the
+season. City staff get the same figures on their own dashboard, read-only (the lists behind
+the links refuse them every action).
+"""
+
 from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
-from portal.accounts.models import Supplier
+from portal.accounts.models import Supplier, User
+from portal.core.dates import today_jst
+from portal.core.jobs import JobRun, JobState
 from portal.core.roles import Role
+from portal.donations import import_jobs
+from portal.donations.models import (
+    Donation,
+    DonationLine,
+    DonationState,
+    LineHold,
+    Order,
+    OrderStatus,
+)
+from portal.donors.models import DonorRequest, RequestStatus
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
+from portal.receipts import service as receipts
+from portal.receipts.models import Receipt
+from portal.shipping.problems import DeliveryProblem
+from portal.statements.models import Statement, StatementState
+from portal.support.models import Conversation
 from portal.web.staff import bp
+from portal.web.staff.donations import PORTAL_LABELS
+
+RECENT_IMPORTS = 5
+JOB_STATE_LABELS = {
+    JobState.QUEUED: _l("待機中"),
+    JobState.RUNNING: _l("実行中"),
+    JobState.DONE: _l("完了"),
+    JobState.FAILED: _l("失敗"),
+}
+
+
+def _count(stmt: sa.Select[Any]) -> sa.ScalarSelect[Any]:
+    return sa.select(sa.func.count()).select_from(stmt.subquery()).scalar_subquery()
+
+
+def operations_counts(session: Session, today: date) -> dict[str, int]:
+    """What waits for the operator today, in one query."""
+    overdue_cutoff = today - timedelta(days=receipts.DUE_DAYS)
+    unissued = receipts.unissued_stmt()
+    subqueries = {
+        "held_lines": _count(
+            sa.select(DonationLine.id)
+            .join(Donation, Donation.id == DonationLine.donation_id)
+            .where(
+                DonationLine.hold.in_([LineHold.STOCK, LineHold.WINDOW]),
+                Donation.state != DonationState.CANCELLED,
+            )
+        ),
+        "receipts_overdue": _count(
+            unissued.where(Donation.received_on < overdue_cutoff).with_only_columns(Donation.id)
+        ),
+        "receipts_unissued": _count(unissued.with_only_columns(Donation.id)),
+        "receipts_reprint": _count(
+            receipts.reprint_stmt().with_only_columns(Receipt.id).order_by(None)
+        ),
+        "requests_open": _count(
+            sa.select(DonorRequest.id).where(DonorRequest.status == RequestStatus.OPEN)
+        ),
+        "problems_open": _count(
+            sa.select(DeliveryProblem.id).where(DeliveryProblem.resolved_at.is_(None))
+        ),
+        "orders_overdue": _count(
+            sa.select(Order.id).where(Order.status == OrderStatus.ORDERED, Order.ship_by < today)
+        ),
+        "statements_disputed": _count(
+            sa.select(Statement.id).where(Statement.state == StatementState.DISPUTED)
+        ),
+        "support_unread": _count(
+            sa.select(Conversation.id).where(
+                Conversation.last_customer_message_id > Conversation.staff_read_upto
+            )
+        ),
+        "suppliers": _count(sa.select(Supplier.id)),
+        "gifts_listed": _count(sa.select(Gift.id).where(Gift.status == GiftStatus.LISTED)),
+        "gifts_over_limit": _count(
+            sa.select(Gift.id).where(Gift.procurement_cost * 100 > Gift.required_amount * 30)
+        ),
+    }
+    row = session.execute(sa.select(*(sq.label(name) for name, sq in subqueries.items()))).one()
+    counts = {name: int(value or 0) for name, value in row._mapping.items()}
+    counts["receipts_due"] = (
+        counts["receipts_unissued"] - counts["receipts_overdue"] + counts["receipts_reprint"]
+    )
+    return counts
+
+
+def recent_imports(session: Session, limit: int = RECENT_IMPORTS) -> list[tuple[JobRun, str]]:
+    """The last import jobs (preview and apply) with who started them."""
+    rows = session.execute(
+        sa.select(JobRun, User.name)
+        .outerjoin(User, User.id == JobRun.created_by_id)
+        .where(JobRun.kind == import_jobs.KIND)
+        .order_by(JobRun.id.desc())
+        .limit(limit)
+    ).all()
+    return [(run, name or "") for run, name in rows]
 
 
 @bp.get("/")
 def index() -> str:
-    counts = {
-        "suppliers": db.session.scalar(sa.select(sa.func.count(Supplier.id))),
-        "gifts_listed": db.session.scalar(
-            sa.select(sa.func.count(Gift.id)).where(Gift.status == GiftStatus.LISTED)
-        ),
-        "gifts_over_limit": db.session.scalar(
-            sa.select(sa.func.count(Gift.id)).where(
-                Gift.procurement_cost * 100 > Gift.required_amount * 30
-            )
-        ),
-    }
+    today = today_jst()
+    counts = operations_counts(db.session, today)
     template = "staff/city_dashboard.html" if current_user.role == Role.CITY else "staff/index.html"
-    return render_template(template, counts=counts)
+    return render_template(
+        template,
+        counts=counts,
+        today=today,
+        imports=recent_imports(db.session),
+        job_states=JOB_STATE_LABELS,
+        portals=PORTAL_LABELS,
+    )

@@ -87,6 +87,21 @@ EVENT_LABELS = {
     "line.held": _l("在庫超過のため保留しました"),
     "line.released": _l("在庫を確保し保留を解除しました"),
     "line.substituted": _l("寄附者の同意を得て返礼品を代替品に変更しました"),
+    "order.shipped": _l("事業者が発送しました"),
+    "order.shipment_corrected": _l("発送の登録を訂正しました"),
+    "order.correction_reason": _l("発送訂正の理由（内部記録）"),
+    "order.delivered": _l("配達済になりました"),
+    "delivery.problem": _l("配送の問題が報告されました"),
+    "delivery.problem_resolved": _l("配送の問題が解決しました"),
+    "receipt.issued": _l("寄附金受領証明書を発行しました"),
+    "receipt.mailed": _l("寄附金受領証明書を郵送しました"),
+    "receipt.returned": _l("寄附金受領証明書が宛所不明で戻りました"),
+    "receipt.reissued": _l("寄附金受領証明書を再発行しました"),
+    "receipt.address_fixed": _l("書類の送付先を確認し直しました"),
+    "onestop.sent": _l("ワンストップ特例申請書を送付しました"),
+    "onestop.received": _l("ワンストップ特例申請書を受け付けました"),
+    "request.opened": _l("寄附者から申請がありました"),
+    "request.updated": _l("寄附者の申請に対応しました"),
 }
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -154,6 +169,21 @@ def donations() -> str:
 @bp.get("/donations/<int:donation_id>")
 def donation_detail(donation_id: int) -> str:
     donation = db.get_or_404(Donation, donation_id)
+    return detail_page(donation)
+
+
+def detail_page(
+    donation: Donation,
+    *,
+    correction_forms: dict[int, FlaskForm] | None = None,
+    status: int = 200,
+) -> str:
+    """The donation with everything that happened to it since: orders and their shipments,
+    delivery problems, the receipt, donor requests and the one-stop form. Personal data:
+    every rendering writes an audit row (also when a correction form comes back with errors).
+    """
+    from portal.web.staff.orders import correction_forms_for, operations_context
+
     audit(
         db.session,
         actor=current_user,
@@ -163,7 +193,10 @@ def donation_detail(donation_id: int) -> str:
         ip=request.remote_addr or "",
     )
     db.session.commit()
-    return render(
+    ops = operations_context(db.session, donation)
+    forms = correction_forms_for(ops["shipments"], current_user)
+    forms.update(correction_forms or {})
+    html = render(
         "staff/donation_detail.html",
         donation=donation,
         portals=PORTAL_LABELS,
@@ -176,7 +209,10 @@ def donation_detail(donation_id: int) -> str:
         can_handle=can_handle_donations(current_user),
         paid_form=PaidForm(),
         cancel_form=CancelForm(),
+        correction_forms=forms,
+        **ops,
     )
+    return (html, status) if status != 200 else html  # type: ignore[return-value]
 
 
 @bp.post("/donations/<int:donation_id>/paid")

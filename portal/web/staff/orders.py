@@ -1,0 +1,280 @@
+"""Staff: orders across suppliers — the overdue list, and putting a shipment right.
+
+A supplier corrects its own shipment within 24 hours (portal.shipping.shipments); after that
+only operator staff do, from the donation's page, with a reason kept on the internal
+timeline. Staff also mark an order delivered when the carrier's tracking says so. City staff
+see the same pages without the forms, and a POST from them is refused (403).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import Session, joinedload
+from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal.accounts.models import Supplier, User
+from portal.core.dates import today_jst
+from portal.core.errors import DomainError
+from portal.core.roles import can_correct_shipments
+from portal.donations.models import Donation, DonationLine, Order, OrderStatus
+from portal.donors.models import KIND_LABELS as REQUEST_KIND_LABELS
+from portal.donors.models import STATUS_LABELS as REQUEST_STATUS_LABELS
+from portal.donors.models import DonorRequest
+from portal.extensions import db
+from portal.gifts.models import Gift
+from portal.receipts import onestop
+from portal.receipts import service as receipt_service
+from portal.shipping import shipments as ship_uc
+from portal.shipping.carriers import CARRIER_LABELS, Carrier, tracking_url
+from portal.shipping.models import Shipment
+from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
+from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.htmx import redirect, render
+from portal.web.staff import bp
+from portal.web.staff.receipts import STATUS_LABELS as RECEIPT_STATUS_LABELS
+
+PAGE = 200
+ORDER_STATUS_LABELS = {
+    OrderStatus.ORDERED: _l("発注済"),
+    OrderStatus.SHIPPED: _l("発送済"),
+    OrderStatus.DELIVERED: _l("配達済"),
+    OrderStatus.CANCELLED: _l("取消"),
+}
+
+
+class CorrectionForm(FlaskForm):
+    carrier = SelectField(
+        _l("配送業者"),
+        choices=choices([(c.value, label) for c, label in CARRIER_LABELS.items()]),
+        validators=[DataRequired()],
+    )
+    tracking_no = StringField(
+        _l("送り状番号（追跡番号）"),
+        filters=[nfkc],
+        validators=[DataRequired(message=_l("送り状番号を入力してください。")), Length(max=40)],
+    )
+    shipped_on = DateField(
+        _l("発送日"), validators=[DataRequired(message=_l("発送日を入力してください。"))]
+    )
+    reason = StringField(
+        _l("訂正の理由"),
+        validators=[
+            DataRequired(message=_l("訂正の理由を入力してください。")),
+            Length(max=ship_uc.REASON_MAX),
+        ],
+    )
+
+
+def _prefix(order_id: int) -> str:
+    return f"o{order_id}"
+
+
+def correction_forms_for(shipments: dict[int, Shipment], user: User) -> dict[int, FlaskForm]:
+    """One prefilled form per shipped order, only for those allowed to correct."""
+    if not can_correct_shipments(user):
+        return {}
+    forms: dict[int, FlaskForm] = {}
+    for order_id, shipment in shipments.items():
+        form = CorrectionForm(formdata=None, prefix=_prefix(order_id))
+        form.carrier.data = shipment.carrier.value
+        form.tracking_no.data = shipment.tracking_no
+        form.shipped_on.data = shipment.shipped_on
+        forms[order_id] = form
+    return forms
+
+
+def operations_context(session: Session, donation: Donation) -> dict[str, Any]:
+    """Orders, shipments, problems, receipt, requests and the one-stop form of one donation,
+    in a handful of queries (one per kind, never one per line)."""
+    orders = [o for line in donation.lines for o in line.orders]
+    order_ids = [o.id for o in orders]
+    shipments: dict[int, Shipment] = {}
+    problems: dict[int, list[DeliveryProblem]] = {}
+    if order_ids:
+        for s in session.scalars(sa.select(Shipment).where(Shipment.order_id.in_(order_ids))):
+            shipments[s.order_id] = s
+        for p in session.scalars(
+            sa.select(DeliveryProblem)
+            .where(DeliveryProblem.order_id.in_(order_ids))
+            .order_by(DeliveryProblem.resolved_at.is_not(None), DeliveryProblem.reported_at)
+        ):
+            problems.setdefault(p.order_id, []).append(p)
+    tracking = {oid: tracking_url(s.carrier, s.tracking_no) for oid, s in shipments.items()}
+    receipt = receipt_service.receipt_for(session, donation)
+    requests = list(
+        session.scalars(
+            sa.select(DonorRequest)
+            .where(DonorRequest.donation_id == donation.id)
+            .order_by(DonorRequest.created_at.desc(), DonorRequest.id.desc())
+        )
+    )
+    onestop_return = onestop.return_for(session, donation) if donation.onestop_requested else None
+    return {
+        "shipments": shipments,
+        "tracking": tracking,
+        "problems": problems,
+        "problem_labels": PROBLEM_LABELS,
+        "order_states": ORDER_STATUS_LABELS,
+        "carriers": CARRIER_LABELS,
+        "order_no": ship_uc.format_order_no,
+        "receipt": receipt,
+        "receipt_states": RECEIPT_STATUS_LABELS,
+        "receipt_due_on": receipt_service.due_on_for(donation),
+        "receipt_has_pdf": bool(receipt and (receipt.pdf_path or receipt.last_batch_id)),
+        "donor_requests": requests,
+        "request_kinds": REQUEST_KIND_LABELS,
+        "request_states": REQUEST_STATUS_LABELS,
+        "onestop_return": onestop_return,
+        "onestop_deadline": onestop.deadline(onestop.donation_year(donation))
+        if donation.onestop_requested
+        else None,
+        "onestop_states": onestop.STATE_LABELS,
+        "onestop_missing": onestop.MISSING_LABELS,
+        "can_correct": can_correct_shipments(current_user),
+        "today": today_jst(),
+    }
+
+
+def _require_corrector() -> None:
+    if not can_correct_shipments(current_user):
+        abort(403)
+
+
+def _order(order_id: int) -> Order:
+    order = db.session.scalar(
+        sa.select(Order)
+        .options(joinedload(Order.line).joinedload(DonationLine.donation))
+        .where(Order.id == order_id)
+    )
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.post("/orders/<int:order_id>/shipment")
+def order_shipment_correct(order_id: int) -> Response | str:
+    """訂正 by staff (any time): carrier, tracking number, ship date and a reason."""
+    _require_corrector()
+    order = _order(order_id)
+    donation = order.line.donation
+    shipment = ship_uc.shipment_for(db.session, order)
+    if shipment is None:
+        flash(_("この注文はまだ発送登録されていません。"), "error")
+        return redirect(url_for("staff.donation_detail", donation_id=donation.id))
+    form = CorrectionForm(prefix=_prefix(order_id))
+    if form.validate_on_submit():
+        before = (shipment.carrier, shipment.tracking_no, shipment.shipped_on)
+        try:
+            ship_uc.staff_correct_shipment(
+                db.session,
+                shipment,
+                Carrier(form.carrier.data),
+                form.tracking_no.data or "",
+                form.shipped_on.data,
+                form.reason.data or "",
+                by_user=current_user,
+            )
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            apply_domain_error(form, e)
+        else:
+            changed = (shipment.carrier, shipment.tracking_no, shipment.shipped_on) != before
+            flash(
+                _("注文 %(no)s の発送を訂正しました。", no=ship_uc.order_no(order))
+                if changed
+                else _("変更はありませんでした。"),
+                "success" if changed else "info",
+            )
+            return redirect(
+                url_for("staff.donation_detail", donation_id=donation.id) + f"#order-{order.id}"
+            )
+    donation = db.session.get(Donation, donation.id)  # after a rollback: fresh state
+    from portal.web.staff.donations import detail_page
+
+    return detail_page(donation, correction_forms={order_id: form}, status=422)
+
+
+@bp.post("/orders/<int:order_id>/delivered")
+def order_delivered(order_id: int) -> Response:
+    """配達済 (from the carrier's tracking); a second click changes nothing."""
+    _require_corrector()
+    order = _order(order_id)
+    try:
+        already = order.status == OrderStatus.DELIVERED
+        ship_uc.mark_delivered(db.session, order, by_user=current_user)
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    else:
+        if not already:
+            flash(_("注文 %(no)s を配達済にしました。", no=ship_uc.order_no(order)), "success")
+    return redirect(
+        url_for("staff.donation_detail", donation_id=order.line.donation_id) + f"#order-{order.id}"
+    )
+
+
+# --- overdue orders across suppliers ---------------------------------------------------------
+
+
+def overdue_orders(session: Session, today: date, limit: int = PAGE) -> list[Any]:
+    """Ordered, not shipped, ship-by date passed: oldest first, with supplier and gift (no
+    donor data on this list, so it needs no audit row)."""
+    return list(
+        session.execute(
+            sa.select(
+                Order.id,
+                Order.ship_by,
+                Supplier.name.label("supplier_name"),
+                Supplier.id.label("supplier_id"),
+                Donation.id.label("donation_id"),
+                Donation.donation_no,
+                DonationLine.position,
+                DonationLine.quantity,
+                Gift.code.label("gift_code"),
+                Gift.name.label("gift_name"),
+            )
+            .join(Supplier, Supplier.id == Order.supplier_id)
+            .join(DonationLine, DonationLine.id == Order.line_id)
+            .join(Donation, Donation.id == DonationLine.donation_id)
+            .join(Gift, Gift.id == DonationLine.gift_id)
+            .where(Order.status == OrderStatus.ORDERED, Order.ship_by < today)
+            .order_by(Order.ship_by, Order.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+@bp.get("/orders/overdue")
+def orders_overdue() -> str:
+    today = today_jst()
+    rows = overdue_orders(db.session, today)
+    total = db.session.scalar(
+        sa.select(sa.func.count(Order.id)).where(
+            Order.status == OrderStatus.ORDERED, Order.ship_by < today
+        )
+    )
+    by_supplier: dict[str, int] = {}
+    for r in rows:
+        by_supplier[r.supplier_name] = by_supplier.get(r.supplier_name, 0) + 1
+    return render(
+        "staff/orders_overdue.html",
+        rows=rows,
+        total=total or 0,
+        by_supplier=sorted(by_supplier.items(), key=lambda kv: -kv[1]),
+        today=today,
+        order_no=ship_uc.format_order_no,
+        days_late=lambda d: (today - d).days,
+        week_ago=today - timedelta(days=7),
+        shown_max=PAGE,
+    )
