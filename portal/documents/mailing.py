@@ -392,13 +392,15 @@ def build_manifest(sets: Iterable[MailingSet], *, first_page: int = 1) -> list[M
     return rows
 
 
-def write_batches(parts: Iterable[RenderedBatch], fh: BinaryIO) -> list[ManifestRow]:
+def write_batches(
+    parts: Iterable[RenderedBatch], fh: BinaryIO, *, title: str = "寄附金受領証明書"
+) -> list[ManifestRow]:
     """Stream rendered chunks, in order, into one PDF file; returns the shifted manifest.
 
     Each chunk is written as soon as it arrives and then dropped: memory does not grow with
     the number of sets. Each fixed layer is stored once in the file.
     """
-    writer = StreamingPdfWriter(fh)
+    writer = StreamingPdfWriter(fh, title=title)
     manifest: list[ManifestRow] = []
     for part in parts:
         offset = writer.page_count

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pydyf
+from weasyprint import VERSION
 
 REF = re.compile(rb"(\d+) 0 R")
 # Local numbers at or above this stand for objects outside the fragment.
@@ -157,9 +158,10 @@ class StreamingPdfWriter:
     one number per page and the numbers of the fixed layers already in the file.
     """
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO, *, title: str = "") -> None:
         self.fh = fh
-        self.offsets: list[int] = [0, 0, 0]  # 0: free entry; 1: page tree; 2: catalog
+        self.title = title
+        self.offsets: list[int] = [0, 0, 0, 0]  # 0: free; 1: page tree; 2: catalog; 3: info
         self.kids: list[int] = []
         self.layers: dict[str, int] = {}  # fixed-layer key → its form's number in this file
         self.position = 0
@@ -214,7 +216,12 @@ class StreamingPdfWriter:
         kids = b" ".join(_ref(n) for n in self.kids)
         tree = b"<</Type /Pages /Count %d /Kids [%s]>>" % (len(self.kids), kids)
         catalog = b"<</Type /Catalog /Pages 1 0 R /Lang (ja)>>"
-        for number, body in ((1, tree), (2, catalog)):
+        info = pydyf.Dictionary(
+            {"Producer": pydyf.String(f"Furusato Portal, WeasyPrint {VERSION}")}
+        )
+        if self.title:
+            info["Title"] = pydyf.String(self.title)
+        for number, body in ((1, tree), (2, catalog), (3, info.data)):
             self.offsets[number] = self.position
             self._write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
         xref = self.position
@@ -222,6 +229,6 @@ class StreamingPdfWriter:
         lines += [b"%010d 00000 n \n" % offset for offset in self.offsets[1:]]
         self._write(b"".join(lines))
         self._write(
-            b"trailer\n<</Size %d /Root 2 0 R>>\nstartxref\n%d\n%%%%EOF\n"
+            b"trailer\n<</Size %d /Root 2 0 R /Info 3 0 R>>\nstartxref\n%d\n%%%%EOF\n"
             % (len(self.offsets), xref)
         )
