@@ -54,9 +54,17 @@ def notify_reply(session: Session, conv: Conversation, msg: Message) -> int:
 
 
 def send_survey(session: Session, conv: Conversation) -> int:
-    if conv.customer_kind != CustomerKind.SUPPLIER:
-        return 0  # donors get the survey with their one-time link once the donor pages exist
-    link = url_for("supplier.support_survey", conv_id=conv.id, _external=True)
+    """The one question after a resolved conversation. A supplier answers signed in; a donor
+    has no account, so the survey token itself is the link (random, single use: answering
+    clears it; it opens nothing but this one question)."""
+    if conv.customer_kind == CustomerKind.SUPPLIER:
+        link = url_for("supplier.support_survey", conv_id=conv.id, _external=True)
+    elif conv.survey_token:
+        from portal.donors.access import public_url
+
+        link = public_url("donor.support_survey", token=conv.survey_token)
+    else:
+        return 0
     body = render_template("mail/support_survey.txt", conv=conv, link=link)
     sent = 0
     for to in recipients(session, conv):

@@ -64,6 +64,7 @@ OPEN_ENDPOINTS = frozenset(
         "donor.link",
         "donor.link_use",
         "donor.logout",
+        "donor.support_survey",  # the survey token is the key (mailed after a resolution)
     }
 )
 # Requests that are not the donor doing something (keep-alive would defeat the idle limit).

@@ -270,3 +270,44 @@ def support_faq() -> str:
         faq.log_miss(db.session, q, "donor")
         db.session.commit()
     return render_template("support/_faq_matches.html", matches=matches, q=q)
+
+
+# --- the satisfaction survey (one question, reached from the mail without a donor session) --
+
+SURVEY_TOKEN_MAX = 64
+
+
+def _survey_conversation(token: str) -> Conversation | None:
+    if not token or len(token) > SURVEY_TOKEN_MAX:
+        return None
+    return db.session.scalar(
+        sa.select(Conversation).where(
+            Conversation.customer_kind == CustomerKind.DONOR,
+            Conversation.survey_token == token,
+        )
+    )
+
+
+@bp.route("/survey/<token>", methods=["GET", "POST"])
+def support_survey(token: str) -> Response:
+    """Opening the link shows the question (a mail scanner opening it answers nothing); the
+    answer clears the token, so the link works once."""
+    conv = _survey_conversation(token)
+    if conv is None:
+        html = render_template("donor/support_survey.html", conv=None, done=False, error=None)
+        return make_response(html, 410)
+    error = None
+    if request.method == "POST":
+        try:
+            conv_uc.answer_survey(
+                db.session, conv, request.form.get("score", type=int) or 0, by_user=None
+            )
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            error = e.message
+        else:
+            html = render_template("donor/support_survey.html", conv=conv, done=True, error=None)
+            return make_response(html, 200)
+    html = render_template("donor/support_survey.html", conv=conv, done=False, error=error)
+    return make_response(html, 422 if error else 200)
