@@ -27,6 +27,7 @@ DEMO_MODULES: list[str] = [
     "portal.gifts.proposal_demo",
     "portal.receipts.demo",  # after the donations: receipts for the paid ones
     "portal.statements.demo",  # after the shipping demo: last month's statements
+    "portal.gifts.stock_demo",  # after donations and receipts: stock decisions, late form
 ]
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
