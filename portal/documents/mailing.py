@@ -419,8 +419,26 @@ def write_batches(
 
 def merge_batches(parts: Sequence[RenderedBatch]) -> RenderedBatch:
     """Concatenate separately rendered chunks (e.g. from a process pool) into one print file."""
+    if all(part.fragment is not None for part in parts):
+        out = io.BytesIO()
+        manifest = write_batches(parts, out)
+        return RenderedBatch(pdf=out.getvalue(), manifest=manifest)
+    # Already merged PDFs (no fragment): copy their pages with pypdf.
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    manifest = []
+    for part in parts:
+        offset = len(writer.pages)
+        first = part.manifest[0].first_page if part.manifest else 1
+        writer.append(io.BytesIO(part.pdf))
+        shift = offset - (first - 1)
+        manifest += [
+            replace(row, first_page=row.first_page + shift, last_page=row.last_page + shift)
+            for row in part.manifest
+        ]
     out = io.BytesIO()
-    manifest = write_batches(parts, out)
+    writer.write(out)
     return RenderedBatch(pdf=out.getvalue(), manifest=manifest)
 
 

@@ -141,12 +141,15 @@ def test_batch_manifest_matches_the_pages(app):
         second = render_batch(sets[2:])
         merged = merge_batches([first, second])
         single = render_sets(sets)
+        # Merging already merged files (no fragments left) gives the same pages.
+        again = merge_batches([merge_batches([first]), merge_batches([second])])
+    assert again.manifest == merged.manifest
     assert [(r.set_id, r.first_page, r.last_page) for r in merged.manifest] == [
         ("S-0", 1, 2),
         ("S-1", 3, 6),
         ("S-2", 7, 8),
     ]
-    for pdf in (merged.pdf, single):
+    for pdf in (merged.pdf, single, again.pdf):
         pages = page_texts(pdf)
         assert len(pages) == 8
         for row in merged.manifest:
