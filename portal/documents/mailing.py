@@ -280,7 +280,9 @@ def sheet_layers(s: MailingSet, city: City) -> list[FixedLayer]:
 
 
 def _overflowing(page: Page) -> list[str]:
-    """Slots whose value needs more room than the fixed layer left for it."""
+    """Boxes (`data-slot`) whose text needs more room than they have: a value taller than
+    the fixed layer's slot, or an address running into the window's bottom line or past
+    the 長3 window (which would cut it off on the envelope)."""
     problems: list[str] = []
     stack = [page._page_box]
     while stack:
@@ -289,10 +291,13 @@ def _overflowing(page: Page) -> list[str]:
         if element is not None and element.tag == "section":
             for child in box.children:
                 name = child.element.get("data-slot") if child.element is not None else None
-                if name and child.children:
-                    bottom = max(c.position_y + c.margin_height() for c in child.children)
-                    if bottom > child.content_box_y() + child.height + 0.5:
-                        problems.append(name)
+                if not name:
+                    continue
+                flow = [c for c in child.children if c.style["position"] != "absolute"]
+                placed = [c.position_y for c in child.children if c not in flow]
+                limit = min([child.content_box_y() + child.height, *placed])
+                if flow and max(c.position_y + c.margin_height() for c in flow) > limit + 0.5:
+                    problems.append(name)
             continue
         stack.extend(getattr(box, "children", ()))
     return problems
@@ -331,15 +336,16 @@ def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
             overflow = {
                 (owners[p], name)
                 for p, page in enumerate(document.pages)
-                if page_layers[p].slots
                 for name in _overflowing(page)
             }
             if not overflow:
                 break
             if attempt:  # even the smaller type does not fit: never print it cut off
-                i, name = min(overflow)
+                i = min(i for i, _ in overflow)
+                names = ", ".join(sorted(name for j, name in overflow if j == i))
                 raise DocumentRenderError(
-                    f"set {sets[i].set_id}: the value for {name} does not fit its box"
+                    f"set {sets[i].set_id}: the value does not fit its box even in smaller "
+                    f"type ({names}); shorten the address or name before printing"
                 )
             for i, name in overflow:
                 tight.setdefault(i, set()).add(name)

@@ -324,3 +324,15 @@ def test_an_address_that_cannot_fit_even_smaller_is_refused(app):
     one = replace(BASE, address="\n".join(f"{i}丁目" for i in range(12)))
     with app.app_context(), pytest.raises(rendering.DocumentRenderError, match="does not fit"):
         render_set(one)
+
+
+def test_an_address_too_long_for_the_envelope_window_is_set_smaller_not_cut_off(app):
+    address = "\n".join(
+        ["広島県庄原市東城町川西1234番地の5", "ふるさとマンション東城ABC棟", "1001号室", "山田様方"]
+    )
+    with app.app_context():
+        letter = squash(page_texts(render_set(replace(BASE, address=address)))[0])
+        with pytest.raises(rendering.DocumentRenderError, match="window"):
+            render_set(replace(BASE, address="\n".join(f"{i}丁目" for i in range(2, 9))))
+    assert all(squash(line) in letter for line in address.splitlines())
+    assert "山田花子様" in letter and "B2027-0001-00042寄附番号D2026-0000042" in letter
