@@ -5,12 +5,13 @@ with every state represented: received, paid (ordered), shipped, cancelled, and 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.core.dates import today_jst
 from portal.donations.lifecycle import (
     DonationData,
     LineData,
@@ -81,7 +82,10 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
                 )
     portals = [p for p, _ in SHARES]
     weights = [w for _, w in SHARES]
-    start = date(2026, 10, 1)
+    # The season runs up to the day the demo is seeded (never a donation dated in the future):
+    # ten weeks back from today, so receipts, orders and deadlines look like a live programme.
+    today = today_jst()
+    start = today - timedelta(days=70)
     for i in range(TOTAL):
         portal = rng.choices(portals, weights)[0]
         surname, (given, gkana) = rng.choice(SURNAMES), rng.choice(GIVEN)
@@ -89,7 +93,7 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
         if rng.random() < 0.06:
             picked = [scarce]
         amount = sum(g.required_amount for g in picked)
-        applied = start + timedelta(days=rng.randrange(0, 80))
+        applied = start + timedelta(days=rng.randrange(0, 71))
         method = (
             rng.choice(
                 [PaymentMethod.BANK, PaymentMethod.CASH_REGISTERED, PaymentMethod.PAYMENT_SLIP]
@@ -123,10 +127,10 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
         )
         roll = rng.random()
         if not paid_now and roll < 0.6:
-            mark_paid(session, donation, applied + timedelta(days=rng.randrange(1, 8)))
+            mark_paid(session, donation, min(applied + timedelta(days=rng.randrange(1, 8)), today))
         if roll < 0.03:
             cancel_donation(session, donation, "デモ：寄附者からの取消")
-        elif donation.state.value == "paid" and roll > 0.7 and applied < date(2026, 11, 15):
+        elif donation.state.value == "paid" and roll > 0.7 and applied < today - timedelta(days=10):
             for line in donation.lines:
                 for order in line.orders:
                     order.status = OrderStatus.SHIPPED
