@@ -328,7 +328,8 @@ def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
     tight: dict[int, set[str]] = {}
     with watched():
         for attempt in range(2):
-            document = layout(render_html(sets, city, tight), VARIABLE_STYLESHEET)
+            html = render_html(sets, city, tight)
+            document = layout(html, VARIABLE_STYLESHEET, margin_boxes=False)
             if len(document.pages) != len(page_layers):
                 raise DocumentRenderError(
                     f"{len(document.pages)} pages rendered for {len(page_layers)} sheets: a "

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -109,6 +111,7 @@ _engine_lock = threading.Lock()
 @cache
 def _engine() -> Engine:
     check_fonts()
+    _install_margin_box_switch()
     return Engine(FontConfiguration(), StaticOnlyFetcher(), {})
 
 
@@ -173,13 +176,53 @@ def watched() -> Iterator[None]:
         raise DocumentRenderError("; ".join(watch.problems))
 
 
-def layout(html: str, css_name: str) -> Document:
+_without_margin_boxes: ContextVar[bool] = ContextVar("without_margin_boxes", default=False)
+MARGIN_BOX_RULE = re.compile(r"@(top|bottom|left|right)-")
+
+
+def _install_margin_box_switch() -> None:
+    """Let `layout(..., margin_boxes=False)` skip WeasyPrint's 16 margin boxes per page.
+
+    A stylesheet without margin-box rules gets 16 empty boxes per page anyway, each with its
+    style computed and percentages resolved: measured 12 % of the CPU of a page of the
+    mailing sets' variable layer (thousands of pages per batch). Only documents that ask for
+    it skip them, and only when their stylesheet has no margin-box rule. If WeasyPrint
+    renames the function this does nothing (slower, still correct).
+    """
+    import weasyprint.layout as weasy_layout
+
+    original = getattr(weasy_layout, "make_margin_boxes", None)
+    if original is None or getattr(original, "portal_switch", False):
+        return
+
+    def make_margin_boxes(context, page, state):
+        if _without_margin_boxes.get():
+            return ()
+        return original(context, page, state)
+
+    make_margin_boxes.portal_switch = True  # type: ignore[attr-defined]
+    weasy_layout.make_margin_boxes = make_margin_boxes
+
+
+@cache
+def _has_margin_box_rules(css_name: str) -> bool:
+    return bool(MARGIN_BOX_RULE.search((TEMPLATE_DIR / css_name).read_text(encoding="utf-8")))
+
+
+def layout(html: str, css_name: str, *, margin_boxes: bool = True) -> Document:
     """Lay out one HTML document with the process's font configuration and stylesheet.
+    `margin_boxes=False` for a stylesheet without @top-…/@bottom-… rules: faster pages.
     Call inside `watched()`."""
     engine = _engine()
-    return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=engine.fetcher).render(
-        stylesheets=[stylesheet(css_name)], font_config=engine.font_config
-    )
+    if not margin_boxes and _has_margin_box_rules(css_name):
+        raise DocumentRenderError(f"{css_name} has margin-box rules: lay it out with them")
+    token = _without_margin_boxes.set(not margin_boxes)
+    try:
+        return HTML(
+            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=engine.fetcher
+        ).render(stylesheets=[stylesheet(css_name)], font_config=engine.font_config)
+    finally:
+        _without_margin_boxes.reset(token)
 
 
 def pdf_objects(document: Document) -> pydyf.PDF:
