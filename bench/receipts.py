@@ -122,6 +122,7 @@ def main() -> None:
     args = parser.parse_args()
 
     bounds = [(a, min(a + args.chunk, args.n)) for a in range(0, args.n, args.chunk)]
+    _worker_app()  # forked workers inherit the app, as in portal.receipts.batches
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool, args.out.open("wb") as fh:
         manifest = write_batches(pool.map(render_chunk, bounds), fh)

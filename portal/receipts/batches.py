@@ -151,6 +151,10 @@ def render_chunks(
         for part in parts:
             yield render_batch(part, city=city)
         return
+    global _worker_app
+    # Forked workers inherit this app (config, templates) instead of each building one (about
+    # 1 s of CPU per worker); with spawn or forkserver they build their own in _render_chunk.
+    _worker_app = current_app._get_current_object()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_render_chunk, [(p, city) for p in parts])
 
