@@ -1,14 +1,24 @@
 """The mailing set: お礼状, 寄附金受領証明書 and (when asked for) the one-stop form, as one PDF.
 
 Rendered from plain values only (`MailingSet`), so a batch job, the CLI, a donor's download
-and the benchmark all print exactly the same thing without touching the ORM. Many sets go
-into ONE WeasyPrint document (the font is subset once for the whole batch); the manifest
+and the benchmark all print exactly the same thing without touching the ORM. The manifest
 says which pages belong to which set, and every sheet repeats its set id and `page k/n`, so
 the print room can check that no sheet ends up in another donor's envelope.
 
 Sheets, in order: letter (address in the 長3 window), receipt, and for one-stop donors the
-申告特例申請書 and its filling example. Each sheet is exactly one A4 page; a sheet that
-overflows (e.g. a too-long letter text) makes the page count disagree and the render raises.
+申告特例申請書 and its filling example. Each sheet is exactly one A4 page.
+
+Printed like a print shop's form overlay (most of every sheet is the same for every donor):
+- the FIXED layer of each sheet type (mailing_set.html/.css: letter body, receipt frame and
+  wording, form grid, the whole 記入例) is laid out once per process (`fixed_layer`); values
+  inside its flow are `data-slot` boxes holding an invisible placeholder, measured there;
+- the VARIABLE layer (mailing_set.variable.html/.css: window address, names, amounts, dates,
+  numbers, QR, set id) of many sets is ONE WeasyPrint document (font subset once), values
+  absolutely placed in the measured slots; a value that does not fit its slot is set in
+  smaller type, and refused if it still does not fit (never printed cut off);
+- each variable page draws its fixed layer first (a Form XObject), and the writer
+  (portal.documents.pdfstream) stores each fixed layer once per file and streams chunks in.
+A letter text that overflows its sheet raises, as the page numbers would be wrong.
 """
 
 from __future__ import annotations
