@@ -11,6 +11,13 @@ does not grow with N: run with --n 200 and --n 1000 and compare peak_mb.
 The floor is a 100-page minimal Japanese document rendered in the same run; ratio is our
 time per page over the floor's time per page. 40 % of the sets ask for the one-stop form (4
 sheets), the rest get 2 sheets (letter + receipt). Last line is machine-readable.
+
+Measured (2 cores shared with other work, load about 1; 1,000 sets = 2,800 pages):
+  every sheet laid out per set, chunks merged with pypdf:
+      43.2 s, 26.1 ms CPU per page, ratio 9.3, 7.7 MB, peak 711 MB (503 MB at N=200)
+  form overlay (fixed layers once per process), streamed writer, no margin boxes,
+  workers forked with the app:
+      10.8 s, 7.6 ms CPU per page, ratio 2.7, 3.0 MB, peak 384 MB (384 MB at N=200)
 """
 
 from __future__ import annotations
