@@ -24,7 +24,7 @@ from typing import BinaryIO
 import pydyf
 from weasyprint import VERSION
 
-REF = re.compile(rb"(\d+) 0 R")
+REF = re.compile(rb"(?<![\d.])(\d+) 0 R(?![A-Za-z])")  # object references in dictionaries
 # Local numbers at or above this stand for objects outside the fragment.
 EXTERNAL = 1_000_000_000
 PAGES_ROOT = EXTERNAL  # the output file's page tree (each page's /Parent)
