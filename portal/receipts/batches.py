@@ -18,6 +18,7 @@ A run with nothing due creates no batch: running the job twice issues nothing tw
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -129,6 +130,20 @@ def batch_dir(batch: ReceiptBatch) -> Path:
 _worker_app: Any = None
 
 
+def _forget_parent_database() -> None:
+    """Pool initializer: a forked worker inherits the parent's sessions and pooled connections.
+    They belong to the parent; closing them here would send a ROLLBACK down the parent's socket
+    (on PostgreSQL that corrupts the parent's connection). Drop them without a word on the wire;
+    the worker renders documents and never touches the database."""
+    from portal.extensions import db
+
+    with contextlib.suppress(Exception):  # Flask-SQLAlchemy's registry needs an app context
+        db.session.registry.clear()
+    if _worker_app is not None:
+        with _worker_app.app_context():
+            db.engine.dispose(close=False)
+
+
 def _render_chunk(args: tuple[list[MailingSet], City]) -> RenderedBatch:
     """In a pool worker: one app per process (templates, fonts, stylesheet reused)."""
     global _worker_app
@@ -155,7 +170,7 @@ def render_chunks(
     # Forked workers inherit this app (config, templates) instead of each building one (about
     # 1 s of CPU per worker); with spawn or forkserver they build their own in _render_chunk.
     _worker_app = current_app._get_current_object()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_forget_parent_database) as pool:
         yield from pool.map(_render_chunk, [(p, city) for p in parts])
 
 
