@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.core.audit import AuditEntry
 from portal.core.roles import Role
 from portal.core.timeline import record_event
-from portal.donations.models import Donation, Order, OrderStatus
+from portal.donations.models import Donation, OrderStatus
 from portal.donors.models import DonorRequest, RequestStatus
 from tests.web.test_donor_access import lookup, make_donation  # noqa: F401  (fixture)
 
@@ -144,7 +144,8 @@ def test_double_submit_makes_one_request(client, session, donor, mailbox):
 
 
 def test_delivery_address_cannot_change_after_shipping(client, session, donor):
-    order = session.scalar(sa.select(Order))
+    # This donation's own order (another test's committed rows must not be picked up).
+    order = donation(session, donor).lines[0].orders[0]
     order.status = OrderStatus.SHIPPED
     order.shipped_at = datetime(2026, 11, 5, tzinfo=UTC)
     session.flush()
