@@ -1,10 +1,11 @@
-"""Demo receipts: one batch mailed (with a returned envelope, a reissue waiting and one-stop forms
-back complete and incomplete), one batch printed but not yet posted, and the rest still due
-(the oldest overdue). Idempotent: nothing happens once any receipt exists."""
+"""Demo receipts as in a programme that prints weekly: one batch mailed (everything paid more
+than a week ago except three left overdue, with a returned envelope, a reissue waiting and
+one-stop forms back complete and incomplete), one batch printed but not yet posted, and the
+rest still due. Idempotent: nothing happens once any receipt exists."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,9 @@ from portal.core.dates import today_jst
 from portal.receipts import batches, onestop, service
 from portal.receipts.models import Receipt
 
-FIRST_BATCH = 10
+FIRST_BATCH = 10  # at least
+LEFT_OVERDUE = 3  # the oldest, to show what an overdue receipt looks like
+MAX_FIRST_BATCH = 150  # keeps `flask seed-demo` quick
 SECOND_BATCH = 6
 NOTHING_NEW = date(2000, 1, 1)  # create_batch(until=…): only the receipts issued just before
 
@@ -28,7 +31,13 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
     today = today_jst()
     operator = ctx.get("users", {}).get("operator")
 
-    first = due[:FIRST_BATCH]
+    week_ago = today - timedelta(days=7)
+    older = [d for d in due if d.received_on is not None and d.received_on <= week_ago]
+    first = older[LEFT_OVERDUE:][:MAX_FIRST_BATCH]
+    if len(first) < FIRST_BATCH:
+        first = due[:FIRST_BATCH]
+    chosen = {d.id for d in first}
+    due = [d for d in due if d.id not in chosen]
     for d in first:
         service.issue_receipt(session, d, on=today)
     batch = batches.create_batch(session, until=NOTHING_NEW, on=today)
@@ -52,7 +61,7 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
             session, forms[1], received_on=today, missing=["mynumber"], by_user=operator
         )
 
-    second = due[FIRST_BATCH : FIRST_BATCH + SECOND_BATCH]
+    second = due[LEFT_OVERDUE : LEFT_OVERDUE + SECOND_BATCH]
     for d in second:
         service.issue_receipt(session, d, on=today)
     printed = batches.create_batch(session, until=NOTHING_NEW, on=today)  # not yet posted

@@ -4,7 +4,7 @@ and seasonal orders keep waiting for their window. Runs after portal.donations.d
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,9 +15,10 @@ from portal.core.timeline import record_event
 from portal.donations.models import Order, OrderStatus
 from portal.shipping.carriers import Carrier
 from portal.shipping.models import Shipment
+from portal.shipping.problems import ProblemKind, report_problem, resolve_problem
 from portal.shipping.shipments import confirm_shipment
 
-KEEP_OVERDUE = 3  # per supplier
+KEEP_OVERDUE = 1  # per supplier: a few late orders across the programme, not a backlog
 CARRIERS = (Carrier.YAMATO, Carrier.SAGAWA, Carrier.JAPAN_POST)
 
 
@@ -72,4 +73,42 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
         n += 1
         shipped_on = max(order.ordered_on, min(order.ship_by - timedelta(days=1), today))
         confirm_shipment(session, order, CARRIERS[n % 3], _tracking(n), shipped_on, None)
+    session.flush()
+    _problems(session, ctx, today)
+
+
+def _problems(session: Session, ctx: dict[str, Any], today: date) -> None:
+    """One delivery still delayed (open, with a new expected date) and one damaged box that
+    was resent (resolved), so both lists and the donors' timelines show what they look like."""
+    operator = ctx.get("users", {}).get("operator")
+    if operator is None:
+        return
+    shipped = session.scalars(
+        sa.select(Order)
+        .where(Order.status == OrderStatus.SHIPPED)
+        .order_by(Order.id.desc())
+        .limit(2)
+    ).all()
+    if len(shipped) < 2:
+        return
+    report_problem(
+        session,
+        shipped[0],
+        kind=ProblemKind.DELAY,
+        note="デモ：台風の影響で配達が遅れています",
+        expected_on=today + timedelta(days=3),
+        by_user=operator,
+        today=today,
+    )
+    damaged = report_problem(
+        session,
+        shipped[1],
+        kind=ProblemKind.DAMAGE,
+        note="デモ：箱がつぶれて届いたと寄附者から連絡",
+        by_user=operator,
+        today=today,
+    )
+    resolve_problem(
+        session, damaged, resolution="デモ：事業者が同じ品を再送しました", by_user=operator
+    )
     session.flush()
