@@ -78,3 +78,8 @@ def can_correct_shipments(user: User) -> bool:
     """After the supplier's 24 hours only operator staff put a shipment right or mark it
     delivered [issue 4 (3)]; the city reads."""
     return user.role in OPERATOR_ROLES
+
+
+def can_read_audit_log(user: User) -> bool:
+    """City staff audit who saw what (PRODUCT); the operator's administrator checks it too."""
+    return user.role in (Role.CITY, Role.OPERATOR_ADMIN)

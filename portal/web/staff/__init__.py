@@ -9,7 +9,8 @@ from portal.web.guards import guard
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
 
-from portal.web.staff import (  # noqa: E402, F401  # noqa: E402, F401
+from portal.web.staff import (  # noqa: E402, F401
+    audit,
     consultations,
     dashboard,
     deliveries,
