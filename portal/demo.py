@@ -28,6 +28,7 @@ DEMO_MODULES: list[str] = [
     "portal.receipts.demo",  # after the donations: receipts for the paid ones
     "portal.statements.demo",  # after the shipping demo: last month's statements
     "portal.gifts.stock_demo",  # after donations and receipts: stock decisions, late form
+    "portal.demo_timeline",  # last: events on the days they describe
 ]
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
