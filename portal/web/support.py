@@ -25,6 +25,7 @@ from flask_login import current_user
 
 from portal.accounts.models import Supplier, User
 from portal.core.audit import audit
+from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.roles import STAFF_ROLES, can_work_support_desk
 from portal.extensions import db
@@ -179,6 +180,7 @@ def _conversation_page(
         gifts = db.session.scalars(
             sa.select(Gift).where(Gift.supplier_id == conv.supplier_id).order_by(Gift.code)
         ).all()
+    supplier_orders = _supplier_open_orders(conv.supplier_id) if conv.supplier_id else None
     donor_donation, donor_shipments = None, {}
     if conv.customer_kind == CustomerKind.DONOR:
         # The order context beside a donor's conversation (portal.donors.status).
@@ -215,10 +217,41 @@ def _conversation_page(
         gifts=gifts,
         donor_donation=donor_donation,
         donor_shipments=donor_shipments,
+        supplier_orders=supplier_orders,
         first_response_minutes=None if fr is None else fr // 60,
         can_work=can_work_support_desk(current_user),
     )
     return make_response(html, status)
+
+
+def _supplier_open_orders(supplier_id: int, limit: int = 8) -> dict[str, object]:
+    """Beside a supplier's conversation: its orders still to ship, the most urgent first (order
+    numbers and gifts only — no recipient data, so nothing here needs an audit row)."""
+    from portal.donations.models import DonationLine, Order, OrderStatus
+    from portal.shipping.shipments import order_no
+
+    open_ = sa.and_(Order.supplier_id == supplier_id, Order.status == OrderStatus.ORDERED)
+    today = today_jst()
+    total, overdue = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(Order.ship_by < today),
+        ).where(open_)
+    ).one()
+    rows = db.session.scalars(
+        sa.select(Order)
+        .where(open_)
+        .options(sa.orm.joinedload(Order.line).joinedload(DonationLine.gift))
+        .options(sa.orm.joinedload(Order.line).joinedload(DonationLine.donation))
+        .order_by(Order.ship_by, Order.id)
+        .limit(limit)
+    ).all()
+    return {
+        "total": total,
+        "overdue": overdue,
+        "today": today,
+        "rows": [(order_no(o), o.line.gift.name, o.ship_by) for o in rows],
+    }
 
 
 def _staff_version(conv: Conversation) -> str:

@@ -299,3 +299,30 @@ def test_canned_reply_duplicate_title_keeps_text_and_delete_twice_is_harmless(
     assert client.post(f"/support/canned/{reply.id}/delete").status_code in (204, 303)
     assert client.post(f"/support/canned/{reply.id}/delete").status_code in (204, 303)
     assert session.get(CannedReply, reply.id) is None
+
+
+def test_supplier_conversation_shows_its_open_orders_beside_it(
+    client, session, make_user, make_supplier, make_gift, login
+) -> None:
+    from datetime import timedelta
+
+    from portal.core.dates import today_jst
+    from portal.shipping.shipments import order_no
+    from tests.unit.test_shipments import new_order
+
+    supplier, other = make_supplier(), make_supplier()
+    late = new_order(
+        session,
+        make_gift(supplier=supplier, name="比婆牛 ロース"),
+        ship_by=today_jst() - timedelta(days=2),
+    )
+    new_order(session, make_gift(supplier=other, name="よその返礼品"))
+    conv = supplier_conv(session, supplier)
+    session.flush()
+    login(make_user(Role.OPERATOR))
+    page = client.get(f"/support/{conv.id}").get_data(as_text=True)
+    assert "発送待ちの注文" in page
+    assert order_no(late) in page and "比婆牛 ロース" in page
+    assert "期限切れ 1件" in page
+    assert "よその返礼品" not in page
+    assert "寄附 太郎" not in page  # order numbers and gifts only, no recipient
