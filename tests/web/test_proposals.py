@@ -9,9 +9,9 @@ from flask import g
 from PIL import Image
 
 from portal.core.roles import Role
-from tests.conftest import sign_in
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.proposal_models import Proposal, ProposalState
+from tests.conftest import sign_in
 
 PASSWORD = "correct horse battery"
 
