@@ -87,6 +87,7 @@ STATE_LABELS = {
 ORDER_LABELS = {
     OrderStatus.ORDERED: _l("準備中"),
     OrderStatus.SHIPPED: _l("発送済"),
+    OrderStatus.DELIVERED: _l("お届け済み"),
     OrderStatus.CANCELLED: _l("取消"),
 }
 CARRIER_LABELS = {

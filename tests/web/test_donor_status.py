@@ -157,3 +157,19 @@ def test_complete_onestop_form(client, session, make_donation):  # noqa: F811
     )
     assert "ワンストップ特例申請書を令和8年12月10日に受け付けました。書類はそろっています。" in html
     assert "確定申告" not in html
+
+
+def test_each_order_state_has_a_label_on_the_gift_card(client, session, make_donation):  # noqa: F811
+    from portal.donations.models import OrderStatus
+
+    d = make_donation()
+    order = d.lines[0].orders[0]
+    lookup(client, d.donation_no, "7270011")
+    shown = {}
+    for status in OrderStatus:
+        order.status = status
+        session.flush()
+        html = client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
+        shown[status] = re.search(r'class="status status--%s">([^<]*)<' % status.value, html)
+    assert all(m and m.group(1).strip() for m in shown.values()), shown
+    assert shown[OrderStatus.DELIVERED].group(1) == "お届け済み"
