@@ -2,10 +2,9 @@
 
 Routes on donor.bp, behind its donor session. A donor conversation is tied to a donation by
 `donation_ref` (the 寄附受付番号); the session may see a conversation only when that number
-belongs to one of its donations. Live updates work exactly as on the supplier side — polling
-with a 204 when nothing changed; the cost reasoning is in portal/web/supplier_support.py.
-Internal notes never leave the desk: every query here goes through `public_messages` or
-filters `Message.internal` out.
+belongs to one of its donations. What both customer chats share — uploads, desk hours, the
+poll (and why it is a poll), attachments without internal notes, FAQ — is
+portal/web/customer_chat.py.
 """
 
 from __future__ import annotations
@@ -18,31 +17,24 @@ from flask import (
     make_response,
     render_template,
     request,
-    send_file,
     url_for,
 )
 
 from portal.core.errors import DomainError
 from portal.donations.models import Donation
 from portal.extensions import db
-from portal.support import attachments as att
 from portal.support import conversations as conv_uc
-from portal.support import faq
-from portal.support.hours import load_calendar
 from portal.support.models import (
     CATEGORY_LABELS,
     STATUS_LABELS,
-    Attachment,
     Conversation,
     CustomerKind,
-    Message,
 )
+from portal.web import customer_chat as chat
 from portal.web import htmx
 from portal.web.donor import audit_view, bp, donor_ids, own_donation
 from portal.web.forms import apply_domain_error
 from portal.web.support_forms import MessageForm, NewConversationForm, parse_category
-
-POLL_SECONDS = 5
 
 
 def _own_numbers() -> list[str]:
@@ -73,10 +65,7 @@ def donation_conversations(donation: Donation) -> list[Conversation]:
 
 
 def own_conversation(conv_id: int) -> Conversation:
-    conv = db.session.scalar(sa.select(Conversation).where(Conversation.id == conv_id, _scope()))
-    if conv is None:
-        abort(404)
-    return conv
+    return chat.scoped_conversation(conv_id, _scope())
 
 
 def _donation_of(conv: Conversation) -> Donation:
@@ -84,19 +73,6 @@ def _donation_of(conv: Conversation) -> Donation:
     if d is None:
         abort(404)
     return d
-
-
-def checked_files(form: MessageForm) -> list[att.CheckedFile]:
-    f = form.attachment.data
-    if not f or not getattr(f, "filename", ""):
-        return []
-    return [att.check_upload(f.filename, f.read(att.MAX_BYTES + 1))]
-
-
-def desk_context() -> dict:
-    cal = load_calendar(db.session)
-    now = conv_uc.utcnow()
-    return {"desk_open": cal.is_open(now), "desk_next": cal.next_opening(now)}
 
 
 def _render_list(donation: Donation, form: NewConversationForm, code: int = 200) -> Response:
@@ -107,7 +83,7 @@ def _render_list(donation: Donation, form: NewConversationForm, code: int = 200)
         form=form,
         statuses=STATUS_LABELS,
         categories=CATEGORY_LABELS,
-        **desk_context(),
+        **chat.desk_context(),
     )
     return make_response(html, code)
 
@@ -132,7 +108,7 @@ def support_start(donation_id: int) -> Response:
                 subject=form.subject.data or "",
                 category=parse_category(form.category.data),
                 body=form.body.data or "",
-                files=checked_files(form),
+                files=chat.checked_files(form),
                 upload_dir=current_app.config["UPLOAD_DIR"],
                 by_user=None,
             )
@@ -145,17 +121,7 @@ def support_start(donation_id: int) -> Response:
 
 
 def _chat_context(conv: Conversation) -> dict:
-    return {
-        "conv": conv,
-        "messages": conv_uc.public_messages(db.session, conv),
-        "version": conv_uc.poll_version(conv),
-        "viewer": "customer",
-        "poll_url": url_for("donor.support_poll", conv_id=conv.id),
-        "poll_seconds": POLL_SECONDS,
-        "attachment_endpoint": "donor.support_attachment",
-        "statuses": STATUS_LABELS,
-        "categories": CATEGORY_LABELS,
-    }
+    return chat.chat_context(conv, "donor")
 
 
 @bp.get("/support/<int:conv_id>")
@@ -170,7 +136,7 @@ def support_chat(conv_id: int) -> str:
         donation=donation,
         form=MessageForm(formdata=None),
         **_chat_context(conv),
-        **desk_context(),
+        **chat.desk_context(),
     )
 
 
@@ -186,7 +152,7 @@ def support_send(conv_id: int) -> Response:
                 conv,
                 form.body.data or "",
                 by_user=None,
-                files=checked_files(form),
+                files=chat.checked_files(form),
                 upload_dir=current_app.config["UPLOAD_DIR"],
             )
             db.session.commit()
@@ -213,63 +179,24 @@ def support_send(conv_id: int) -> Response:
         donation=_donation_of(conv),
         form=form,
         **_chat_context(conv),
-        **desk_context(),
+        **chat.desk_context(),
     )
     return make_response(html, 422)
 
 
 @bp.get("/support/<int:conv_id>/poll")
 def support_poll(conv_id: int) -> Response:
-    """204, no body, while the page's version is current (see supplier_support.py)."""
-    row = db.session.execute(
-        sa.select(Conversation.last_public_message_id, Conversation.staff_read_upto).where(
-            Conversation.id == conv_id, _scope()
-        )
-    ).one_or_none()
-    if row is None:
-        abort(404)
-    version = f"{row[0]}.{row[1]}"
-    if request.args.get("v") == version or version in request.if_none_match:
-        response = make_response("", 204)
-        response.headers["ETag"] = f'"{version}"'
-        return response
-    conv = own_conversation(conv_id)
-    conv_uc.mark_read_by_customer(conv)
-    db.session.commit()
-    response = make_response(render_template("support/_chat_log.html", **_chat_context(conv)))
-    response.headers["ETag"] = f'"{version}"'
-    return response
+    return chat.poll(conv_id, _scope(), "donor")
 
 
 @bp.get("/support/attachments/<int:attachment_id>")
 def support_attachment(attachment_id: int) -> Response:
-    a = db.session.scalar(
-        sa.select(Attachment)
-        .join(Message)
-        .join(Conversation)
-        .where(Attachment.id == attachment_id, Message.internal.is_(False), _scope())
-    )
-    if a is None:
-        abort(404)
-    return send_file(
-        att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name),
-        mimetype=a.content_type,
-        download_name=a.filename,
-        as_attachment=a.content_type == "application/pdf",
-    )
+    return chat.send_attachment(attachment_id, _scope())
 
 
 @bp.get("/support/faq")
 def support_faq() -> str:
-    """FAQ answers matching what the donor is typing (htmx, debounced)."""
-    q = (request.args.get("body") or request.args.get("subject") or request.args.get("q") or "")[
-        :300
-    ]
-    matches = faq.match(db.session, q)
-    if not matches and q.strip():
-        faq.log_miss(db.session, q, "donor")
-        db.session.commit()
-    return render_template("support/_faq_matches.html", matches=matches, q=q)
+    return chat.faq_suggestions("donor")
 
 
 # --- the satisfaction survey (one question, reached from the mail without a donor session) --

@@ -1,7 +1,7 @@
 """Support desk (staff inbox): every conversation, filters, reply, notes, assign, close.
 
 Operators work the desk; city staff read it (can_work_support_desk). Polling for the staff
-conversation page works as on the supplier side (see portal/web/supplier_support.py).
+conversation page works as on the customers' side (see portal/web/customer_chat.py).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from portal.support.models import (
     FaqSearchMiss,
 )
 from portal.support.notifications import notify_reply, send_survey
+from portal.web import customer_chat as chat
 from portal.web import htmx
 from portal.web.forms import apply_domain_error, choices
 from portal.web.guards import guard
@@ -69,7 +70,7 @@ from portal.web.support_forms import (
 bp = Blueprint("support", __name__, url_prefix="/support")
 guard(bp)
 
-POLL_SECONDS = 5
+POLL_SECONDS = chat.POLL_SECONDS  # the staff page polls like the customers' chat
 PAGE = 50
 
 
