@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
@@ -19,6 +20,13 @@ class TemperatureBand(enum.StrEnum):
     AMBIENT = "ambient"  # 常温
     CHILLED = "chilled"  # 冷蔵
     FROZEN = "frozen"  # 冷凍
+
+
+TEMPERATURE_LABELS = {
+    TemperatureBand.AMBIENT: _l("常温"),
+    TemperatureBand.CHILLED: _l("冷蔵"),
+    TemperatureBand.FROZEN: _l("冷凍"),
+}
 
 
 class GiftStatus(enum.StrEnum):

@@ -30,10 +30,10 @@ from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.donations.models import Donation, DonationLine, Order, OrderStatus
 from portal.extensions import db
-from portal.gifts.models import Gift, TemperatureBand
+from portal.gifts.models import TEMPERATURE_LABELS, Gift
 from portal.gifts.stock import GiftAllocation
 from portal.shipping import carriers, shipments
-from portal.shipping.carriers import Carrier
+from portal.shipping.carriers import CARRIER_LABELS, Carrier
 from portal.shipping.models import Shipment
 from portal.support.models import Conversation
 from portal.web import htmx
@@ -50,34 +50,16 @@ STATUS_LABELS = {
     OrderStatus.DELIVERED: _l("配達済"),
     OrderStatus.CANCELLED: _l("取消"),
 }
-CARRIER_LABELS = {
-    Carrier.YAMATO: _l("ヤマト運輸"),
-    Carrier.SAGAWA: _l("佐川急便"),
-    Carrier.JAPAN_POST: _l("日本郵便"),
-    Carrier.OTHER: _l("その他"),
-}
 # The file each carrier's own label software imports (carriers.label_csv).
 LABEL_SOFTWARE = {
     Carrier.YAMATO: _l("ヤマト B2クラウド"),
     Carrier.SAGAWA: _l("佐川 e飛伝"),
     Carrier.JAPAN_POST: _l("日本郵便 ゆうプリR"),
 }
-TEMPERATURE_LABELS = {
-    TemperatureBand.AMBIENT: _l("常温"),
-    TemperatureBand.CHILLED: _l("冷蔵"),
-    TemperatureBand.FROZEN: _l("冷凍"),
-}
 
 
 def _ip() -> str:
     return request.remote_addr or ""
-
-
-def _tracking_url(carrier: Carrier, number: str) -> str | None:
-    try:
-        return carriers.tracking_url(carrier, number)
-    except NotImplementedError:  # pragma: no cover - until carriers.py provides it
-        return None
 
 
 def _common() -> dict[str, Any]:
@@ -87,7 +69,7 @@ def _common() -> dict[str, Any]:
         "temperatures": TEMPERATURE_LABELS,
         "order_no": shipments.order_no,
         "recipient": shipments.recipient,
-        "tracking_url": _tracking_url,
+        "tracking_url": carriers.tracking_url,
         "today": today_jst(),
     }
 

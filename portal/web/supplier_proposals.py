@@ -20,7 +20,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.timeline import events_for
 from portal.extensions import db
 from portal.gifts import proposals as uc
-from portal.gifts.models import GIFT_SIZES, TemperatureBand
+from portal.gifts.models import GIFT_SIZES, TEMPERATURE_LABELS, TemperatureBand
 from portal.gifts.proposal_models import (
     EDITABLE_STATES,
     Proposal,
@@ -47,11 +47,6 @@ STATE_LABELS = {
 STATE_CLASS = {
     ProposalState.CHANGES_REQUESTED: "status--alert",
     ProposalState.REJECTED: "status--alert",
-}
-TEMPERATURE_LABELS = {
-    TemperatureBand.AMBIENT: _l("常温"),
-    TemperatureBand.CHILLED: _l("冷蔵"),
-    TemperatureBand.FROZEN: _l("冷凍"),
 }
 CRITERION_LABELS = {
     "1": _l("第1号 区域内で生産"),

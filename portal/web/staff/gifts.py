@@ -16,18 +16,20 @@ from portal.core.errors import DomainError
 from portal.core.roles import can_change_required_amount, can_edit_gifts
 from portal.extensions import db
 from portal.gifts import catalogue
-from portal.gifts.models import GIFT_SIZES, Gift, GiftStatus, RequiredAmountChange, TemperatureBand
+from portal.gifts.models import (
+    GIFT_SIZES,
+    TEMPERATURE_LABELS,
+    Gift,
+    GiftStatus,
+    RequiredAmountChange,
+    TemperatureBand,
+)
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import render
 from portal.web.staff import bp
 
 PAGE_SIZE = 50
 
-TEMPERATURE_LABELS = {
-    TemperatureBand.AMBIENT: _l("常温"),
-    TemperatureBand.CHILLED: _l("冷蔵"),
-    TemperatureBand.FROZEN: _l("冷凍"),
-}
 STATUS_LABELS = {
     GiftStatus.DRAFT: _l("準備中"),
     GiftStatus.LISTED: _l("掲載中"),
