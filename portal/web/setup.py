@@ -45,9 +45,9 @@ def format_datetime(value: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from portal.web import auth, donor, staff, supplier, support
+    from portal.web import auth, desk, donor, staff, supplier
 
-    for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, support.bp):
+    for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, desk.bp):
         app.register_blueprint(bp)
 
     login_manager.login_view = "auth.login"

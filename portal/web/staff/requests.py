@@ -30,7 +30,6 @@ from portal.donors.models import (
 from portal.extensions import db
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, nfkc
-from portal.web.staff import bp
 
 PAGE = 50
 DECISIONS = {
@@ -53,7 +52,6 @@ class DecisionForm(FlaskForm):
     )
 
 
-@bp.get("/requests")
 def requests() -> str:
     st = request.args.get("status", "open")
     q = sa.select(DonorRequest).order_by(DonorRequest.created_at, DonorRequest.id)
@@ -112,7 +110,6 @@ def _page(req: DonorRequest, form: DecisionForm, code: int = 200) -> Response:
     return make_response(html, code)
 
 
-@bp.get("/requests/<int:request_id>")
 def request_detail(request_id: int) -> Response:
     req = _get(request_id)
     form = DecisionForm(
@@ -125,7 +122,6 @@ def request_detail(request_id: int) -> Response:
     return _page(req, form)
 
 
-@bp.post("/requests/<int:request_id>")
 def request_decide(request_id: int) -> Response:
     if not can_handle_donations(current_user):
         abort(403)

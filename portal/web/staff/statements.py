@@ -17,8 +17,7 @@ from portal.statements import service as uc
 from portal.statements.models import Statement, StatementLine
 from portal.web.forms import FlaskForm, apply_domain_error
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
-from portal.web.supplier_statements import STATE_LABELS
+from portal.web.labels import STATEMENT_STATE_LABELS
 
 
 class CorrectForm(FlaskForm):
@@ -45,7 +44,6 @@ def _month() -> str:
         return _previous_month()
 
 
-@bp.get("/statements")
 def statements() -> str:
     month = _month()
     return render(
@@ -53,11 +51,10 @@ def statements() -> str:
         month=month,
         statements=uc.month_statements(db.session, month),
         disputed=uc.disputed_statements(db.session),
-        states=STATE_LABELS,
+        states=STATEMENT_STATE_LABELS,
     )
 
 
-@bp.get("/statements.csv")
 def statements_csv() -> Response:
     month = _month()
     data = uc.statements_csv(db.session, month, by_user=current_user)
@@ -88,19 +85,17 @@ def _detail(st: Statement, form: CorrectForm | None = None, line_id: int | None 
     return render(
         "staff/statement.html",
         st=st,
-        states=STATE_LABELS,
+        states=STATEMENT_STATE_LABELS,
         forms=forms,
         can_correct=is_operator(current_user) and not st.is_locked,
         failed_line=line_id,
     )
 
 
-@bp.get("/statements/<int:statement_id>")
 def statement_detail(statement_id: int) -> str:
     return _detail(_statement(statement_id))
 
 
-@bp.post("/statements/<int:statement_id>/lines/<int:line_id>")
 def statement_correct(statement_id: int, line_id: int) -> Response | tuple[str, int]:
     st = _statement(statement_id)
     line = next((ln for ln in st.lines if ln.id == line_id), None)

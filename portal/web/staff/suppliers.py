@@ -18,13 +18,7 @@ from portal.core.mail import send_mail
 from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-from portal.web.staff import bp
-
-SUPPLIER_STATUS_LABELS = {
-    SupplierStatus.ACTIVE: _l("取引中"),
-    SupplierStatus.SUSPENDED: _l("停止中"),
-    SupplierStatus.WITHDRAWN: _l("取引終了"),
-}
+from portal.web.staff.labels import SUPPLIER_STATUS_LABELS
 
 
 class SupplierForm(FlaskForm):
@@ -79,7 +73,6 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("メールアドレス"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-@bp.get("/suppliers")
 def suppliers() -> str:
     q = request.args.get("q", "").strip()
     stmt = sa.select(Supplier).order_by(Supplier.code)
@@ -110,7 +103,6 @@ def _save(form: SupplierForm, supplier: Supplier | None) -> Response | None:
     return redirect(url_for("staff.supplier_detail", supplier_id=saved.id), 303)
 
 
-@bp.route("/suppliers/new", methods=["GET", "POST"])
 def supplier_new() -> Response | str:
     if not can_manage_suppliers(current_user):
         abort(403)
@@ -120,7 +112,6 @@ def supplier_new() -> Response | str:
     )
 
 
-@bp.route("/suppliers/<int:supplier_id>/edit", methods=["GET", "POST"])
 def supplier_edit(supplier_id: int) -> Response | str:
     if not can_manage_suppliers(current_user):
         abort(403)
@@ -147,12 +138,10 @@ def _detail_page(supplier: Supplier, invite_form: InviteForm) -> str:
     )
 
 
-@bp.get("/suppliers/<int:supplier_id>")
 def supplier_detail(supplier_id: int) -> str:
     return _detail_page(db.get_or_404(Supplier, supplier_id), InviteForm())
 
 
-@bp.post("/suppliers/<int:supplier_id>/users")
 def supplier_invite(supplier_id: int) -> Response | str:
     if not can_manage_suppliers(current_user):
         abort(403)

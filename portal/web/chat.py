@@ -40,7 +40,7 @@ from portal.support import conversations as conv_uc
 from portal.support import faq
 from portal.support.hours import load_calendar
 from portal.support.models import CATEGORY_LABELS, STATUS_LABELS, Attachment, Conversation, Message
-from portal.web.support_forms import MessageForm
+from portal.web.chat_forms import MessageForm
 
 POLL_SECONDS = 5
 

@@ -1,5 +1,5 @@
 """Supplier portal: the dashboard, orders to ship, shipment confirmation and label files
-(routes on supplier.bp).
+(URLs in `portal/web/supplier/__init__.py`).
 
 Every query starts from `shipments.supplier_orders(current supplier)`: another company's
 order is not found (404), never forbidden, so ids cannot be probed. The list pages by keyset
@@ -38,24 +38,12 @@ from portal.shipping.models import Shipment
 from portal.support.models import Conversation
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-from portal.web.supplier import bp, own_gifts
+from portal.web.supplier.labels import LABEL_SOFTWARE, STATUS_LABELS
+from portal.web.supplier.scope import orders_with_details, own_gifts, own_order
 
 PAGE_SIZE = 50
 DASHBOARD_ROWS = 20
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
-
-STATUS_LABELS = {
-    OrderStatus.ORDERED: _l("未発送"),
-    OrderStatus.SHIPPED: _l("発送済"),
-    OrderStatus.DELIVERED: _l("配達済"),
-    OrderStatus.CANCELLED: _l("取消"),
-}
-# The file each carrier's own label software imports (carriers.label_csv).
-LABEL_SOFTWARE = {
-    Carrier.YAMATO: _l("ヤマト B2クラウド"),
-    Carrier.SAGAWA: _l("佐川 e飛伝"),
-    Carrier.JAPAN_POST: _l("日本郵便 ゆうプリR"),
-}
 
 
 def _ip() -> str:
@@ -142,24 +130,10 @@ def _stock_warnings(supplier_id: int) -> list[StockWarning]:
     return warnings
 
 
-def _orders_with_details() -> sa.Select[tuple[Order]]:
-    return (
-        shipments.supplier_orders(current_user.supplier_id)
-        .join(Order.line)
-        .join(DonationLine.donation)
-        .join(DonationLine.gift)
-        .options(
-            contains_eager(Order.line).contains_eager(DonationLine.donation),
-            contains_eager(Order.line).contains_eager(DonationLine.gift),
-        )
-    )
-
-
-@bp.get("/")
 def index() -> str:
     today = today_jst()
     week_end = today + timedelta(days=6)
-    open_orders = _orders_with_details().where(Order.status == OrderStatus.ORDERED)
+    open_orders = orders_with_details().where(Order.status == OrderStatus.ORDERED)
     overdue = db.session.scalars(
         open_orders.where(Order.ship_by < today)
         .order_by(Order.ship_by, Order.id)
@@ -348,7 +322,6 @@ def order_page(supplier_id: int, f: Filters, size: int = PAGE_SIZE) -> tuple[lis
     return rows[:size], cursor
 
 
-@bp.get("/orders")
 def orders() -> str:
     f = _filters()
     rows, cursor = order_page(current_user.supplier_id, f)
@@ -379,13 +352,6 @@ def orders() -> str:
 
 
 # --- detail, confirm, correct -----------------------------------------------------------
-
-
-def own_order(order_id: int) -> Order:
-    order = db.session.scalar(_orders_with_details().where(Order.id == order_id))
-    if order is None:
-        abort(404)
-    return order
 
 
 def _detail(
@@ -425,12 +391,10 @@ def _detail(
     return make_response(html, status)
 
 
-@bp.get("/orders/<int:order_id>")
 def order_detail(order_id: int) -> Response:
     return _detail(own_order(order_id))
 
 
-@bp.post("/orders/<int:order_id>/ship")
 def order_ship(order_id: int) -> Response:
     order = own_order(order_id)
     form = ShipForm()
@@ -454,7 +418,6 @@ def order_ship(order_id: int) -> Response:
     return _detail(own_order(order_id), form=form, status=422)
 
 
-@bp.post("/orders/<int:order_id>/correct")
 def order_correct(order_id: int) -> Response:
     order = own_order(order_id)
     shipment = shipments.shipment_for(db.session, order)
@@ -490,12 +453,11 @@ def _selected_orders() -> list[Order]:
         return []
     return list(
         db.session.scalars(
-            _orders_with_details().where(Order.id.in_(ids)).order_by(Order.ship_by, Order.id)
+            orders_with_details().where(Order.id.in_(ids)).order_by(Order.ship_by, Order.id)
         ).unique()
     )
 
 
-@bp.post("/orders/selected")
 def orders_selected() -> Response:
     """The list's bulk buttons: confirm the selected orders together, or download labels."""
     orders = _selected_orders()
@@ -542,7 +504,6 @@ def _bulk_page(
     return make_response(html, status)
 
 
-@bp.post("/orders/ship")
 def orders_ship() -> Response:
     orders = [o for o in _selected_orders() if o.status != OrderStatus.CANCELLED]
     form = BulkShipForm()
@@ -597,12 +558,10 @@ def _labels(carrier: Carrier, orders: list[Order]) -> Response:
 # --- shipment file: upload → preview → apply --------------------------------------------
 
 
-@bp.get("/orders/upload")
 def orders_upload() -> str:
     return htmx.render("supplier/orders/upload.html", form=UploadForm(), **_common())
 
 
-@bp.post("/orders/upload")
 def orders_upload_post() -> Response:
     form = UploadForm()
     if form.validate_on_submit():
@@ -638,7 +597,6 @@ def _own_upload(token: str) -> Any:
     return upload
 
 
-@bp.get("/orders/upload/<token>")
 def upload_preview(token: str) -> str:
     upload = _own_upload(token)
     return htmx.render(
@@ -651,7 +609,6 @@ def upload_preview(token: str) -> str:
     )
 
 
-@bp.post("/orders/upload/<token>")
 def upload_apply(token: str) -> Response:
     form = FlaskForm()
     if not form.validate_on_submit():

@@ -18,8 +18,7 @@ from portal.gifts import supplier_stock as uc
 from portal.gifts.models import Gift
 from portal.web.forms import FlaskForm, apply_domain_error, choices
 from portal.web.htmx import redirect, render
-from portal.web.staff.donations import PORTAL_LABELS
-from portal.web.supplier import bp
+from portal.web.labels import PORTAL_LABELS
 
 REASON = _l("理由")
 
@@ -76,12 +75,10 @@ def _page(errors: dict[int, FlaskForm] | None = None, status: int = 200) -> tupl
     return html, status
 
 
-@bp.get("/stock")
 def stock() -> tuple[str, int]:
     return _page()
 
 
-@bp.post("/stock/<int:gift_id>/change")
 def stock_change(gift_id: int) -> Response | tuple[str, int]:
     gift = _own_gift(gift_id)
     form = ChangeForm()
@@ -105,7 +102,6 @@ def stock_change(gift_id: int) -> Response | tuple[str, int]:
     return _page({gift.id: form}, 422)
 
 
-@bp.post("/stock/<int:gift_id>/pause")
 def stock_pause(gift_id: int) -> Response | tuple[str, int]:
     gift = _own_gift(gift_id)
     form = PauseForm()

@@ -26,11 +26,9 @@ from portal.support.models import (
     Conversation,
     CustomerKind,
 )
-from portal.web import customer_chat as chat
-from portal.web import htmx
+from portal.web import chat, htmx
+from portal.web.chat_forms import MessageForm, NewConversationForm, parse_category
 from portal.web.forms import apply_domain_error
-from portal.web.supplier import bp
-from portal.web.support_forms import MessageForm, NewConversationForm, parse_category
 
 
 def _scope() -> sa.ColumnElement[bool]:
@@ -42,7 +40,6 @@ def own_conversation(conv_id: int) -> Conversation:
     return chat.scoped_conversation(conv_id, _scope())
 
 
-@bp.get("/support/")
 def support_list() -> str:
     return _render_list(NewConversationForm())
 
@@ -64,7 +61,6 @@ def _render_list(form: NewConversationForm, status: int = 200) -> Response:
     return make_response(html, status)
 
 
-@bp.post("/support/")
 def support_start() -> Response:
     form = NewConversationForm()
     if form.validate_on_submit():
@@ -94,7 +90,6 @@ def _chat_context(conv: Conversation) -> dict:
     return chat.chat_context(conv, "supplier")
 
 
-@bp.get("/support/<int:conv_id>")
 def support_chat(conv_id: int) -> str:
     conv = own_conversation(conv_id)
     conv_uc.mark_read_by_customer(conv)
@@ -107,7 +102,6 @@ def support_chat(conv_id: int) -> str:
     )
 
 
-@bp.post("/support/<int:conv_id>/messages")
 def support_send(conv_id: int) -> Response:
     conv = own_conversation(conv_id)
     form = MessageForm()
@@ -151,22 +145,18 @@ def support_send(conv_id: int) -> Response:
     return make_response(html, 422)
 
 
-@bp.get("/support/<int:conv_id>/poll")
 def support_poll(conv_id: int) -> Response:
     return chat.poll(conv_id, _scope(), "supplier")
 
 
-@bp.get("/support/attachments/<int:attachment_id>")
 def support_attachment(attachment_id: int) -> Response:
     return chat.send_attachment(attachment_id, _scope())
 
 
-@bp.get("/support/faq")
 def support_faq() -> str:
     return chat.faq_suggestions(f"supplier:{current_user.id}")
 
 
-@bp.route("/support/<int:conv_id>/survey", methods=["GET", "POST"])
 def support_survey(conv_id: int) -> Response:
     conv = own_conversation(conv_id)
     error = None

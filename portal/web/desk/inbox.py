@@ -1,16 +1,13 @@
 """Support desk (staff inbox): every conversation, filters, reply, notes, assign, close.
 
 Operators work the desk; city staff read it (can_work_support_desk). Polling for the staff
-conversation page works as on the customers' side (see portal/web/customer_chat.py).
+conversation page works as on the customers' side (see portal/web/chat.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -31,9 +28,7 @@ from portal.core.roles import STAFF_ROLES, can_work_support_desk
 from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.support import attachments as att
-from portal.support import canned as canned_uc
 from portal.support import conversations as conv_uc
-from portal.support import faq as faq_uc
 from portal.support import hours
 from portal.support.models import (
     CATEGORY_LABELS,
@@ -46,36 +41,24 @@ from portal.support.models import (
     Conversation,
     ConversationStatus,
     CustomerKind,
-    DeskDay,
-    FaqEntry,
-    FaqSearchMiss,
 )
 from portal.support.notifications import notify_reply, send_survey
-from portal.web import customer_chat as chat
-from portal.web import htmx
-from portal.web.forms import apply_domain_error, choices
-from portal.web.guards import guard
-from portal.web.support_forms import (
+from portal.web import chat, htmx
+from portal.web.chat_forms import (
     AssignForm,
-    CannedForm,
     CategoriseForm,
-    DeskDayForm,
-    FaqForm,
     LogInquiryForm,
     ReplyForm,
     StatusForm,
     parse_category,
 )
-
-bp = Blueprint("support", __name__, url_prefix="/support")
-guard(bp)
+from portal.web.forms import apply_domain_error, choices
 
 POLL_SECONDS = chat.POLL_SECONDS  # the staff page polls like the customers' chat
 PAGE = 50
 
 
-@bp.app_context_processor
-def _unread() -> dict:
+def desk_counts() -> dict:
     def support_unread_count() -> int:
         if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
             return 0
@@ -119,7 +102,6 @@ def staff_choices() -> list:
     return [(str(u.id), u.name or u.email) for u in users]
 
 
-@bp.get("/")
 def index() -> str:
     f = request.args
     q = sa.select(Conversation)
@@ -259,7 +241,6 @@ def _staff_version(conv: Conversation) -> str:
     return f"{conv.last_customer_message_id}.{conv.customer_read_upto}.{int(conv.last_message_at.timestamp())}"
 
 
-@bp.get("/<int:conv_id>")
 def conversation(conv_id: int) -> Response:
     conv = get_conversation(conv_id)
     audit(
@@ -275,7 +256,6 @@ def conversation(conv_id: int) -> Response:
     return response
 
 
-@bp.get("/<int:conv_id>/poll")
 def poll(conv_id: int) -> Response:
     conv = get_conversation(conv_id)
     version = _staff_version(conv)
@@ -296,7 +276,6 @@ def poll(conv_id: int) -> Response:
     return make_response(html)
 
 
-@bp.post("/<int:conv_id>/reply")
 def reply(conv_id: int) -> Response:
     require_desk_worker()
     conv = get_conversation(conv_id)
@@ -329,7 +308,6 @@ def reply(conv_id: int) -> Response:
     return _conversation_page(conv, form, 422)
 
 
-@bp.post("/<int:conv_id>/assign")
 def assign(conv_id: int) -> Response:
     require_desk_worker()
     conv = get_conversation(conv_id)
@@ -346,7 +324,6 @@ def assign(conv_id: int) -> Response:
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
-@bp.post("/<int:conv_id>/categorise")
 def categorise(conv_id: int) -> Response:
     require_desk_worker()
     conv = get_conversation(conv_id)
@@ -364,7 +341,6 @@ def categorise(conv_id: int) -> Response:
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
-@bp.post("/<int:conv_id>/status")
 def change_status(conv_id: int) -> Response:
     require_desk_worker()
     conv = get_conversation(conv_id)
@@ -386,7 +362,6 @@ def change_status(conv_id: int) -> Response:
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
-@bp.post("/<int:conv_id>/survey")
 def survey(conv_id: int) -> Response:
     require_desk_worker()
     conv = get_conversation(conv_id)
@@ -400,7 +375,6 @@ def survey(conv_id: int) -> Response:
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
-@bp.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int) -> Response:
     a = db.session.get(Attachment, attachment_id)
     if a is None:
@@ -426,7 +400,6 @@ def _log_form(form: LogInquiryForm) -> LogInquiryForm:
     return form
 
 
-@bp.route("/new", methods=["GET", "POST"])
 def log_inquiry() -> Response | str:
     require_desk_worker()
     form = _log_form(LogInquiryForm())
@@ -457,180 +430,3 @@ def log_inquiry() -> Response | str:
 
 
 # --- FAQ, canned replies, desk calendar ----------------------------------------------------
-
-
-@bp.get("/faq")
-def faq_list() -> str:
-    entries = db.session.scalars(sa.select(FaqEntry).order_by(FaqEntry.category, FaqEntry.id)).all()
-    misses = db.session.scalars(
-        sa.select(FaqSearchMiss).order_by(FaqSearchMiss.at.desc()).limit(20)
-    ).all()
-    return render_template(
-        "support/faq.html",
-        entries=entries,
-        misses=misses,
-        categories=CATEGORY_LABELS,
-        can_work=can_work_support_desk(current_user),
-    )
-
-
-@bp.route("/faq/new", methods=["GET", "POST"], defaults={"entry_id": None})
-@bp.route("/faq/<int:entry_id>", methods=["GET", "POST"])
-def faq_edit(entry_id: int | None) -> Response | str:
-    require_desk_worker()
-    entry = db.session.get(FaqEntry, entry_id) if entry_id else None
-    if entry_id and entry is None:
-        abort(404)
-    form = FaqForm(obj=entry) if request.method == "GET" and entry else FaqForm()
-    if request.method == "GET" and entry:
-        form.category.data = entry.category.value if entry.category else ""
-    if form.validate_on_submit():
-        try:
-            faq_uc.save_entry(
-                db.session,
-                entry_id,
-                question=form.question.data or "",
-                answer=form.answer.data or "",
-                keywords=form.keywords.data or "",
-                category=parse_category(form.category.data),
-                active=bool(form.active.data),
-            )
-            db.session.commit()
-            return htmx.redirect(url_for("support.faq_list"))
-        except DomainError as e:
-            db.session.rollback()
-            apply_domain_error(form, e)
-    status = 422 if request.method == "POST" else 200
-    return make_response(render_template("support/faq_form.html", form=form, entry=entry), status)
-
-
-@bp.post("/faq/<int:entry_id>/delete")
-def faq_delete(entry_id: int) -> Response:
-    require_desk_worker()
-    faq_uc.delete_entry(db.session, entry_id)
-    db.session.commit()
-    return htmx.redirect(url_for("support.faq_list"))
-
-
-@bp.route("/canned", methods=["GET", "POST"])
-def canned() -> Response | str:
-    require_desk_worker()
-    form = CannedForm()
-    if form.validate_on_submit():
-        try:
-            canned_uc.add_canned_reply(db.session, form.title.data or "", form.body.data or "")
-            db.session.commit()
-            return htmx.redirect(url_for("support.canned"))
-        except DomainError as e:
-            db.session.rollback()
-            apply_domain_error(form, e)
-    rows = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
-    status = 422 if request.method == "POST" else 200
-    return make_response(render_template("support/canned.html", form=form, rows=rows), status)
-
-
-@bp.post("/canned/<int:reply_id>/delete")
-def canned_delete(reply_id: int) -> Response:
-    require_desk_worker()
-    canned_uc.delete_canned_reply(db.session, reply_id)
-    db.session.commit()
-    return htmx.redirect(url_for("support.canned"))
-
-
-@bp.route("/hours", methods=["GET", "POST"])
-def desk_hours() -> Response | str:
-    form = DeskDayForm()
-    if request.method == "POST":
-        require_desk_worker()
-        if form.validate_on_submit():
-            try:
-                hours.set_desk_day(
-                    db.session,
-                    form.day.data,
-                    is_open=form.mode.data == "open",
-                    opens_at=form.opens_at.data,
-                    closes_at=form.closes_at.data,
-                    note=form.note.data or "",
-                    by_user=current_user,
-                )
-                db.session.commit()
-                return htmx.redirect(url_for("support.desk_hours"))
-            except DomainError as e:
-                db.session.rollback()
-                apply_domain_error(form, e)
-    rows = db.session.scalars(sa.select(DeskDay).order_by(DeskDay.day)).all()
-    cal = hours.load_calendar(db.session)
-    now = datetime.now().astimezone()
-    status = 422 if request.method == "POST" else 200
-    return make_response(
-        render_template(
-            "support/hours.html",
-            form=form,
-            rows=rows,
-            desk_open=cal.is_open(now),
-            desk_next=cal.next_opening(now),
-            can_work=can_work_support_desk(current_user),
-        ),
-        status,
-    )
-
-
-@bp.post("/hours/<int:day_id>/delete")
-def desk_hours_delete(day_id: int) -> Response:
-    require_desk_worker()
-    hours.remove_desk_day(db.session, day_id)
-    db.session.commit()
-    return htmx.redirect(url_for("support.desk_hours"))
-
-
-# --- monthly analysis ----------------------------------------------------------------------
-
-
-@bp.get("/analysis")
-def analysis() -> str:
-    from portal.core.dates import today_jst
-    from portal.support import analysis as an
-
-    year, month = an.parse_month(request.args.get("month"), today_jst())
-    s = an.monthly_summary(db.session, year, month)
-    return render_template(
-        "support/analysis.html",
-        s=s,
-        month=f"{year}-{month:02d}",
-        categories=CATEGORY_LABELS,
-        channels=CHANNEL_LABELS,
-        category_by_value={c.value: label for c, label in CATEGORY_LABELS.items()},
-        channel_by_value={c.value: label for c, label in CHANNEL_LABELS.items()},
-    )
-
-
-@bp.get("/analysis.<fmt>")
-def analysis_export(fmt: str) -> Response:
-    from portal.core.dates import today_jst
-    from portal.support import analysis as an
-
-    year, month = an.parse_month(request.args.get("month"), today_jst())
-    if fmt == "csv":
-        data, mimetype = an.to_csv(db.session, year, month), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        data = an.to_xlsx(db.session, year, month)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        abort(404)
-    audit(
-        db.session,
-        actor=current_user,
-        action="export",
-        subject_type="support_analysis",
-        subject_id=f"{year}-{month:02d}",
-    )
-    db.session.commit()
-    response = make_response(data)
-    response.mimetype = mimetype
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="support-{year}-{month:02d}.{fmt}"'
-    )
-    return response
-
-
-from portal.web import supplier_support  # noqa: E402, F401  (routes on the supplier blueprint)

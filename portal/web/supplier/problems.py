@@ -18,8 +18,7 @@ from portal.shipping.problems import PROBLEM_LABELS, ProblemKind
 from portal.shipping.shipments import order_no
 from portal.web.forms import FlaskForm, apply_domain_error, choices
 from portal.web.htmx import redirect, render
-from portal.web.supplier import bp
-from portal.web.supplier_orders import own_order
+from portal.web.supplier.scope import own_order
 
 
 class ProblemForm(FlaskForm):
@@ -32,7 +31,6 @@ class ProblemForm(FlaskForm):
     note = TextAreaField(_l("くわしい内容"), validators=[Length(max=uc.NOTE_MAX)])
 
 
-@bp.route("/orders/<int:order_id>/problems/new", methods=["GET", "POST"])
 def report_problem(order_id: int) -> Response | str:
     order = own_order(order_id)  # another company's order: 404
     form = ProblemForm()
@@ -64,7 +62,6 @@ def report_problem(order_id: int) -> Response | str:
     )
 
 
-@bp.get("/problems")
 def problems() -> str:
     return render(
         "supplier/problems.html",

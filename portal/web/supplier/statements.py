@@ -13,16 +13,10 @@ from wtforms.validators import DataRequired, Length
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.statements import service as uc
-from portal.statements.models import Statement, StatementLine, StatementState
+from portal.statements.models import Statement, StatementLine
 from portal.web.forms import FlaskForm
 from portal.web.htmx import redirect, render
-from portal.web.supplier import bp
-
-STATE_LABELS = {
-    StatementState.OPEN: _l("確認待ち"),
-    StatementState.DISPUTED: _l("市が確認中"),
-    StatementState.CONFIRMED: _l("確認済"),
-}
+from portal.web.labels import STATEMENT_STATE_LABELS
 
 
 class ConfirmForm(FlaskForm):
@@ -53,12 +47,11 @@ def _line(statement: Statement, line_id: int) -> StatementLine:
     abort(404)
 
 
-@bp.get("/statements")
 def statements() -> str:
     return render(
         "supplier/statements.html",
         statements=uc.supplier_statements(db.session, current_user.supplier_id),
-        states=STATE_LABELS,
+        states=STATEMENT_STATE_LABELS,
     )
 
 
@@ -68,19 +61,17 @@ def _detail(
     return render(
         "supplier/statement.html",
         st=statement,
-        states=STATE_LABELS,
+        states=STATEMENT_STATE_LABELS,
         confirm_form=ConfirmForm(formdata=None),
         dispute_form=dispute_form or DisputeForm(formdata=None),
         failed_line=line_id,
     )
 
 
-@bp.get("/statements/<int:statement_id>")
 def statement_detail(statement_id: int) -> str:
     return _detail(_own(statement_id))
 
 
-@bp.post("/statements/<int:statement_id>/confirm")
 def statement_confirm(statement_id: int) -> Response | str:
     statement = _own(statement_id)
     if ConfirmForm().validate_on_submit():
@@ -94,7 +85,6 @@ def statement_confirm(statement_id: int) -> Response | str:
     return redirect(url_for("supplier.statement_detail", statement_id=statement.id))
 
 
-@bp.post("/statements/<int:statement_id>/lines/<int:line_id>/dispute")
 def statement_dispute(statement_id: int, line_id: int) -> Response | tuple[str, int]:
     statement = _own(statement_id)
     line = _line(statement, line_id)

@@ -30,11 +30,10 @@ from portal.support.models import (
     Conversation,
     CustomerKind,
 )
-from portal.web import customer_chat as chat
-from portal.web import htmx
-from portal.web.donor import audit_view, bp, donor_ids, own_donation
+from portal.web import chat, htmx
+from portal.web.chat_forms import MessageForm, NewConversationForm, parse_category
+from portal.web.donor.scope import audit_view, donor_ids, own_donation
 from portal.web.forms import apply_domain_error
-from portal.web.support_forms import MessageForm, NewConversationForm, parse_category
 
 
 def _own_numbers() -> list[str]:
@@ -88,12 +87,10 @@ def _render_list(donation: Donation, form: NewConversationForm, code: int = 200)
     return make_response(html, code)
 
 
-@bp.get("/donations/<int:donation_id>/support")
 def support_list(donation_id: int) -> Response:
     return _render_list(own_donation(donation_id), NewConversationForm(formdata=None))
 
 
-@bp.post("/donations/<int:donation_id>/support")
 def support_start(donation_id: int) -> Response:
     d = own_donation(donation_id)
     form = NewConversationForm()
@@ -124,7 +121,6 @@ def _chat_context(conv: Conversation) -> dict:
     return chat.chat_context(conv, "donor")
 
 
-@bp.get("/support/<int:conv_id>")
 def support_chat(conv_id: int) -> str:
     conv = own_conversation(conv_id)
     donation = _donation_of(conv)
@@ -140,7 +136,6 @@ def support_chat(conv_id: int) -> str:
     )
 
 
-@bp.post("/support/<int:conv_id>/messages")
 def support_send(conv_id: int) -> Response:
     conv = own_conversation(conv_id)
     form = MessageForm()
@@ -184,17 +179,14 @@ def support_send(conv_id: int) -> Response:
     return make_response(html, 422)
 
 
-@bp.get("/support/<int:conv_id>/poll")
 def support_poll(conv_id: int) -> Response:
     return chat.poll(conv_id, _scope(), "donor")
 
 
-@bp.get("/support/attachments/<int:attachment_id>")
 def support_attachment(attachment_id: int) -> Response:
     return chat.send_attachment(attachment_id, _scope())
 
 
-@bp.get("/support/faq")
 def support_faq() -> str:
     return chat.faq_suggestions("donor")
 
@@ -215,7 +207,6 @@ def _survey_conversation(token: str) -> Conversation | None:
     )
 
 
-@bp.route("/survey/<token>", methods=["GET", "POST"])
 def support_survey(token: str) -> Response:
     """Opening the link shows the question (a mail scanner opening it answers nothing); the
     answer clears the token, so the link works once."""
