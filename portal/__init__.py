@@ -35,8 +35,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
 
     from portal import models  # noqa: F401  (every table known to metadata and Alembic)
-    from portal.web import errors, htmx, setup
+    from portal.web import errors, htmx, setup, uow
 
+    uow.init_app(app)
     htmx.init_app(app)
     setup.init_app(app)
     errors.init_app(app)

@@ -56,7 +56,8 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
     if not donations:
         return
     events = session.scalars(
-        sa.select(TimelineEvent).where(
+        sa.select(TimelineEvent)
+        .where(
             TimelineEvent.subject_type == "donation",
             TimelineEvent.subject_id.in_(donations),
         )

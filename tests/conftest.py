@@ -96,11 +96,16 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
 class FreshUserClient(FlaskClient):
     """Tests hold an app context across requests, so Flask reuses it (and `g`) for each
     request; Flask-Login caches the user on `g`. Forget it before every request, as a real
-    server's fresh app context would."""
+    server's fresh app context would.
+
+    A test's setup shares the session with the requests it makes. What it set up is committed
+    before each request (inside the test's outer transaction, so still rolled back at the end),
+    as a real request would find it: a request that fails rolls back its own work only."""
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         if has_app_context():
             g.pop("_login_user", None)
+            db.session.commit()
         return super().open(*args, **kwargs)
 
 

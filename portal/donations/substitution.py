@@ -121,9 +121,7 @@ def substitute_line(
     if controlled and not take_units(
         session, to_gift.id, donation.portal.value, line.quantity, line_id=line.id, by_user=by_user
     ):
-        raise DomainError(
-            _l("代替品の在庫（このポータルの割当）が足りません。"), field="gift_code"
-        )
+        raise DomainError(_l("代替品の在庫（このポータルの割当）が足りません。"), field="gift_code")
     from_gift = line.gift
     record = LineSubstitution(
         line_id=line.id,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.audit import audit
 from portal.core.errors import Conflict, DomainError
-from portal.core.jobs import job
+from portal.core.jobs import task
 from portal.core.mail import send_mail
 from portal.core.models import utcnow
 from portal.core.timeline import record_event
@@ -257,7 +257,7 @@ def decide(
     return req
 
 
-@job
+@task
 def mail_request_status(session: Session, request_id: int) -> bool:
     """Tell the donor where a request stands (sent after the commit; nothing without e-mail)."""
     from portal.donors.access import public_url

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
-from portal.core.errors import Conflict, DomainError, PermissionDenied
+from portal.core.errors import Conflict, DomainError, PermissionDenied, TooLate
 from portal.core.models import utcnow
 from portal.core.roles import Role, is_operator
 from portal.core.timeline import record_event
@@ -272,7 +272,7 @@ def correct_shipment(
     order = shipment.order
     _check_own(order, by_user)
     if not can_correct(shipment, by_user, now):
-        raise PermissionDenied(
+        raise TooLate(
             _l(
                 "発送登録から24時間を過ぎたため、ここでは訂正できません。運営事務局にご連絡ください。"
             )

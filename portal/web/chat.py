@@ -97,7 +97,6 @@ def poll(conv_id: int, scope: sa.ColumnElement[bool], blueprint: str) -> Respons
     else:
         conv = scoped_conversation(conv_id, scope)
         conv_uc.mark_read_by_customer(conv)
-        db.session.commit()
         response = make_response(
             render_template("support/_chat_log.html", **chat_context(conv, blueprint))
         )
@@ -132,5 +131,4 @@ def faq_suggestions(source: str) -> str:
     matches = faq.match(db.session, q)
     if not matches and q.strip():
         faq.log_miss(db.session, q, source)
-        db.session.commit()
     return render_template("support/_faq_matches.html", matches=matches, q=q)

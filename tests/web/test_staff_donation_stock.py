@@ -49,7 +49,10 @@ def test_import_runs_as_a_job_with_its_result_kept(app, session, login, make_use
         "/staff/donations/import",
         data={"portal": "standard", "file": (io.BytesIO(data), "standard.csv")},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
+    # redirect after POST: Back never offers to send the file again
+    assert [r.status_code for r in preview.history] == [303]
     assert preview.status_code == 200
     run = session.scalar(sa.select(JobRun).order_by(JobRun.id.desc()))
     assert run.kind == "donation_import" and run.state == JobState.DONE
@@ -61,8 +64,11 @@ def test_import_runs_as_a_job_with_its_result_kept(app, session, login, make_use
     assert "返礼品コード ZZ-999 は登録されていません。" in page.get_data(as_text=True)
     token = run.result["token"]
     applied = client.post(
-        "/staff/donations/import/apply", data={"token": token, "portal": "standard"}
+        "/staff/donations/import/apply",
+        data={"token": token, "portal": "standard"},
+        follow_redirects=True,
     )
+    assert [r.status_code for r in applied.history] == [303]
     assert applied.status_code == 200
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 3
     # a second click on 取り込む shows the job already run instead of importing again

@@ -28,8 +28,10 @@ def test_upload_preview_then_apply(app, session, login, make_user, make_gift):
         "/staff/donations/import",
         data={"portal": "standard", "file": (io.BytesIO(data), "standard.csv")},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
     html = preview.get_data(as_text=True)
+    assert [r.status_code for r in preview.history] == [303]
     assert preview.status_code == 200
     assert "返礼品コード ZZ-999 は登録されていません。" in html
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 0
@@ -42,8 +44,11 @@ def test_upload_preview_then_apply(app, session, login, make_user, make_gift):
     assert rejected.mimetype == "text/csv"
     assert "ZZ-999" in rejected.get_data().decode("utf-8-sig")
     applied = client.post(
-        "/staff/donations/import/apply", data={"token": token, "portal": "standard"}
+        "/staff/donations/import/apply",
+        data={"token": token, "portal": "standard"},
+        follow_redirects=True,
     )
+    assert [r.status_code for r in applied.history] == [303]
     assert applied.status_code == 200
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 3
     assert (

@@ -56,7 +56,6 @@ def analysis_export(fmt: str) -> Response:
         subject_type="support_analysis",
         subject_id=f"{year}-{month:02d}",
     )
-    db.session.commit()
     response = make_response(data)
     response.mimetype = mimetype
     response.headers["Content-Disposition"] = (

@@ -31,10 +31,8 @@ def canned() -> Response | str:
     if form.validate_on_submit():
         try:
             canned_uc.add_canned_reply(db.session, form.title.data or "", form.body.data or "")
-            db.session.commit()
             return htmx.redirect(url_for("support.canned"))
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
     rows = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
     status = 422 if request.method == "POST" else 200
@@ -44,5 +42,4 @@ def canned() -> Response | str:
 def canned_delete(reply_id: int) -> Response:
     require_desk_worker()
     canned_uc.delete_canned_reply(db.session, reply_id)
-    db.session.commit()
     return htmx.redirect(url_for("support.canned"))

@@ -64,10 +64,8 @@ def faq_edit(entry_id: int | None) -> Response | str:
                 category=parse_category(form.category.data),
                 active=bool(form.active.data),
             )
-            db.session.commit()
             return htmx.redirect(url_for("support.faq_list"))
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
     status = 422 if request.method == "POST" else 200
     return make_response(render_template("support/faq_form.html", form=form, entry=entry), status)
@@ -76,5 +74,4 @@ def faq_edit(entry_id: int | None) -> Response | str:
 def faq_delete(entry_id: int) -> Response:
     require_desk_worker()
     faq_uc.delete_entry(db.session, entry_id)
-    db.session.commit()
     return htmx.redirect(url_for("support.faq_list"))

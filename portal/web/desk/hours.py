@@ -44,10 +44,8 @@ def desk_hours() -> Response | str:
                     note=form.note.data or "",
                     by_user=current_user,
                 )
-                db.session.commit()
                 return htmx.redirect(url_for("support.desk_hours"))
             except DomainError as e:
-                db.session.rollback()
                 apply_domain_error(form, e)
     rows = db.session.scalars(sa.select(DeskDay).order_by(DeskDay.day)).all()
     cal = hours.load_calendar(db.session)
@@ -69,7 +67,6 @@ def desk_hours() -> Response | str:
 def desk_hours_delete(day_id: int) -> Response:
     require_desk_worker()
     hours.remove_desk_day(db.session, day_id)
-    db.session.commit()
     return htmx.redirect(url_for("support.desk_hours"))
 
 

@@ -42,8 +42,8 @@ from portal.support.models import (
     ConversationStatus,
     CustomerKind,
 )
-from portal.support.notifications import notify_reply, send_survey
-from portal.web import chat, htmx
+from portal.support.notifications import reply_notice, send_survey
+from portal.web import chat, htmx, uow
 from portal.web.chat_forms import (
     AssignForm,
     CategoriseForm,
@@ -252,7 +252,6 @@ def conversation(conv_id: int) -> Response:
     )
     conv_uc.mark_read_by_staff(conv)
     response = _conversation_page(conv)
-    db.session.commit()
     return response
 
 
@@ -272,7 +271,6 @@ def poll(conv_id: int) -> Response:
         poll_seconds=POLL_SECONDS,
         attachment_endpoint="support.attachment",
     )
-    db.session.commit()
     return make_response(html)
 
 
@@ -297,12 +295,10 @@ def reply(conv_id: int) -> Response:
                 files=files,
                 upload_dir=current_app.config["UPLOAD_DIR"],
             )
-            db.session.commit()
             if not msg.internal:
-                notify_reply(db.session, conv, msg)
+                uow.after_commit(reply_notice(db.session, conv, msg))
             return htmx.redirect(url_for("support.conversation", conv_id=conv.id) + "#latest")
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
             conv = get_conversation(conv_id)
     return _conversation_page(conv, form, 422)
@@ -317,9 +313,7 @@ def assign(conv_id: int) -> Response:
     user = db.session.get(User, int(value)) if value.isdigit() else None
     try:
         conv_uc.assign(db.session, conv, user, by_user=current_user)
-        db.session.commit()
     except DomainError:
-        db.session.rollback()
         abort(400)
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
@@ -337,7 +331,6 @@ def categorise(conv_id: int) -> Response:
         is_complaint=bool(form.is_complaint.data),
         by_user=current_user,
     )
-    db.session.commit()
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
@@ -355,9 +348,7 @@ def change_status(conv_id: int) -> Response:
             by_user=current_user,
             resolution=request.form.get("resolution", ""),
         )
-        db.session.commit()
     except DomainError:
-        db.session.rollback()
         abort(409)
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
@@ -367,11 +358,9 @@ def survey(conv_id: int) -> Response:
     conv = get_conversation(conv_id)
     try:
         conv_uc.request_survey(db.session, conv, by_user=current_user)
-        db.session.commit()
     except DomainError:
-        db.session.rollback()
         abort(409)
-    send_survey(db.session, conv)
+    uow.after_commit(lambda: send_survey(db.session, conv))
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
@@ -420,10 +409,8 @@ def log_inquiry() -> Response | str:
                 by_user=current_user,
             )
             conv.assignee_id = current_user.id
-            db.session.commit()
             return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
     status = 422 if request.method == "POST" else 200
     return make_response(render_template("support/log_inquiry.html", form=form), status)

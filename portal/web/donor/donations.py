@@ -36,7 +36,7 @@ from portal.donors.models import (
     RequestKind,
 )
 from portal.extensions import db
-from portal.web import htmx
+from portal.web import htmx, uow
 from portal.web.donor.labels import (
     CARRIER_LABELS,
     ONESTOP_MISSING,
@@ -148,7 +148,8 @@ def request_link() -> Response:
         form.form_errors.append(str(LIMITED))
         return _index(link=form, code=429)
     access.count_attempt(email=email, ip=ip)
-    access.send_access_link(email)  # a job: the answer does not wait for (or reveal) the mail
+    # A job: the answer does not wait for (or reveal) the mail.
+    uow.after_commit(lambda: access.send_access_link(email))
     flash(str(LINK_SENT), "info")
     return redirect(url_for("donor.index"), 303)
 
@@ -165,7 +166,6 @@ def link(token: str) -> Response:
 def link_use(token: str) -> Response:
     try:
         granted = access.redeem_token(db.session, token)
-        db.session.commit()
     except DomainError as e:
         db.session.rollback()
         html = render_template("donor/link.html", token=token, usable=False, message=e.message)
@@ -220,7 +220,6 @@ def donation(donation_id: int) -> str:
         can_change_delivery=d.state != DonationState.CANCELLED and not d.is_shipped,
         **labels(),
     )
-    db.session.commit()
     return html
 
 
@@ -244,7 +243,6 @@ def receipt(donation_id: int) -> Response:
     if pdf is None:
         abort(404)
     audit_view(d, "receipt pdf")
-    db.session.commit()
     response = make_response(pdf)
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = "attachment; filename=receipt.pdf"
@@ -303,9 +301,7 @@ def new_request(donation_id: int, kind: str) -> Response:
                 ),
                 note=form.note.data or "",
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
             code = 422
         else:
@@ -313,7 +309,8 @@ def new_request(donation_id: int, kind: str) -> Response:
             # the URL is built before the mail goes.
             target = url_for("donor.donation", donation_id=d.id) + "#requests"
             if fresh:
-                donor_requests.mail_request_status(req.id)
+                request_id = req.id
+                uow.after_commit(lambda: donor_requests.mail_request_status(request_id))
             flash(
                 _("お申し込みを受け付けました。状況はこのページでご確認いただけます。"), "success"
             )
@@ -321,7 +318,6 @@ def new_request(donation_id: int, kind: str) -> Response:
     else:
         code = 422
     audit_view(d, f"request form {k.value}")
-    db.session.commit()
     html = render_template(
         "donor/request_form.html",
         donation=d,

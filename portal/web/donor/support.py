@@ -109,10 +109,8 @@ def support_start(donation_id: int) -> Response:
                 upload_dir=current_app.config["UPLOAD_DIR"],
                 by_user=None,
             )
-            db.session.commit()
             return htmx.redirect(url_for("donor.support_chat", conv_id=conv.id))
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
     return _render_list(d, form, 422)
 
@@ -126,7 +124,6 @@ def support_chat(conv_id: int) -> str:
     donation = _donation_of(conv)
     audit_view(donation, f"support conversation {conv.id}")
     conv_uc.mark_read_by_customer(conv)
-    db.session.commit()
     return render_template(
         "donor/support_chat.html",
         donation=donation,
@@ -150,7 +147,6 @@ def support_send(conv_id: int) -> Response:
                 files=chat.checked_files(form),
                 upload_dir=current_app.config["UPLOAD_DIR"],
             )
-            db.session.commit()
             if htmx.is_fragment_request():
                 html = render_template(
                     "support/_chat_form.html",
@@ -161,7 +157,6 @@ def support_send(conv_id: int) -> Response:
                 return htmx.trigger(make_response(html), "support:poll")
             return htmx.redirect(url_for("donor.support_chat", conv_id=conv.id) + "#latest")
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
     # Failed: the text stays in the box, with the reason beside it.
     if htmx.is_fragment_request():
@@ -220,7 +215,6 @@ def support_survey(token: str) -> Response:
             conv_uc.answer_survey(
                 db.session, conv, request.form.get("score", type=int) or 0, by_user=None
             )
-            db.session.commit()
         except DomainError as e:
             db.session.rollback()
             error = e.message

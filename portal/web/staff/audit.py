@@ -157,7 +157,6 @@ def audit_export() -> Response:
         detail=" ".join(f"{k}={v}" for k, v in values.items() if v)[:255],
         ip=request.remote_addr or "",
     )
-    db.session.commit()
     return Response(
         out.getvalue().encode("utf-8"),
         mimetype="text/csv",

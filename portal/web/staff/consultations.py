@@ -48,11 +48,9 @@ def consultations() -> Response | str:
                 next_step=form.next_step.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
             flash(_("相談記録を追加しました。"), "success")
             return redirect(url_for("staff.consultations"))
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
     return render(
         "staff/consultations.html",

@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.shipping import problems as uc
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.shipping.shipments import order_no, parse_order_no
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.htmx import redirect, render
 
 
@@ -84,11 +84,9 @@ def deliveries_report() -> Response | str:
                     by_user=current_user,
                     today=today_jst(),
                 )
-                db.session.commit()
                 flash(_("配送の問題を記録しました。"), "success")
                 return redirect(url_for("staff.deliveries"))
             except DomainError as err:
-                db.session.rollback()
                 apply_domain_error(form, err)
     return _page(form)
 
@@ -103,11 +101,9 @@ def delivery_resolve(problem_id: int) -> Response | str:
             uc.resolve_problem(
                 db.session, problem, resolution=form.resolution.data, by_user=current_user
             )
-            db.session.commit()
             flash(_("対応済みにしました。"), "success")
         except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+            flash_domain_error(err)
     else:
         flash(_("対応の内容を入力してください。"), "error")
     return redirect(url_for("staff.deliveries"))

@@ -52,7 +52,8 @@ from portal.gifts.stock import (
     stock_alert_count,
     stock_overview,
 )
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web import uow
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.htmx import is_fragment_request, render
 from portal.web.htmx import redirect as hx_redirect
 from portal.web.labels import PORTAL_LABELS
@@ -152,7 +153,6 @@ def detail_page(
         subject_id=donation.id,
         ip=request.remote_addr or "",
     )
-    db.session.commit()
     ops = operations_context(db.session, donation)
     forms = correction_forms_for(ops["shipments"], current_user)
     forms.update(correction_forms or {})
@@ -182,10 +182,8 @@ def donation_paid(donation_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             lifecycle.mark_paid(db.session, donation, form.paid_on.data, by_user=current_user)
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
-            flash(str(e.message), "error")
+            flash_domain_error(e)
         else:
             flash(_("入金を記録しました。返礼品を発注しました。"), "success")
     else:
@@ -201,10 +199,8 @@ def donation_cancel(donation_id: int) -> Response | str:
         lifecycle.cancel_donation(
             db.session, donation, form.reason.data or "", by_user=current_user
         )
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(_("寄附を取り消しました。在庫を戻しました。"), "success")
     return redirect(
@@ -229,16 +225,6 @@ def _upload_path(token: str) -> Path:
 def _import_limit() -> int:
     """Portal exports in December run to tens of MB: this upload has its own, larger limit."""
     return int(current_app.config.get("IMPORT_MAX_MB", 200)) * 1024 * 1024
-
-
-def _job_page(run: JobRun | None) -> Response | str:
-    """A finished job renders its result at once (tests, small files); a running one goes to
-    its progress page (303, so a reload does not upload again)."""
-    if run is None:
-        abort(404)
-    if run.state in (JobState.DONE, JobState.FAILED):
-        return _job_result(run)
-    return redirect(url_for("staff.donation_import_job", run_id=run.id), 303)
 
 
 def _job_result(run: JobRun) -> str:
@@ -276,14 +262,9 @@ def donation_import() -> Response | str | tuple[str, int]:
         import_jobs.upload_dir().mkdir(parents=True, exist_ok=True)
         request.files["file"].save(import_jobs.upload_path(token))  # streamed to disk
         run_id = import_jobs.start_import(
-            db.session,
-            token,
-            form.portal.data,
-            apply=False,
-            locale=str(get_locale() or "ja"),
-            by_user=current_user,
+            db.session, token, form.portal.data, apply=False, by_user=current_user
         )
-        return _job_page(db.session.get(JobRun, run_id))
+        return _queue_import(run_id)
     return render("staff/donation_import.html", form=form)
 
 
@@ -304,18 +285,25 @@ def donation_import_apply() -> Response | str:
     for run in runs:
         if run.result.get("token") == token and run.result.get("phase") == "apply":
             return redirect(url_for("staff.donation_import_job", run_id=run.id), 303)
-    run_id = import_jobs.start_import(
-        db.session,
-        token,
-        portal,
-        apply=True,
-        locale=str(get_locale() or "ja"),
-        by_user=current_user,
-    )
-    run = db.session.get(JobRun, run_id)
-    if run.state == JobState.DONE:
-        flash(_("取り込みました：%(summary)s", summary=run.result.get("summary", "")), "success")
-    return _job_page(run)
+    run_id = import_jobs.start_import(db.session, token, portal, apply=True, by_user=current_user)
+    return _queue_import(run_id)
+
+
+def _queue_import(run_id: int) -> Response:
+    """Queue the job once the run is committed, and show its page (redirect after POST, so
+    the browser's Back never offers to send the file again)."""
+    locale = str(get_locale() or "ja")
+
+    def queue() -> None:
+        import_jobs.run_import(run_id, locale)
+        run = db.session.get(JobRun, run_id)  # done already when jobs run in-process
+        if run is not None and run.state == JobState.DONE and run.result.get("phase") == "apply":
+            flash(
+                _("取り込みました：%(summary)s", summary=run.result.get("summary", "")), "success"
+            )
+
+    uow.after_commit(queue)
+    return redirect(url_for("staff.donation_import_job", run_id=run_id), 303)
 
 
 def donation_import_job(run_id: int) -> Response | str:
@@ -411,10 +399,8 @@ def donation_line_release(line_id: int) -> Response:
                 by_user=current_user,
             )
         hold = lifecycle.retry_line(db.session, line, by_user=current_user)
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         if hold == LineHold.NONE:
             flash(_("在庫を確保しました。"), "success")
@@ -480,9 +466,7 @@ def donation_new() -> Response | str:
                 ),
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("寄附 %(no)s を登録しました。", no=donation.donation_no), "success")
@@ -515,7 +499,6 @@ def donation_payments() -> str:
     result = None
     if form.validate_on_submit():
         result = match_payments(db.session, request.files["file"].read(), by_user=current_user)
-        db.session.commit()
     return render("staff/donation_payments.html", form=form, result=result)
 
 
@@ -584,13 +567,11 @@ def donation_stock_thresholds(gift_id: int) -> Response:
             if key.startswith("portal-") and key[7:] in {p.value for p in Portal}:
                 per_portal[key[7:]] = int(nfkc(value) or 0)
         set_thresholds(db.session, gift, total, per_portal, by_user=current_user)
-        db.session.commit()
     except ValueError:
         db.session.rollback()
         flash(_("しきい値は0以上の数で入力してください。"), "error")
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(_("%(code)s のしきい値を保存しました。", code=gift.code), "success")
     return _back_to_stock(gift_id)
@@ -612,10 +593,8 @@ def donation_stock_move(gift_id: int) -> Response:
             form.quantity.data,
             by_user=current_user,
         )
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(
             _(
@@ -635,10 +614,8 @@ def donation_stock_pause(gift_id: int) -> Response:
     paused = request.form.get("paused") == "1"
     try:
         pause_gift(db.session, gift, paused, form.reason.data or "")
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(
             _("%(code)s の受付を停止しました。新しい申込は保留になります。", code=gift.code)
@@ -686,9 +663,7 @@ def donation_line_substitute(line_id: int) -> Response | str:
                 note=form.note.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(
@@ -704,7 +679,6 @@ def donation_line_substitute(line_id: int) -> Response | str:
         subject_id=line.donation_id,
         ip=request.remote_addr or "",
     )
-    db.session.commit()
     return render(
         "staff/donation_substitute.html",
         line=line,

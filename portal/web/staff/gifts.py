@@ -135,9 +135,7 @@ def gift_new() -> Response | str:
     if form.validate_on_submit():
         try:
             gift = catalogue.create_gift(db.session, form.to_data(), by_user=current_user)
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("返礼品「%(name)s」を登録しました。", name=gift.name), "success")
@@ -184,9 +182,7 @@ def gift_edit(gift_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             catalogue.update_gift(db.session, gift, form.to_data(), by_user=current_user)
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("返礼品「%(name)s」を更新しました。", name=gift.name), "success")
@@ -211,9 +207,7 @@ def gift_amount(gift_id: int) -> Response | str:
                 by_user=current_user,
                 reason=form.reason.data or "",
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("必要寄附額を変更しました。"), "success")

@@ -37,7 +37,7 @@ from portal.shipping import shipments as ship_uc
 from portal.shipping.carriers import CARRIER_LABELS, Carrier, tracking_url
 from portal.shipping.models import Shipment
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.htmx import redirect, render
 from portal.web.staff.labels import ORDER_STATUS_LABELS, RECEIPT_STATUS_LABELS
 
@@ -175,9 +175,7 @@ def order_shipment_correct(order_id: int) -> Response | str:
                 form.reason.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             changed = (shipment.carrier, shipment.tracking_no, shipment.shipped_on) != before
@@ -203,10 +201,8 @@ def order_delivered(order_id: int) -> Response:
     try:
         already = order.status == OrderStatus.DELIVERED
         ship_uc.mark_delivered(db.session, order, by_user=current_user)
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         if not already:
             flash(_("注文 %(no)s を配達済にしました。", no=ship_uc.order_no(order)), "success")

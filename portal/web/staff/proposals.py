@@ -18,6 +18,7 @@ from portal.documents.proposal_sheet import approved_in_period, render_sheets, s
 from portal.extensions import db
 from portal.gifts import proposals as uc
 from portal.gifts.proposal_models import Proposal, ProposalFile, ProposalState
+from portal.web.forms import flash_domain_error
 from portal.web.htmx import redirect, render
 
 # Importing it also registers the supplier-side routes on supplier.bp.
@@ -86,13 +87,10 @@ def proposal_move(proposal_id: int) -> Response:
             comment=request.form.get("comment", ""),
             expected_version=int(version) if version.isdigit() else None,
         )
-        db.session.commit()
         flash(_("提案の状態を更新しました。"), "success")
     except (Conflict, DomainError) as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
+        flash_domain_error(err)
     except ValueError:
-        db.session.rollback()
         abort(400)
     return redirect(url_for("staff.proposal_detail", proposal_id=proposal_id))
 

@@ -35,7 +35,8 @@ from portal.receipts.models import (
     ReceiptBatch,
     ReceiptStatus,
 )
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web import uow
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.htmx import redirect as hx_redirect
 from portal.web.htmx import render
 from portal.web.staff.labels import (
@@ -185,8 +186,7 @@ def receipts_issue() -> Response:
         return hx_redirect(url_for("staff.receipts_job", run_id=running.id))
     run = batches.start_issue(db.session, until=form.until.data, by_user=current_user)
     run_id = run.id
-    db.session.commit()
-    batches.enqueue_issue(run_id)
+    uow.after_commit(lambda: batches.issue_receipts_job(run_id))
     return hx_redirect(url_for("staff.receipts_job", run_id=run_id))
 
 
@@ -248,7 +248,6 @@ def receipt_batch_pdf(batch_id: int) -> Response:
     batch = db.get_or_404(ReceiptBatch, batch_id)
     path = _batch_file(batch)
     _audit_view("receipt_batch", batch.id, action="export")
-    db.session.commit()
     return send_file(
         path, mimetype="application/pdf", as_attachment=True, download_name=f"{batch.label}.pdf"
     )
@@ -273,10 +272,8 @@ def receipt_batch_mailed(batch_id: int) -> Response:
             count = service.mark_batch_mailed(
                 db.session, batch, form.mailed_on.data, by_user=current_user
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
-            flash(str(e.message), "error")
+            flash_domain_error(e)
         else:
             flash(_("%(n)s件を発送済にしました。", n=count), "success")
     return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
@@ -289,7 +286,6 @@ def receipt_pdf(receipt_id: int) -> Response:
     if pdf is None:
         abort(404)
     _audit_view("donation", receipt.donation_id, action="download")
-    db.session.commit()
     from io import BytesIO
 
     return send_file(
@@ -318,9 +314,7 @@ def receipts_returned() -> Response | str:
                 by_user=current_user,
                 note=form.note.data or "",
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(
@@ -366,15 +360,12 @@ def address_check(case_id: int) -> Response | str:
                     by_user=current_user,
                     ip=request.remote_addr or "",
                 )
-                db.session.commit()
             except DomainError as e:
-                db.session.rollback()
                 apply_domain_error(form, e)
             else:
                 flash(_("送付先を更新しました。次回の発行で再送されます。"), "success")
                 return redirect(url_for("staff.address_checks"), 303)
     _audit_view("donation", donation.id)
-    db.session.commit()
     return render(
         "staff/receipts/address_check.html",
         case=case,
@@ -424,20 +415,17 @@ def onestop_record(donation_id: int) -> Response | str:
                 note=form.note.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             if changed:
-                onestop.notify_donor(row)
+                uow.after_commit(lambda: onestop.notify_donor(row))
             if row.state == OnestopState.COMPLETE:
                 flash(_("%(no)s：受理として登録しました。", no=donation.donation_no), "success")
             else:
                 flash(_("%(no)s：不備ありとして登録しました。", no=donation.donation_no), "success")
             return redirect(url_for("staff.onestop_intake"), 303)
     _audit_view("donation", donation.id)
-    db.session.commit()
     return render(
         "staff/receipts/onestop_record.html",
         donation=donation,

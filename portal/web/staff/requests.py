@@ -28,7 +28,7 @@ from portal.donors.models import (
     RequestStatus,
 )
 from portal.extensions import db
-from portal.web import htmx
+from portal.web import htmx, uow
 from portal.web.forms import FlaskForm, apply_domain_error, nfkc
 
 PAGE = 50
@@ -106,7 +106,6 @@ def _page(req: DonorRequest, form: DecisionForm, code: int = 200) -> Response:
         can_decide=can_handle_donations(current_user) and req.status == RequestStatus.OPEN,
         shipped=req.donation.is_shipped,
     )
-    db.session.commit()
     return make_response(html, code)
 
 
@@ -145,14 +144,12 @@ def request_decide(request_id: int) -> Response:
                     phone=form.phone.data or "",
                 ),
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
             req = _get(request_id)
         else:
             target = url_for("staff.request_detail", request_id=request_id)
-            donor_requests.mail_request_status(request_id)  # may end the ORM session
+            uow.after_commit(lambda: donor_requests.mail_request_status(request_id))
             flash(
                 _("お申し込みを「%(status)s」にしました。", status=STATUS_LABELS[decision]),
                 "success",

@@ -58,7 +58,6 @@ def statements() -> str:
 def statements_csv() -> Response:
     month = _month()
     data = uc.statements_csv(db.session, month, by_user=current_user)
-    db.session.commit()
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="statements-{month}.csv"'
@@ -108,10 +107,8 @@ def statement_correct(statement_id: int, line_id: int) -> Response | tuple[str, 
                 db.session, st, line, count=form.count.data, unit_cost=form.unit_cost.data,
                 unit_shipping=form.unit_shipping.data, note=form.note.data, by_user=current_user,
             )  # fmt: skip
-            db.session.commit()
             flash(_("明細を修正しました。事業者にもう一度確定してもらいます。"), "success")
             return redirect(url_for("staff.statement_detail", statement_id=st.id))
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
     return _detail(st, form, line.id), 422

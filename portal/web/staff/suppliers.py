@@ -17,6 +17,7 @@ from portal.core.errors import DomainError
 from portal.core.mail import send_mail
 from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
+from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.staff.labels import SUPPLIER_STATUS_LABELS
 
@@ -94,9 +95,7 @@ def _save(form: SupplierForm, supplier: Supplier | None) -> Response | None:
         saved = supplier_cases.save_supplier(
             db.session, form.to_data(), by_user=current_user, supplier=supplier
         )
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
         apply_domain_error(form, e)
         return None
     flash(_("事業者「%(name)s」を保存しました。", name=saved.name), "success")
@@ -157,13 +156,11 @@ def supplier_invite(supplier_id: int) -> Response | str:
                 by_user=current_user,
                 hours=current_app.config["INVITATION_HOURS"],
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             link = url_for("auth.invitation", token=token, _external=True)
-            send_mail(
+            mail = (
                 user.email,
                 _(
                     "【%(city)sふるさと納税】事業者ポータルへの招待",
@@ -177,6 +174,7 @@ def supplier_invite(supplier_id: int) -> Response | str:
                     hours=current_app.config["INVITATION_HOURS"],
                 ),
             )
+            uow.after_commit(lambda: send_mail(*mail))
             flash(
                 _("%(email)s に招待メールを送りました（72時間有効）。", email=user.email), "success"
             )

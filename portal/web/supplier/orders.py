@@ -347,7 +347,6 @@ def orders() -> str:
             detail=f"{len(rows)} orders",
             ip=_ip(),
         )
-        db.session.commit()
     return html
 
 
@@ -387,7 +386,6 @@ def _detail(
         subject_id=order.id,
         ip=_ip(),
     )
-    db.session.commit()
     return make_response(html, status)
 
 
@@ -408,9 +406,7 @@ def order_ship(order_id: int) -> Response:
                 form.shipped_on.data,
                 current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("発送を登録しました。寄附者の画面に送り状番号が表示されます。"), "success")
@@ -434,9 +430,7 @@ def order_correct(order_id: int) -> Response:
                 form.shipped_on.data,
                 current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("発送内容を訂正しました。"), "success")
@@ -500,7 +494,6 @@ def _bulk_page(
         detail=f"bulk ship {len(orders)} orders",
         ip=_ip(),
     )
-    db.session.commit()
     return make_response(html, status)
 
 
@@ -521,7 +514,6 @@ def orders_ship() -> Response:
         db.session.rollback()
         orders = [o for o in _selected_orders() if o.status != OrderStatus.CANCELLED]
         return _bulk_page(form, orders, tracking, result.errors, 422)
-    db.session.commit()
     flash(_("%(n)s件の発送を登録しました。", n=len(result.shipped)), "success")
     return htmx.redirect(url_for("supplier.orders"))
 
@@ -545,7 +537,6 @@ def _labels(carrier: Carrier, orders: list[Order]) -> Response:
             detail=f"labels {carrier.value}",
             ip=_ip(),
         )
-    db.session.commit()
     name = f"labels-{carrier.value}-{ship_on:%Y%m%d}.csv"
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=Shift_JIS"
@@ -580,7 +571,6 @@ def orders_upload_post() -> Response:
                     filename=f.filename or "",
                     by_user=current_user,
                 )
-                db.session.commit()
             except DomainError as e:
                 db.session.rollback()
                 form.file.errors = [str(e.message)]
@@ -616,7 +606,6 @@ def upload_apply(token: str) -> Response:
     upload = _own_upload(token)
     already = upload.applied_at is not None
     shipments.apply_upload(db.session, upload, by_user=current_user)
-    db.session.commit()
     if not already:
         flash(_("%(n)s件の発送を登録しました。", n=upload.applied_count), "success")
     return htmx.redirect(url_for("supplier.upload_preview", token=upload.token))

@@ -45,11 +45,9 @@ def report_problem(order_id: int) -> Response | str:
                 by_user=current_user,
                 today=today_jst(),
             )
-            db.session.commit()
             flash(_("市の担当者に知らせました。寄附者にもお知らせします。"), "success")
             return redirect(url_for("supplier.order_detail", order_id=order.id))
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
     return render(
         "supplier/problem_form.html",

@@ -27,7 +27,7 @@ from portal.gifts.proposal_models import (
     ProposalFileKind,
     ProposalState,
 )
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.htmx import redirect, render
 from portal.web.labels import (
     CRITERION_LABELS,
@@ -273,9 +273,7 @@ def proposal_new() -> Response | str:
         values = form_values(form, request.form)
         try:
             p = uc.create_draft(db.session, values, by_user=current_user)
-            db.session.commit()
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
         else:
             flash(_("下書きを保存しました。"), "success")
@@ -324,7 +322,6 @@ def proposal_detail(proposal_id: int) -> Response | str:
                         by_user=current_user,
                         comment=request.form.get("comment", ""),
                     )
-                db.session.commit()
             except DomainError as err:
                 db.session.rollback()
                 p = _load(proposal_id)
@@ -358,9 +355,7 @@ def proposal_upload(proposal_id: int) -> Response:
             upload_dir=current_app.config["UPLOAD_DIR"],
             by_user=current_user,
         )
-        db.session.commit()
         flash(_("ファイルを追加しました。"), "success")
     except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
+        flash_domain_error(err)
     return redirect(url_for("supplier.proposal_detail", proposal_id=p.id))

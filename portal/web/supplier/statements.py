@@ -14,7 +14,7 @@ from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.statements import service as uc
 from portal.statements.models import Statement, StatementLine
-from portal.web.forms import FlaskForm
+from portal.web.forms import FlaskForm, flash_domain_error
 from portal.web.htmx import redirect, render
 from portal.web.labels import STATEMENT_STATE_LABELS
 
@@ -77,11 +77,9 @@ def statement_confirm(statement_id: int) -> Response | str:
     if ConfirmForm().validate_on_submit():
         try:
             uc.confirm(db.session, statement, by_user=current_user)
-            db.session.commit()
             flash(_("%(month)s の明細を確定しました。", month=statement.month), "success")
         except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+            flash_domain_error(err)
     return redirect(url_for("supplier.statement_detail", statement_id=statement.id))
 
 
@@ -92,7 +90,6 @@ def statement_dispute(statement_id: int, line_id: int) -> Response | tuple[str, 
     if form.validate_on_submit():
         try:
             uc.dispute(db.session, statement, line, comment=form.comment.data, by_user=current_user)
-            db.session.commit()
             flash(_("市の担当者に確認をお願いしました。"), "success")
             return redirect(url_for("supplier.statement_detail", statement_id=statement.id))
         except DomainError as err:

@@ -93,11 +93,9 @@ def stock_change(gift_id: int) -> Response | tuple[str, int]:
                 reason=form.reason.data,
                 by_user=current_user,
             )
-            db.session.commit()
             flash(_("%(gift)s の在庫を %(n)s にしました。", gift=gift.name, n=after), "success")
             return redirect(url_for("supplier.stock"))
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
     return _page({gift.id: form}, 422)
 
@@ -111,11 +109,9 @@ def stock_pause(gift_id: int) -> Response | tuple[str, int]:
             uc.set_paused(
                 db.session, gift, paused=paused, reason=form.reason.data, by_user=current_user
             )
-            db.session.commit()
             message = _("受付を止めました。") if paused else _("受付を再開しました。")
             flash(message, "success")
             return redirect(url_for("supplier.stock"))
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
     return _page({-gift.id: form}, 422)

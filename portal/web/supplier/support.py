@@ -78,10 +78,8 @@ def support_start() -> Response:
                 upload_dir=current_app.config["UPLOAD_DIR"],
                 by_user=current_user,
             )
-            db.session.commit()
             return htmx.redirect(url_for("supplier.support_chat", conv_id=conv.id))
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
     return _render_list(form, 422)
 
@@ -93,7 +91,6 @@ def _chat_context(conv: Conversation) -> dict:
 def support_chat(conv_id: int) -> str:
     conv = own_conversation(conv_id)
     conv_uc.mark_read_by_customer(conv)
-    db.session.commit()
     return render_template(
         "supplier/support_chat.html",
         form=MessageForm(formdata=None),
@@ -115,7 +112,6 @@ def support_send(conv_id: int) -> Response:
                 files=chat.checked_files(form),
                 upload_dir=current_app.config["UPLOAD_DIR"],
             )
-            db.session.commit()
             if htmx.is_fragment_request():
                 # A fresh, empty form; the log refreshes itself through the poll event.
                 html = render_template(
@@ -127,7 +123,6 @@ def support_send(conv_id: int) -> Response:
                 return htmx.trigger(make_response(html), "support:poll")
             return htmx.redirect(url_for("supplier.support_chat", conv_id=conv.id) + "#latest")
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
     # Failed: the text stays in the box, with the reason beside it.
     if htmx.is_fragment_request():
@@ -165,7 +160,6 @@ def support_survey(conv_id: int) -> Response:
             conv_uc.answer_survey(
                 db.session, conv, request.form.get("score", type=int) or 0, by_user=current_user
             )
-            db.session.commit()
             return htmx.redirect(url_for("supplier.support_chat", conv_id=conv.id))
         except DomainError as e:
             db.session.rollback()
