@@ -27,7 +27,7 @@ The internals (`INTERNALS` names them, the contract test has one check per name)
     the overlay writer (portal.documents.pdfstream) copies pages and their resources out of the
     tree instead of writing a PDF and parsing it back in.
 
-``pydyf tree shape``
+``the pydyf object tree's shape``
     What the tree from ``generate_pdf`` looks like: ``pdf.objects[n].number == n``; the page
     tree's ``Kids`` a flat ``[number, 0, "R", …]`` list; each page dictionary's ``Contents``
     one reference to a `pydyf.Stream` (with ``.stream`` a list of operator lines, ``.extra``
@@ -42,7 +42,7 @@ The internals (`INTERNALS` names them, the contract test has one check per name)
     ``box.style["position"]``. Read by `attribute_boxes` (where the fixed layer left room for a
     value) and `overflowing_children` (a value that needs more room than its slot).
 
-``log message wording``
+``the log messages' wording``
     `FATAL_LOG_MARKERS`: parts of WeasyPrint's warning texts that `rendering.watched()` turns
     into an error. If WeasyPrint rewords one, a slow or broken render would pass unnoticed.
 """
@@ -64,9 +64,9 @@ INTERNALS = (
     "weasyprint.text.ffi.harfbuzz_subset",
     "weasyprint.layout.make_margin_boxes",
     "weasyprint.pdf.generate_pdf",
-    "pydyf tree shape",
+    "the pydyf object tree's shape",
     "weasyprint.document.Page._page_box",
-    "log message wording",
+    "the log messages' wording",
 )
 
 # What the weasyprint logger says when a render went wrong in a way that must not pass.
