@@ -314,11 +314,16 @@ def login(client: FlaskClient) -> Any:
     return do
 
 
-def pdf_text(path_or_bytes: Path | bytes) -> str:
-    """Text extracted back out of a PDF (what a tax office's reader would see)."""
+def pdf_page_texts(path_or_bytes: Path | bytes) -> list[str]:
+    """The text of each page of a PDF, extracted back out of it."""
     import io
 
     from pypdf import PdfReader
 
     data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def pdf_text(path_or_bytes: Path | bytes) -> str:
+    """Text extracted back out of a PDF (what a tax office's reader would see)."""
+    return "\n".join(pdf_page_texts(path_or_bytes))

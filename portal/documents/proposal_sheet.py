@@ -23,7 +23,7 @@ from portal.core.dates import to_jst, wareki
 from portal.core.money import format_yen
 from portal.core.roles import Role
 from portal.core.timeline import events_for
-from portal.documents.rendering import DocumentRenderError, html_to_pdf
+from portal.documents.rendering import DocumentRenderError, html_to_pdf, reference_pdf
 from portal.gifts.proposal_models import GiftOrigin, Proposal, ProposalState
 from portal.gifts.proposal_report import _start
 from portal.gifts.proposals import SUBJECT, criteria, return_ratio_exceeded
@@ -178,14 +178,23 @@ def sheet_for(session: Session, p: Proposal, *, today: datetime | None = None) -
     )
 
 
-def render_sheets(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> bytes:
-    """All sheets in one PDF: one A4 page each (a sheet with very many rows takes more)."""
+def sheets_html(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> str:
     if not sheets:
         raise DocumentRenderError("no proposal sheets to render")
     city = city_name or current_app.config.get("CITY_NAME", "庄原市")
-    html = current_app.jinja_env.get_template(TEMPLATE).render(sheets=sheets, city=city)
-    pdf, _pages = html_to_pdf(html, STYLESHEET)
+    return current_app.jinja_env.get_template(TEMPLATE).render(sheets=sheets, city=city)
+
+
+def render_sheets(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> bytes:
+    """All sheets in one PDF: one A4 page each (a sheet with very many rows takes more)."""
+    pdf, _pages = html_to_pdf(sheets_html(sheets, city_name=city_name), STYLESHEET)
     return pdf
+
+
+def render_reference(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> bytes:
+    """The same sheets through WeasyPrint's public API only, nothing reused from the process's
+    engine (`rendering.reference_pdf`): what `render_sheets` is tested against."""
+    return reference_pdf(sheets_html(sheets, city_name=city_name), STYLESHEET)
 
 
 def approved_in_period(
