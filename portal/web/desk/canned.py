@@ -12,6 +12,7 @@ from flask import (
 )
 
 from portal.core.errors import DomainError
+from portal.core.roles import can_work_support_desk
 from portal.extensions import db
 from portal.support import canned as canned_uc
 from portal.support.models import (
@@ -21,12 +22,12 @@ from portal.web import htmx
 from portal.web.chat_forms import (
     CannedForm,
 )
-from portal.web.desk.inbox import require_desk_worker
 from portal.web.forms import apply_domain_error
+from portal.web.guards import requires
 
 
+@requires(can_work_support_desk)
 def canned() -> Response | str:
-    require_desk_worker()
     form = CannedForm()
     if form.validate_on_submit():
         try:
@@ -39,7 +40,7 @@ def canned() -> Response | str:
     return make_response(render_template("support/canned.html", form=form, rows=rows), status)
 
 
+@requires(can_work_support_desk)
 def canned_delete(reply_id: int) -> Response:
-    require_desk_worker()
     canned_uc.delete_canned_reply(db.session, reply_id)
     return htmx.redirect(url_for("support.canned"))

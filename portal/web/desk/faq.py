@@ -27,8 +27,8 @@ from portal.web.chat_forms import (
     FaqForm,
     parse_category,
 )
-from portal.web.desk.inbox import require_desk_worker
 from portal.web.forms import apply_domain_error
+from portal.web.guards import requires
 
 
 def faq_list() -> str:
@@ -45,8 +45,8 @@ def faq_list() -> str:
     )
 
 
+@requires(can_work_support_desk)
 def faq_edit(entry_id: int | None) -> Response | str:
-    require_desk_worker()
     entry = db.session.get(FaqEntry, entry_id) if entry_id else None
     if entry_id and entry is None:
         abort(404)
@@ -71,7 +71,7 @@ def faq_edit(entry_id: int | None) -> Response | str:
     return make_response(render_template("support/faq_form.html", form=form, entry=entry), status)
 
 
+@requires(can_work_support_desk)
 def faq_delete(entry_id: int) -> Response:
-    require_desk_worker()
     faq_uc.delete_entry(db.session, entry_id)
     return htmx.redirect(url_for("support.faq_list"))

@@ -25,28 +25,27 @@ from portal.web import htmx
 from portal.web.chat_forms import (
     DeskDayForm,
 )
-from portal.web.desk.inbox import require_desk_worker
 from portal.web.forms import apply_domain_error
+from portal.web.guards import requires
 
 
+@requires(can_work_support_desk, methods=["POST"])
 def desk_hours() -> Response | str:
     form = DeskDayForm()
-    if request.method == "POST":
-        require_desk_worker()
-        if form.validate_on_submit():
-            try:
-                hours.set_desk_day(
-                    db.session,
-                    form.day.data,
-                    is_open=form.mode.data == "open",
-                    opens_at=form.opens_at.data,
-                    closes_at=form.closes_at.data,
-                    note=form.note.data or "",
-                    by_user=current_user,
-                )
-                return htmx.redirect(url_for("support.desk_hours"))
-            except DomainError as e:
-                apply_domain_error(form, e)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            hours.set_desk_day(
+                db.session,
+                form.day.data,
+                is_open=form.mode.data == "open",
+                opens_at=form.opens_at.data,
+                closes_at=form.closes_at.data,
+                note=form.note.data or "",
+                by_user=current_user,
+            )
+            return htmx.redirect(url_for("support.desk_hours"))
+        except DomainError as e:
+            apply_domain_error(form, e)
     rows = db.session.scalars(sa.select(DeskDay).order_by(DeskDay.day)).all()
     cal = hours.load_calendar(db.session)
     now = datetime.now().astimezone()
@@ -64,8 +63,8 @@ def desk_hours() -> Response | str:
     )
 
 
+@requires(can_work_support_desk)
 def desk_hours_delete(day_id: int) -> Response:
-    require_desk_worker()
     hours.remove_desk_day(db.session, day_id)
     return htmx.redirect(url_for("support.desk_hours"))
 

@@ -53,6 +53,7 @@ from portal.web.chat_forms import (
     parse_category,
 )
 from portal.web.forms import apply_domain_error, choices
+from portal.web.guards import requires
 
 POLL_SECONDS = chat.POLL_SECONDS  # the staff page polls like the customers' chat
 PAGE = 50
@@ -79,11 +80,6 @@ def desk_counts() -> dict:
         "support_unread_count": support_unread_count,
         "support_recent_complaints": support_recent_complaints,
     }
-
-
-def require_desk_worker() -> None:
-    if not can_work_support_desk(current_user):
-        abort(403)
 
 
 def get_conversation(conv_id: int) -> Conversation:
@@ -274,8 +270,8 @@ def poll(conv_id: int) -> Response:
     return make_response(html)
 
 
+@requires(can_work_support_desk)
 def reply(conv_id: int) -> Response:
-    require_desk_worker()
     conv = get_conversation(conv_id)
     form = ReplyForm()
     if form.validate_on_submit():
@@ -304,8 +300,8 @@ def reply(conv_id: int) -> Response:
     return _conversation_page(conv, form, 422)
 
 
+@requires(can_work_support_desk)
 def assign(conv_id: int) -> Response:
-    require_desk_worker()
     conv = get_conversation(conv_id)
     value = request.form.get("assignee_id", "")
     if value == "me":
@@ -318,8 +314,8 @@ def assign(conv_id: int) -> Response:
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
+@requires(can_work_support_desk)
 def categorise(conv_id: int) -> Response:
-    require_desk_worker()
     conv = get_conversation(conv_id)
     form = CategoriseForm()
     if not form.validate_on_submit():
@@ -334,8 +330,8 @@ def categorise(conv_id: int) -> Response:
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
+@requires(can_work_support_desk)
 def change_status(conv_id: int) -> Response:
-    require_desk_worker()
     conv = get_conversation(conv_id)
     target = request.form.get("to", "")
     if target not in {s.value for s in ConversationStatus}:
@@ -353,8 +349,8 @@ def change_status(conv_id: int) -> Response:
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
+@requires(can_work_support_desk)
 def survey(conv_id: int) -> Response:
-    require_desk_worker()
     conv = get_conversation(conv_id)
     try:
         conv_uc.request_survey(db.session, conv, by_user=current_user)
@@ -389,8 +385,8 @@ def _log_form(form: LogInquiryForm) -> LogInquiryForm:
     return form
 
 
+@requires(can_work_support_desk)
 def log_inquiry() -> Response | str:
-    require_desk_worker()
     form = _log_form(LogInquiryForm())
     if form.validate_on_submit():
         try:

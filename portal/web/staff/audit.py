@@ -10,7 +10,7 @@ import io
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, request, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,15 +19,11 @@ from portal.core.audit import AuditEntry, audit
 from portal.core.dates import JST
 from portal.core.roles import can_read_audit_log
 from portal.extensions import db
+from portal.web.guards import requires
 from portal.web.htmx import render
 from portal.web.staff.labels import ACTION_LABELS, SUBJECT_LABELS
 
 PAGE = 100
-
-
-def _guard() -> None:
-    if not can_read_audit_log(current_user):
-        abort(403)
 
 
 def _day(raw: str | None) -> date | None:
@@ -78,8 +74,8 @@ def _users(ids: set[int]) -> dict[int, User]:
     return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
 
 
+@requires(can_read_audit_log)
 def audit_log() -> str:
-    _guard()
     stmt, values = _filtered()
     before = request.args.get("before", type=int)
     if before:
@@ -113,8 +109,8 @@ def audit_log() -> str:
     )
 
 
+@requires(can_read_audit_log)
 def audit_export() -> Response:
-    _guard()
     stmt, values = _filtered()
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 with a BOM

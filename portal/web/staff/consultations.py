@@ -14,9 +14,11 @@ from wtforms.validators import DataRequired, Length
 from portal.accounts.models import Supplier
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
+from portal.core.roles import can_record_consultations
 from portal.extensions import db
 from portal.gifts import consultations as uc
 from portal.web.forms import FlaskForm, apply_domain_error, choices
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
 from portal.web.staff.labels import KIND_LABELS
 
@@ -30,6 +32,7 @@ class ConsultationForm(FlaskForm):
     next_step = TextAreaField(_l("次の対応"), validators=[Length(max=5000)])
 
 
+@requires(can_record_consultations, methods=["POST"])
 def consultations() -> Response | str:
     form = ConsultationForm()
     suppliers = db.session.scalars(sa.select(Supplier).order_by(Supplier.code)).all()

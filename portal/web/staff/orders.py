@@ -38,6 +38,7 @@ from portal.shipping.carriers import CARRIER_LABELS, Carrier, tracking_url
 from portal.shipping.models import Shipment
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
 from portal.web.staff.labels import ORDER_STATUS_LABELS, RECEIPT_STATUS_LABELS
 
@@ -137,11 +138,6 @@ def operations_context(session: Session, donation: Donation) -> dict[str, Any]:
     }
 
 
-def _require_corrector() -> None:
-    if not can_correct_shipments(current_user):
-        abort(403)
-
-
 def _order(order_id: int) -> Order:
     order = db.session.scalar(
         sa.select(Order)
@@ -153,9 +149,9 @@ def _order(order_id: int) -> Order:
     return order
 
 
+@requires(can_correct_shipments)
 def order_shipment_correct(order_id: int) -> Response | str:
     """訂正 by staff (any time): carrier, tracking number, ship date and a reason."""
-    _require_corrector()
     order = _order(order_id)
     donation = order.line.donation
     shipment = ship_uc.shipment_for(db.session, order)
@@ -194,9 +190,9 @@ def order_shipment_correct(order_id: int) -> Response | str:
     return detail_page(donation, correction_forms={order_id: form}, status=422)
 
 
+@requires(can_correct_shipments)
 def order_delivered(order_id: int) -> Response:
     """配達済 (from the carrier's tracking); a second click changes nothing."""
-    _require_corrector()
     order = _order(order_id)
     try:
         already = order.status == OrderStatus.DELIVERED

@@ -12,13 +12,14 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.core.errors import Conflict, DomainError
-from portal.core.roles import is_city
+from portal.core.roles import can_review_proposals, is_city
 from portal.core.timeline import events_for
 from portal.documents.proposal_sheet import approved_in_period, render_sheets, sheet_for
 from portal.extensions import db
 from portal.gifts import proposals as uc
 from portal.gifts.proposal_models import Proposal, ProposalFile, ProposalState
 from portal.web.forms import flash_domain_error
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
 
 # Importing it also registers the supplier-side routes on supplier.bp.
@@ -73,6 +74,7 @@ def proposal_detail(proposal_id: int) -> str:
     )
 
 
+@requires(can_review_proposals)
 def proposal_move(proposal_id: int) -> Response:
     p = db.session.get(Proposal, proposal_id)
     if p is None:

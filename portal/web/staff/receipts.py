@@ -37,6 +37,7 @@ from portal.receipts.models import (
 )
 from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import redirect as hx_redirect
 from portal.web.htmx import render
 from portal.web.staff.labels import (
@@ -52,11 +53,6 @@ OVERVIEW_LIMIT = 50  # oldest first; the counts above tell the rest
 
 def _receipt_rules() -> dict[str, object]:
     return {"can_issue_receipts": can_issue_receipts}
-
-
-def _require_issuer() -> None:
-    if not can_issue_receipts(current_user):
-        abort(403)
 
 
 def _audit_view(subject_type: str, subject_id: object, action: str = "view") -> None:
@@ -175,8 +171,8 @@ def receipts() -> str:
     )
 
 
+@requires(can_issue_receipts)
 def receipts_issue() -> Response:
-    _require_issuer()
     form = IssueForm()
     if not form.validate_on_submit():
         flash(_("発行の基準日を入力してください。"), "error")
@@ -261,8 +257,8 @@ def receipt_batch_manifest(batch_id: int) -> Response:
     )
 
 
+@requires(can_issue_receipts)
 def receipt_batch_mailed(batch_id: int) -> Response:
-    _require_issuer()
     batch = db.get_or_404(ReceiptBatch, batch_id)
     form = MailedForm()
     if not form.validate_on_submit():
@@ -299,8 +295,8 @@ def receipt_pdf(receipt_id: int) -> Response:
 # --- returned mail and address checks -----------------------------------------------------
 
 
+@requires(can_issue_receipts)
 def receipts_returned() -> Response | str:
-    _require_issuer()
     form = ReturnedForm()
     if request.method == "GET":
         form.returned_on.data = today_jst()
@@ -335,6 +331,7 @@ def address_checks() -> str:
     )
 
 
+@requires(can_issue_receipts, methods=["POST"])
 def address_check(case_id: int) -> Response | str:
     case = db.get_or_404(AddressCheck, case_id)
     donation = case.donation
@@ -347,24 +344,22 @@ def address_check(case_id: int) -> Response | str:
             "mail_address": donation.mail_address or donation.address,
         }
     )
-    if request.method == "POST":
-        _require_issuer()
-        if form.validate_on_submit():
-            try:
-                service.fix_address(
-                    db.session,
-                    case,
-                    mail_name=form.mail_name.data or "",
-                    mail_postal_code=form.mail_postal_code.data,
-                    mail_address=form.mail_address.data,
-                    by_user=current_user,
-                    ip=request.remote_addr or "",
-                )
-            except DomainError as e:
-                apply_domain_error(form, e)
-            else:
-                flash(_("送付先を更新しました。次回の発行で再送されます。"), "success")
-                return redirect(url_for("staff.address_checks"), 303)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.fix_address(
+                db.session,
+                case,
+                mail_name=form.mail_name.data or "",
+                mail_postal_code=form.mail_postal_code.data,
+                mail_address=form.mail_address.data,
+                by_user=current_user,
+                ip=request.remote_addr or "",
+            )
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("送付先を更新しました。次回の発行で再送されます。"), "success")
+            return redirect(url_for("staff.address_checks"), 303)
     _audit_view("donation", donation.id)
     return render(
         "staff/receipts/address_check.html",
@@ -378,9 +373,9 @@ def address_check(case_id: int) -> Response | str:
 # --- one-stop forms back --------------------------------------------------------------------
 
 
+@requires(can_issue_receipts)
 def onestop_intake() -> Response | str:
     """One focused input a barcode/QR scanner types into (it ends with Enter)."""
-    _require_issuer()
     form = ScanForm()
     if form.validate_on_submit():
         try:
@@ -396,8 +391,8 @@ def onestop_intake() -> Response | str:
     )
 
 
+@requires(can_issue_receipts)
 def onestop_record(donation_id: int) -> Response | str:
-    _require_issuer()
     donation = db.get_or_404(Donation, donation_id)
     existing = onestop.return_for(db.session, donation)
     form = OnestopForm()

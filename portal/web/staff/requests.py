@@ -30,6 +30,7 @@ from portal.donors.models import (
 from portal.extensions import db
 from portal.web import htmx, uow
 from portal.web.forms import FlaskForm, apply_domain_error, nfkc
+from portal.web.guards import requires
 
 PAGE = 50
 DECISIONS = {
@@ -121,9 +122,8 @@ def request_detail(request_id: int) -> Response:
     return _page(req, form)
 
 
+@requires(can_handle_donations)
 def request_decide(request_id: int) -> Response:
-    if not can_handle_donations(current_user):
-        abort(403)
     req = _get(request_id)
     form = DecisionForm()
     decision = DECISIONS.get(request.form.get("decision", ""))

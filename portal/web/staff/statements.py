@@ -11,11 +11,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
-from portal.core.roles import is_operator
+from portal.core.roles import can_correct_statements, is_operator
 from portal.extensions import db
 from portal.statements import service as uc
 from portal.statements.models import Statement, StatementLine
 from portal.web.forms import FlaskForm, apply_domain_error
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
 from portal.web.labels import STATEMENT_STATE_LABELS
 
@@ -95,6 +96,7 @@ def statement_detail(statement_id: int) -> str:
     return _detail(_statement(statement_id))
 
 
+@requires(can_correct_statements)
 def statement_correct(statement_id: int, line_id: int) -> Response | tuple[str, int]:
     st = _statement(statement_id)
     line = next((ln for ln in st.lines if ln.id == line_id), None)

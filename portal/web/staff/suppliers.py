@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +19,7 @@ from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
 from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.guards import requires
 from portal.web.staff.labels import SUPPLIER_STATUS_LABELS
 
 
@@ -102,18 +103,16 @@ def _save(form: SupplierForm, supplier: Supplier | None) -> Response | None:
     return redirect(url_for("staff.supplier_detail", supplier_id=saved.id), 303)
 
 
+@requires(can_manage_suppliers)
 def supplier_new() -> Response | str:
-    if not can_manage_suppliers(current_user):
-        abort(403)
     form = SupplierForm()
     return _save(form, None) or render_template(
         "staff/supplier_form.html", form=form, supplier=None
     )
 
 
+@requires(can_manage_suppliers)
 def supplier_edit(supplier_id: int) -> Response | str:
-    if not can_manage_suppliers(current_user):
-        abort(403)
     supplier = db.get_or_404(Supplier, supplier_id)
     form = SupplierForm(obj=supplier)
     if request.method == "GET":
@@ -141,9 +140,8 @@ def supplier_detail(supplier_id: int) -> str:
     return _detail_page(db.get_or_404(Supplier, supplier_id), InviteForm())
 
 
+@requires(can_manage_suppliers)
 def supplier_invite(supplier_id: int) -> Response | str:
-    if not can_manage_suppliers(current_user):
-        abort(403)
     supplier = db.get_or_404(Supplier, supplier_id)
     form = InviteForm()
     if form.validate_on_submit():
