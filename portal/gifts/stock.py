@@ -375,11 +375,40 @@ def set_thresholds(
     session.flush()
 
 
-def pause_gift(session: Session, gift: Gift, paused: bool, reason: str = "") -> None:
-    """Stop (or resume) taking units: while paused every new line is held, never sold."""
-    reason = (reason or "").strip()
+PAUSE_REASON_MAX = 300
+
+
+def pause_gift(
+    session: Session,
+    gift: Gift,
+    paused: bool,
+    reason: str = "",
+    *,
+    by_user: User | None = None,
+) -> bool:
+    """The one switch that stops (or resumes) taking units for a gift: while paused every new
+    line is held, never sold. Staff's stock page, the supplier's stock page and an
+    out-of-stock delivery problem all come here, so each pause and resume is a stock-ledger
+    row ("pause" / "unpause", before = after = the total left) with who and why. Pausing
+    needs a reason; the same state twice is a no-op (a double submit writes one row).
+    Returns whether anything changed."""
+    reason = (reason or "").strip()[:PAUSE_REASON_MAX]
     if paused and not reason:
         raise DomainError(_l("停止の理由を入力してください。"), field="reason")
+    if gift.stock_paused == paused:
+        return False
+    total = total_remaining(session, gift.id)
     gift.stock_paused = paused
-    gift.stock_paused_reason = reason[:300] if paused else ""
+    gift.stock_paused_reason = reason if paused else ""
+    _ledger(
+        session,
+        gift.id,
+        "",
+        total,
+        total,
+        "pause" if paused else "unpause",
+        note=reason,
+        by_user=by_user,
+    )
     session.flush()
+    return True

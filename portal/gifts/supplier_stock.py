@@ -25,8 +25,8 @@ from portal.gifts.stock import (
     StockLedger,
     _get_or_create,
     _ledger,
+    pause_gift,
     set_allocation,
-    total_remaining,
 )
 
 REASON_MAX = 300
@@ -142,17 +142,10 @@ def set_counted(
 
 
 def set_paused(session: Session, gift: Gift, *, paused: bool, reason: str, by_user: User) -> None:
-    """Pause (new lines are held) or resume taking donations for the gift; same state twice
-    is a no-op, so a double submit writes one ledger row."""
+    """The supplier pauses (new lines are held) or resumes its own gift, with a reason both
+    ways; the pause itself (and its ledger row) is portal.gifts.stock.pause_gift."""
     reason = _check(gift, by_user, reason)
-    if gift.stock_paused == paused:
-        return
-    total = total_remaining(session, gift.id)
-    gift.stock_paused = paused
-    gift.stock_paused_reason = reason if paused else ""
-    _ledger(session, gift.id, "", total, total, "pause" if paused else "unpause", note=reason,
-            by_user=by_user)  # fmt: skip
-    session.flush()
+    pause_gift(session, gift, paused, reason, by_user=by_user)
 
 
 def ledger(session: Session, gift_ids: list[int], limit: int = 100) -> list[StockLedger]:

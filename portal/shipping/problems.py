@@ -24,7 +24,7 @@ from portal.core.timeline import record_event
 from portal.donations.models import DonationLine, Order, OrderStatus
 from portal.extensions import db
 from portal.gifts.models import Gift
-from portal.gifts.stock import _ledger, total_remaining
+from portal.gifts.stock import pause_gift
 
 
 class ProblemKind(enum.StrEnum):
@@ -128,7 +128,7 @@ def report_problem(
     session.add(problem)
     gift = _gift(order)
     if kind == ProblemKind.OUT_OF_STOCK and not gift.stock_paused:
-        pause_gift(session, gift, reason=note, by_user=by_user)
+        pause_gift(session, gift, True, note, by_user=by_user)
     record_event(
         session,
         "donation",
@@ -143,14 +143,6 @@ def report_problem(
     )
     session.flush()
     return problem
-
-
-def pause_gift(session: Session, gift: Gift, *, reason: str, by_user: User | None) -> None:
-    """Pause a gift (new lines are held); a ledger row records who, when and why."""
-    total = total_remaining(session, gift.id)
-    gift.stock_paused = True
-    gift.stock_paused_reason = reason[:300]
-    _ledger(session, gift.id, "", total, total, "pause", note=reason[:300], by_user=by_user)
 
 
 def resolve_problem(

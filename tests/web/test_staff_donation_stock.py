@@ -16,7 +16,7 @@ from portal.core.roles import Role
 from portal.donations.lifecycle import DonationData, LineData, create_donation
 from portal.donations.models import Donation, LineHold, PaymentMethod, PaymentState, Portal
 from portal.donations.substitution import LineSubstitution
-from portal.gifts.stock import GiftAllocation, set_allocation
+from portal.gifts.stock import GiftAllocation, StockLedger, set_allocation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 
@@ -208,3 +208,30 @@ def test_substitute_from_the_held_queue(session, login, make_user, make_gift):
     assert session.scalar(sa.select(LineSubstitution.note)) == "電話で了承"
     detail = client.get(f"/staff/donations/{d.id}").get_data(as_text=True)
     assert "寄附者の同意を得て返礼品を代替品に変更しました" in detail and "電話で同意" in detail
+
+
+def test_pausing_from_the_stock_page_writes_a_ledger_row(session, login, make_user, make_gift):
+    gift = make_gift(code="STK-2")
+    set_allocation(session, gift.id, "choice", 7)
+    user = make_user(Role.OPERATOR)
+    client = login(user)
+    client.post(
+        f"/staff/donations/stock/{gift.id}/pause",
+        data={"paused": "1", f"g{gift.id}-reason": "台風で出荷停止"},
+    )
+    client.post(f"/staff/donations/stock/{gift.id}/pause", data={"paused": "0"})
+    rows = session.execute(
+        sa.select(
+            StockLedger.reason,
+            StockLedger.before,
+            StockLedger.after,
+            StockLedger.note,
+            StockLedger.by_user_id,
+        )
+        .where(StockLedger.gift_id == gift.id, StockLedger.reason.in_(["pause", "unpause"]))
+        .order_by(StockLedger.id)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("pause", 7, 7, "台風で出荷停止", user.id),
+        ("unpause", 7, 7, "", user.id),
+    ]

@@ -698,7 +698,7 @@ def donation_stock_pause(gift_id: int) -> Response:
     form = PauseForm(prefix=f"g{gift_id}")
     paused = request.form.get("paused") == "1"
     try:
-        pause_gift(db.session, gift, paused, form.reason.data or "")
+        pause_gift(db.session, gift, paused, form.reason.data or "", by_user=current_user)
         db.session.commit()
     except DomainError as e:
         db.session.rollback()
