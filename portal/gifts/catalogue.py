@@ -140,5 +140,5 @@ def search_gifts(
     if supplier_id is not None:
         stmt = stmt.where(Gift.supplier_id == supplier_id)
     if over_limit:
-        stmt = stmt.where(Gift.procurement_cost * 100 > Gift.required_amount * 30)
+        stmt = stmt.where(Gift.exceeds_return_limit)
     return stmt.order_by(Gift.code)

@@ -23,7 +23,7 @@ from portal.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role
 from portal.core.timeline import record_event
-from portal.gifts.models import RETURN_RATIO_LIMIT_PERCENT, Gift, GiftStatus, TemperatureBand
+from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 from portal.gifts.proposal_models import (
     EDITABLE_STATES,
     PROPOSAL_FIELDS,
@@ -110,11 +110,8 @@ def _share(row: dict[str, Any]) -> float:
         return 0.0
 
 
-def return_ratio_exceeded(required_amount: int | None, procurement_cost: int | None) -> bool:
-    """3割ルール: 調達費用 > 必要寄附額の30%. 送料 is deliberately not an argument."""
-    if not required_amount or procurement_cost is None:
-        return False
-    return procurement_cost * 100 > required_amount * RETURN_RATIO_LIMIT_PERCENT
+# The 3割 rule lives on Gift; proposals check the figures before the gift exists.
+return_ratio_exceeded = Gift.over_return_limit
 
 
 def assess(p: Proposal, *, has_evidence: bool | None = None) -> list[Finding]:

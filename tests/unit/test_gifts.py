@@ -50,6 +50,16 @@ def test_three_tenths_rule_ignores_shipping(make_gift) -> None:
     assert over.return_ratio == 30.0
 
 
+def test_the_smallest_amount_within_three_tenths_is_exactly_the_limit(make_gift) -> None:
+    for cost in (1, 2999, 3000, 3001, 3333, 12345):
+        gift = make_gift(required_amount=10000, procurement_cost=cost)
+        gift.required_amount = gift.min_required_amount
+        assert not gift.exceeds_return_limit
+        if gift.required_amount > 1:
+            gift.required_amount -= 1
+            assert gift.exceeds_return_limit
+
+
 def test_search_over_limit_and_text(session, make_gift) -> None:
     ok = make_gift(name="比婆牛 ステーキ", procurement_cost=3000)
     over = make_gift(name="りんご", procurement_cost=3500)

@@ -96,9 +96,7 @@ def operations_counts(session: Session, today: date) -> dict[str, int]:
         ),
         "suppliers": _count(sa.select(Supplier.id)),
         "gifts_listed": _count(sa.select(Gift.id).where(Gift.status == GiftStatus.LISTED)),
-        "gifts_over_limit": _count(
-            sa.select(Gift.id).where(Gift.procurement_cost * 100 > Gift.required_amount * 30)
-        ),
+        "gifts_over_limit": _count(sa.select(Gift.id).where(Gift.exceeds_return_limit)),
     }
     row = session.execute(sa.select(*(sq.label(name) for name, sq in subqueries.items()))).one()
     counts = {name: int(value or 0) for name, value in row._mapping.items()}
