@@ -46,6 +46,7 @@ from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.gifts.stock import (
     GiftAllocation,
+    listings_to_close,
     move_allocation,
     pause_gift,
     set_thresholds,
@@ -419,16 +420,7 @@ def donations_held() -> str:
             .order_by(GiftAllocation.portal)
         ):
             allocations.setdefault(alloc.gift_id, []).append(alloc)
-    # Listings to close: a portal whose allocation is empty while its gift is still listed.
-    to_close = (
-        db.session.execute(
-            sa.select(GiftAllocation)
-            .where(GiftAllocation.remaining <= GiftAllocation.low_threshold)
-            .order_by(GiftAllocation.gift_id, GiftAllocation.portal)
-        )
-        .scalars()
-        .all()
-    )
+    to_close = listings_to_close(db.session, today_jst())
     return render(
         "staff/donations_held.html",
         lines=lines,
@@ -436,6 +428,7 @@ def donations_held() -> str:
         holds=HOLD_LABELS,
         portals=PORTAL_LABELS,
         to_close=to_close,
+        close_reasons=CLOSE_REASONS,
         move_form=MoveForm(),
         cancel_form=CancelForm(),
         can_handle=can_handle_donations(current_user),
