@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.dates import today_jst
+from portal.core.portals import Portal
 from portal.donations.lifecycle import (
     DonationData,
     LineData,
@@ -19,7 +20,7 @@ from portal.donations.lifecycle import (
     create_donation,
     mark_paid,
 )
-from portal.donations.models import Donation, OrderStatus, PaymentMethod, PaymentState, Portal
+from portal.donations.models import Donation, OrderStatus, PaymentMethod, PaymentState
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import set_allocation
 

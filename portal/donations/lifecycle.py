@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
 from portal.core.numbering import Counter, next_number
+from portal.core.portals import Portal
 from portal.core.timeline import record_event
 from portal.donations.models import (
     DONATION_TRANSITIONS,
@@ -27,7 +28,6 @@ from portal.donations.models import (
     OrderStatus,
     PaymentMethod,
     PaymentState,
-    Portal,
 )
 from portal.gifts.models import Gift
 from portal.gifts.stock import GiftAllocation, restore_units, take_units

@@ -14,18 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier
 from portal.core.models import TimestampMixin, enum_column
+from portal.core.portals import Portal
 from portal.extensions import db
 from portal.gifts.models import Gift
-
-
-class Portal(enum.StrEnum):
-    STANDARD = "standard"  # 標準CSV (the city's other channels)
-    CHOICE = "choice"  # ふるさとチョイス
-    RAKUTEN = "rakuten"  # 楽天ふるさと納税
-    FURUNAVI = "furunavi"  # ふるなび
-    JAL = "jal"  # JALふるさと納税
-    SATOFULL = "satofull"  # さとふる
-    DIRECT = "direct"  # 直接受付 (窓口・振込・現金書留)
 
 
 class PaymentMethod(enum.StrEnum):

@@ -22,7 +22,7 @@ from portal.gifts.models import Gift
 
 
 class GiftAllocation(TimestampMixin, db.Model):
-    """Units of one gift that one portal may still sell (portal: a donations.Portal value)."""
+    """Units of one gift that one portal may still sell (portal: a core.portals.Portal value)."""
 
     __tablename__ = "gift_allocation"
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from portal.core.dates import JST, today_jst
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import record_event
 from portal.donations.lifecycle import DonationData, create_donation, held_lines
-from portal.donations.models import Donation, PaymentMethod, PaymentState, Portal
+from portal.donations.models import Donation, PaymentMethod, PaymentState
 from portal.donations.substitution import (
     ConsentChannel,
     LineSubstitution,

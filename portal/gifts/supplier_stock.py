@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import User
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError, PermissionDenied
+from portal.core.portals import Portal
 from portal.core.roles import Role
-from portal.donations.models import Portal
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import (
     GiftAllocation,

@@ -31,12 +31,8 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.core.audit import audit
 from portal.core.errors import DomainError
-from portal.donations.models import (
-    Donation,
-    DonationState,
-    OrderStatus,
-    Portal,
-)
+from portal.core.portals import Portal
+from portal.donations.models import Donation, DonationState, OrderStatus
 from portal.donations.normalise import lookup_address
 from portal.donors import access, status
 from portal.donors import requests as donor_requests

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from portal.core.portals import Portal
 from portal.core.timeline import TimelineEvent, events_for
 from portal.donations import bulk
 from portal.donations.importers import import_file
@@ -22,7 +23,6 @@ from portal.donations.models import (
     Order,
     PaymentMethod,
     PaymentState,
-    Portal,
 )
 from portal.gifts.stock import GiftAllocation, StockLedger, set_allocation
 

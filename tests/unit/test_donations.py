@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import events_for
 from portal.donations.lifecycle import (
     DonationData,
@@ -28,7 +29,6 @@ from portal.donations.models import (
     OrderStatus,
     PaymentMethod,
     PaymentState,
-    Portal,
 )
 from portal.gifts.stock import GiftAllocation, StockLedger, move_allocation, set_allocation
 

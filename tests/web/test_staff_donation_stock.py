@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from portal.core.audit import AuditEntry
 from portal.core.dates import today_jst
 from portal.core.jobs import JobRun, JobState
+from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import Donation, LineHold, PaymentMethod, PaymentState, Portal
+from portal.donations.models import Donation, LineHold, PaymentMethod, PaymentState
 from portal.donations.substitution import LineSubstitution
 from portal.gifts.models import GiftStatus
 from portal.gifts.stock import GiftAllocation, StockLedger, set_allocation

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import record_event
 from portal.donations import normalise as norm
 from portal.donations.bulk import create_donations
@@ -37,13 +38,7 @@ from portal.donations.lifecycle import (
     mark_paid,
     received_on_for,
 )
-from portal.donations.models import (
-    Donation,
-    DonationState,
-    PaymentMethod,
-    PaymentState,
-    Portal,
-)
+from portal.donations.models import Donation, DonationState, PaymentMethod, PaymentState
 from portal.gifts.models import Gift
 
 if TYPE_CHECKING:

@@ -30,11 +30,12 @@ from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.jobs import JobRun, JobState
+from portal.core.portals import Portal
 from portal.core.roles import can_handle_donations
 from portal.core.timeline import events_for
 from portal.donations import direct, import_jobs, lifecycle
 from portal.donations.importers import PORTALS, import_file, rejected_csv
-from portal.donations.models import Donation, DonationLine, DonationState, LineHold, Portal
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donations.normalise import lookup_address
 from portal.donations.substitution import (
     ConsentChannel,
