@@ -25,7 +25,7 @@ from portal.core.roles import Role
 from portal.core.timeline import events_for
 from portal.documents.rendering import DocumentRenderError, html_to_pdf
 from portal.gifts.models import Gift
-from portal.gifts.proposal_models import GiftOrigin, Proposal, ProposalState
+from portal.gifts.proposal_models import GiftOrigin, Proposal, ProposalEvent, ProposalState
 from portal.gifts.proposal_report import _start
 from portal.gifts.proposals import SUBJECT, criteria
 
@@ -135,7 +135,9 @@ def _approver_role(session: Session, p: Proposal) -> str:
     origin = session.scalar(sa.select(GiftOrigin).where(GiftOrigin.proposal_id == p.id))
     user = origin.approved_by if origin is not None else None
     if user is None:
-        approved = [e for e in events_for(session, SUBJECT, p.id) if e.kind == "proposal.approved"]
+        approved = [
+            e for e in events_for(session, SUBJECT, p.id) if e.kind == ProposalEvent.APPROVED
+        ]
         if approved and approved[-1].actor_user_id:
             user = session.get(User, approved[-1].actor_user_id)
     return ROLE_TITLES.get(user.role, str(user.role)) if user is not None else ""

@@ -30,6 +30,7 @@ from portal.gifts.proposal_models import (
     TRANSITIONS,
     GiftOrigin,
     Proposal,
+    ProposalEvent,
     ProposalFile,
     ProposalFileKind,
     ProposalState,
@@ -258,7 +259,7 @@ def create_draft(session: Session, values: dict[str, Any], *, by_user: User) -> 
             setattr(p, name, _coerce(name, values[name]))
     session.add(p)
     session.flush()
-    record_event(session, SUBJECT, p.id, "proposal.created", by_user=by_user)
+    record_event(session, SUBJECT, p.id, ProposalEvent.CREATED, by_user=by_user)
     return p
 
 
@@ -361,7 +362,7 @@ def transition(
         session,
         SUBJECT,
         p.id,
-        f"proposal.{to.value}",
+        ProposalEvent.moved_to(to),
         by_user=by_user,
         comment=comment,
         from_state=frm.value,

@@ -21,10 +21,11 @@ from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.core.roles import STAFF_ROLES, Role
 from portal.core.timeline import record_event
-from portal.donations.models import DonationLine, Order, OrderStatus
+from portal.donations.models import DonationLine
 from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.gifts.stock import pause_gift
+from portal.shipping.models import Order, OrderStatus
 
 
 class ProblemKind(enum.StrEnum):
@@ -44,6 +45,13 @@ PROBLEM_LABELS = {
 }
 
 NOTE_MAX = 1000
+
+
+class ProblemEvent(enum.StrEnum):
+    """Timeline kinds of a delivery problem (public, on the donation's timeline)."""
+
+    REPORTED = "delivery.problem"
+    RESOLVED = "delivery.problem_resolved"
 
 
 class DeliveryProblem(TimestampMixin, db.Model):
@@ -133,7 +141,7 @@ def report_problem(
         session,
         "donation",
         order.line.donation_id,
-        "delivery.problem",
+        ProblemEvent.REPORTED,
         by_user=by_user,
         public=True,
         order_id=order.id,
@@ -166,7 +174,7 @@ def resolve_problem(
         session,
         "donation",
         order.line.donation_id,
-        "delivery.problem_resolved",
+        ProblemEvent.RESOLVED,
         by_user=by_user,
         public=True,
         order_id=order.id,

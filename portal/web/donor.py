@@ -32,7 +32,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.core.portals import Portal
-from portal.donations.models import Donation, DonationState, OrderStatus
+from portal.donations.models import Donation, DonationState
 from portal.donations.normalise import lookup_address
 from portal.donors import access, status
 from portal.donors import requests as donor_requests
@@ -44,6 +44,7 @@ from portal.donors.models import (
     RequestKind,
 )
 from portal.extensions import db
+from portal.shipping.models import OrderStatus
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 

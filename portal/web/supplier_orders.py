@@ -28,13 +28,13 @@ from wtforms.validators import DataRequired, Length
 from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
-from portal.donations.models import Donation, DonationLine, Order, OrderStatus
+from portal.donations.models import Donation, DonationLine
 from portal.extensions import db
 from portal.gifts.models import TEMPERATURE_LABELS, Gift
 from portal.gifts.stock import gifts_stock
 from portal.shipping import carriers, shipments
 from portal.shipping.carriers import CARRIER_LABELS, Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.support.models import Conversation
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc

@@ -25,12 +25,11 @@ from portal.donations.models import (
     DonationLine,
     DonationState,
     LineHold,
-    Order,
-    OrderStatus,
     PaymentMethod,
     PaymentState,
 )
 from portal.gifts.stock import GiftAllocation, StockLedger, move_allocation, set_allocation
+from portal.shipping.models import Order, OrderStatus
 
 
 def _data(order_no: str, *codes: str, portal: Portal = Portal.CHOICE, **kw) -> DonationData:

@@ -15,10 +15,10 @@ from portal.core.models import utcnow
 from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation, DonationLine, Order, OrderStatus, PaymentMethod
+from portal.donations.models import Donation, DonationLine, PaymentMethod
 from portal.shipping import shipments
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 
 _numbers = itertools.count(1)
 

@@ -38,7 +38,13 @@ from portal.donations.lifecycle import (
     mark_paid,
     received_on_for,
 )
-from portal.donations.models import Donation, DonationState, PaymentMethod, PaymentState
+from portal.donations.models import (
+    Donation,
+    DonationEvent,
+    DonationState,
+    PaymentMethod,
+    PaymentState,
+)
 from portal.gifts.models import Gift
 
 if TYPE_CHECKING:
@@ -594,7 +600,7 @@ def _update(
             session,
             "donation",
             donation.id,
-            "donation.updated",
+            DonationEvent.UPDATED,
             by_user=by_user,
             fields=sorted([*changes, *(["payment_state"] if becomes_paid else [])]),
         )

@@ -25,19 +25,13 @@ from portal.core.dates import today_jst
 from portal.core.jobs import JobRun, JobState
 from portal.core.roles import Role
 from portal.donations import import_jobs
-from portal.donations.models import (
-    Donation,
-    DonationLine,
-    DonationState,
-    LineHold,
-    Order,
-    OrderStatus,
-)
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donors.models import DonorRequest, RequestStatus
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
 from portal.receipts import service as receipts
 from portal.receipts.models import Receipt
+from portal.shipping.models import Order, OrderStatus
 from portal.shipping.problems import DeliveryProblem
 from portal.statements.models import Statement, StatementState
 from portal.support.models import Conversation
