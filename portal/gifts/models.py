@@ -37,6 +37,10 @@ class GiftStatus(enum.StrEnum):
     ENDED = "ended"  # 終了
 
 
+# Offered to donors. Entering these from 準備中 or 終了 is the city's decision (catalogue).
+OFFERED_STATUSES = frozenset({GiftStatus.LISTED, GiftStatus.PAUSED})
+
+
 # Carrier box sizes (sum of three sides in cm) that the carriers' tariffs use.
 GIFT_SIZES = (60, 80, 100, 120, 140, 160, 180, 200)
 
@@ -104,6 +108,10 @@ class Gift(TimestampMixin, db.Model):
     def min_required_amount(self) -> int:
         """The smallest 必要寄附額 that keeps this gift's 調達費用 within the 3割 rule."""
         return -(-self.procurement_cost * 100 // RETURN_RATIO_LIMIT_PERCENT)
+
+    @property
+    def is_offered(self) -> bool:
+        return self.status in OFFERED_STATUSES
 
     @property
     def is_seasonal(self) -> bool:
