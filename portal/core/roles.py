@@ -45,6 +45,12 @@ def can_change_required_amount(user: User) -> bool:
     return user.role == Role.CITY
 
 
+def can_list_gifts(user: User) -> bool:
+    """Offering a gift to donors is the city's decision, like its amount: operator staff
+    prepare a gift (準備中) and the city lists it, or it comes from an approved proposal."""
+    return user.role == Role.CITY
+
+
 def can_manage_suppliers(user: User) -> bool:
     return user.role in OPERATOR_ROLES
 

@@ -26,7 +26,7 @@ from portal.donations.lifecycle import (
     create_orders,
     hold_for,
 )
-from portal.donations.models import DonationLine, DonationState, LineHold
+from portal.donations.models import DonationEvent, DonationLine, DonationState, LineHold
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import take_units
@@ -143,7 +143,7 @@ def substitute_line(
         session,
         "donation",
         donation.id,
-        "line.substituted",
+        DonationEvent.LINE_SUBSTITUTED,
         by_user=by_user,
         public=True,
         line_id=line.id,

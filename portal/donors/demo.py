@@ -8,13 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation, DonationLine, DonationState, Order, OrderStatus
+from portal.donations.models import Donation, DonationLine, DonationState
 from portal.donors import requests as donor_requests
 from portal.donors.models import DonorRequest, ReissueReason, RequestKind, RequestStatus
+from portal.receipts.models import ReceiptEvent
+from portal.shipping.models import Order, OrderStatus
 
 
-def _candidates(session: Session, limit: int) -> list[Donation]:
-    """Paid donations with an order not yet shipped and a postal code, oldest number first."""
+def _candidates(session: Session, limit: int, shipping: list[int]) -> list[Donation]:
+    """Paid donations with an order not yet shipped (nor about to be, by the shipping demo)
+    and a postal code, oldest number first."""
     return list(
         session.scalars(
             sa.select(Donation)
@@ -24,6 +27,7 @@ def _candidates(session: Session, limit: int) -> list[Donation]:
                 Donation.state == DonationState.PAID,
                 Donation.postal_code != "",
                 Order.status == OrderStatus.ORDERED,
+                Order.id.not_in(shipping),
             )
             .order_by(Donation.donation_no)
             .distinct()
@@ -40,7 +44,7 @@ def showcase(session: Session) -> Donation | None:
         .where(
             TimelineEvent.subject_type == "donation",
             TimelineEvent.subject_id == Donation.id,
-            TimelineEvent.kind == "receipt.issued",
+            TimelineEvent.kind == ReceiptEvent.ISSUED,
         )
         .correlate(Donation)
     )
@@ -71,7 +75,9 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(DonorRequest)):
         return
     operator = ctx["users"]["operator"]
-    donations = _candidates(session, 6)[1:]  # leave the first for the visitors' showcase
+    donations = _candidates(session, 6, ctx.get("orders_to_ship", []))[
+        1:
+    ]  # leave the first for the visitors' showcase
     if len(donations) < 4:
         return
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from portal.core.dates import JST, today_jst
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import record_event
 from portal.donations.lifecycle import DonationData, create_donation, held_lines
-from portal.donations.models import Donation, PaymentMethod, PaymentState, Portal
+from portal.donations.models import Donation, PaymentMethod, PaymentState
 from portal.donations.substitution import (
     ConsentChannel,
     LineSubstitution,
@@ -29,7 +30,7 @@ from portal.gifts.models import Gift
 from portal.gifts.stock import GiftAllocation, StockLedger, pause_gift, set_allocation
 from portal.receipts import onestop
 from portal.receipts import service as receipts
-from portal.receipts.models import ReceiptStatus
+from portal.receipts.models import ReceiptEvent, ReceiptStatus
 
 # FY2024 shares (PRODUCT.md): the allocations of a limited gift follow the donations.
 SHARES = [
@@ -152,13 +153,14 @@ def _late_onestop(session: Session, today: date) -> None:
     )
     mailed = date(year, 12, 26)
     receipt = receipts.issue_receipt(session, donation, on=mailed)
-    receipt.status = ReceiptStatus.MAILED
+    receipts.move_receipt(session, receipt, ReceiptStatus.ISSUED)  # printed and posted
+    receipts.move_receipt(session, receipt, ReceiptStatus.MAILED)  # events below, on its day
     receipt.mailed_on = mailed
     receipt.needs_print = False
     at = datetime(year, 12, 26, 15, 0, tzinfo=JST)
     for kind, data in (
-        ("receipt.mailed", {"number": receipt.number, "mailed_on": mailed.isoformat()}),
-        ("onestop.sent", {"sent_on": mailed.isoformat()}),
+        (ReceiptEvent.MAILED, {"number": receipt.number, "mailed_on": mailed.isoformat()}),
+        (ReceiptEvent.ONESTOP_SENT, {"sent_on": mailed.isoformat()}),
     ):
         record_event(session, "donation", donation.id, kind, public=True, at=at, **data)
     onestop.register_return(

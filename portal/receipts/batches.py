@@ -58,6 +58,7 @@ from portal.receipts.service import (
     document_dir,
     issue_receipt,
     mailing_set_for,
+    move_receipt,
     reprint_stmt,
     unissued_stmt,
 )
@@ -226,7 +227,7 @@ def render_batch_files(
         item.first_page, item.last_page = row.first_page, row.last_page
         receipt = item.receipt
         receipt.needs_print = False
-        receipt.status = ReceiptStatus.ISSUED
+        move_receipt(session, receipt, ReceiptStatus.ISSUED)
         receipt.last_batch_id = batch.id
         receipt.pdf_path = ""
     (root / relative).with_name(f"{batch.label}-manifest.csv").write_text(

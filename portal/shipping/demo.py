@@ -11,10 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.dates import today_jst
-from portal.core.timeline import record_event
-from portal.donations.models import Order, OrderStatus
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.shipping.problems import ProblemKind, report_problem, resolve_problem
 from portal.shipping.shipments import confirm_shipment
 
@@ -33,32 +31,14 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
         return  # idempotent
     today = today_jst()
     n = 0
-    # Orders the donation demo marked shipped without saying how: give them a shipment.
-    for order in session.scalars(
-        sa.select(Order).where(Order.status == OrderStatus.SHIPPED).order_by(Order.id)
-    ):
+    # Orders the donation demo chose to have been shipped some days ago.
+    for order_id in sorted(ctx.get("orders_to_ship", [])):
+        order = session.get(Order, order_id)
+        if order is None or order.status != OrderStatus.ORDERED:
+            continue
         n += 1
         shipped_on = min(order.ordered_on + timedelta(days=2 + n % 5), today)
-        shipment = Shipment(
-            order_id=order.id,
-            carrier=CARRIERS[n % 3],
-            tracking_no=_tracking(n),
-            shipped_on=shipped_on,
-        )
-        session.add(shipment)
-        session.flush()
-        record_event(
-            session,
-            "donation",
-            order.line.donation_id,
-            "order.shipped",
-            public=True,
-            order_id=order.id,
-            gift_name=order.line.gift.name,
-            carrier=shipment.carrier.value,
-            tracking_no=shipment.tracking_no,
-            shipped_on=shipped_on.isoformat(),
-        )
+        confirm_shipment(session, order, CARRIERS[n % 3], _tracking(n), shipped_on, None)
     # Past-due orders: most were shipped on time; the latest few per supplier are overdue.
     overdue = session.scalars(
         sa.select(Order)

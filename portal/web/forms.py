@@ -44,8 +44,13 @@ def flash_domain_error(error: DomainError) -> None:
 
 
 def _refuse_unless_form_error(error: DomainError) -> None:
-    """Roll back; a refusal for want of a right is a 403 page, not a form error, whichever
-    layer noticed it (the route's @requires or the domain rule)."""
+    """Roll back; a refusal of the action for want of a right is the 403 page, whichever layer
+    noticed it (the route's @requires or the domain rule). A refusal aimed at one field (a
+    status this role may not choose) or a window that closed (TooLate) stays on the form."""
     db.session.rollback()
-    if isinstance(error, PermissionDenied) and not isinstance(error, TooLate):
+    if (
+        isinstance(error, PermissionDenied)
+        and error.field is None
+        and not isinstance(error, TooLate)
+    ):
         abort(403)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.donations.models import Portal
+from portal.core.portals import Portal
 from portal.gifts.proposal_models import (
     ProposalState,
 )

@@ -12,19 +12,13 @@ import sqlalchemy as sa
 from portal.core.dates import today_jst
 from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import utcnow
+from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import (
-    Donation,
-    DonationLine,
-    Order,
-    OrderStatus,
-    PaymentMethod,
-    Portal,
-)
+from portal.donations.models import Donation, DonationLine, PaymentMethod
 from portal.shipping import shipments
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 
 _numbers = itertools.count(1)
 

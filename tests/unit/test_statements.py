@@ -10,17 +10,11 @@ from typing import Any
 import pytest
 
 from portal.core.errors import Conflict, DomainError, PermissionDenied
+from portal.core.portals import Portal
 from portal.core.roles import Role
-from portal.donations.models import (
-    Donation,
-    DonationLine,
-    Order,
-    OrderStatus,
-    PaymentMethod,
-    Portal,
-)
+from portal.donations.models import Donation, DonationLine, PaymentMethod
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.statements import service
 from portal.statements.models import StatementState
 

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from portal.core.audit import AuditEntry
 from portal.core.models import utcnow
+from portal.core.portals import Portal
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import PaymentMethod, PaymentState, Portal
+from portal.donations.models import PaymentMethod, PaymentState
 from portal.donors import access
 from portal.donors.models import DonorToken
 

@@ -160,7 +160,7 @@ def test_complete_onestop_form(client, session, make_donation):  # noqa: F811
 
 
 def test_each_order_state_has_a_label_on_the_gift_card(client, session, make_donation):  # noqa: F811
-    from portal.donations.models import OrderStatus
+    from portal.shipping.models import OrderStatus
 
     d = make_donation()
     order = d.lines[0].orders[0]
@@ -170,6 +170,6 @@ def test_each_order_state_has_a_label_on_the_gift_card(client, session, make_don
         order.status = status
         session.flush()
         html = client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
-        shown[status] = re.search(r'class="status status--%s">([^<]*)<' % status.value, html)
+        shown[status] = re.search(rf'class="status status--{status.value}">([^<]*)<', html)
     assert all(m and m.group(1).strip() for m in shown.values()), shown
     assert shown[OrderStatus.DELIVERED].group(1) == "お届け済み"

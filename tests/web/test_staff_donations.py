@@ -8,9 +8,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from portal.core.audit import AuditEntry
+from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import Donation, DonationState, LineHold, PaymentMethod, Portal
+from portal.donations.models import Donation, DonationState, LineHold, PaymentMethod
 from portal.gifts.stock import GiftAllocation, set_allocation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"

@@ -13,11 +13,10 @@ import sqlalchemy as sa
 from portal.core.audit import AuditEntry
 from portal.core.dates import today_jst
 from portal.core.roles import Role
-from portal.donations.models import OrderStatus
 from portal.gifts.models import TemperatureBand
 from portal.shipping import shipments
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import OrderStatus, Shipment
 from tests.unit.test_shipments import new_order, simple_csv, tracking
 
 
@@ -75,9 +74,7 @@ def test_dashboard_shows_overdue_week_and_seasonal(session, shop, make_gift) -> 
 
 def test_list_filters_and_keyset_pages(session, shop, make_gift) -> None:
     today = today_jst()
-    orders = [
-        placed(session, shop["gift"], ship_by=today + timedelta(days=i)) for i in range(55)
-    ]
+    orders = [placed(session, shop["gift"], ship_by=today + timedelta(days=i)) for i in range(55)]
     named = new_order(
         session, shop["gift"], ship_by=today + timedelta(days=99), delivery_name="贈答 花子"
     )

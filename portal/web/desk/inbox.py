@@ -206,7 +206,8 @@ def _conversation_page(
 def _supplier_open_orders(supplier_id: int, limit: int = 8) -> dict[str, object]:
     """Beside a supplier's conversation: its orders still to ship, the most urgent first (order
     numbers and gifts only — no recipient data, so nothing here needs an audit row)."""
-    from portal.donations.models import DonationLine, Order, OrderStatus
+    from portal.donations.models import DonationLine
+    from portal.shipping.models import Order, OrderStatus
     from portal.shipping.shipments import order_no
 
     open_ = sa.and_(Order.supplier_id == supplier_id, Order.status == OrderStatus.ORDERED)

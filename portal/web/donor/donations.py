@@ -21,10 +21,7 @@ from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, 
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.core.errors import DomainError
-from portal.donations.models import (
-    Donation,
-    DonationState,
-)
+from portal.donations.models import Donation, DonationState
 from portal.donations.normalise import lookup_address
 from portal.donors import access, status
 from portal.donors import requests as donor_requests

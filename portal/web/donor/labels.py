@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.donations.models import (
-    DonationState,
-    OrderStatus,
-    Portal,
-)
+from portal.core.portals import Portal
+from portal.donations.models import DonationState
+from portal.shipping.models import OrderStatus
 
 ONESTOP_MISSING = {
     "identity": _l("本人確認書類"),

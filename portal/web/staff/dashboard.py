@@ -24,19 +24,13 @@ from portal.core.dates import today_jst
 from portal.core.jobs import JobRun
 from portal.core.roles import Role
 from portal.donations import import_jobs
-from portal.donations.models import (
-    Donation,
-    DonationLine,
-    DonationState,
-    LineHold,
-    Order,
-    OrderStatus,
-)
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donors.models import DonorRequest, RequestStatus
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
 from portal.receipts import service as receipts
 from portal.receipts.models import Receipt
+from portal.shipping.models import Order, OrderStatus
 from portal.shipping.problems import DeliveryProblem
 from portal.statements.models import Statement, StatementState
 from portal.support.models import Conversation
@@ -89,9 +83,7 @@ def operations_counts(session: Session, today: date) -> dict[str, int]:
         ),
         "suppliers": _count(sa.select(Supplier.id)),
         "gifts_listed": _count(sa.select(Gift.id).where(Gift.status == GiftStatus.LISTED)),
-        "gifts_over_limit": _count(
-            sa.select(Gift.id).where(Gift.procurement_cost * 100 > Gift.required_amount * 30)
-        ),
+        "gifts_over_limit": _count(sa.select(Gift.id).where(Gift.exceeds_return_limit)),
     }
     row = session.execute(sa.select(*(sq.label(name) for name, sq in subqueries.items()))).one()
     counts = {name: int(value or 0) for name, value in row._mapping.items()}

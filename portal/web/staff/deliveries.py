@@ -14,9 +14,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.roles import can_handle_deliveries
-from portal.donations.models import Donation, DonationLine, Order
+from portal.donations.models import Donation, DonationLine
 from portal.extensions import db
 from portal.shipping import problems as uc
+from portal.shipping.models import Order
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.shipping.shipments import order_no, parse_order_no
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc

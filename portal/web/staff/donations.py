@@ -30,11 +30,12 @@ from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.jobs import JobRun, JobState
+from portal.core.portals import Portal
 from portal.core.roles import can_handle_donations
 from portal.core.timeline import events_for
 from portal.donations import direct, import_jobs, lifecycle
 from portal.donations.importers import PORTALS, import_file, rejected_csv
-from portal.donations.models import Donation, DonationLine, DonationState, LineHold, Portal
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donations.normalise import lookup_address
 from portal.donations.substitution import (
     ConsentChannel,
@@ -46,6 +47,7 @@ from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.gifts.stock import (
     GiftAllocation,
+    listings_to_close,
     move_allocation,
     pause_gift,
     set_thresholds,
@@ -356,16 +358,7 @@ def donations_held() -> str:
             .order_by(GiftAllocation.portal)
         ):
             allocations.setdefault(alloc.gift_id, []).append(alloc)
-    # Listings to close: a portal whose allocation is empty while its gift is still listed.
-    to_close = (
-        db.session.execute(
-            sa.select(GiftAllocation)
-            .where(GiftAllocation.remaining <= GiftAllocation.low_threshold)
-            .order_by(GiftAllocation.gift_id, GiftAllocation.portal)
-        )
-        .scalars()
-        .all()
-    )
+    to_close = listings_to_close(db.session, today_jst())
     return render(
         "staff/donations_held.html",
         lines=lines,
@@ -373,6 +366,7 @@ def donations_held() -> str:
         holds=HOLD_LABELS,
         portals=PORTAL_LABELS,
         to_close=to_close,
+        close_reasons=CLOSE_REASONS,
         move_form=MoveForm(),
         cancel_form=CancelForm(),
         can_handle=can_handle_donations(current_user),
@@ -609,7 +603,7 @@ def donation_stock_pause(gift_id: int) -> Response:
     form = PauseForm(prefix=f"g{gift_id}")
     paused = request.form.get("paused") == "1"
     try:
-        pause_gift(db.session, gift, paused, form.reason.data or "")
+        pause_gift(db.session, gift, paused, form.reason.data or "", by_user=current_user)
     except DomainError as e:
         flash_domain_error(e)
     else:

@@ -8,7 +8,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.accounts.models import Supplier
@@ -169,6 +176,7 @@ class AmountForm(FlaskForm):
         validators=[DataRequired(), NumberRange(min=1)],
     )
     reason = StringField(_l("変更理由"), validators=[DataRequired(), Length(max=300)])
+    list_gift = BooleanField(_l("この金額で掲載する"))
 
 
 @requires(can_edit_gifts)
@@ -204,6 +212,7 @@ def gift_amount(gift_id: int) -> Response | str:
                 form.required_amount.data or 0,
                 by_user=current_user,
                 reason=form.reason.data or "",
+                list_it=form.list_gift.data,
             )
         except DomainError as e:
             apply_domain_error(form, e)

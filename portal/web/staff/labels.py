@@ -6,11 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import SupplierStatus
 from portal.core.jobs import JobState
-from portal.donations.models import (
-    DonationState,
-    LineHold,
-    OrderStatus,
-)
+from portal.donations.models import DonationState, LineHold
 from portal.donations.substitution import (
     ConsentChannel,
 )
@@ -23,6 +19,7 @@ from portal.receipts.models import (
     ItemKind,
     ReceiptStatus,
 )
+from portal.shipping.models import OrderStatus
 
 SUBJECT_LABELS = {
     "donation": _l("寄附"),

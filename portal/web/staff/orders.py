@@ -25,7 +25,7 @@ from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.roles import can_correct_shipments
-from portal.donations.models import Donation, DonationLine, Order, OrderStatus
+from portal.donations.models import Donation, DonationLine
 from portal.donors.models import KIND_LABELS as REQUEST_KIND_LABELS
 from portal.donors.models import STATUS_LABELS as REQUEST_STATUS_LABELS
 from portal.donors.models import DonorRequest
@@ -35,7 +35,7 @@ from portal.receipts import onestop
 from portal.receipts import service as receipt_service
 from portal.shipping import shipments as ship_uc
 from portal.shipping.carriers import CARRIER_LABELS, Carrier, tracking_url
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.guards import requires

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.donations.models import OrderStatus
 from portal.shipping.carriers import Carrier
+from portal.shipping.models import OrderStatus
 
 # The file each carrier's own label software imports (carriers.label_csv).
 LABEL_SOFTWARE = {

@@ -28,13 +28,13 @@ from wtforms.validators import DataRequired, Length
 from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
-from portal.donations.models import Donation, DonationLine, Order, OrderStatus
+from portal.donations.models import Donation, DonationLine
 from portal.extensions import db
 from portal.gifts.models import TEMPERATURE_LABELS, Gift
-from portal.gifts.stock import GiftAllocation
+from portal.gifts.stock import gifts_stock
 from portal.shipping import carriers, shipments
 from portal.shipping.carriers import CARRIER_LABELS, Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.support.models import Conversation
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
@@ -107,26 +107,16 @@ class StockWarning:
 
 
 def _stock_warnings(supplier_id: int) -> list[StockWarning]:
-    gifts = db.session.scalars(own_gifts()).all()
-    if not gifts:
-        return []
-    allocations: dict[int, list[GiftAllocation]] = {}
-    for a in db.session.scalars(
-        sa.select(GiftAllocation).where(GiftAllocation.gift_id.in_([g.id for g in gifts]))
-    ):
-        allocations.setdefault(a.gift_id, []).append(a)
     warnings = []
-    for gift in gifts:
-        allocs = allocations.get(gift.id, [])
-        total = sum(a.remaining for a in allocs)
-        if gift.stock_paused:
-            warnings.append(StockWarning(gift, _("受付を一時停止しています。")))
-        elif allocs and total == 0:
-            warnings.append(StockWarning(gift, _("在庫がなくなりました。")))
-        elif allocs and gift.low_stock_threshold and total <= gift.low_stock_threshold:
-            warnings.append(StockWarning(gift, _("在庫が残り%(n)s個です。", n=total)))
-        elif any(a.is_low for a in allocs):
-            warnings.append(StockWarning(gift, _("一部のポータルで在庫が少なくなっています。")))
+    for s in gifts_stock(db.session, list(db.session.scalars(own_gifts())), today_jst()):
+        if s.gift.stock_paused:
+            warnings.append(StockWarning(s.gift, _("受付を一時停止しています。")))
+        elif s.is_out:
+            warnings.append(StockWarning(s.gift, _("在庫がなくなりました。")))
+        elif s.total_low:
+            warnings.append(StockWarning(s.gift, _("在庫が残り%(n)s個です。", n=s.total)))
+        elif s.any_portal_low:
+            warnings.append(StockWarning(s.gift, _("一部のポータルで在庫が少なくなっています。")))
     return warnings
 
 

@@ -8,10 +8,11 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
-from portal.donations.models import DonationLine, Order
+from portal.donations.models import DonationLine
 from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.shipping import shipments
+from portal.shipping.models import Order
 
 
 def own_gifts() -> sa.Select[tuple[Gift]]:

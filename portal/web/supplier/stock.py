@@ -12,7 +12,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from portal.core.errors import DomainError
-from portal.donations.models import Portal
+from portal.core.portals import Portal
 from portal.extensions import db
 from portal.gifts import supplier_stock as uc
 from portal.gifts.models import Gift
