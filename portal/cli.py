@@ -87,7 +87,7 @@ def seed_demo_command() -> None:
         click.echo("  (staff TOTP is switched off for this demo: STAFF_TOTP_REQUIRED=0)")
     for email, role in accounts:
         click.echo(f"  {role:<15} {email}  /  {password}")
-    from portal.donors.demo import hint as donor_hint
+    from portal.demo import hint as donor_hint
 
     if line := donor_hint(db.session):
         click.echo(line)

@@ -1,15 +1,15 @@
 """Demo depth for the operator's screens (h7): stock that needs a decision, a substitution
 the donor agreed to, and a one-stop form that came back late.
 
-Runs after portal.donations.demo and portal.receipts.demo (it issues the receipt of its own
-previous-year donation itself, so the receipts demo's first batch stays as it was). Each part
+Runs after the donations and receipts steps (it issues the receipt of its own
+previous-year donation itself, so the receipts step's first batch stays as it was). Each part
 looks for its own natural key first, so a second `flask seed-demo` changes nothing.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,6 +30,9 @@ from portal.gifts.stock import GiftAllocation, StockLedger, pause_gift, set_allo
 from portal.receipts import onestop
 from portal.receipts import service as receipts
 from portal.receipts.models import ReceiptStatus
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 # FY2024 shares (PRODUCT.md): the allocations of a limited gift follow the donations.
 SHARES = [
@@ -171,7 +174,7 @@ def _late_onestop(session: Session, today: date) -> None:
     )
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     today = today_jst()
     _allocations(session)
     _stock(session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,6 +11,9 @@ from portal.core.timeline import TimelineEvent
 from portal.donations.models import Donation, DonationLine, DonationState, Order, OrderStatus
 from portal.donors import requests as donor_requests
 from portal.donors.models import DonorRequest, ReissueReason, RequestKind, RequestStatus
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 
 def _candidates(session: Session, limit: int) -> list[Donation]:
@@ -67,10 +70,10 @@ def hint(session: Session) -> str | None:
     )
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(DonorRequest)):
         return
-    operator = ctx["users"]["operator"]
+    operator = ctx.users["operator"]
     donations = _candidates(session, 6)[1:]  # leave the first for the visitors' showcase
     if len(donations) < 4:
         return

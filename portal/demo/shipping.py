@@ -1,11 +1,11 @@
 """Demo shipments: shipped orders get a carrier and a valid tracking number, most past-due
 orders are shipped (a few per supplier stay overdue, so the red list has something to show),
-and seasonal orders keep waiting for their window. Runs after portal.donations.demo."""
+and seasonal orders keep waiting for their window. Runs after the donations step."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,6 +18,9 @@ from portal.shipping.models import Shipment
 from portal.shipping.problems import ProblemKind, report_problem, resolve_problem
 from portal.shipping.shipments import confirm_shipment
 
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
+
 KEEP_OVERDUE = 1  # per supplier: a few late orders across the programme, not a backlog
 CARRIERS = (Carrier.YAMATO, Carrier.SAGAWA, Carrier.JAPAN_POST)
 
@@ -28,7 +31,7 @@ def _tracking(n: int) -> str:
     return body + str(int(body) % 7)
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Shipment)):
         return  # idempotent
     today = today_jst()
@@ -77,10 +80,10 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
     _problems(session, ctx, today)
 
 
-def _problems(session: Session, ctx: dict[str, Any], today: date) -> None:
+def _problems(session: Session, ctx: Context, today: date) -> None:
     """One delivery still delayed (open, with a new expected date) and one damaged box that
     was resent (resolved), so both lists and the donors' timelines show what they look like."""
-    operator = ctx.get("users", {}).get("operator")
+    operator = ctx.users.get("operator")
     if operator is None:
         return
     shipped = session.scalars(

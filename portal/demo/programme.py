@@ -1,12 +1,12 @@
-"""`flask seed-demo`: a believable Shobara programme. Running it twice changes nothing.
+"""The programme itself: twelve Shobara suppliers, their gifts, and the demo logins.
 
-Each later domain adds a module to DEMO_MODULES with a `seed(session, ctx)` function that is
-itself idempotent (it looks its rows up by a natural key before creating them).
+The first step of `flask seed-demo` (see portal/demo/__init__.py); every later step gets the
+`Context` it returns.
 """
 
 from __future__ import annotations
 
-import importlib
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -18,18 +18,6 @@ from portal.accounts.passwords import hash_password, verify_password
 from portal.core.dates import today_jst
 from portal.core.roles import Role
 from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange, TemperatureBand
-
-DEMO_MODULES: list[str] = [
-    "portal.support.demo",
-    "portal.donations.demo",
-    "portal.donors.demo",
-    "portal.shipping.demo",  # after the donations: ships some of their orders
-    "portal.gifts.proposal_demo",
-    "portal.receipts.demo",  # after the donations: receipts for the paid ones
-    "portal.statements.demo",  # after the shipping demo: last month's statements
-    "portal.gifts.stock_demo",  # after donations and receipts: stock decisions, late form
-    "portal.demo_timeline",  # last: events on the days they describe
-]
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
 
@@ -258,7 +246,15 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Context:
+    """What the later steps act with: the suppliers by code, the demo users by role."""
+
+    suppliers: dict[str, Supplier]
+    users: dict[str, User]
+
+
+def seed(session: Session, *, password: str) -> Context:
     suppliers: dict[str, Supplier] = {}
     for code, name, rep, postal, address, phone in SUPPLIERS:
         s = session.scalar(sa.select(Supplier).where(Supplier.code == code))
@@ -315,7 +311,4 @@ def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
         )
     session.flush()
 
-    ctx = {"suppliers": suppliers, "users": users}
-    for name in DEMO_MODULES:
-        importlib.import_module(name).seed(session, ctx)
-    return [(email, role.value) for email, role, _, _ in DEMO_ACCOUNTS]
+    return Context(suppliers=suppliers, users=users)

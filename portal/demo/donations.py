@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,6 +22,9 @@ from portal.donations.lifecycle import (
 from portal.donations.models import Donation, OrderStatus, PaymentMethod, PaymentState, Portal
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import set_allocation
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 TOTAL = 240
 # Shares of FY2024: satofull 36.6, rakuten 26.2, choice 23.8; the remaining 13.4 split here.
@@ -56,7 +59,7 @@ KANA = {
 PURPOSES = ["産業振興", "子育て・教育", "健康・福祉", "環境・景観", "市長におまかせ"]
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Donation)):
         return  # idempotent: the season is seeded once
     gifts = list(

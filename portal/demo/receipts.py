@@ -6,7 +6,7 @@ rest still due. Idempotent: nothing happens once any receipt exists."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,6 +15,9 @@ from portal.core.dates import today_jst
 from portal.receipts import batches, onestop, service
 from portal.receipts.models import Receipt
 
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
+
 FIRST_BATCH = 10  # at least
 LEFT_OVERDUE = 3  # the oldest, to show what an overdue receipt looks like
 MAX_FIRST_BATCH = 150  # keeps `flask seed-demo` quick
@@ -22,14 +25,14 @@ SECOND_BATCH = 6
 NOTHING_NEW = date(2000, 1, 1)  # create_batch(until=…): only the receipts issued just before
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Receipt)):
         return
     due = list(session.scalars(service.unissued_stmt()))
     if len(due) < FIRST_BATCH + SECOND_BATCH + 3:
         return
     today = today_jst()
-    operator = ctx.get("users", {}).get("operator")
+    operator = ctx.users.get("operator")
 
     week_ago = today - timedelta(days=7)
     older = [d for d in due if d.received_on is not None and d.received_on <= week_ago]

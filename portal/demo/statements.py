@@ -4,7 +4,7 @@ statements; confirm and dispute only act on an untouched OPEN statement)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from portal.shipping.models import Shipment
 from portal.statements import service
 from portal.statements.models import StatementState
 
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
+
 
 def _demo_month(session: Session) -> str | None:
     first_of_month = today_jst().replace(day=1)
@@ -25,7 +28,7 @@ def _demo_month(session: Session) -> str | None:
     return f"{last.year:04d}-{last.month:02d}" if last else None
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     month = _demo_month(session)
     if month is None:
         return
