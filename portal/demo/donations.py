@@ -1,6 +1,8 @@
 """Demo donations: a season across every portal in Shobara's FY2024 proportions
 (チョイス 23.8%, 楽天 26.2%, さとふる 36.6%, others 4.4% — and the rest: ふるなび, JAL, direct),
-with every state represented: received, paid (ordered), shipped, cancelled, and held lines."""
+with every state represented: received, paid (ordered), shipped, cancelled, and held lines.
+The older paid ones are shipped here already, through confirm_shipment, so the donor
+requests that follow see the orders that still wait."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.dates import today_jst
+from portal.demo import shipping
 from portal.donations.lifecycle import (
     DonationData,
     LineData,
@@ -19,7 +22,7 @@ from portal.donations.lifecycle import (
     create_donation,
     mark_paid,
 )
-from portal.donations.models import Donation, OrderStatus, PaymentMethod, PaymentState, Portal
+from portal.donations.models import Donation, PaymentMethod, PaymentState, Portal
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import set_allocation
 
@@ -89,6 +92,7 @@ def seed(session: Session, ctx: Context) -> None:
     # ten weeks back from today, so receipts, orders and deadlines look like a live programme.
     today = today_jst()
     start = today - timedelta(days=70)
+    shipped = 0
     for i in range(TOTAL):
         portal = rng.choices(portals, weights)[0]
         surname, (given, gkana) = rng.choice(SURNAMES), rng.choice(GIVEN)
@@ -134,7 +138,8 @@ def seed(session: Session, ctx: Context) -> None:
         if roll < 0.03:
             cancel_donation(session, donation, "デモ：寄附者からの取消")
         elif donation.state.value == "paid" and roll > 0.7 and applied < today - timedelta(days=10):
-            for line in donation.lines:
+            for line in donation.lines:  # shipped by now, as its supplier would confirm it
                 for order in line.orders:
-                    order.status = OrderStatus.SHIPPED
+                    shipped += 1
+                    shipping.ship(session, order, shipped, shipping.early_date(order, shipped))
     session.flush()

@@ -1,6 +1,7 @@
-"""Demo shipments: shipped orders get a carrier and a valid tracking number, most past-due
-orders are shipped (a few per supplier stay overdue, so the red list has something to show),
-and seasonal orders keep waiting for their window. Runs after the donations step."""
+"""Demo shipments, all confirmed through confirm_shipment with a carrier and a valid tracking
+number: the donations step ships the season's older orders (`ship`), this step ships most
+past-due orders (a few per supplier stay overdue, so the red list has something to show) and
+reports two delivery problems; seasonal orders keep waiting for their window."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.dates import today_jst
-from portal.core.timeline import record_event
 from portal.donations.models import Order, OrderStatus
 from portal.shipping.carriers import Carrier
 from portal.shipping.models import Shipment
-from portal.shipping.problems import ProblemKind, report_problem, resolve_problem
+from portal.shipping.problems import (
+    DeliveryProblem,
+    ProblemKind,
+    report_problem,
+    resolve_problem,
+)
 from portal.shipping.shipments import confirm_shipment
 
 if TYPE_CHECKING:
@@ -31,37 +36,23 @@ def _tracking(n: int) -> str:
     return body + str(int(body) % 7)
 
 
+def early_date(order: Order, n: int) -> date:
+    """When an order shipped in the season's first weeks left: two to six days after it was
+    ordered, never after today."""
+    return min(order.ordered_on + timedelta(days=2 + n % 5), today_jst())
+
+
+def ship(session: Session, order: Order, n: int, shipped_on: date) -> None:
+    """Confirm the shipment as its supplier would: the n-th demo parcel, carriers in turn."""
+    confirm_shipment(session, order, CARRIERS[n % 3], _tracking(n), shipped_on, None)
+
+
 def seed(session: Session, ctx: Context) -> None:
-    if session.scalar(sa.select(sa.func.count()).select_from(Shipment)):
-        return  # idempotent
     today = today_jst()
-    n = 0
-    # Orders the donation demo marked shipped without saying how: give them a shipment.
-    for order in session.scalars(
-        sa.select(Order).where(Order.status == OrderStatus.SHIPPED).order_by(Order.id)
-    ):
-        n += 1
-        shipped_on = min(order.ordered_on + timedelta(days=2 + n % 5), today)
-        shipment = Shipment(
-            order_id=order.id,
-            carrier=CARRIERS[n % 3],
-            tracking_no=_tracking(n),
-            shipped_on=shipped_on,
-        )
-        session.add(shipment)
-        session.flush()
-        record_event(
-            session,
-            "donation",
-            order.line.donation_id,
-            "order.shipped",
-            public=True,
-            order_id=order.id,
-            gift_name=order.line.gift.name,
-            carrier=shipment.carrier.value,
-            tracking_no=shipment.tracking_no,
-            shipped_on=shipped_on.isoformat(),
-        )
+    if session.scalar(sa.select(sa.func.count()).select_from(DeliveryProblem)):
+        return  # idempotent: this step ends by reporting the demo's delivery problems
+    # Numbers go on from the parcels the donations step shipped.
+    n = session.scalar(sa.select(sa.func.count()).select_from(Shipment)) or 0
     # Past-due orders: most were shipped on time; the latest few per supplier are overdue.
     overdue = session.scalars(
         sa.select(Order)
@@ -74,8 +65,9 @@ def seed(session: Session, ctx: Context) -> None:
             kept[order.supplier_id] = kept.get(order.supplier_id, 0) + 1
             continue
         n += 1
-        shipped_on = max(order.ordered_on, min(order.ship_by - timedelta(days=1), today))
-        confirm_shipment(session, order, CARRIERS[n % 3], _tracking(n), shipped_on, None)
+        ship(
+            session, order, n, max(order.ordered_on, min(order.ship_by - timedelta(days=1), today))
+        )
     session.flush()
     _problems(session, ctx, today)
 
