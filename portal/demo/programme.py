@@ -13,11 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.accounts import accounts
 from portal.accounts.models import Supplier, User
-from portal.accounts.passwords import hash_password, verify_password
+from portal.accounts.passwords import verify_password
 from portal.core.dates import today_jst
 from portal.core.roles import Role
-from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange, TemperatureBand
+from portal.gifts.catalogue import GiftData, create_gift
+from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
 
@@ -278,17 +280,14 @@ def seed(session: Session, *, password: str) -> Context:
 
     users: dict[str, User] = {}
     for email, role, name, supplier_code in DEMO_ACCOUNTS:
-        u = session.scalar(sa.select(User).where(User.email == email))
+        u = accounts.find_user(session, email)
         if u is None:
-            u = User(
-                email=email,
-                role=role,
-                name=name,
-                supplier=suppliers[supplier_code] if supplier_code else None,
+            supplier = suppliers[supplier_code] if supplier_code else None
+            u = accounts.create_user(
+                session, email, role, name=name, password=password, supplier=supplier
             )
-            session.add(u)
-        if not u.password_hash or not verify_password(u.password_hash, password):
-            u.password_hash = hash_password(password)
+        elif not u.password_hash or not verify_password(u.password_hash, password):
+            accounts.set_password(session, u, password)  # DEMO_PASSWORD changed
         users[role.value] = u
     session.flush()
 
@@ -297,18 +296,8 @@ def seed(session: Session, *, password: str) -> Context:
         if session.scalar(sa.select(Gift.id).where(Gift.code == row["code"])) is not None:
             continue
         values = dict(row)
-        gift = Gift(supplier=suppliers[values.pop("supplier")], **values)
-        session.add(gift)
-        session.flush()
-        session.add(
-            RequiredAmountChange(
-                gift_id=gift.id,
-                old_amount=None,
-                new_amount=gift.required_amount,
-                changed_by_id=users["city"].id,
-                reason="demo",
-            )
-        )
+        values["supplier_id"] = suppliers[values.pop("supplier")].id
+        create_gift(session, GiftData(**values), by_user=users["city"])  # the city sets 必要寄附額
     session.flush()
 
     return Context(suppliers=suppliers, users=users)
