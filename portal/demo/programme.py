@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from portal.accounts import accounts
 from portal.accounts.models import Supplier, User
 from portal.accounts.passwords import verify_password
+from portal.accounts.suppliers import SupplierData, save_supplier
 from portal.core.dates import today_jst
 from portal.core.roles import Role
 from portal.gifts.catalogue import GiftData, create_gift
@@ -257,11 +258,26 @@ class Context:
 
 
 def seed(session: Session, *, password: str) -> Context:
+    users: dict[str, User] = {}
+
+    def login(email: str, role: Role, name: str, supplier: Supplier | None) -> None:
+        u = accounts.find_user(session, email)
+        if u is None:
+            u = accounts.create_user(
+                session, email, role, name=name, password=password, supplier=supplier
+            )
+        elif not u.password_hash or not verify_password(u.password_hash, password):
+            accounts.set_password(session, u, password)  # DEMO_PASSWORD changed
+        users[role.value] = u
+
+    for email, role, name, supplier_code in DEMO_ACCOUNTS:
+        if supplier_code is None:  # staff first: an operator registers the suppliers
+            login(email, role, name, None)
     suppliers: dict[str, Supplier] = {}
     for code, name, rep, postal, address, phone in SUPPLIERS:
         s = session.scalar(sa.select(Supplier).where(Supplier.code == code))
         if s is None:
-            s = Supplier(
+            data = SupplierData(
                 code=code,
                 name=name,
                 representative=rep,
@@ -274,21 +290,11 @@ def seed(session: Session, *, password: str) -> Context:
                 bank_account_number=f"{int(code[1:]):07d}",
                 bank_account_holder=name,
             )
-            session.add(s)
+            s = save_supplier(session, data, by_user=users[Role.OPERATOR_ADMIN.value])
         suppliers[code] = s
-    session.flush()
-
-    users: dict[str, User] = {}
     for email, role, name, supplier_code in DEMO_ACCOUNTS:
-        u = accounts.find_user(session, email)
-        if u is None:
-            supplier = suppliers[supplier_code] if supplier_code else None
-            u = accounts.create_user(
-                session, email, role, name=name, password=password, supplier=supplier
-            )
-        elif not u.password_hash or not verify_password(u.password_hash, password):
-            accounts.set_password(session, u, password)  # DEMO_PASSWORD changed
-        users[role.value] = u
+        if supplier_code is not None:
+            login(email, role, name, suppliers[supplier_code])
     session.flush()
 
     year = today_jst().year

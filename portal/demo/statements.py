@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.accounts import accounts
+from portal.accounts import suppliers
 from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
 from portal.core.roles import Role
@@ -29,10 +29,11 @@ def _demo_month(session: Session) -> str | None:
     return f"{last.year:04d}-{last.month:02d}" if last else None
 
 
-def _supplier_account(session: Session, supplier_id: int) -> User:
+def _supplier_account(session: Session, supplier_id: int, ctx: Context) -> User:
     """Who confirms or disputes for the supplier: its demo login when it has one (S001), else
-    its representative's own account, created as staff create one (no password yet: it has
-    never signed in), so the statement changes state through the same rules as on screen."""
+    its representative, invited by the operator as on the supplier page (no password yet: the
+    invitation is still open), so the statement changes state through the same rules as on
+    screen."""
     user = session.scalar(
         sa.select(User)
         .where(User.supplier_id == supplier_id, User.role == Role.SUPPLIER)
@@ -41,13 +42,14 @@ def _supplier_account(session: Session, supplier_id: int) -> User:
     if user is not None:
         return user
     supplier = session.get_one(Supplier, supplier_id)
-    return accounts.create_user(
+    user, _token = suppliers.invite_supplier_user(
         session,
+        supplier,
         supplier.email or f"{supplier.code.lower()}@supplier.demo.example",
-        Role.SUPPLIER,
-        name=supplier.representative,
-        supplier=supplier,
+        supplier.representative,
+        by_user=ctx.users[Role.OPERATOR_ADMIN.value],
     )
+    return user
 
 
 def seed(session: Session, ctx: Context) -> None:
@@ -64,7 +66,7 @@ def seed(session: Session, ctx: Context) -> None:
     actions = ["confirm", "dispute"] if len(untouched) == len(statements) else []
     comment = "発送数が1つ多いようです。伝票をご確認ください。"
     for st, action in zip(untouched, actions, strict=False):
-        user = _supplier_account(session, st.supplier_id)
+        user = _supplier_account(session, st.supplier_id, ctx)
         if action == "confirm":
             service.confirm(session, st, by_user=user)
         else:
