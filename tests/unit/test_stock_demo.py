@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.core.dates import today_jst
-from portal.demo import seed
 from portal.donations.substitution import LineSubstitution
 from portal.extensions import db
 from portal.gifts.models import Gift
@@ -14,32 +13,29 @@ from portal.gifts.stock import GiftAllocation, stock_overview
 from portal.receipts.models import OnestopReturn
 
 
-def _all_counts(session) -> dict[str, int]:
-    return {
-        t.name: session.scalar(sa.select(sa.func.count()).select_from(t))
-        for t in db.metadata.sorted_tables
-        if t.name not in {"audit_entry"}
-    }
+def test_demo_depth_is_there_and_idempotent(seeded_demo) -> None:
+    first, second = (
+        {name: n for name, n in counts.items() if name not in {"audit_entry"}}
+        for counts in seeded_demo.counts
+    )
+    assert second == first
 
-
-def test_demo_depth_is_there_and_idempotent(session) -> None:
-    seed(session, password="demo-password")
-    first = _all_counts(session)
-    seed(session, password="demo-password")
-    assert _all_counts(session) == first
-
-    overview = {g.gift.code: g for g in stock_overview(session, today_jst())}
-    assert any(a.portal == "rakuten" for a in overview["HB-005"].low)  # low on one portal
-    assert ("choice", "empty") in overview["KR-001"].close  # a listing to close
-    paused = session.scalar(sa.select(Gift).where(Gift.code == "KR-002"))
-    assert paused.stock_paused and paused.stock_paused_reason
-    # Limited gifts are split across the portals, the largest share on さとふる.
-    allocs = {
-        a.portal: a
-        for a in session.scalars(sa.select(GiftAllocation).join(Gift).where(Gift.code == "KM-003"))
-    }
-    assert len(allocs) == 6
-    sub = session.scalar(sa.select(LineSubstitution))
-    assert sub is not None and sub.consent_on and sub.note
-    late = session.scalar(sa.select(OnestopReturn).where(OnestopReturn.late.is_(True)))
-    assert late is not None
+    with seeded_demo.app.app_context():
+        session = db.session
+        overview = {g.gift.code: g for g in stock_overview(session, today_jst())}
+        assert any(a.portal == "rakuten" for a in overview["HB-005"].low)  # low on one portal
+        assert ("choice", "empty") in overview["KR-001"].close  # a listing to close
+        paused = session.scalar(sa.select(Gift).where(Gift.code == "KR-002"))
+        assert paused.stock_paused and paused.stock_paused_reason
+        # Limited gifts are split across the portals, the largest share on さとふる.
+        allocs = {
+            a.portal: a
+            for a in session.scalars(
+                sa.select(GiftAllocation).join(Gift).where(Gift.code == "KM-003")
+            )
+        }
+        assert len(allocs) == 6
+        sub = session.scalar(sa.select(LineSubstitution))
+        assert sub is not None and sub.consent_on and sub.note
+        late = session.scalar(sa.select(OnestopReturn).where(OnestopReturn.late.is_(True)))
+        assert late is not None
