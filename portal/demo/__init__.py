@@ -2,7 +2,9 @@
 
 Each step is a module with a `seed(session, ctx)` that is itself idempotent (it looks its rows
 up by a natural key before creating them) and acts through the same use-case functions as the
-screens, so the demo obeys the rules users do. The steps run in the order below because each
+screens, so the demo obeys the rules users do. Its only liberties are dates, since it plays
+a whole season in one go: the timeline step puts events on the days they describe, and the
+receipts step dates last December's batch then. The steps run in the order below because each
 builds on what the earlier ones left.
 """
 
