@@ -226,16 +226,25 @@ class SeededDemo:
 def seeded_demo(
     tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[str, Mailbox]
 ) -> Iterator[SeededDemo]:
-    """Seeding the whole demo takes seconds (it renders two receipt batches), so it happens
-    once per run, through the real command, into its own SQLite file: the tests that read the
-    demo share it, and the per-test database stays empty. Always SQLite, whatever
-    TEST_DATABASE_URL says: the demo's rules are the domain's, tested on both elsewhere."""
+    """Seeding the whole demo takes seconds (it renders receipt batches), so it happens once
+    per run, through the real command, into a database of its own: the tests that read the
+    demo share it, and the per-test database stays empty. Its own SQLite file, or on
+    PostgreSQL its own schema `demo` in the TEST_DATABASE_URL database (rebuilt each run)."""
     path = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{path / 'demo.sqlite3'}"
+    if (test_url := os.environ.get("TEST_DATABASE_URL", "")).startswith("postgresql"):
+        engine = sa.create_engine(test_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS demo CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA demo"))
+        engine.dispose()
+        url = sa.make_url(test_url).update_query_dict({"options": "-csearch_path=demo"})
+        url = url.render_as_string(hide_password=False)
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path / 'demo.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "RATELIMIT_STORAGE_URI": "memory://",
             "MAIL_URL": smtp_server[0],
             "JOBS_IMMEDIATE": True,
