@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -215,6 +216,68 @@ def mailbox(smtp_server: tuple[str, Mailbox]) -> Mailbox:
 @pytest.fixture()
 def session(app: Flask) -> Any:
     return db.session
+
+
+@dataclass(frozen=True)
+class SeededDemo:
+    """The demo programme after `flask seed-demo` ran twice on its own database."""
+
+    app: Flask
+    outputs: tuple[str, str]  # what each run printed
+    counts: tuple[dict[str, int], dict[str, int]]  # rows per table after each run
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[str, Mailbox]
+) -> Iterator[SeededDemo]:
+    """Seeding the whole demo takes seconds (it renders receipt batches), so it happens once
+    per run, through the real command, into a database of its own: the tests that read the
+    demo share it, and the per-test database stays empty. Its own SQLite file, or on
+    PostgreSQL its own schema `demo` in the TEST_DATABASE_URL database (rebuilt each run)."""
+    path = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{path / 'demo.sqlite3'}"
+    if (test_url := os.environ.get("TEST_DATABASE_URL", "")).startswith("postgresql"):
+        engine = sa.create_engine(test_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS demo CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA demo"))
+        engine.dispose()
+        url = sa.make_url(test_url).update_query_dict({"options": "-csearch_path=demo"})
+        url = url.render_as_string(hide_password=False)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "MAIL_URL": smtp_server[0],
+            "JOBS_IMMEDIATE": True,
+            "UPLOAD_DIR": str(path / "uploads"),
+            "DOCUMENT_DIR": str(path / "documents"),
+        }
+    )
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+    runner = app.test_cli_runner()
+    outputs, counts = [], []
+    for _ in range(2):
+        result = runner.invoke(args=["seed-demo"], env={"DEMO_PASSWORD": "demo-password"})
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+        with app.app_context():
+            counts.append(
+                {
+                    t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+                    for t in db.metadata.sorted_tables
+                }
+            )
+            db.session.remove()
+    yield SeededDemo(app, (outputs[0], outputs[1]), (counts[0], counts[1]))
+    with app.app_context():
+        db.engine.dispose()
 
 
 # --- factories -------------------------------------------------------------------------

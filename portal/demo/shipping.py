@@ -1,11 +1,12 @@
-"""Demo shipments: shipped orders get a carrier and a valid tracking number, most past-due
-orders are shipped (a few per supplier stay overdue, so the red list has something to show),
-and seasonal orders keep waiting for their window. Runs after portal.donations.demo."""
+"""Demo shipments, all confirmed through confirm_shipment with a carrier and a valid tracking
+number: the donations step ships the season's older orders (`ship`), this step ships most
+past-due orders (a few per supplier stay overdue, so the red list has something to show) and
+reports two delivery problems; seasonal orders keep waiting for their window."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,8 +14,16 @@ from sqlalchemy.orm import Session
 from portal.core.dates import today_jst
 from portal.shipping.carriers import Carrier
 from portal.shipping.models import Order, OrderStatus, Shipment
-from portal.shipping.problems import ProblemKind, report_problem, resolve_problem
+from portal.shipping.problems import (
+    DeliveryProblem,
+    ProblemKind,
+    report_problem,
+    resolve_problem,
+)
 from portal.shipping.shipments import confirm_shipment
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 KEEP_OVERDUE = 1  # per supplier: a few late orders across the programme, not a backlog
 CARRIERS = (Carrier.YAMATO, Carrier.SAGAWA, Carrier.JAPAN_POST)
@@ -26,19 +35,23 @@ def _tracking(n: int) -> str:
     return body + str(int(body) % 7)
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
-    if session.scalar(sa.select(sa.func.count()).select_from(Shipment)):
-        return  # idempotent
+def early_date(order: Order, n: int) -> date:
+    """When an order shipped in the season's first weeks left: two to six days after it was
+    ordered, never after today."""
+    return min(order.ordered_on + timedelta(days=2 + n % 5), today_jst())
+
+
+def ship(session: Session, order: Order, n: int, shipped_on: date) -> None:
+    """Confirm the shipment as its supplier would: the n-th demo parcel, carriers in turn."""
+    confirm_shipment(session, order, CARRIERS[n % 3], _tracking(n), shipped_on, None)
+
+
+def seed(session: Session, ctx: Context) -> None:
     today = today_jst()
-    n = 0
-    # Orders the donation demo chose to have been shipped some days ago.
-    for order_id in sorted(ctx.get("orders_to_ship", [])):
-        order = session.get(Order, order_id)
-        if order is None or order.status != OrderStatus.ORDERED:
-            continue
-        n += 1
-        shipped_on = min(order.ordered_on + timedelta(days=2 + n % 5), today)
-        confirm_shipment(session, order, CARRIERS[n % 3], _tracking(n), shipped_on, None)
+    if session.scalar(sa.select(sa.func.count()).select_from(DeliveryProblem)):
+        return  # idempotent: this step ends by reporting the demo's delivery problems
+    # Numbers go on from the parcels the donations step shipped.
+    n = session.scalar(sa.select(sa.func.count()).select_from(Shipment)) or 0
     # Past-due orders: most were shipped on time; the latest few per supplier are overdue.
     overdue = session.scalars(
         sa.select(Order)
@@ -51,16 +64,17 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
             kept[order.supplier_id] = kept.get(order.supplier_id, 0) + 1
             continue
         n += 1
-        shipped_on = max(order.ordered_on, min(order.ship_by - timedelta(days=1), today))
-        confirm_shipment(session, order, CARRIERS[n % 3], _tracking(n), shipped_on, None)
+        ship(
+            session, order, n, max(order.ordered_on, min(order.ship_by - timedelta(days=1), today))
+        )
     session.flush()
     _problems(session, ctx, today)
 
 
-def _problems(session: Session, ctx: dict[str, Any], today: date) -> None:
+def _problems(session: Session, ctx: Context, today: date) -> None:
     """One delivery still delayed (open, with a new expected date) and one damaged box that
     was resent (resolved), so both lists and the donors' timelines show what they look like."""
-    operator = ctx.get("users", {}).get("operator")
+    operator = ctx.users.get("operator")
     if operator is None:
         return
     shipped = session.scalars(

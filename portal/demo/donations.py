@@ -1,18 +1,21 @@
 """Demo donations: a season across every portal in Shobara's FY2024 proportions
 (チョイス 23.8%, 楽天 26.2%, さとふる 36.6%, others 4.4% — and the rest: ふるなび, JAL, direct),
-with every state represented: received, paid (ordered), shipped, cancelled, and held lines."""
+with every state represented: received, paid (ordered), shipped, cancelled, and held lines.
+The older paid ones are shipped here already, through confirm_shipment, so the donor
+requests that follow see the orders that still wait."""
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.dates import today_jst
 from portal.core.portals import Portal
+from portal.demo import shipping
 from portal.donations.lifecycle import (
     DonationData,
     LineData,
@@ -23,6 +26,9 @@ from portal.donations.lifecycle import (
 from portal.donations.models import Donation, PaymentMethod, PaymentState
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import set_allocation
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 TOTAL = 240
 # Shares of FY2024: satofull 36.6, rakuten 26.2, choice 23.8; the remaining 13.4 split here.
@@ -57,7 +63,7 @@ KANA = {
 PURPOSES = ["産業振興", "子育て・教育", "健康・福祉", "環境・景観", "市長におまかせ"]
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Donation)):
         return  # idempotent: the season is seeded once
     gifts = list(
@@ -87,6 +93,7 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
     # ten weeks back from today, so receipts, orders and deadlines look like a live programme.
     today = today_jst()
     start = today - timedelta(days=70)
+    shipped = 0
     for i in range(TOTAL):
         portal = rng.choices(portals, weights)[0]
         surname, (given, gkana) = rng.choice(SURNAMES), rng.choice(GIVEN)
@@ -132,8 +139,8 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
         if roll < 0.03:
             cancel_donation(session, donation, "デモ：寄附者からの取消")
         elif donation.state.value == "paid" and roll > 0.7 and applied < today - timedelta(days=10):
-            # Shipped some days ago: portal.shipping.demo confirms these with a carrier.
-            ctx.setdefault("orders_to_ship", []).extend(
-                order.id for line in donation.lines for order in line.orders
-            )
+            for line in donation.lines:  # shipped by now, as its supplier would confirm it
+                for order in line.orders:
+                    shipped += 1
+                    shipping.ship(session, order, shipped, shipping.early_date(order, shipped))
     session.flush()

@@ -1,35 +1,26 @@
-"""`flask seed-demo`: a believable Shobara programme. Running it twice changes nothing.
+"""The programme itself: twelve Shobara suppliers, their gifts, and the demo logins.
 
-Each later domain adds a module to DEMO_MODULES with a `seed(session, ctx)` function that is
-itself idempotent (it looks its rows up by a natural key before creating them).
+The first step of `flask seed-demo` (see portal/demo/__init__.py); every later step gets the
+`Context` it returns.
 """
 
 from __future__ import annotations
 
-import importlib
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.accounts import accounts
 from portal.accounts.models import Supplier, User
-from portal.accounts.passwords import hash_password, verify_password
+from portal.accounts.passwords import verify_password
+from portal.accounts.suppliers import SupplierData, save_supplier
 from portal.core.dates import today_jst
 from portal.core.roles import Role
-from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange, TemperatureBand
-
-DEMO_MODULES: list[str] = [
-    "portal.support.demo",
-    "portal.donations.demo",
-    "portal.donors.demo",
-    "portal.shipping.demo",  # after the donations: ships some of their orders
-    "portal.gifts.proposal_demo",
-    "portal.receipts.demo",  # after the donations: receipts for the paid ones
-    "portal.statements.demo",  # after the shipping demo: last month's statements
-    "portal.gifts.stock_demo",  # after donations and receipts: stock decisions, late form
-    "portal.demo_timeline",  # last: events on the days they describe
-]
+from portal.gifts.catalogue import GiftData, create_gift
+from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
 
@@ -258,12 +249,35 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Context:
+    """What the later steps act with: the suppliers by code, the demo users by role."""
+
+    suppliers: dict[str, Supplier]
+    users: dict[str, User]
+
+
+def seed(session: Session, *, password: str) -> Context:
+    users: dict[str, User] = {}
+
+    def login(email: str, role: Role, name: str, supplier: Supplier | None) -> None:
+        u = accounts.find_user(session, email)
+        if u is None:
+            u = accounts.create_user(
+                session, email, role, name=name, password=password, supplier=supplier
+            )
+        elif not u.password_hash or not verify_password(u.password_hash, password):
+            accounts.set_password(session, u, password)  # DEMO_PASSWORD changed
+        users[role.value] = u
+
+    for email, role, name, supplier_code in DEMO_ACCOUNTS:
+        if supplier_code is None:  # staff first: an operator registers the suppliers
+            login(email, role, name, None)
     suppliers: dict[str, Supplier] = {}
     for code, name, rep, postal, address, phone in SUPPLIERS:
         s = session.scalar(sa.select(Supplier).where(Supplier.code == code))
         if s is None:
-            s = Supplier(
+            data = SupplierData(
                 code=code,
                 name=name,
                 representative=rep,
@@ -276,24 +290,11 @@ def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
                 bank_account_number=f"{int(code[1:]):07d}",
                 bank_account_holder=name,
             )
-            session.add(s)
+            s = save_supplier(session, data, by_user=users[Role.OPERATOR_ADMIN.value])
         suppliers[code] = s
-    session.flush()
-
-    users: dict[str, User] = {}
     for email, role, name, supplier_code in DEMO_ACCOUNTS:
-        u = session.scalar(sa.select(User).where(User.email == email))
-        if u is None:
-            u = User(
-                email=email,
-                role=role,
-                name=name,
-                supplier=suppliers[supplier_code] if supplier_code else None,
-            )
-            session.add(u)
-        if not u.password_hash or not verify_password(u.password_hash, password):
-            u.password_hash = hash_password(password)
-        users[role.value] = u
+        if supplier_code is not None:
+            login(email, role, name, suppliers[supplier_code])
     session.flush()
 
     year = today_jst().year
@@ -301,21 +302,8 @@ def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
         if session.scalar(sa.select(Gift.id).where(Gift.code == row["code"])) is not None:
             continue
         values = dict(row)
-        gift = Gift(supplier=suppliers[values.pop("supplier")], **values)
-        session.add(gift)
-        session.flush()
-        session.add(
-            RequiredAmountChange(
-                gift_id=gift.id,
-                old_amount=None,
-                new_amount=gift.required_amount,
-                changed_by_id=users["city"].id,
-                reason="demo",
-            )
-        )
+        values["supplier_id"] = suppliers[values.pop("supplier")].id
+        create_gift(session, GiftData(**values), by_user=users["city"])  # the city sets 必要寄附額
     session.flush()
 
-    ctx = {"suppliers": suppliers, "users": users}
-    for name in DEMO_MODULES:
-        importlib.import_module(name).seed(session, ctx)
-    return [(email, role.value) for email, role, _, _ in DEMO_ACCOUNTS]
+    return Context(suppliers=suppliers, users=users)

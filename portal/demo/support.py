@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.support import conversations, faq
+from portal.support import canned, conversations, faq, hours
 from portal.support.models import CannedReply, Category, Conversation, CustomerKind, DeskDay
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 CANNED = [
     (
@@ -24,16 +27,22 @@ CANNED = [
 ]
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     faq.seed(session)
     for title, body in CANNED:
         if session.scalar(sa.select(CannedReply.id).where(CannedReply.title == title)) is None:
-            session.add(CannedReply(title=title, body=body))
+            canned.add_canned_reply(session, title, body)
     # Golden Week days the city closes beyond the national holidays (example: 2027-04-30).
     for d in (date(2027, 4, 30),):
         if session.scalar(sa.select(DeskDay.id).where(DeskDay.day == d)) is None:
-            session.add(DeskDay(day=d, is_open=False, note="ゴールデンウィーク休業"))
-    supplier = ctx["suppliers"].get("S001")
+            hours.set_desk_day(
+                session,
+                d,
+                is_open=False,
+                note="ゴールデンウィーク休業",
+                by_user=ctx.users.get("operator"),
+            )
+    supplier = ctx.suppliers.get("S001")
     if (
         supplier is not None
         and session.scalar(
@@ -48,6 +57,6 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
             subject="年末の発送について",
             body="12月28日以降の注文分は年明けの発送でもよいでしょうか。",
             category=Category.DELIVERY,
-            by_user=ctx["users"].get("supplier"),
+            by_user=ctx.users.get("supplier"),
         )
     session.flush()

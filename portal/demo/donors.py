@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,13 +11,14 @@ from portal.core.timeline import TimelineEvent
 from portal.donations.models import Donation, DonationLine, DonationState
 from portal.donors import requests as donor_requests
 from portal.donors.models import DonorRequest, ReissueReason, RequestKind, RequestStatus
-from portal.receipts.models import ReceiptEvent
 from portal.shipping.models import Order, OrderStatus
 
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
-def _candidates(session: Session, limit: int, shipping: list[int]) -> list[Donation]:
-    """Paid donations with an order not yet shipped (nor about to be, by the shipping demo)
-    and a postal code, oldest number first."""
+
+def _candidates(session: Session, limit: int) -> list[Donation]:
+    """Paid donations with an order not yet shipped and a postal code, oldest number first."""
     return list(
         session.scalars(
             sa.select(Donation)
@@ -27,7 +28,6 @@ def _candidates(session: Session, limit: int, shipping: list[int]) -> list[Donat
                 Donation.state == DonationState.PAID,
                 Donation.postal_code != "",
                 Order.status == OrderStatus.ORDERED,
-                Order.id.not_in(shipping),
             )
             .order_by(Donation.donation_no)
             .distinct()
@@ -44,7 +44,7 @@ def showcase(session: Session) -> Donation | None:
         .where(
             TimelineEvent.subject_type == "donation",
             TimelineEvent.subject_id == Donation.id,
-            TimelineEvent.kind == ReceiptEvent.ISSUED,
+            TimelineEvent.kind == "receipt.issued",
         )
         .correlate(Donation)
     )
@@ -71,13 +71,11 @@ def hint(session: Session) -> str | None:
     )
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(DonorRequest)):
         return
-    operator = ctx["users"]["operator"]
-    donations = _candidates(session, 6, ctx.get("orders_to_ship", []))[
-        1:
-    ]  # leave the first for the visitors' showcase
+    operator = ctx.users["operator"]
+    donations = _candidates(session, 6)[1:]  # leave the first for the visitors' showcase
     if len(donations) < 4:
         return
 

@@ -1,25 +1,22 @@
-"""Demo depth for the operator's screens (h7): stock that needs a decision, a substitution
-the donor agreed to, and a one-stop form that came back late.
+"""Demo depth for the operator's screens (h7): stock that needs a decision and a substitution
+the donor agreed to (the one-stop form that came back late is the receipts step's).
 
-Runs after portal.donations.demo and portal.receipts.demo (it issues the receipt of its own
-previous-year donation itself, so the receipts demo's first batch stays as it was). Each part
-looks for its own natural key first, so a second `flask seed-demo` changes nothing.
+Runs after the donations and receipts steps. Each part looks for its own natural key first,
+so a second `flask seed-demo` changes nothing.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.core.dates import JST, today_jst
+from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.portals import Portal
-from portal.core.timeline import record_event
-from portal.donations.lifecycle import DonationData, create_donation, held_lines
-from portal.donations.models import Donation, PaymentMethod, PaymentState
+from portal.donations.lifecycle import held_lines
 from portal.donations.substitution import (
     ConsentChannel,
     LineSubstitution,
@@ -28,9 +25,9 @@ from portal.donations.substitution import (
 )
 from portal.gifts.models import Gift
 from portal.gifts.stock import GiftAllocation, StockLedger, pause_gift, set_allocation
-from portal.receipts import onestop
-from portal.receipts import service as receipts
-from portal.receipts.models import ReceiptEvent, ReceiptStatus
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 # FY2024 shares (PRODUCT.md): the allocations of a limited gift follow the donations.
 SHARES = [
@@ -45,7 +42,6 @@ NOTE = "デモ：棚卸し"
 LOW = ("HB-005", Portal.RAKUTEN, 2, 3)  # 比婆牛 切り落とし: 2 left on 楽天, alert at 3
 EMPTY = ("KR-001", Portal.CHOICE)  # 高野りんご 秀品: チョイス sold out → close that listing
 PAUSED = ("KR-002", "デモ：台風で落果が多く、選果が追いつかないため受付を一時停止")
-LATE_ORDER_NO = "DEMO-2025-ONESTOP-LATE"
 
 
 def _gift(session: Session, code: str) -> Gift | None:
@@ -119,64 +115,9 @@ def _substitution(session: Session, today: date) -> None:
                 continue
 
 
-def _late_onestop(session: Session, today: date) -> None:
-    """A December donation of the previous year whose one-stop form came back after the
-    deadline (10 January, or the next business day)."""
-    if session.scalar(sa.select(Donation.id).where(Donation.portal_order_no == LATE_ORDER_NO)):
-        return
-    year = today.year - 1
-    applied = date(year, 12, 20)
-    came_back = onestop.deadline(year) + timedelta(days=7)
-    if came_back > today:
-        return
-    donation = create_donation(
-        session,
-        DonationData(
-            portal=Portal.CHOICE,
-            portal_order_no=LATE_ORDER_NO,
-            donor_name="渡辺 美咲",
-            donor_kana="ワタナベ ミサキ",
-            postal_code="7270011",
-            address="広島県庄原市東本町3-3",
-            phone="0824-72-9901",
-            email="late-onestop@demo.example",
-            amount=10000,
-            applied_on=applied,
-            payment_method=PaymentMethod.CARD,
-            payment_state=PaymentState.PAID,
-            paid_on=applied,
-            purpose="市長におまかせ",
-            onestop_requested=True,
-            receipt_wanted=True,
-            lines=[],
-        ),
-    )
-    mailed = date(year, 12, 26)
-    receipt = receipts.issue_receipt(session, donation, on=mailed)
-    receipts.move_receipt(session, receipt, ReceiptStatus.ISSUED)  # printed and posted
-    receipts.move_receipt(session, receipt, ReceiptStatus.MAILED)  # events below, on its day
-    receipt.mailed_on = mailed
-    receipt.needs_print = False
-    at = datetime(year, 12, 26, 15, 0, tzinfo=JST)
-    for kind, data in (
-        (ReceiptEvent.MAILED, {"number": receipt.number, "mailed_on": mailed.isoformat()}),
-        (ReceiptEvent.ONESTOP_SENT, {"sent_on": mailed.isoformat()}),
-    ):
-        record_event(session, "donation", donation.id, kind, public=True, at=at, **data)
-    onestop.register_return(
-        session,
-        donation,
-        received_on=came_back,
-        missing=[],
-        note="デモ：期限後に到着（寄附者へ確定申告をご案内）",
-        by_user=None,
-    )
-
-
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     today = today_jst()
     _allocations(session)
     _stock(session)
     _substitution(session, today)
-    _late_onestop(session, today)
     session.flush()

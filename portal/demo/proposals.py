@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 from portal.gifts.proposal_models import Proposal
 from portal.gifts.proposal_models import ProposalState as S
 from portal.gifts.proposals import create_draft, transition
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 STEPS = [{"step": "熟成", "place": "庄原市", "share": 60}]
 MEAT = [{"material": "比婆牛", "origin": "広島県庄原市", "share": 100}]
@@ -74,8 +77,8 @@ DEMOS: list[tuple[str, dict[str, Any], list[tuple[S, str, str]]]] = [
 ]
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
-    users = ctx["users"]
+def seed(session: Session, ctx: Context) -> None:
+    users = ctx.users
     supplier = users.get("supplier")
     if supplier is None or supplier.supplier_id is None:
         return

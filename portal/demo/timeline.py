@@ -11,7 +11,7 @@ sets the same values.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from portal.core.dates import JST
 from portal.core.timeline import TimelineEvent
 from portal.donations.models import Donation
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 # kind → the event's own data key holding its date (ISO), or a Donation attribute.
 DATA_DATE = {
@@ -48,7 +51,7 @@ def _at(day: date, kind: str, n: int) -> datetime:
     return datetime.combine(day, time(HOUR.get(kind, 11), n % 50), JST)
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def seed(session: Session, ctx: Context) -> None:
     donations = {
         d.id: d
         for d in session.scalars(sa.select(Donation).where(Donation.portal_order_no.like("DEMO-%")))

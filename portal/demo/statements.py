@@ -4,17 +4,21 @@ statements; confirm and dispute only act on an untouched OPEN statement)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import User
+from portal.accounts import suppliers
+from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
 from portal.core.roles import Role
 from portal.shipping.models import Shipment
 from portal.statements import service
 from portal.statements.models import StatementState
+
+if TYPE_CHECKING:
+    from portal.demo.programme import Context
 
 
 def _demo_month(session: Session) -> str | None:
@@ -25,7 +29,30 @@ def _demo_month(session: Session) -> str | None:
     return f"{last.year:04d}-{last.month:02d}" if last else None
 
 
-def seed(session: Session, ctx: dict[str, Any]) -> None:
+def _supplier_account(session: Session, supplier_id: int, ctx: Context) -> User:
+    """Who confirms or disputes for the supplier: its demo login when it has one (S001), else
+    its representative, invited by the operator as on the supplier page (no password yet: the
+    invitation is still open), so the statement changes state through the same rules as on
+    screen."""
+    user = session.scalar(
+        sa.select(User)
+        .where(User.supplier_id == supplier_id, User.role == Role.SUPPLIER)
+        .order_by(User.id)
+    )
+    if user is not None:
+        return user
+    supplier = session.get_one(Supplier, supplier_id)
+    user, _token = suppliers.invite_supplier_user(
+        session,
+        supplier,
+        supplier.email or f"{supplier.code.lower()}@supplier.demo.example",
+        supplier.representative,
+        by_user=ctx.users[Role.OPERATOR_ADMIN.value],
+    )
+    return user
+
+
+def seed(session: Session, ctx: Context) -> None:
     month = _demo_month(session)
     if month is None:
         return
@@ -39,14 +66,9 @@ def seed(session: Session, ctx: dict[str, Any]) -> None:
     actions = ["confirm", "dispute"] if len(untouched) == len(statements) else []
     comment = "発送数が1つ多いようです。伝票をご確認ください。"
     for st, action in zip(untouched, actions, strict=False):
-        user = session.scalar(
-            sa.select(User).where(User.supplier_id == st.supplier_id, User.role == Role.SUPPLIER)
-        )
-        if action == "confirm" and user is not None:
+        user = _supplier_account(session, st.supplier_id, ctx)
+        if action == "confirm":
             service.confirm(session, st, by_user=user)
-        elif action == "dispute" and user is not None:
+        else:
             service.dispute(session, st, st.lines[0], comment=comment, by_user=user)
-        elif action == "dispute":  # a supplier without a demo login: set the same state directly
-            st.lines[0].disputed, st.lines[0].dispute_comment = True, comment
-            st.state = StatementState.DISPUTED
     session.flush()
