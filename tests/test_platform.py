@@ -1,5 +1,6 @@
 """Migrations match the models; the demo seed is idempotent; the English catalogue is complete."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -88,6 +89,42 @@ def test_english_catalogue_complete(tmp_path) -> None:
         if m.id and (catalogue.get(m.id) is None or not catalogue.get(m.id).string)
     ]
     assert missing == []
+
+
+_PLACEHOLDER = re.compile(r"%%|%\([a-z_0-9]+\)[sdif]|%[sdif]")
+
+
+def test_english_catalogue_percent_signs_survive_formatting() -> None:
+    """A literal % must be written the way its msgid writes it.
+
+    Jinja's newstyle `_()` %-formats every string, with or without variables, so a bare `%`
+    in a msgstr whose msgid has none is a 500 ("30% limit") or mangled text ("30{}ule").
+    Where the msgid has placeholders or `%%`, the msgstr must format with the same names.
+    """
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "translations/en/LC_MESSAGES/messages.po").open(encoding="utf-8") as fh:
+        catalogue = read_po(fh)
+    bare, unformattable = [], []
+    for m in catalogue:
+        if not m.id or not m.string:
+            continue
+        msgid = m.id[0] if isinstance(m.id, tuple) else m.id
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        id_has_bare = "%" in _PLACEHOLDER.sub("", msgid)
+        names = {n: 1 for n in re.findall(r"%\(([a-z_0-9]+)\)", msgid)}
+        for s in strings:
+            if not id_has_bare and "%" in _PLACEHOLDER.sub("", s):
+                bare.append((msgid, s))
+            elif not id_has_bare and ("%(" in msgid or "%%" in msgid):
+                try:
+                    s % names
+                except (ValueError, TypeError, KeyError) as e:
+                    unformattable.append((msgid, s, str(e)))
+    assert bare == [], "write a literal percent sign as %% (or reword):\n" + "\n".join(
+        f"{i!r} -> {s!r}" for i, s in bare
+    )
+    assert unformattable == []
 
 
 def test_create_user_command_reads_password_from_stdin(runner, make_supplier, session) -> None:

@@ -203,3 +203,18 @@ def test_city_changes_amount_operator_cannot(client, make_user, make_gift, login
         sa.select(RequiredAmountChange).where(RequiredAmountChange.gift_id == gift.id)
     ).all()
     assert [c.changed_by_id for c in changes] == [city.id]
+
+
+def test_gift_list_and_form_in_english_show_the_percent_sign(
+    client, make_user, make_gift, login
+) -> None:
+    # A bare % in the English catalogue made the list a 500 and the form read "30{}ule".
+    login(make_user(Role.OPERATOR))
+    make_gift(name="高すぎる返礼品", required_amount=10000, procurement_cost=3500, shipping_fee=0)
+    client.post("/lang", data={"lang": "en"})
+    listing = client.get("/staff/gifts")
+    assert listing.status_code == 200
+    assert "Over the 30% limit only" in listing.get_data(as_text=True)
+    form = client.get("/staff/gifts/new").get_data(as_text=True)
+    assert "Counts towards the 30% rule (shipping excluded)." in form
+    assert "{}" not in form
