@@ -204,8 +204,12 @@ def post_staff_message(
     upload_dir: str | None = None,
     at: datetime | None = None,
 ) -> Message:
-    """A reply (the customer sees it and gets a mail) or an internal note (nobody outside)."""
+    """A reply (the customer sees it and gets a mail) or an internal note (nobody outside).
+
+    A reply's placeholders are filled here, whether typed or inserted from a 定型文."""
     body = _check_body(body, files)
+    if not internal:
+        body = substitute_reply(body, conv)
     msg = _add_message(
         session,
         conv,
@@ -316,15 +320,43 @@ def poll_version(conv: Conversation) -> str:
     return f"{conv.last_public_message_id}.{conv.staff_read_upto}"
 
 
-def fill_placeholders(template: str, conv: Conversation) -> str:
-    """{donor_name}, {donation_no}, {supplier_name}; unknown braces stay as typed."""
-    values = dict(
+PLACEHOLDERS = ("donor_name", "donation_no", "supplier_name")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _placeholder_values(conv: Conversation) -> dict[str, str]:
+    return dict(
         donor_name=conv.customer_name if conv.customer_kind == CustomerKind.DONOR else "",
         donation_no=conv.donation_ref or "",
         supplier_name=conv.supplier.name if conv.supplier is not None else "",
         customer_name=conv.customer_name or (conv.supplier.name if conv.supplier else ""),
     )
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def fill_placeholders(template: str, conv: Conversation) -> str:
+    """{donor_name}, {donation_no}, {supplier_name}; unknown braces stay as typed."""
+    values = _placeholder_values(conv)
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def substitute_reply(body: str, conv: Conversation) -> str:
+    """What the customer receives: every placeholder filled, or the reply is refused.
+
+    A placeholder that is unknown, or that has no value in this conversation (a supplier has
+    no {donor_name}), would reach the customer as typed or as a gap: say so beside the field.
+    """
+    values = _placeholder_values(conv)
+    for m in _PLACEHOLDER.finditer(body):
+        if not values.get(m.group(1)):
+            raise DomainError(
+                _l(
+                    "差し込み %(name)s はこの問い合わせでは使えません。使えるのは %(known)s です。",
+                    name=m.group(0),
+                    known=" ".join(f"{{{k}}}" for k in PLACEHOLDERS if values.get(k)) or "-",
+                ),
+                field="body",
+            )
+    return fill_placeholders(body, conv)
 
 
 def unread_count(session: Session) -> int:

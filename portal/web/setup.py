@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import User
 from portal.core import dates, money
 from portal.extensions import db, login_manager
+from portal.shipping.carriers import CARRIER_LABELS
 from portal.web.guards import may, safe_next
 
 # Strict CSP: no inline script or style anywhere (htmx's indicator CSS is in our stylesheet).
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["jdate"] = format_date
     app.jinja_env.filters["jdatetime"] = format_datetime
     app.jinja_env.filters["wareki"] = dates.wareki
+    app.jinja_env.filters["carrier"] = lambda code: CARRIER_LABELS.get(code, code)
     app.jinja_env.globals["current_locale"] = _locale
     app.jinja_env.globals["may"] = may
     app.jinja_env.add_extension("jinja2.ext.do")

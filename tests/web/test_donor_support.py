@@ -131,3 +131,75 @@ def test_staff_see_the_order_context_beside_a_donor_conversation(
     assert 'id="donor-order-context"' in html
     assert donor_client.donation_no in html
     assert "テスト返礼品" in html and "発注済" in html
+
+
+def _donor_conversation_with_shipment(session, donor_client):
+    from portal.core.timeline import record_event
+    from portal.donations.models import Donation
+    from portal.shipping.models import OrderStatus
+
+    conv_id = open_conversation(donor_client)
+    d = session.get(Donation, donor_client.donation_id)
+    order = d.lines[0].orders[0]
+    order.status = OrderStatus.SHIPPED
+    record_event(
+        session,
+        "donation",
+        d.id,
+        "order.shipped",
+        public=True,
+        order_id=order.id,
+        gift_name="テスト返礼品",
+        carrier="yamato",
+        tracking_no="123456789012",
+        shipped_on="2026-11-10",
+    )
+    session.flush()
+    return conv_id
+
+
+def test_order_context_names_the_carrier(client, session, login, make_user, donor_client):
+    conv_id = _donor_conversation_with_shipment(session, donor_client)
+    login(make_user(Role.OPERATOR))
+    html = client.get(f"/support/{conv_id}").get_data(as_text=True)
+    context = html[html.index('id="donor-order-context"') :]
+    context = context[: context.index("</section>")]
+    assert "ヤマト運輸" in context and "123456789012" in context
+    assert not re.search(r">\s*yamato\b", context)
+
+
+def test_typed_placeholders_are_filled_on_send(
+    client, session, login, make_user, donor_client, mailbox
+):
+    conv_id = open_conversation(donor_client)
+    login(make_user(Role.OPERATOR))
+    r = client.post(
+        f"/support/{conv_id}/reply",
+        data={"body": "{donor_name} 様、寄附番号 {donation_no} の件で確認しました。"},
+    )
+    assert r.status_code in (204, 303), r.get_data(as_text=True)
+    conv = session.get(Conversation, conv_id)
+    sent = conv.messages[-1].body
+    assert (
+        sent == f"{conv.customer_name} 様、寄附番号 {donor_client.donation_no} の件で確認しました。"
+    )
+    donor_view = donor_client.get(f"/donor/support/{conv_id}")
+    assert donor_view.status_code == 200
+    assert sent in donor_view.get_data(as_text=True) and "{donor_name}" not in sent
+
+
+def test_reply_with_an_unknown_placeholder_is_refused_and_kept(
+    client, session, login, make_user, donor_client, mailbox
+):
+    conv_id = open_conversation(donor_client)
+    login(make_user(Role.OPERATOR))
+    before = len(session.get(Conversation, conv_id).messages)
+    r = client.post(f"/support/{conv_id}/reply", data={"body": "{donor_nam} 様、確認しました。"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "差し込み {donor_nam} はこの問い合わせでは使えません" in html
+    assert "{donor_name} {donation_no}" in html  # what may be used instead
+    assert "{donor_nam} 様、確認しました。</textarea>" in html  # the text is kept
+    session.expire_all()
+    assert len(session.get(Conversation, conv_id).messages) == before
+    assert mailbox.messages == []
