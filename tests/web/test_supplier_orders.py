@@ -166,6 +166,21 @@ def test_confirm_from_the_detail_page_and_double_post(session, shop) -> None:
     assert "kuronekoyamato" in body  # tracking link
 
 
+def test_shipping_from_a_stale_tab_says_why_it_was_refused(session, shop) -> None:
+    order = placed(session, shop["gift"])
+    client = shop["client"]
+    first = {"carrier": "yamato", "tracking_no": tracking(2), "shipped_on": today_jst()}
+    assert client.post(f"/supplier/orders/{order.id}/ship", data=first).status_code == 303
+    # The second tab still shows the ship form and sends another number.
+    stale = dict(first, tracking_no=tracking(5))
+    response = client.post(f"/supplier/orders/{order.id}/ship", data=stale)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="ship-refused"' in body
+    assert f"すでに発送登録されています（送り状番号 {tracking(2)}）" in body
+    assert shipment_count(session) == 1
+
+
 def test_bad_confirmation_keeps_the_input_and_says_why(session, shop) -> None:
     order = placed(session, shop["gift"])
     response = shop["client"].post(
