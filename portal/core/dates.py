@@ -43,6 +43,21 @@ def as_date(value: date | datetime) -> date:
     return value
 
 
+def format_date(value: date | datetime, locale: str = "ja", *, weekday: bool = True) -> str:
+    """2026年12月31日(木) / Thu 31 Dec 2026, in JST (what every screen and mail writes)."""
+    d = as_date(value)
+    if locale == "en":
+        return d.strftime("%a %d %b %Y" if weekday else "%d %b %Y")
+    text = f"{d.year}年{d.month}月{d.day}日"
+    return text + f"({WEEKDAYS_JA[d.weekday()]})" if weekday else text
+
+
+def format_datetime(value: datetime, locale: str = "ja") -> str:
+    """2026年12月2日(水) 09:00 / Wed 02 Dec 2026 09:00, in JST."""
+    local = to_jst(value)
+    return f"{format_date(local, locale)} {local:%H:%M}"
+
+
 def wareki_year(value: date | datetime) -> tuple[str, int]:
     """The era and the year within it: (令和, 8) for 2026."""
     d = as_date(value)

@@ -111,9 +111,8 @@ class Proposal(TimestampMixin, db.Model):
     best_before: Mapped[str] = mapped_column(
         sa.String(100), default=""
     )  # 賞味期限 (e.g. 発送から30日)
-    temperature: Mapped[TemperatureBand] = mapped_column(
-        enum_column(TemperatureBand), default=TemperatureBand.AMBIENT
-    )
+    # Chosen by the supplier (no default: a wrong band spoils the gift in transit).
+    temperature: Mapped[TemperatureBand | None] = mapped_column(enum_column(TemperatureBand))
     size: Mapped[int] = mapped_column(default=60)
     required_amount: Mapped[int | None]  # 提案する必要寄附額 (yen)
     procurement_cost: Mapped[int | None]  # 調達費用 (yen, tax included)

@@ -129,6 +129,8 @@ def assess(p: Proposal, *, has_evidence: bool | None = None) -> list[Finding]:
         found.append(Finding("procurement_cost", _l("調達費用を入力してください。")))
     if p.shipping_fee is None:
         found.append(Finding("shipping_fee", _l("送料を入力してください。")))
+    if p.temperature is None:
+        found.append(Finding("temperature", _l("温度帯を選んでください。")))
     if return_ratio_exceeded(p.required_amount, p.procurement_cost):
         found.append(
             Finding(
@@ -231,7 +233,7 @@ def assess(p: Proposal, *, has_evidence: bool | None = None) -> list[Finding]:
 
 def _coerce(name: str, value: Any) -> Any:
     if name == "temperature":
-        return TemperatureBand(value)
+        return TemperatureBand(value) if value else None
     if name in {"season_from", "season_until"}:
         return date.fromisoformat(value) if isinstance(value, str) and value else value or None
     if name in {"size"}:

@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.core import dates
 from portal.core.errors import DomainError
 from portal.core.models import utcnow
 from portal.core.timeline import record_event
@@ -101,7 +103,7 @@ def _auto_reply_if_closed(session: Session, conv: Conversation, at: datetime) ->
     text = _l(
         "お問い合わせありがとうございます。ただいま窓口の受付時間外です"
         "（平日9:00〜17:00、祝日・年末年始を除く）。%(when)s以降に担当者からお返事します。",
-        when=opens.strftime("%Y/%m/%d %H:%M"),
+        when=dates.format_datetime(opens, str(get_locale() or "ja")),
     )
     return _add_message(session, conv, AuthorKind.SYSTEM, str(text), by_user=None, at=at)
 

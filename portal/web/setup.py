@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify, make_response, redirect, request, url_for
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -29,20 +38,11 @@ def _locale() -> str:
 
 def format_date(value: date | datetime | None, weekday: bool = True) -> str:
     """2026年12月31日(木) / Thu 31 Dec 2026, in JST."""
-    if value is None:
-        return ""
-    d = dates.as_date(value)
-    if _locale() == "en":
-        return d.strftime("%a %d %b %Y" if weekday else "%d %b %Y")
-    text = f"{d.year}年{d.month}月{d.day}日"
-    return text + f"({dates.WEEKDAYS_JA[d.weekday()]})" if weekday else text
+    return "" if value is None else dates.format_date(value, _locale(), weekday=weekday)
 
 
 def format_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    local = dates.to_jst(value)
-    return f"{format_date(local)} {local:%H:%M}"
+    return "" if value is None else dates.format_datetime(value, _locale())
 
 
 def init_app(app: Flask) -> None:
@@ -98,6 +98,11 @@ def init_app(app: Flask) -> None:
                 "lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
             )
         return response
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        # Browsers ask for it at the root whatever the page links; the file is in static/.
+        return send_from_directory(app.static_folder or "static", "favicon.ico", max_age=86400)
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -23,6 +23,7 @@ def _proposal(session: Any, people: dict[str, Any], name: str, decide: S | None)
             "required_amount": 10000,
             "procurement_cost": 2800,
             "shipping_fee": 1000,
+            "temperature": "ambient",
             "materials": [{"material": "トマト", "origin": "広島県庄原市", "share": 90}],
             "origin_details": {"processing_place": "岡山県岡山市"},
         },

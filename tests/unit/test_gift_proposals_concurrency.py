@@ -32,6 +32,7 @@ def test_concurrent_approve_and_reject_one_wins(
             "required_amount": 12000,
             "procurement_cost": 3600,
             "shipping_fee": 1500,
+            "temperature": "ambient",
             "origin_details": {"production_place": "広島県庄原市高野町"},
         },
         by_user=supplier,

@@ -80,4 +80,5 @@ def test_analysis_page_and_exports(client, make_user, login) -> None:
     )
     r = client.get("/support/analysis.csv?month=2026-11")
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
     assert client.get("/support/analysis.xlsx?month=2026-11").data[:2] == b"PK"

@@ -37,7 +37,8 @@ def test_auto_reply_only_outside_desk_hours(session, make_supplier) -> None:
     outside = start(session, s, "2026-12-30T10:00")  # year-end break
     kinds = [m.author_kind for m in outside.messages]
     assert kinds == [AuthorKind.CUSTOMER, AuthorKind.SYSTEM]
-    assert "2027/01/04 09:00" in outside.messages[1].body
+    # Written as every other screen writes a time (it was 2027/01/04 09:00).
+    assert "2027年1月4日(月) 09:00以降" in outside.messages[1].body
     # A phone call logged by staff gets no auto-reply.
     phone = start(session, s, "2026-12-30T10:00", channel=Channel.PHONE)
     assert len(phone.messages) == 1

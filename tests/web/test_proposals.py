@@ -167,3 +167,24 @@ def test_fake_photo_is_refused(app, session, make_user):
         follow_redirects=True,
     )
     assert "JPEG・PNG・WebP" in r.get_data(as_text=True) and p.files == []
+
+
+def test_temperature_band_is_chosen_never_defaulted(app, session, make_user, make_supplier):
+    # 常温 preselected let an approved beef gift be listed as ambient.
+    company = make_supplier()
+    supplier = signed_in(app, make_user(Role.SUPPLIER, supplier=company))
+    form = supplier.get("/supplier/proposals/new?criterion=3").get_data(as_text=True)
+    select = form[form.index('name="temperature"') :]
+    select = select[: select.index("</select>")]
+    assert "selected" not in select and select.index('value=""') < select.index('value="ambient"')
+    draft = {**DRAFT, "temperature": ""}  # what the browser sends when none is chosen
+    assert (
+        supplier.post("/supplier/proposals/new", data={**draft, "action": "save"}).status_code
+        == 303
+    )
+    p = session.query(Proposal).filter_by(supplier_id=company.id).one()
+    assert p.temperature is None  # a draft may wait for it
+    r = supplier.post(f"/supplier/proposals/{p.id}", data={**draft, "action": "submit"})
+    assert r.status_code != 303  # the form again, not submitted
+    assert "温度帯を選んでください。" in r.get_data(as_text=True)
+    assert p.state == ProposalState.DRAFT

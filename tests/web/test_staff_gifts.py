@@ -218,3 +218,27 @@ def test_gift_list_and_form_in_english_show_the_percent_sign(
     form = client.get("/staff/gifts/new").get_data(as_text=True)
     assert "Counts towards the 30% rule (shipping excluded)." in form
     assert "{}" not in form
+
+
+def test_gift_form_has_no_temperature_default(client, make_user, make_supplier, login) -> None:
+    login(make_user(Role.OPERATOR))
+    supplier = make_supplier()
+    form = client.get("/staff/gifts/new").get_data(as_text=True)
+    select = form[form.index('name="temperature"') :]
+    select = select[: select.index("</select>")]
+    assert "selected" not in select.replace('selected value=""', "")
+    response = client.post(
+        "/staff/gifts/new",
+        data={
+            "code": "HB-100",
+            "name": "比婆牛 ロース",
+            "supplier_id": supplier.id,
+            "required_amount": "20000",
+            "procurement_cost": "6000",
+            "shipping_fee": "1500",
+            "size": "60",
+            "status": "unlisted",
+        },
+    )
+    assert response.status_code == 200  # the form again, nothing saved
+    assert "温度帯を選んでください。" in response.get_data(as_text=True)

@@ -43,7 +43,10 @@ def analysis_export(fmt: str) -> Response:
 
     year, month = an.parse_month(request.args.get("month"), today_jst())
     if fmt == "csv":
-        data, mimetype = an.to_csv(db.session, year, month), "text/csv; charset=utf-8"
+        data, mimetype = (
+            an.to_csv(db.session, year, month),
+            "text/csv",
+        )  # Werkzeug adds "; charset=utf-8"
     elif fmt == "xlsx":
         data = an.to_xlsx(db.session, year, month)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -57,7 +57,12 @@ class GiftForm(FlaskForm):
     )
     size = SelectField(_l("サイズ"), coerce=int, choices=choices([(s, f"{s}") for s in GIFT_SIZES]))
     temperature = SelectField(
-        _l("温度帯"), choices=choices([(k.value, v) for k, v in TEMPERATURE_LABELS.items()])
+        _l("温度帯"),
+        # No default: 常温 preselected let a frozen gift be saved as ambient.
+        choices=choices(
+            [("", _l("選んでください")), *((k.value, v) for k, v in TEMPERATURE_LABELS.items())]
+        ),
+        validators=[DataRequired(_l("温度帯を選んでください。"))],
     )
     status = SelectField(
         _l("状態"), choices=choices([(k.value, v) for k, v in STATUS_LABELS.items()])

@@ -63,7 +63,9 @@ class ProposalForm(FlaskForm):
     best_before = StringField(PROPOSAL_FIELD_LABELS["best_before"], validators=[Length(max=100)])
     temperature = SelectField(
         PROPOSAL_FIELD_LABELS["temperature"],
-        choices=choices([(k.value, v) for k, v in TEMPERATURE_LABELS.items()]),
+        choices=choices(
+            [("", _l("選んでください")), *((k.value, v) for k, v in TEMPERATURE_LABELS.items())]
+        ),
     )
     size = SelectField(
         PROPOSAL_FIELD_LABELS["size"],
@@ -162,7 +164,7 @@ def form_values(form: ProposalForm, raw: MultiDict[str, str]) -> dict[str, Any]:
         "contents": form.contents.data or "",
         "allergens": form.allergens.data or "",
         "best_before": form.best_before.data or "",
-        "temperature": form.temperature.data or TemperatureBand.AMBIENT.value,
+        "temperature": form.temperature.data or "",
         "size": form.size.data or 60,
         "required_amount": form.required_amount.data,
         "procurement_cost": form.procurement_cost.data,
@@ -195,7 +197,7 @@ def fill_form(form: ProposalForm, p: Proposal) -> None:
         "service_place",
     ]:
         getattr(form, name).data = getattr(p, name)
-    form.temperature.data = p.temperature.value
+    form.temperature.data = p.temperature.value if p.temperature else ""
     for name in DETAIL_FIELDS:
         value = (p.origin_details or {}).get(name)
         if name == "operator_in_prefecture":
@@ -245,7 +247,9 @@ def _ctx(form: ProposalForm, p: Proposal | None, materials: list[Any], steps: li
 def _domain_values(form: ProposalForm, materials: list, steps: list) -> dict[str, Any]:
     values = form_values(form, MultiDict())
     values["materials"], values["steps"] = materials, steps
-    values["temperature"] = TemperatureBand(values["temperature"])
+    values["temperature"] = (
+        TemperatureBand(values["temperature"]) if values["temperature"] else None
+    )
     values["size"] = int(values["size"])
     return values
 
