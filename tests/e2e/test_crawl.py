@@ -281,6 +281,8 @@ def _download(crawl: Crawl, context, url: str) -> None:
         crawl.fail(url, "content-type", f"{ctype!r} for a .{ext.group(1)}")
     elif ctype.startswith("text/html"):
         crawl.fail(url, "content-type", "HTML where a download was linked")
+    elif ctype.lower().count("charset") > 1:
+        crawl.fail(url, "content-type", f"charset given twice: {ctype!r}")
 
 
 @pytest.mark.parametrize("role", list(ROLES))

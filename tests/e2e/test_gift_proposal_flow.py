@@ -33,6 +33,7 @@ def test_proposal_from_supplier_to_catalogue(browser, live_server, tmp_path) -> 
     supplier.goto(f"{live_server}/supplier/proposals/new?criterion=3")
     supplier.fill("#name", NAME)
     supplier.fill("#contents", "乾麺 200g×10")
+    supplier.select_option("#temperature", "ambient")  # chosen: there is no default band
     supplier.fill("#required_amount", "10000")
     supplier.fill("#shipping_fee", "1200")
     supplier.fill("[name=materials-0-material]", "そば粉")
