@@ -40,7 +40,7 @@ DONOR_OPEN = {
     "donor.logout",
     "donor.support_survey",
 }
-OPEN = {"static", "home", "set_language", "healthz"}
+OPEN = {"static", "home", "set_language", "healthz", "favicon"}
 
 # Routes narrower than their audience: endpoint -> {method: roles that get through}.
 # Every POST of the staff and the desk must be listed (checked below).
