@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from portal.core.models import utcnow
 from portal.core.timeline import TimelineEvent
 from portal.donations.lifecycle import (
+    NOT_COLUMNS,
     DonationData,
     hold_for,
     received_on_for,
@@ -125,7 +126,7 @@ def create_donations(
     # 3. Donations.
     rows = []
     for d in items:
-        values = {k: v for k, v in vars(d).items() if k != "lines"}
+        values = {k: v for k, v in vars(d).items() if k not in NOT_COLUMNS}
         year = d.applied_on.year
         number, next_no[year] = next_no[year], next_no[year] + 1
         paid = d.payment_state == PaymentState.PAID

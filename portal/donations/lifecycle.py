@@ -79,7 +79,13 @@ class DonationData:
     project: str = ""
     disaster_relief: bool = False
     lines: list[LineData] = field(default_factory=list)
+    # An import only: the portal's status wording when it says the order was cancelled there
+    # (楽天 「キャンセル確定」); the importer then cancels the donation (cancel_donation).
+    cancelled_at_portal: str = ""
 
+
+# DonationData fields that are not Donation columns.
+NOT_COLUMNS = frozenset({"lines", "cancelled_at_portal"})
 
 # Fields an import may update on an existing donation (lines are never rewritten).
 UPDATABLE_FIELDS = (
@@ -262,7 +268,7 @@ def create_donation(
                 field="gift_code",
             )
         lines.append((gift, ld))
-    values = {k: v for k, v in vars(data).items() if k != "lines"}
+    values = {k: v for k, v in vars(data).items() if k not in NOT_COLUMNS}
     donation = Donation(donation_no=next_donation_no(session, data.applied_on), **values)
     donation.received_on = (
         received_on_for(data.payment_method, data.paid_on, data.applied_on)

@@ -12,6 +12,7 @@ from portal.core.portals import Portal
 from portal.donations.importers import import_file, rejected_csv
 from portal.donations.lifecycle import cancel_donation
 from portal.donations.models import Donation, DonationState, PaymentMethod, PaymentState
+from portal.shipping.models import OrderStatus
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 
@@ -124,21 +125,106 @@ def test_choice(session, gifts):
     assert sachiko.paid_on == date(2026, 12, 8)
 
 
-def test_rakuten_joins_split_columns(session, gifts):
-    result = import_file(session, "rakuten", _load("rakuten.csv"))
-    assert result.summary() == "new=2 updated=0 unchanged=0 rejected=0 conflicts=0"
+def test_rakuten_rms_order_csv_imports_exactly_the_expected_donations(session, gifts):
+    """The RMS 楽天ペイ受注管理 受注CSV: 107 columns, CP932, one row per 商品明細."""
+    data = _load("rakuten.csv")
+    assert data.decode("cp932").splitlines()[0].count(",") == 106
+    result = import_file(session, "rakuten", data)
+    assert result.summary() == "new=4 updated=0 unchanged=0 rejected=0 conflicts=0"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 4
     mari = _donation(session, Portal.RAKUTEN, "419999-20261201-0000001")
+    assert mari.amount == 12000  # 合計金額 once, not 3 x 12000 and not 請求金額 11500
+    assert _lines(mari) == [("HJ-002", 1), ("BD-001", 2), ("HB-001", 1)]
     assert mari.donor_name == "山内 真理" and mari.donor_kana == "ヤマウチ マリ"
-    assert mari.postal_code == "1050001"
+    assert (mari.postal_code, mari.phone) == ("1050001", "03-0000-0001")
     assert mari.address == "東京都港区虎ノ門1-1 ABCビル10階"
-    assert mari.delivery_name == "山内 実家" and mari.delivery_postal_code == "7270011"
-    assert mari.amount == 12000 and _lines(mari) == [("HJ-002", 1), ("BD-001", 2)]
-    assert mari.lines[0].desired_time == "14:00-16:00"
+    assert (mari.delivery_name, mari.delivery_postal_code) == ("山内 実家", "7270011")
+    assert (mari.delivery_address, mari.delivery_phone) == ("広島県庄原市東本町1-1", "0824-00-1111")
+    assert mari.purpose == "子育て・教育"  # 項目・選択肢, through the mapping's purposes
+    assert (mari.onestop_requested, mari.receipt_wanted) == (True, True)
+    assert mari.message == "いつも応援しています。\n頑張って"
+    assert mari.payment_method == PaymentMethod.CARD
+    assert mari.state == DonationState.PAID and mari.received_on == date(2026, 12, 1)  # 発送待ち
+    first = mari.lines[0]
+    assert (first.desired_date, first.desired_time, first.noshi) == (
+        date(2026, 12, 20),
+        "14:00-16:00",
+        "無地のし",
+    )
+    assert all(len(ln.orders) == 1 for ln in mari.lines)
     manabu = _donation(session, Portal.RAKUTEN, "419999-20261202-0000002")
-    assert manabu.donor_kana == "タナカ マナブ" and manabu.state == DonationState.RECEIVED
+    assert manabu.state == DonationState.RECEIVED  # 楽天処理中: not paid yet
+    assert manabu.payment_method == PaymentMethod.BANK and manabu.donor_kana == "タナカ マナブ"
+    assert (manabu.purpose, manabu.onestop_requested, manabu.receipt_wanted) == (
+        "市長におまかせ",
+        False,
+        False,
+    )
+    ken = _donation(session, Portal.RAKUTEN, "419999-20261203-0000003")
+    assert ken.state == DonationState.CANCELLED and "キャンセル確定" in ken.cancel_reason
+    assert ken.amount == 20000 and all(not ln.orders for ln in ken.lines)
+    assert ken.receipt_wanted is True  # no 受領証明書 line: the default
+    yumi = _donation(session, Portal.RAKUTEN, "419999-20261204-0000004")
+    assert _lines(yumi) == [("BD-001", 1)]  # 商品管理番号 unknown, 商品番号 is our code
+    assert (yumi.onestop_requested, yumi.receipt_wanted) == (False, True)
+
+    again = import_file(session, "rakuten", data)
+    assert again.summary() == "new=0 updated=0 unchanged=4 rejected=0 conflicts=0"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 4
+
     later = import_file(session, "rakuten", _load("rakuten_update.csv"))
-    assert later.summary() == "new=0 updated=1 unchanged=1 rejected=0 conflicts=0"
-    assert manabu.state == DonationState.PAID
+    assert later.summary() == "new=0 updated=2 unchanged=2 rejected=0 conflicts=0"
+    assert manabu.state == DonationState.PAID  # 発送待ち: 楽天 has the transfer
+    assert mari.state == DonationState.CANCELLED  # キャンセル確定 before shipping
+    assert all(o.status == OrderStatus.CANCELLED for ln in mari.lines for o in ln.orders)
+
+
+def test_rakuten_cancel_after_shipping_is_a_conflict(session, gifts):
+    import_file(session, "rakuten", _load("rakuten.csv"))
+    mari = _donation(session, Portal.RAKUTEN, "419999-20261201-0000001")
+    cancelled = import_file(session, "rakuten", _load("rakuten_update.csv"), dry_run=True)
+    assert cancelled.summary() == "new=0 updated=2 unchanged=2 rejected=0 conflicts=0"
+    assert mari.state == DonationState.PAID  # a dry run changes nothing
+    for ln in mari.lines:
+        for order in ln.orders:
+            order.status = OrderStatus.SHIPPED  # as the carrier's tracking file would set it
+    session.flush()
+    assert mari.is_shipped
+    later = import_file(session, "rakuten", _load("rakuten_update.csv"))
+    assert later.conflicts == [("419999-20261201-0000001", mari.donation_no)]
+    assert mari.state == DonationState.PAID
+
+
+def test_rakuten_headers_of_a_download_template_match_tolerantly(session, gifts):
+    """A template chooses and orders columns; 全角 digits and colons, brackets, （必須）."""
+    header = (
+        "（必須）注文番号, ステータス ,注文日時,支払方法名,合計金額,注文者姓,注文者名,"
+        "注文者郵便番号１,注文者郵便番号２,注文者住所：都道府県,【注文者住所郡市区】,"
+        "注文者住所：それ以降の住所,注文者電話番号１,注文者電話番号２,注文者電話番号３,"
+        "項目・選択肢,商品管理番号,個数"
+    )
+    row = (
+        '419999-20261205-0000005,発送待ち,2026/12/05 10:00:00,クレジットカード,"5,000",'
+        "庄原,一子,７２７,００１１,広島県,庄原市,中本町１,0824,72,0000,"
+        '"寄附金の使い道：産業振興\r\nワンストップ特例申請書：必要（ワンストップ特例申請用）",'
+        "HB-001,1"
+    )
+    result = import_file(session, "rakuten", (header + "\r\n" + row + "\r\n").encode("cp932"))
+    assert result.summary() == "new=1 updated=0 unchanged=0 rejected=0 conflicts=0", [
+        str(r.reason) for r in result.rejected
+    ]
+    d = _donation(session, Portal.RAKUTEN, "419999-20261205-0000005")
+    assert (d.amount, d.postal_code, d.address) == (5000, "7270011", "広島県庄原市中本町1")
+    assert (d.phone, d.purpose, d.onestop_requested) == ("0824-72-0000", "産業振興", True)
+
+
+def test_rakuten_unknown_option_wording_is_rejected_with_the_item_name(session, gifts):
+    header = "注文番号,ステータス,注文日時,支払方法名,合計金額,注文者姓,注文者名,項目・選択肢"
+    row = '1-1,発送待ち,2026-12-01 10:00:00,クレジットカード,5000,庄原,一子,"受領証明書:たぶん"'
+    result = import_file(session, "rakuten", (header + "\n" + row + "\n").encode("cp932"))
+    assert [str(r.reason) for r in result.rejected] == [
+        "「受領証明書」の値「たぶん」を読めません。"
+    ]
 
 
 def test_furunavi_utf8_bom_with_document_address(session, gifts):
