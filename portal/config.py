@@ -79,8 +79,14 @@ def from_env() -> dict[str, object]:
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,
-        # Donation CSV uploads may be far larger than other uploads (a December day's export).
+        # Each upload route has its own body limit (portal.web.uploads); MAX_CONTENT_LENGTH
+        # is every other route's. Donation CSV uploads may be far larger (a December day's
+        # export runs to tens of MB).
         "IMPORT_MAX_MB": int(os.environ.get("IMPORT_MAX_MB", "200")),
+        "PAYMENT_UPLOAD_MAX_MB": int(os.environ.get("PAYMENT_UPLOAD_MAX_MB", "20")),
+        "SHIPMENT_UPLOAD_MAX_MB": int(os.environ.get("SHIPMENT_UPLOAD_MAX_MB", "6")),
+        "PROPOSAL_UPLOAD_MAX_MB": int(os.environ.get("PROPOSAL_UPLOAD_MAX_MB", "11")),
+        "CHAT_UPLOAD_MAX_MB": int(os.environ.get("CHAT_UPLOAD_MAX_MB", "6")),
         # Receipt batches render on this many processes (default: every CPU).
         "RECEIPT_WORKERS": int(os.environ.get("RECEIPT_WORKERS", "0")) or None,
         # Donor look-ups: wrong entries per donation number / per IP, link requests per address.
