@@ -13,6 +13,7 @@ from portal.core.errors import DomainError
 from portal.gifts.models import TemperatureBand
 from portal.shipping.carriers import (
     B2_COLUMNS,
+    EHIDEN3_COLUMNS,
     EHIDEN_COLUMNS,
     UNPRINTABLE,
     YUPRI_COLUMNS,
@@ -23,6 +24,7 @@ from portal.shipping.carriers import (
     time_band,
     to_cp932_text,
     tracking_url,
+    unsupported_bands,
     validate_tracking,
 )
 
@@ -131,18 +133,60 @@ def test_ehiden_label_csv_matches_the_published_layout(app):
     assert "".join(first[3:6]).startswith("広島県庄原市東本町")
 
 
-def test_yupri_label_csv_matches_the_published_layout(app):
-    header, first = _read_back(
-        label_csv(Carrier.JAPAN_POST, [_row(temperature=TemperatureBand.AMBIENT, desired_time="")])
+def test_yupri_label_csv_is_118_positional_columns_without_a_title_row(app):
+    rows = _read_back(
+        label_csv(
+            Carrier.JAPAN_POST,
+            [_row(temperature=TemperatureBand.AMBIENT, desired_time=""), _row()],
+        )
     )
-    assert tuple(header) == YUPRI_COLUMNS
-    assert header[0] == "お客様側管理番号" and first[0] == "2026-000123-1"
-    assert header[1] == "発送予定日" and first[1] == "20261203"
-    assert header[5] == "郵便種別" and first[5] == "0"
-    assert header[6] == "保冷種別" and first[6] == "0"
-    assert header[12] == "お届け先 郵便番号" and first[12] == "727-0011"
-    assert header[65] == "配達時間帯区分" and first[65] == "00"
-    assert header[103] == "個数" and first[103] == "2"
+    assert len(rows) == 2  # no title row: ゆうプリR reads by position through its フィルタ
+    assert [len(r) for r in rows] == [118, 118] and len(YUPRI_COLUMNS) == 118
+    first, second = rows
+    # Positions as in the 118-column list (1-based there); column 72 is 倉庫数.
+    assert first[0] == "2026-000123-1"  # 1 お客様側管理番号
+    assert first[1] == "20261203"  # 2 発送予定日
+    assert first[5] == "0" and first[6] == "0"  # 6 郵便種別, 7 保冷種別
+    assert second[6] == "1"  # チルド
+    assert first[12] == "727-0011"  # 13 お届け先 郵便番号
+    assert first[65] == "00" and second[65] == "53"  # 66 配達時間帯区分: 指定なし, 14–16
+    assert YUPRI_COLUMNS[71] == "倉庫数" and first[71] == ""
+    assert YUPRI_COLUMNS[72] == "複数個口数" and first[72] == "1"  # 73, not 72
+    assert YUPRI_COLUMNS[103] == "品名" and first[103] == "ピオーネ 2kg"  # 104
+    assert YUPRI_COLUMNS[104] == "個数" and first[104] == "2"  # 105
+
+
+def test_b2_never_writes_the_abolished_12_14_band(app):
+    wishes = ["12時〜14時", "12:00-14:00", "1214", "19時〜21時", "20-21", "午前中"]
+    rows = _read_back(label_csv(Carrier.YAMATO, [_row(desired_time=t) for t in wishes]))
+    assert "1214" not in "".join(",".join(r) for r in rows)
+    assert [r[6] for r in rows[1:]] == ["", "", "", "1921", "1921", "0812"]
+    # the other carriers still have 12–14
+    (_, sagawa) = _read_back(label_csv("sagawa_ehiden3", [_row(desired_time="12時〜14時")]))
+    assert sagawa[45] == "12"
+    assert unsupported_bands([("2026-000123-1", "12-14時"), ("2026-000124-1", "14-16")]) == [
+        ("yamato", "1214", ["2026-000123-1"])
+    ]
+
+
+def test_ehiden3_label_csv_is_the_74_column_standard_layout(app):
+    header, first = _read_back(
+        label_csv("sagawa_ehiden3", [_row(desired_time="19:00-21:00", temperature="frozen")])
+    )
+    assert tuple(header) == EHIDEN3_COLUMNS and len(header) == 74 and len(first) == 74
+    assert header[9] == "お客様管理ナンバー" and first[9] == "2026-000123-1"
+    assert header[2] == "お届け先電話番号" and first[2] == "0824-72-1111"
+    assert header[3] == "お届け先郵便番号" and first[3] == "727-0011"
+    assert header[41] == "出荷個数" and first[41] == "1"
+    assert header[42] == "スピード指定" and first[42] == "000"
+    assert header[43] == "クール便指定" and first[43] == "003"  # 冷凍
+    assert header[44] == "配達日" and first[44] == "20261205"
+    assert header[45] == "配達指定時間帯" and first[45] == "19"  # 19–21
+    assert header[57] == "元着区分" and first[57] == "1"
+    assert header[60] == "出荷日" and first[60] == "20261203"
+    for index in (4, 5, 6, 7, 8, 24, 25):  # 住所１–３, 名称１–２, 品名１–２: 16 全角 each
+        assert len(first[index].encode("cp932")) <= 32
+    assert "".join(first[4:7]).startswith("広島県庄原市東本町")
 
 
 def test_characters_outside_jis_x_0208_are_replaced_not_fatal():
@@ -186,6 +230,18 @@ def test_yupri_history_export_refuses_a_future_ship_date(app):
     assert [(r.order_no, r.tracking_no) for r in parsed.rows] == [("2026-000301-1", "405548424886")]
     assert parsed.problems[0].line == 3
     assert "未来" in str(parsed.problems[0].reason)
+
+
+def test_yupri_history_skips_parcels_only_scheduled(app):
+    data = (FIXTURES / "yupri_history_scheduled.csv").read_bytes()
+    parsed = parse_shipment_file(data, today=TODAY)
+    assert parsed.format == "yupri"
+    assert [(r.line, r.order_no, r.shipped_on) for r in parsed.rows] == [
+        (2, "2026-000311-1", date(2026, 11, 18)),
+        (4, "2026-000313-1", date(2026, 11, 19)),  # 10/0A, but 仮引受確定: handed over
+    ]
+    assert [(p.line, p.order_no) for p in parsed.problems] == [(3, "2026-000312-1")]
+    assert "引受予定" in str(parsed.problems[0].reason)
 
 
 def test_simple_csv_names_every_bad_row_by_line(app):

@@ -221,6 +221,31 @@ def test_label_download_is_cp932_and_audited(session, shop, make_gift) -> None:
     assert audits(session, "export", "order") == 1
 
 
+def test_label_screen_warns_about_12_14_for_b2_and_offers_ehiden3(session, shop) -> None:
+    wish = placed(session, shop["gift"])
+    wish.line.desired_time = "12時〜14時"
+    session.commit()
+    page = shop["client"].get("/supplier/orders").get_data(as_text=True)
+    number = shipments.order_no(wish)
+    assert "ヤマト B2クラウド には 12〜14時 の時間帯がありません" in page
+    assert number in page.split("12〜14時 の時間帯がありません")[1]
+    assert 'value="labels:sagawa_ehiden3"' in page and "佐川 e飛伝Ⅲ" in page
+    b2 = shop["client"].post(
+        "/supplier/orders/selected", data={"ids": [wish.id], "action": "labels:yamato"}
+    )
+    assert "1214" not in b2.data.decode("cp932")
+    e3 = shop["client"].post(
+        "/supplier/orders/selected", data={"ids": [wish.id], "action": "labels:sagawa_ehiden3"}
+    )
+    assert e3.status_code == 200 and "labels-sagawa_ehiden3-" in e3.headers["Content-Disposition"]
+    header, row = list(csv.reader(io.StringIO(e3.data.decode("cp932"))))
+    assert len(header) == len(row) == 74 and row[9] == number and row[45] == "12"
+    unknown = shop["client"].post(
+        "/supplier/orders/selected", data={"ids": [wish.id], "action": "labels:fedex"}
+    )
+    assert unknown.status_code == 400
+
+
 def test_csv_upload_preview_then_apply(session, shop, make_gift) -> None:
     gift = shop["gift"]
     good, other_good = placed(session, gift), placed(session, gift)

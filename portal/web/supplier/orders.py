@@ -38,7 +38,7 @@ from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.support.models import Conversation
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-from portal.web.supplier.labels import LABEL_SOFTWARE, STATUS_LABELS
+from portal.web.supplier.labels import LABEL_SOFTWARE, STATUS_LABELS, label_warnings
 from portal.web.supplier.scope import orders_with_details, own_gifts, own_order
 
 PAGE_SIZE = 50
@@ -323,6 +323,7 @@ def orders() -> str:
         f=f,
         gifts=db.session.scalars(own_gifts()).all(),
         label_software=LABEL_SOFTWARE,
+        label_warnings=label_warnings(rows),
         **_common(),
     )
     if rows:
@@ -450,11 +451,7 @@ def orders_selected() -> Response:
         return htmx.redirect(url_for("supplier.orders"))
     action = request.form.get("action", "")
     if action.startswith("labels:"):
-        try:
-            carrier = Carrier(action.partition(":")[2])
-        except ValueError:
-            abort(400)
-        return _labels(carrier, orders)
+        return _labels(action.partition(":")[2], orders)
     form = BulkShipForm(formdata=None)
     form.shipped_on.data = today_jst()
     return _bulk_page(form, [o for o in orders if o.status == OrderStatus.ORDERED], {}, {})
@@ -508,7 +505,7 @@ def orders_ship() -> Response:
     return htmx.redirect(url_for("supplier.orders"))
 
 
-def _labels(carrier: Carrier, orders: list[Order]) -> Response:
+def _labels(carrier: str, orders: list[Order]) -> Response:  # a label format key
     if carrier not in LABEL_SOFTWARE:
         abort(400)
     orders = [o for o in orders if o.status == OrderStatus.ORDERED]
@@ -524,10 +521,10 @@ def _labels(carrier: Carrier, orders: list[Order]) -> Response:
             action="export",
             subject_type="order",
             subject_id=order.id,
-            detail=f"labels {carrier.value}",
+            detail=f"labels {carrier}",
             ip=_ip(),
         )
-    name = f"labels-{carrier.value}-{ship_on:%Y%m%d}.csv"
+    name = f"labels-{carrier}-{ship_on:%Y%m%d}.csv"
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=Shift_JIS"
     response.headers["Content-Disposition"] = (
