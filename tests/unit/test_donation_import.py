@@ -175,8 +175,19 @@ def test_rakuten_rms_order_csv_imports_exactly_the_expected_donations(session, g
     later = import_file(session, "rakuten", _load("rakuten_update.csv"))
     assert later.summary() == "new=0 updated=2 unchanged=2 rejected=0 conflicts=0"
     assert manabu.state == DonationState.PAID  # 発送待ち: 楽天 has the transfer
+    assert manabu.received_on == date(2026, 12, 9)  # its 注文確定日時, not the 注文日時
     assert mari.state == DonationState.CANCELLED  # キャンセル確定 before shipping
     assert all(o.status == OrderStatus.CANCELLED for ln in mari.lines for o in ln.orders)
+
+
+def test_rakuten_transfer_paid_from_the_start_is_received_on_its_confirmation(session, gifts):
+    result = import_file(session, "rakuten", _load("rakuten_update.csv"))
+    assert result.summary() == "new=4 updated=0 unchanged=0 rejected=0 conflicts=0"
+    manabu = _donation(session, Portal.RAKUTEN, "419999-20261202-0000002")
+    assert manabu.state == DonationState.PAID and manabu.received_on == date(2026, 12, 9)
+    assert all(len(ln.orders) == 1 for ln in manabu.lines)
+    mari = _donation(session, Portal.RAKUTEN, "419999-20261201-0000001")
+    assert mari.state == DonationState.CANCELLED and mari.lines[0].orders == []
 
 
 def test_rakuten_cancel_after_shipping_is_a_conflict(session, gifts):

@@ -315,6 +315,11 @@ class Parser:
             state = PaymentState.PAID if paid_on else PaymentState.UNPAID
         if state == PaymentState.UNPAID:
             paid_on = None
+        elif paid_on is None and method != PaymentMethod.CARD.value:
+            # A status says paid but no paid date is given (楽天): the date the portal
+            # confirmed the order, i.e. received the transfer. Card payments keep the
+            # application date (received_on_for), never a later confirmation date.
+            paid_on = self.date(first, "settled_on")
         amount = self.integer(first, "amount")
         purpose = norm.nfkc(self.value(first, "purpose", options))
         data = DonationData(
