@@ -27,12 +27,22 @@ UPLOAD_LIMITS: dict[str, str] = {
 }
 
 
+# Defaults when the config lacks a key (portal.config sets all of them from the environment).
+DEFAULT_MB = {
+    "IMPORT_MAX_MB": 200,
+    "PAYMENT_UPLOAD_MAX_MB": 20,
+    "SHIPMENT_UPLOAD_MAX_MB": 6,
+    "PROPOSAL_UPLOAD_MAX_MB": 11,
+    "CHAT_UPLOAD_MAX_MB": 6,
+}
+
+
 def limit_for(endpoint: str | None) -> int | None:
     """The body limit in bytes of a route (None: no limit)."""
     key = UPLOAD_LIMITS.get(endpoint or "")
     if key is None:
         return current_app.config.get("MAX_CONTENT_LENGTH")
-    return int(current_app.config[key]) * MB
+    return int(current_app.config.get(key, DEFAULT_MB[key])) * MB
 
 
 class RouteLimitedRequest(Request):
