@@ -104,7 +104,7 @@ def load_mapping(portal: str) -> Mapping:
 
 
 _BRACKETS = re.compile(r"[()\[\]{}<>「」『』【】〔〕〈〉《》]")
-_REQUIRED_MARK = re.compile(r"^[(\[【<]?必須[)\]】>]?|[(\[【<]必須[)\]】>]$")
+_REQUIRED_MARK = re.compile(r"^[(\[【<]必須[)\]】>]|[(\[【<]必須[)\]】>]$")
 _HEADER_NOISE = re.compile(r"[\s:：]")
 
 
