@@ -17,11 +17,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from portal.accounts.models import User
 from portal.core.errors import DomainError
 from portal.core.models import TimestampMixin, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.gifts.models import Gift
 
 
-class GiftAllocation(TimestampMixin, db.Model):
+class GiftAllocation(TimestampMixin, Model):
     """Units of one gift that one portal may still sell (portal: a core.portals.Portal value)."""
 
     __tablename__ = "gift_allocation"
@@ -44,7 +44,7 @@ class GiftAllocation(TimestampMixin, db.Model):
         return self.remaining <= self.low_threshold
 
 
-class StockLedger(db.Model):
+class StockLedger(Model):
     """Who changed which allocation, when, from what to what, and why."""
 
     __tablename__ = "stock_ledger"
@@ -398,7 +398,7 @@ class ListingToClose:
 
 def listings_to_close(session: Session, today: date) -> list[ListingToClose]:
     """Every (gift, portal) listing that must come off its portal now, by gift code."""
-    out = []
+    out: list[ListingToClose] = []
     for s in stock_overview(session, today):
         remaining = {a.portal: a.remaining for a in s.allocations}
         out.extend(ListingToClose(s.gift, p, why, remaining[p]) for p, why in s.close)
