@@ -27,7 +27,7 @@ def desk_status_command(at_text: str | None) -> None:
             at = at.replace(tzinfo=JST)
     else:
         at = datetime.now(UTC)
-    cal = load_calendar(db.session)
+    cal = load_calendar(db.session())
     if cal.is_open(at):
         click.echo("open")
     else:
@@ -40,8 +40,9 @@ def seed_faq_command() -> None:
     """Add the standard FAQ entries that are missing."""
     from portal.support import faq
 
-    n = faq.seed(db.session)
-    db.session.commit()
+    session = db.session()
+    n = faq.seed(session)
+    session.commit()
     click.echo(f"{n} FAQ entries added")
 
 
