@@ -32,9 +32,7 @@ def is_year_end(d: date) -> bool:
 @dataclass
 class DeskCalendar:
     overrides: dict[date, DeskDay] = field(default_factory=dict)
-    _holidays: holidays.HolidayBase = field(
-        default_factory=lambda: holidays.Japan(language="ja")  # type: ignore[attr-defined]
-    )
+    _holidays: holidays.HolidayBase = field(default_factory=lambda: holidays.Japan(language="ja"))
 
     def holiday_name(self, d: date) -> str | None:
         return self._holidays.get(d)
