@@ -78,7 +78,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(user: User, password: str) -> None:
     check_password_rules(password)
     user.password_hash = hash_password(password)
     user.session_version += 1  # every other session of this user ends
@@ -128,5 +128,5 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
     )
     if claimed != 1:
         raise DomainError(_l("この招待リンクは既に使われています。"))
-    set_password(session, inv.user, password)
+    set_password(inv.user, password)
     return inv.user

@@ -415,7 +415,7 @@ def set_thresholds(
     total: int,
     per_portal: dict[str, int],
     *,
-    by_user: User | None = None,
+    by_user: User | None = None,  # noqa: ARG001 - the staff route says who; thresholds keep no history
 ) -> None:
     """Staff set the total and per-portal low-stock thresholds (0 = alert only when empty)."""
     if total < 0 or any(v < 0 for v in per_portal.values()):

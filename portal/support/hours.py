@@ -89,7 +89,7 @@ class DeskCalendar:
         return int(total)
 
 
-def load_calendar(session: Session, around: date | None = None) -> DeskCalendar:
+def load_calendar(session: Session) -> DeskCalendar:
     """The configured calendar; overrides are few, so all are loaded in one query."""
     rows = session.scalars(sa.select(DeskDay)).all()
     return DeskCalendar(overrides={r.day: r for r in rows})
