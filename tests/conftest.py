@@ -77,7 +77,7 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
     box = Mailbox()
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
             box.add(envelope.original_content or envelope.content)
             return "250 OK"
 
@@ -214,7 +214,7 @@ def mailbox(smtp_server: tuple[str, Mailbox]) -> Mailbox:
 
 
 @pytest.fixture()
-def session(app: Flask) -> Any:
+def session(app: Flask) -> Any:  # noqa: ARG001 - needs the app (and its test transaction)
     return db.session
 
 
@@ -284,7 +284,7 @@ def seeded_demo(
 
 
 @pytest.fixture()
-def make_supplier(app: Flask) -> Any:
+def make_supplier(app: Flask) -> Any:  # noqa: ARG001 - rows go into the app's database
     counter = iter(range(1, 10_000))
 
     def make(**kw: Any) -> Supplier:
@@ -304,7 +304,7 @@ def make_supplier(app: Flask) -> Any:
 
 
 @pytest.fixture()
-def make_user(app: Flask, make_supplier: Any) -> Any:
+def make_user(app: Flask, make_supplier: Any) -> Any:  # noqa: ARG001 - as make_supplier
     counter = iter(range(1, 10_000))
 
     def make(
@@ -332,7 +332,7 @@ def make_user(app: Flask, make_supplier: Any) -> Any:
 
 
 @pytest.fixture()
-def make_gift(app: Flask, make_supplier: Any) -> Any:
+def make_gift(app: Flask, make_supplier: Any) -> Any:  # noqa: ARG001 - as make_supplier
     counter = iter(range(1, 10_000))
 
     def make(supplier: Supplier | None = None, **kw: Any) -> Gift:

@@ -3,6 +3,7 @@
 import subprocess
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,7 +17,8 @@ from portal.i18n_tools import PYBABEL
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_models_and_migrations_agree(app) -> None:
+@pytest.mark.usefixtures("app")
+def test_models_and_migrations_agree() -> None:
     conn = db.session.connection()  # the test's own connection (SQLite holds one writer)
     ctx = MigrationContext.configure(conn, opts={"compare_type": True})
     diff = compare_metadata(ctx, db.metadata)

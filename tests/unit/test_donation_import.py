@@ -35,7 +35,8 @@ def _lines(d: Donation) -> list[tuple[str, int]]:
     return [(ln.gift.code, ln.quantity) for ln in d.lines]
 
 
-def test_standard_file_cp932_with_awkward_rows(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_standard_file_cp932_with_awkward_rows(session):
     result = import_file(session, "standard", _load("standard.csv"))
     assert result.summary() == "new=3 updated=0 unchanged=0 rejected=2 conflicts=0"
     assert [(r.line, str(r.reason)) for r in result.rejected] == [
@@ -66,7 +67,8 @@ def test_standard_file_cp932_with_awkward_rows(session, gifts):
     assert jiro.payment_method == PaymentMethod.CASH_REGISTERED
 
 
-def test_reimport_changes_nothing_and_a_later_export_updates_the_payment(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_reimport_changes_nothing_and_a_later_export_updates_the_payment(session):
     import_file(session, "standard", _load("standard.csv"))
     again = import_file(session, "standard", _load("standard.csv"))
     assert again.summary() == "new=0 updated=0 unchanged=3 rejected=2 conflicts=0"
@@ -78,7 +80,8 @@ def test_reimport_changes_nothing_and_a_later_export_updates_the_payment(session
     assert hanako.state == DonationState.PAID and len(hanako.lines[0].orders) == 1
 
 
-def test_cancelled_donation_is_a_conflict_not_overwritten(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_cancelled_donation_is_a_conflict_not_overwritten(session):
     import_file(session, "standard", _load("standard.csv"))
     hanako = _donation(session, Portal.STANDARD, "S-0002")
     cancel_donation(session, hanako, "重複申込")
@@ -88,13 +91,15 @@ def test_cancelled_donation_is_a_conflict_not_overwritten(session, gifts):
     assert hanako.state == DonationState.CANCELLED and hanako.paid_on is None
 
 
-def test_dry_run_counts_without_writing(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_dry_run_counts_without_writing(session):
     result = import_file(session, "standard", _load("standard.csv"), dry_run=True)
     assert result.summary() == "new=3 updated=0 unchanged=0 rejected=2 conflicts=0"
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 0
 
 
-def test_rejected_rows_download_can_be_fixed_and_reuploaded(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rejected_rows_download_can_be_fixed_and_reuploaded(session):
     result = import_file(session, "standard", _load("standard.csv"))
     data = rejected_csv(result)
     text = data.decode("utf-8-sig")
@@ -104,7 +109,8 @@ def test_rejected_rows_download_can_be_fixed_and_reuploaded(session, gifts):
     assert again.summary() == "new=2 updated=0 unchanged=0 rejected=0 conflicts=0"
 
 
-def test_choice(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_choice(session):
     result = import_file(session, "choice", _load("choice.csv"))
     assert result.summary() == "new=3 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert [r.line for r in result.rejected] == [8]
@@ -124,7 +130,8 @@ def test_choice(session, gifts):
     assert sachiko.paid_on == date(2026, 12, 8)
 
 
-def test_rakuten_joins_split_columns(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rakuten_joins_split_columns(session):
     result = import_file(session, "rakuten", _load("rakuten.csv"))
     assert result.summary() == "new=2 updated=0 unchanged=0 rejected=0 conflicts=0"
     mari = _donation(session, Portal.RAKUTEN, "419999-20261201-0000001")
@@ -141,7 +148,8 @@ def test_rakuten_joins_split_columns(session, gifts):
     assert manabu.state == DonationState.PAID
 
 
-def test_furunavi_utf8_bom_with_document_address(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_furunavi_utf8_bom_with_document_address(session):
     result = import_file(session, "furunavi", _load("furunavi.csv"))
     assert result.summary() == "new=2 updated=0 unchanged=0 rejected=0 conflicts=0"
     ken = _donation(session, Portal.FURUNAVI, "FN-1001")
@@ -152,7 +160,8 @@ def test_furunavi_utf8_bom_with_document_address(session, gifts):
     assert yumi.address == "愛知県名古屋市中区三の丸 1-1"
 
 
-def test_jal(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_jal(session):
     result = import_file(session, "jal", _load("jal.csv"))
     assert result.summary() == "new=1 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert [(r.line, str(r.reason)) for r in result.rejected] == [
@@ -163,7 +172,8 @@ def test_jal(session, gifts):
     assert tsubasa.onestop_requested and not tsubasa.publish_name
 
 
-def test_satofull_multi_line_and_disaster_relief(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_satofull_multi_line_and_disaster_relief(session):
     result = import_file(session, "satofull", _load("satofull.csv"))
     assert result.summary() == "new=2 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert result.rejected[0].line == 5
@@ -174,7 +184,8 @@ def test_satofull_multi_line_and_disaster_relief(session, gifts):
     assert _lines(megumi) == [("HJ-002", 1), ("BD-001", 1)]
 
 
-def test_missing_header_column_rejects_the_file(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_missing_header_column_rejects_the_file(session):
     result = import_file(session, "choice", _load("standard.csv"))
     assert result.new == 0 and len(result.rejected) == 1
     assert "受付番号" not in str(result.rejected[0].reason) or result.rejected[0].line == 1

@@ -274,7 +274,8 @@ def test_recipient_is_the_delivery_address_when_given(session, setup) -> None:
     assert (to.name, to.postal_code, to.phone) == ("贈答 花子", "1000001", "03-0000-0000")
 
 
-def test_label_rows_carry_the_supplier_as_sender(session, setup) -> None:
+@pytest.mark.usefixtures("session")
+def test_label_rows_carry_the_supplier_as_sender(setup) -> None:
     order = setup["order"]
     (row,) = shipments.label_rows([order], setup["supplier"], today_jst())
     assert row.order_no == shipments.order_no(order)

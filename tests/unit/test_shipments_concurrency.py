@@ -46,8 +46,9 @@ def _race(app: Any, order_id: int, user_id: int, numbers: list[str]) -> list[str
 
 
 @pytest.mark.parametrize("same", [True, False])
+@pytest.mark.usefixtures("postgres_only")
 def test_simultaneous_confirmations_leave_one_shipment(
-    committed: Any, postgres_only: None, make_user: Any, make_gift: Any, same: bool
+    committed: Any, make_user: Any, make_gift: Any, same: bool
 ) -> None:
     gift = make_gift()
     user = make_user(Role.SUPPLIER, supplier=gift.supplier)

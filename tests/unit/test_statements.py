@@ -157,7 +157,8 @@ def test_csv_export_has_a_bom_and_one_row_per_line(session, october):
     assert len(rows) == 1 + 3  # two gifts of one supplier, one of the other
 
 
-def test_cli_generates_the_month(runner, session, october):
+@pytest.mark.usefixtures("session", "october")
+def test_cli_generates_the_month(runner):
     result = runner.invoke(args=["statements", "generate", "2026-10"])
     assert result.exit_code == 0, result.output
     assert "created=2 lines=3" in result.output

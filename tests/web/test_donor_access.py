@@ -132,7 +132,8 @@ def test_logout_button_ends_the_session(client, make_donation):
     assert client.get(f"/donor/donations/{d.id}").status_code == 303
 
 
-def test_wrong_entries_are_rate_limited_per_donation_number(client, make_donation, app):
+@pytest.mark.usefixtures("app")
+def test_wrong_entries_are_rate_limited_per_donation_number(client, make_donation):
     d = make_donation()
     for _ in range(5):
         assert lookup(client, d.donation_no, "1111111").status_code == 200

@@ -63,9 +63,8 @@ def test_donor_sees_only_its_own_conversations(app, session, donor_client, make_
     assert session.get(Conversation, theirs).donation_ref != donor_client.donation_no
 
 
-def test_internal_notes_never_reach_the_donor(
-    client, session, login, make_user, donor_client, mailbox
-):
+@pytest.mark.usefixtures("session")
+def test_internal_notes_never_reach_the_donor(client, login, make_user, donor_client, mailbox):
     conv_id = open_conversation(donor_client)
     login(make_user(Role.OPERATOR))
     client.post(
@@ -122,8 +121,9 @@ def test_polling_does_not_keep_an_idle_session_alive(donor_client):
         assert int(time.time()) - s["donor"]["seen"] >= 20 * 60
 
 
+@pytest.mark.usefixtures("session")
 def test_staff_see_the_order_context_beside_a_donor_conversation(
-    client, session, login, make_user, donor_client
+    client, login, make_user, donor_client
 ):
     conv_id = open_conversation(donor_client)
     login(make_user(Role.OPERATOR))

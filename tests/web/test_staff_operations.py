@@ -32,7 +32,8 @@ def count(html: str, name: str) -> int:
     return int(m.group(1))
 
 
-def test_dashboard_counts_follow_the_work(session, login, make_user, make_gift, make_supplier):
+@pytest.mark.usefixtures("make_supplier")
+def test_dashboard_counts_follow_the_work(session, login, make_user, make_gift):
     client = login(make_user(Role.OPERATOR))
     gift = make_gift()
     before = client.get("/staff/").get_data(as_text=True)

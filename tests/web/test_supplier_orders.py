@@ -21,7 +21,7 @@ from tests.unit.test_shipments import new_order, simple_csv, tracking
 
 
 @pytest.fixture()
-def shop(session, make_supplier, make_user, make_gift, login) -> dict[str, Any]:
+def shop(make_supplier, make_user, make_gift, login) -> dict[str, Any]:
     supplier = make_supplier(
         name="比婆牛テスト牧場", postal_code="727-0013", address="広島県庄原市西本町1-2-3"
     )

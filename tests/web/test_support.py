@@ -1,6 +1,7 @@
 import io
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from portal.core.roles import Role
@@ -231,7 +232,8 @@ def test_faq_suggestions_and_crud(client, session, make_user, login) -> None:
     assert "テスト質問？" in client.get("/support/faq").get_data(as_text=True)
 
 
-def test_desk_calendar_override(client, session, make_user, login) -> None:
+@pytest.mark.usefixtures("session")
+def test_desk_calendar_override(client, make_user, login) -> None:
     login(make_user(Role.OPERATOR))
     r = client.post(
         "/support/hours",
