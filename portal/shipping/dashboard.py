@@ -72,8 +72,8 @@ class SupplierDashboard:
     unread: int  # conversations with a reply the supplier has not read
 
 
-def _cards(session: Session, stmt: sa.Select[tuple[Order]]) -> tuple[OrderCard, ...]:
-    orders = session.scalars(
+def _cards(session: Session, stmt: sa.Select[Any]) -> tuple[OrderCard, ...]:
+    orders: sa.ScalarResult[Order] = session.scalars(
         stmt.join(Order.line)
         .join(DonationLine.donation)
         .join(DonationLine.gift)
@@ -173,7 +173,11 @@ def supplier_dashboard(session: Session, supplier_id: int, today: date) -> Suppl
         overdue_count=_count(session, late),
         this_week=_cards(session, week),
         week_count=_count(session, week),
-        waiting=tuple(WaitingGift(gid, name, ship_from, n) for gid, name, ship_from, n in waiting),
+        waiting=tuple(
+            WaitingGift(gid, name, ship_from, n)
+            for gid, name, ship_from, n in waiting
+            if ship_from is not None  # always (the query asks for it); for the type
+        ),
         shipped_month=shipped_month,
         stock_warnings=stock_warnings(session, supplier_id, today),
         unread=unread,
