@@ -9,8 +9,6 @@ donations by id only (no number, name or address in a URL); an id outside the se
 
 from __future__ import annotations
 
-import time
-
 from flask import (
     Blueprint,
     Response,
@@ -29,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from portal.core import clock
 from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.donations.models import (
@@ -166,7 +165,7 @@ class RequestForm(FlaskForm):
 
 
 def _now() -> int:
-    return int(time.time())
+    return int(clock.timestamp())
 
 
 def grant(ids: list[int]) -> None:

@@ -6,8 +6,6 @@ conversation page works as on the customers' side (see portal/web/customer_chat.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -24,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.models import Supplier, User
+from portal.core import clock
 from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
@@ -560,7 +559,7 @@ def desk_hours() -> Response | str:
                 apply_domain_error(form, e)
     rows = db.session.scalars(sa.select(DeskDay).order_by(DeskDay.day)).all()
     cal = hours.load_calendar(db.session)
-    now = datetime.now().astimezone()
+    now = clock.now()
     status = 422 if request.method == "POST" else 200
     return make_response(
         render_template(
