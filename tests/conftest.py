@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,6 +24,8 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.accounts.models import Supplier, User
 from portal.accounts.passwords import hash_password
+from portal.core import clock
+from portal.core.clock import JST
 from portal.core.roles import Role
 from portal.extensions import db, limiter
 from portal.gifts.models import Gift, GiftStatus, TemperatureBand
@@ -210,6 +213,50 @@ def mailbox(smtp_server: tuple[str, Mailbox]) -> Mailbox:
 @pytest.fixture()
 def session(app: Flask) -> Any:
     return db.session
+
+
+# --- the clock -------------------------------------------------------------------------
+
+
+def jst(*args: int) -> datetime:
+    """An instant given as a wall-clock time in Japan: jst(2026, 12, 31, 23, 59, 59)."""
+    return datetime(*args, tzinfo=JST)  # type: ignore[misc]
+
+
+# A weekday morning on which the support desk is open and no date rule is near a boundary.
+FROZEN_AT = jst(2026, 6, 3, 10, 0, 0)
+
+
+class FrozenClock:
+    """The portal's clock (portal.core.clock, and with it every datetime.now() / time.time()
+    in the process) stopped at one instant until the test moves it."""
+
+    def __init__(self, machine: Any) -> None:
+        self._machine = machine
+
+    def freeze(self, instant: datetime) -> datetime:
+        """Stop the clock at `instant` (timezone-aware: say JST or UTC, never guess)."""
+        if instant.tzinfo is None:
+            raise ValueError("freeze() needs an aware datetime, e.g. jst(2026, 12, 31, 23, 59)")
+        # A POSIX timestamp, not the datetime: time-machine would otherwise set the process's
+        # TZ to the instant's zone and hide code that reads local time.
+        self._machine.move_to(instant.timestamp(), tick=False)
+        return instant.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._machine.shift(delta)
+        return clock.now()
+
+    def now(self) -> datetime:
+        return clock.now()
+
+
+@pytest.fixture()
+def frozen_clock(time_machine: Any) -> FrozenClock:
+    """The clock stopped at FROZEN_AT; `frozen_clock.freeze(jst(...))` moves it."""
+    frozen = FrozenClock(time_machine)
+    frozen.freeze(FROZEN_AT)
+    return frozen
 
 
 # --- factories -------------------------------------------------------------------------
