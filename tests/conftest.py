@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,8 +27,18 @@ from portal.accounts.passwords import hash_password
 from portal.core import clock
 from portal.core.clock import JST
 from portal.core.roles import Role
+from portal.donations.lifecycle import DonationData, LineData, create_donation
+from portal.donations.models import (
+    Donation,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    PaymentState,
+    Portal,
+)
 from portal.extensions import db, limiter
 from portal.gifts.models import Gift, GiftStatus, TemperatureBand
+from portal.receipts.models import Receipt
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -331,6 +341,90 @@ def make_gift(app: Flask, make_supplier: Any) -> Any:
         db.session.add(gift)
         db.session.flush()
         return gift
+
+    return make
+
+
+_UNSET: Any = object()
+
+
+@pytest.fixture()
+def make_donation(app: Flask, make_gift: Any) -> Any:
+    """A donation through create_donation (numbers, events, stock, and orders once paid).
+
+    Paid by card on 2026-11-01 with one line of a new gift unless told otherwise:
+    `make_donation(gift=g)`, `make_donation(lines=[])` (no gift), `make_donation(paid_on=None)`
+    (unpaid), `make_donation(paid_on=date(2026, 12, 28))` (applied the same day)."""
+    counter = iter(range(1, 100_000))
+
+    def make(*, gift: Gift | None = None, paid_on: date | None = _UNSET, **kw: Any) -> Donation:
+        if paid_on is _UNSET:
+            paid_on = date(2026, 11, 1)
+        values: dict[str, Any] = {
+            "portal": Portal.CHOICE,
+            "portal_order_no": f"C-{next(counter)}",
+            "donor_name": "寄附 花子",
+            "amount": 10000,
+            "applied_on": paid_on or date(2026, 11, 1),
+            "payment_method": PaymentMethod.CARD,
+            "payment_state": PaymentState.PAID if paid_on else PaymentState.UNPAID,
+            "paid_on": paid_on,
+            "postal_code": "7270011",
+            "address": "広島県庄原市東本町1-1",
+            "email": "hanako@example.jp",
+        }
+        values.update(kw)
+        if "lines" not in kw:
+            values["lines"] = [LineData(gift_code=(gift or make_gift()).code)]
+        donation = create_donation(db.session, DonationData(**values))
+        db.session.flush()
+        return donation
+
+    return make
+
+
+@pytest.fixture()
+def make_order(app: Flask, make_donation: Any, make_gift: Any) -> Any:
+    """The order a paid donation of one gift line gets (create_orders), optionally moved:
+    `make_order(gift, ship_by=..., ordered_on=..., status=OrderStatus.CANCELLED)`; other
+    keywords go to make_donation."""
+
+    def make(
+        gift: Gift | None = None,
+        *,
+        ship_by: date | None = None,
+        ordered_on: date | None = None,
+        status: OrderStatus | None = None,
+        **donation_kw: Any,
+    ) -> Order:
+        donation = make_donation(gift=gift or make_gift(), **donation_kw)
+        (order,) = donation.lines[0].orders
+        if ship_by is not None:
+            order.ship_by = ship_by
+        if ordered_on is not None:
+            order.ordered_on = ordered_on
+        if status is not None:
+            order.status = status
+        db.session.flush()
+        return order
+
+    return make
+
+
+@pytest.fixture()
+def make_receipt(app: Flask, make_donation: Any) -> Any:
+    """A numbered receipt (issue_receipt) for a new paid donation, or for `donation=`."""
+    from portal.receipts.service import issue_receipt
+
+    def make(
+        donation: Donation | None = None, *, on: date | None = None, **donation_kw: Any
+    ) -> Receipt:
+        if donation is None:
+            donation_kw.setdefault("lines", [])
+            donation = make_donation(**donation_kw)
+        receipt = issue_receipt(db.session, donation, on=on or donation.received_on)
+        db.session.flush()
+        return receipt
 
     return make
 
