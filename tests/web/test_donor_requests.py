@@ -12,7 +12,7 @@ from portal.core.roles import Role
 from portal.core.timeline import record_event
 from portal.donations.models import Donation, OrderStatus
 from portal.donors.models import DonorRequest, RequestStatus
-from tests.web.test_donor_access import lookup, make_donation  # noqa: F401  (fixture)
+from tests.web.test_donor_access import lookup
 
 
 class Ref:
@@ -23,7 +23,7 @@ class Ref:
 
 
 @pytest.fixture()
-def donor(client, make_donation):  # noqa: F811
+def donor(client, make_donation):
     d = make_donation()
     assert lookup(client, d.donation_no, "7270011").status_code == 303
     return Ref(d)
@@ -200,7 +200,7 @@ def test_request_events_show_on_the_timeline(client, session, donor):
 def test_approved_reissue_goes_to_the_receipt_service(
     client,
     session,
-    make_donation,  # noqa: F811
+    make_donation,
     make_user,
     login,
 ):
