@@ -385,9 +385,10 @@ def make_donation(app: Flask, make_gift: Any) -> Any:
 
 @pytest.fixture()
 def make_order(app: Flask, make_donation: Any, make_gift: Any) -> Any:
-    """The order a paid donation of one gift line gets (create_orders), optionally moved:
+    """The order that create_orders gives a paid donation of one gift line: paid ten days
+    ago, due in three days, for a recipient with a phone number (as a courier label needs).
     `make_order(gift, ship_by=..., ordered_on=..., status=OrderStatus.CANCELLED)`; other
-    keywords go to make_donation."""
+    keywords go to make_donation (`delivery_name=...`, `paid_on=...`)."""
 
     def make(
         gift: Gift | None = None,
@@ -397,10 +398,18 @@ def make_order(app: Flask, make_donation: Any, make_gift: Any) -> Any:
         status: OrderStatus | None = None,
         **donation_kw: Any,
     ) -> Order:
-        donation = make_donation(gift=gift or make_gift(), **donation_kw)
+        today = clock.today_jst()
+        values: dict[str, Any] = {
+            "paid_on": today - timedelta(days=10),
+            "donor_name": "寄附 太郎",
+            "address": "広島県庄原市東本町1-1-1",
+            "phone": "0824-72-1111",
+            "email": "donor@example.jp",
+        }
+        values.update(donation_kw)
+        donation = make_donation(gift=gift or make_gift(), **values)
         (order,) = donation.lines[0].orders
-        if ship_by is not None:
-            order.ship_by = ship_by
+        order.ship_by = ship_by or today + timedelta(days=3)
         if ordered_on is not None:
             order.ordered_on = ordered_on
         if status is not None:
