@@ -387,17 +387,24 @@ def make_donation(app: Flask, make_gift: Any) -> Any:
 def make_order(app: Flask, make_donation: Any, make_gift: Any) -> Any:
     """The order that create_orders gives a paid donation of one gift line: paid ten days
     ago, due in three days, for a recipient with a phone number (as a courier label needs).
-    `make_order(gift, ship_by=..., ordered_on=..., status=OrderStatus.CANCELLED)`; other
+    `make_order(gift, quantity=2, ship_by=..., ordered_on=..., status=...)`;
+    `shipped_on=` confirms its shipment (confirm_shipment, carrier その他) on that day; other
     keywords go to make_donation (`delivery_name=...`, `paid_on=...`)."""
 
     def make(
         gift: Gift | None = None,
         *,
+        quantity: int = 1,
         ship_by: date | None = None,
         ordered_on: date | None = None,
         status: OrderStatus | None = None,
+        shipped_on: date | None = None,
         **donation_kw: Any,
     ) -> Order:
+        from portal.shipping.carriers import Carrier
+        from portal.shipping.shipments import confirm_shipment
+
+        gift = gift or make_gift()
         today = clock.today_jst()
         values: dict[str, Any] = {
             "paid_on": today - timedelta(days=10),
@@ -407,7 +414,7 @@ def make_order(app: Flask, make_donation: Any, make_gift: Any) -> Any:
             "email": "donor@example.jp",
         }
         values.update(donation_kw)
-        donation = make_donation(gift=gift or make_gift(), **values)
+        donation = make_donation(lines=[LineData(gift.code, quantity=quantity)], **values)
         (order,) = donation.lines[0].orders
         order.ship_by = ship_by or today + timedelta(days=3)
         if ordered_on is not None:
@@ -415,6 +422,9 @@ def make_order(app: Flask, make_donation: Any, make_gift: Any) -> Any:
         if status is not None:
             order.status = status
         db.session.flush()
+        if shipped_on is not None:
+            confirm_shipment(db.session, order, Carrier.OTHER, f"T{order.id:06d}", shipped_on, None)
+            db.session.flush()
         return order
 
     return make
