@@ -432,7 +432,8 @@ def make_order(app: Flask, make_donation: Any, make_gift: Any) -> Any:
 
 @pytest.fixture()
 def make_receipt(app: Flask, make_donation: Any) -> Any:
-    """A numbered receipt (issue_receipt) for a new paid donation, or for `donation=`."""
+    """A numbered receipt (issue_receipt, dated today unless `on=`) for `donation`, or for a
+    new paid donation without gift lines made from the other keywords."""
     from portal.receipts.service import issue_receipt
 
     def make(
@@ -441,7 +442,7 @@ def make_receipt(app: Flask, make_donation: Any) -> Any:
         if donation is None:
             donation_kw.setdefault("lines", [])
             donation = make_donation(**donation_kw)
-        receipt = issue_receipt(db.session, donation, on=on or donation.received_on)
+        receipt = issue_receipt(db.session, donation, on=on)
         db.session.flush()
         return receipt
 

@@ -201,14 +201,14 @@ def test_approved_reissue_goes_to_the_receipt_service(
     client,
     session,
     make_donation,
+    make_receipt,
     make_user,
     login,
 ):
     from portal.receipts.models import Receipt
-    from portal.receipts.service import issue_receipt
 
     d = make_donation(donor_name="寄附 花子")
-    receipt = issue_receipt(session, d)
+    receipt = make_receipt(d)
     receipt.needs_print = False  # as after its batch was printed
     number, donation_id = receipt.number, d.id
     session.flush()
