@@ -11,12 +11,14 @@ from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.roles import Role
 from portal.statements import service
 from portal.statements.models import StatementState
+from tests.conftest import jst
 
 SEPTEMBER = {"paid_on": date(2026, 9, 1), "ship_by": date(2026, 9, 20)}  # paid, then shipped
 
 
 @pytest.fixture()
-def october(session, make_supplier, make_gift, make_user, make_order):
+def october(session, make_supplier, make_gift, make_user, make_order, frozen_clock):
+    frozen_clock.freeze(jst(2026, 11, 10, 10, 0))  # October is over: its statements are due
     supplier = make_supplier()
     rice = make_gift(supplier, procurement_cost=3000, shipping_fee=1200)
     beef = make_gift(supplier, procurement_cost=9000, shipping_fee=1500)
