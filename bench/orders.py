@@ -35,10 +35,10 @@ def seed(n: int) -> dict:
     from portal.accounts.passwords import hash_password
     from portal.core.models import utcnow
     from portal.core.roles import Role
-    from portal.donations.models import Donation, DonationLine, Order
+    from portal.donations.models import Donation, DonationLine
     from portal.extensions import db
     from portal.gifts.models import Gift, GiftStatus
-    from portal.shipping.models import Shipment
+    from portal.shipping.models import Order, Shipment
 
     s = db.session
     supplier = Supplier(code="B001", name="ベンチ牧場", address="広島県庄原市")
@@ -146,8 +146,8 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from portal import create_app
-    from portal.donations.models import Order, OrderStatus
     from portal.extensions import db
+    from portal.shipping.models import Order, OrderStatus
 
     path = Path(tempfile.mkdtemp(prefix="bench-orders-")) / "orders.sqlite3"
     app = create_app(

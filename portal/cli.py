@@ -77,17 +77,22 @@ def reset_totp_command(email: str) -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Fill the database with a believable Shobara programme (safe to run twice)."""
+    from portal.core.errors import DomainError
     from portal.demo import seed
 
     password = os.environ.get("DEMO_PASSWORD", "demo-password")
-    accounts = seed(db.session, password=password)
+    try:
+        accounts = seed(db.session, password=password)
+    except DomainError as error:  # e.g. a DEMO_PASSWORD shorter than the password rules allow
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo("Demo data ready. Log in with:")
     if not current_app.config.get("STAFF_TOTP_REQUIRED", True):
         click.echo("  (staff TOTP is switched off for this demo: STAFF_TOTP_REQUIRED=0)")
     for email, role in accounts:
         click.echo(f"  {role:<15} {email}  /  {password}")
-    from portal.donors.demo import hint as donor_hint
+    from portal.demo import hint as donor_hint
 
     if line := donor_hint(db.session):
         click.echo(line)

@@ -8,7 +8,7 @@ from portal.core.audit import AuditEntry  # noqa: F401
 from portal.core.jobs import JobRun  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401
 from portal.core.timeline import TimelineEvent  # noqa: F401
-from portal.donations.models import Donation, DonationLine, Order  # noqa: F401
+from portal.donations.models import Donation, DonationLine  # noqa: F401
 from portal.donations.substitution import LineSubstitution  # noqa: F401
 from portal.donors.models import DonorRequest, DonorToken  # noqa: F401
 from portal.gifts.models import Gift, GiftImage, RequiredAmountChange  # noqa: F401
@@ -21,7 +21,7 @@ from portal.gifts.proposal_models import (  # noqa: F401
 )
 from portal.gifts.stock import GiftAllocation, StockLedger  # noqa: F401
 from portal.receipts import models as receipt_models  # noqa: F401
-from portal.shipping.models import Shipment, ShipmentUpload  # noqa: F401
+from portal.shipping.models import Order, Shipment, ShipmentUpload  # noqa: F401
 from portal.shipping.problems import DeliveryProblem  # noqa: F401
 from portal.statements.models import Statement, StatementLine  # noqa: F401
 from portal.support import models as support_models  # noqa: F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -26,19 +27,14 @@ from portal.accounts.models import Supplier, User
 from portal.accounts.passwords import hash_password
 from portal.core import clock
 from portal.core.clock import JST
+from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import (
-    Donation,
-    Order,
-    OrderStatus,
-    PaymentMethod,
-    PaymentState,
-    Portal,
-)
+from portal.donations.models import Donation, PaymentMethod, PaymentState
 from portal.extensions import db, limiter
 from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 from portal.receipts.models import Receipt
+from portal.shipping.models import Order, OrderStatus
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -109,11 +105,16 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
 class FreshUserClient(FlaskClient):
     """Tests hold an app context across requests, so Flask reuses it (and `g`) for each
     request; Flask-Login caches the user on `g`. Forget it before every request, as a real
-    server's fresh app context would."""
+    server's fresh app context would.
+
+    A test's setup shares the session with the requests it makes. What it set up is committed
+    before each request (inside the test's outer transaction, so still rolled back at the end),
+    as a real request would find it: a request that fails rolls back its own work only."""
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         if has_app_context():
             g.pop("_login_user", None)
+            db.session.commit()
         return super().open(*args, **kwargs)
 
 
@@ -267,6 +268,66 @@ def frozen_clock(time_machine: Any) -> FrozenClock:
     frozen = FrozenClock(time_machine)
     frozen.freeze(FROZEN_AT)
     return frozen
+@dataclass(frozen=True)
+class SeededDemo:
+    """The demo programme after `flask seed-demo` ran twice on its own database."""
+
+    app: Flask
+    outputs: tuple[str, str]  # what each run printed
+    counts: tuple[dict[str, int], dict[str, int]]  # rows per table after each run
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[str, Mailbox]
+) -> Iterator[SeededDemo]:
+    """Seeding the whole demo takes seconds (it renders receipt batches), so it happens once
+    per run, through the real command, into a database of its own: the tests that read the
+    demo share it, and the per-test database stays empty. Its own SQLite file, or on
+    PostgreSQL its own schema `demo` in the TEST_DATABASE_URL database (rebuilt each run)."""
+    path = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{path / 'demo.sqlite3'}"
+    if (test_url := os.environ.get("TEST_DATABASE_URL", "")).startswith("postgresql"):
+        engine = sa.create_engine(test_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS demo CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA demo"))
+        engine.dispose()
+        url = sa.make_url(test_url).update_query_dict({"options": "-csearch_path=demo"})
+        url = url.render_as_string(hide_password=False)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "MAIL_URL": smtp_server[0],
+            "JOBS_IMMEDIATE": True,
+            "UPLOAD_DIR": str(path / "uploads"),
+            "DOCUMENT_DIR": str(path / "documents"),
+        }
+    )
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+    runner = app.test_cli_runner()
+    outputs, counts = [], []
+    for _ in range(2):
+        result = runner.invoke(args=["seed-demo"], env={"DEMO_PASSWORD": "demo-password"})
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+        with app.app_context():
+            counts.append(
+                {
+                    t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+                    for t in db.metadata.sorted_tables
+                }
+            )
+            db.session.remove()
+    yield SeededDemo(app, (outputs[0], outputs[1]), (counts[0], counts[1]))
+    with app.app_context():
+        db.engine.dispose()
 
 
 # --- factories -------------------------------------------------------------------------
@@ -470,11 +531,16 @@ def login(client: FlaskClient) -> Any:
     return do
 
 
-def pdf_text(path_or_bytes: Path | bytes) -> str:
-    """Text extracted back out of a PDF (what a tax office's reader would see)."""
+def pdf_page_texts(path_or_bytes: Path | bytes) -> list[str]:
+    """The text of each page of a PDF, extracted back out of it."""
     import io
 
     from pypdf import PdfReader
 
     data = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def pdf_text(path_or_bytes: Path | bytes) -> str:
+    """Text extracted back out of a PDF (what a tax office's reader would see)."""
+    return "\n".join(pdf_page_texts(path_or_bytes))

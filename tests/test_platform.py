@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from portal.accounts.models import Supplier, User
-from portal.demo import seed
+from portal.demo import DEMO_ACCOUNTS
 from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.i18n_tools import PYBABEL
@@ -23,21 +23,28 @@ def test_models_and_migrations_agree(app) -> None:
     assert diff == []
 
 
-def test_seed_demo_is_idempotent(session) -> None:
-    seed(session, password="demo-password")
-    counts = [
-        session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Supplier, User, Gift)
-    ]
-    seed(session, password="demo-password")
-    again = [
-        session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Supplier, User, Gift)
-    ]
+def test_seed_demo_is_idempotent(seeded_demo) -> None:
+    tables = [m.__table__.name for m in (Supplier, User, Gift)]
+    counts, again = ([c[t] for t in tables] for c in seeded_demo.counts)
     assert counts == again
     assert counts[0] >= 10 and counts[2] >= 40
-    hiba = session.scalar(sa.select(User).where(User.email == "supplier@demo.example"))
-    assert "比婆牛" in session.scalar(
-        sa.select(Gift.name).where(Gift.supplier_id == hiba.supplier_id).limit(1)
-    )
+    with seeded_demo.app.app_context():
+        hiba = db.session.scalar(sa.select(User).where(User.email == "supplier@demo.example"))
+        assert "比婆牛" in db.session.scalar(
+            sa.select(Gift.name).where(Gift.supplier_id == hiba.supplier_id).limit(1)
+        )
+    # Each run ends by printing the logins, and where a visitor looks a donation up.
+    for output in seeded_demo.outputs:
+        for email, role, _, _ in DEMO_ACCOUNTS:
+            assert f"{role.value:<15} {email}  /  demo-password" in output
+        assert "/donor/  寄附受付番号 " in output
+
+
+def test_seed_demo_refuses_a_password_the_sign_in_rules_refuse(runner, session) -> None:
+    result = runner.invoke(args=["seed-demo"], env={"DEMO_PASSWORD": "short"})
+    assert result.exit_code != 0
+    assert "パスワードは10文字以上" in result.output and "Log in with" not in result.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
 def test_english_catalogue_complete(tmp_path) -> None:
@@ -104,3 +111,23 @@ def test_migrations_form_one_line(app) -> None:
 
     script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
     assert len(script.get_heads()) == 1
+
+
+def test_a_test_app_writes_nothing_into_instance(tmp_path, monkeypatch) -> None:
+    """A test configuration builds no secret key, database or job broker file in instance/
+    (the broker is built from app.config in init_app, in memory for tests)."""
+    from portal import config, create_app
+
+    instance = tmp_path / "instance"
+    monkeypatch.setattr(config, "INSTANCE", instance)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "DOCUMENT_DIR": str(tmp_path / "documents"),
+        }
+    )
+    assert app.extensions["huey"].immediate
+    assert not instance.exists()

@@ -13,7 +13,12 @@ class DomainError(Exception):
 
 
 class PermissionDenied(DomainError):
-    pass
+    """The actor lacks the right: the web layer answers 403 with the translated page."""
+
+
+class TooLate(PermissionDenied):
+    """The actor had the right, but its window has closed (a supplier's 24 hours to correct a
+    shipment): shown beside the form with whom to ask, not as a 403."""
 
 
 class NotFound(DomainError):

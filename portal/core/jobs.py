@@ -1,38 +1,39 @@
-"""Background jobs: a thin task around a plain domain function, progress in a job row.
+"""Background jobs: a thin runner around a plain domain function, progress in a job row.
 
-Broker: Redis when JOBS_URL is a redis:// URL, otherwise a SQLite file beside the instance
-(nothing to install). Tests and JOBS_IMMEDIATE=1 run each task at once, in-process. Run a
-worker with `huey_consumer portal.core.jobs.huey`. A job must be safe to run twice.
+A domain function never commits. Two kinds of task wrap one:
+- `task(fn)`: `fn(session, *args)` runs in an app context and the runner commits once at the
+  end (or rolls back), e.g. mailing a donor's access link.
+- `tracked(fn)`: a long job with a `JobRun` row a page polls. The runner owns the row: it marks
+  it running, hands `fn(session, run, steps, *args)` a `Steps` whose `progress()` and
+  `checkpoint()` are the only commits in the job, then marks it done (with `fn`'s result) or
+  failed (with the error), so the page never spins forever. A run that is not queued any more
+  is not run again: a job delivered twice does its work once.
+
+The broker is built from `app.config` in `init_app`: Redis when JOBS_URL is a redis:// URL, a
+SQLite file in the instance folder otherwise; tests and JOBS_IMMEDIATE=1 run each task at once,
+in-process, in memory (nothing is written to `instance/`). A worker runs
+`huey_consumer portal.worker.huey`. Callers queue a task only after the commit that made its
+rows visible (views: `portal.web.uow.after_commit`).
 """
 
 from __future__ import annotations
 
 import enum
 import functools
-import os
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from portal.config import INSTANCE
 from portal.core.models import enum_column, utcnow
 from portal.extensions import db
 
-
-def _make_huey() -> RedisHuey | SqliteHuey:
-    url = os.environ.get("JOBS_URL", os.environ.get("REDIS_URL", ""))
-    if url.startswith("redis"):
-        return RedisHuey("portal", url=url)
-    INSTANCE.mkdir(exist_ok=True)
-    return SqliteHuey("portal", filename=str(INSTANCE / "jobs.sqlite3"))
-
-
-huey = _make_huey()
+log = logging.getLogger(__name__)
 
 
 class JobState(enum.StrEnum):
@@ -59,34 +60,102 @@ class JobRun(db.Model):
     finished_at: Mapped[datetime | None]
 
 
-_app: Flask | None = None
+def start_job(
+    session: Session, kind: str, *, by_user_id: int | None = None, total: int = 0
+) -> JobRun:
+    run = JobRun(kind=kind, created_by_id=by_user_id, total=total)
+    session.add(run)
+    session.flush()
+    return run
 
 
-def init_app(app: Flask) -> None:
-    global _app
-    _app = app
-    huey.immediate = bool(app.config.get("JOBS_IMMEDIATE") or app.testing)
-    app.extensions["huey"] = huey
+class Steps:
+    """What a tracked job body may do with the transaction: end a durable step, report
+    progress (committed, since a page polls it), or undo back to the last step. The CLI hands
+    the same object (without a run) to the same domain function."""
+
+    def __init__(self, session: Session, run: JobRun | None = None) -> None:
+        self.session = session
+        self.run = run
+
+    def checkpoint(self) -> None:
+        self.session.commit()
+
+    def undo(self) -> None:
+        self.session.rollback()
+
+    def set_total(self, total: int) -> None:
+        if self.run is not None:
+            self.run.total = total
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        if self.run is None:
+            return
+        self.run.progress = done
+        if total is not None:
+            self.run.total = total
+        self.session.commit()
 
 
-def _app_for_task() -> Flask:
+# --- the runner ------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, Callable[..., Any]] = {}  # task name -> the in-app-context callable
+
+
+def _app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
-    if _app is not None:
-        return _app
+    if _last_app is not None:
+        return _last_app
     from portal import create_app
 
     return create_app()
 
 
-def job(fn: Callable[..., Any]) -> Any:
-    """Make `fn(session, *args)` a background task that commits once, or rolls back."""
+def run_tracked(
+    session: Session, run_id: int, body: Callable[..., dict[str, Any] | None], *args: Any
+) -> None:
+    """Run `body(session, run, steps, *args)` for a queued JobRun; the runner owns its state."""
+    run = session.get(JobRun, run_id)
+    if run is None or run.state != JobState.QUEUED:
+        return  # delivered twice: the first delivery did the work
+    run.state = JobState.RUNNING
+    session.commit()
+    try:
+        result = body(session, run, Steps(session, run), *args)
+    except Exception as exc:  # the page must say it failed, not spin forever
+        session.rollback()
+        log.exception("job %s (%s) failed", run_id, body.__name__)
+        failed = session.get(JobRun, run_id)
+        assert failed is not None
+        failed.state = JobState.FAILED
+        failed.error = f"{type(exc).__name__}: {exc}"[:2000]
+        failed.finished_at = utcnow()
+        session.commit()
+        return
+    done = session.get(JobRun, run_id)
+    assert done is not None
+    done.result = {**done.result, **(result or {})}
+    done.progress = max(done.progress, done.total)
+    done.state = JobState.DONE
+    done.finished_at = utcnow()
+    session.commit()
 
-    @huey.task(name=f"{fn.__module__}.{fn.__name__}")
-    @functools.wraps(fn)
-    def task(*args: Any, **kwargs: Any) -> Any:
-        app = _app_for_task()
-        with app.app_context():
+
+def _queue(name: str, *args: Any, **kwargs: Any) -> Any:
+    app = _app()
+    tasks: dict[str, Any] = app.extensions["huey_tasks"]
+    if name not in tasks:
+        tasks[name] = app.extensions["huey"].task(name=name)(_REGISTRY[name])
+    return tasks[name](*args, **kwargs)
+
+
+def task(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(session, *args)` as a background task that commits once, or rolls back."""
+    name = f"{fn.__module__}.{fn.__name__}"
+
+    def in_app(*args: Any, **kwargs: Any) -> Any:
+        with _app().app_context():
             try:
                 result = fn(db.session, *args, **kwargs)
                 db.session.commit()
@@ -95,13 +164,56 @@ def job(fn: Callable[..., Any]) -> Any:
                 db.session.rollback()
                 raise
 
-    return task
+    _REGISTRY[name] = in_app
+    return functools.wraps(fn)(functools.partial(_queue, name))
 
 
-def start_job(
-    session: Session, kind: str, *, by_user_id: int | None = None, total: int = 0
-) -> JobRun:
-    run = JobRun(kind=kind, created_by_id=by_user_id, total=total)
-    session.add(run)
-    session.flush()
-    return run
+def tracked(fn: Callable[..., dict[str, Any] | None]) -> Callable[..., Any]:
+    """`fn(session, run, steps, *args)` as a background task tracked by its JobRun; call the
+    result with the run's id (never the row) and the other arguments."""
+    name = f"{fn.__module__}.{fn.__name__}"
+
+    def in_app(run_id: int, *args: Any) -> None:
+        with _app().app_context():
+            run_tracked(db.session, run_id, fn, *args)
+
+    _REGISTRY[name] = in_app
+    return functools.wraps(fn)(functools.partial(_queue, name))
+
+
+def build_huey(config: dict[str, Any]) -> Huey:
+    if config.get("JOBS_IMMEDIATE") or config.get("TESTING"):
+        return MemoryHuey("portal", immediate=True)
+    url = config.get("JOBS_URL") or ""
+    if url.startswith("redis"):
+        return RedisHuey("portal", url=url)
+    from portal.config import INSTANCE
+
+    INSTANCE.mkdir(exist_ok=True)
+    return SqliteHuey(
+        "portal", filename=config.get("JOBS_SQLITE") or str(INSTANCE / "jobs.sqlite3")
+    )
+
+
+_last_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    global _last_app
+    _last_app = app
+    app.extensions["huey"] = build_huey(app.config)
+    app.extensions["huey_tasks"] = {}
+
+
+def register_all(app: Flask) -> Huey:
+    """For the worker: every task known to the broker under its name."""
+    for name in _REGISTRY:
+        if name not in app.extensions["huey_tasks"]:
+            app.extensions["huey_tasks"][name] = app.extensions["huey"].task(name=name)(
+                _REGISTRY[name]
+            )
+    return app.extensions["huey"]
+
+
+def is_immediate() -> bool:
+    return bool(_app().extensions["huey"].immediate)

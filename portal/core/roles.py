@@ -45,6 +45,12 @@ def can_change_required_amount(user: User) -> bool:
     return user.role == Role.CITY
 
 
+def can_list_gifts(user: User) -> bool:
+    """Offering a gift to donors is the city's decision, like its amount: operator staff
+    prepare a gift (準備中) and the city lists it, or it comes from an approved proposal."""
+    return user.role == Role.CITY
+
+
 def can_manage_suppliers(user: User) -> bool:
     return user.role in OPERATOR_ROLES
 
@@ -83,3 +89,25 @@ def can_correct_shipments(user: User) -> bool:
 def can_read_audit_log(user: User) -> bool:
     """City staff audit who saw what (PRODUCT); the operator's administrator checks it too."""
     return user.role in (Role.CITY, Role.OPERATOR_ADMIN)
+
+
+def can_handle_deliveries(user: User) -> bool:
+    """Operator staff record delivery problems and close them; the city reads the list
+    (PRODUCT: the city sees everything read-only)."""
+    return user.role in OPERATOR_ROLES
+
+
+def can_record_consultations(user: User) -> bool:
+    """Consultations with suppliers are the operator's record [6(6)]; the city reads them."""
+    return user.role in OPERATOR_ROLES
+
+
+def can_review_proposals(user: User) -> bool:
+    """Operator staff review proposals and the city decides them; which move each may make is
+    the proposal's own rule (gifts/proposals.py)."""
+    return user.role in STAFF_ROLES
+
+
+def can_correct_statements(user: User) -> bool:
+    """Operator staff correct a disputed statement line; the city reads statements."""
+    return user.role in OPERATOR_ROLES

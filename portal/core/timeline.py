@@ -1,7 +1,8 @@
 """Event timeline: what happened to a thing, in order, for screens to show.
 
 Each state machine writes an event when it moves; screens render `kind` through a
-translated sentence, so the stored row holds no wording of its own.
+translated sentence, so the stored row holds no wording of its own. The kinds are StrEnums
+beside their models (DonationEvent, OrderEvent, ReceiptEvent, …), stored as their values.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def record_event(
     event = TimelineEvent(
         subject_type=subject_type,
         subject_id=subject_id,
-        kind=kind,
+        kind=str(kind),  # a StrEnum's value: the row holds plain text
         actor_user_id=by_user.id if by_user is not None else None,
         data=data,
         public=public,

@@ -19,6 +19,12 @@ Printed like a print shop's form overlay (most of every sheet is the same for ev
 - each variable page draws its fixed layer first (a Form XObject), and the writer
   (portal.documents.pdfstream) stores each fixed layer once per file and streams chunks in.
 A letter text that overflows its sheet raises, as the page numbers would be wrong.
+
+Measuring slots and finding values that overflow read WeasyPrint's box tree, and the overlay
+copies pages out of its PDF object tree: both through portal.documents.weasy_internals, the
+one module that touches WeasyPrint internals. `render_reference` prints the same sets through
+WeasyPrint's public API only (each layer by `HTML(...).write_pdf()`, the layers stacked with
+pypdf): slower, and the reference the fast path is tested against.
 """
 
 from __future__ import annotations
@@ -36,10 +42,11 @@ from typing import BinaryIO
 
 import segno
 from flask import current_app
-from weasyprint.document import Page
+from weasyprint.document import Document, Page
 
 from portal.core.dates import wareki
 from portal.core.money import format_yen
+from portal.documents import weasy_internals as internals
 from portal.documents.pdfstream import (
     Fragment,
     StreamingPdfWriter,
@@ -49,7 +56,7 @@ from portal.documents.pdfstream import (
 from portal.documents.rendering import (
     DocumentRenderError,
     layout,
-    pdf_objects,
+    reference_pdf,
     static_uri,
     watched,
 )
@@ -216,6 +223,7 @@ class FixedLayer:
     # between the chunks of a merged file by this key)
     fragment: Fragment  # one Form XObject
     slots: dict[str, Slot]
+    html: str  # what was rendered (for the public-API reference, `render_reference`)
 
 
 FIXED_RENDERS = 0  # fixed-layer renders in this process (a test checks they stay few)
@@ -224,12 +232,7 @@ _MAX_LAYERS = 64  # letters can differ per set (own text); the cache stays bound
 
 
 def _measure(page: Page) -> dict[str, Slot]:
-    found: dict[str, Slot] = {}
-    for box in page._page_box.descendants():
-        element = getattr(box, "element", None)
-        name = element.get("data-slot") if element is not None else None
-        if name and name not in found:  # the element's own box comes before anonymous ones
-            found[name] = Slot(box.content_box_x(), box.content_box_y(), box.width, box.height)
+    found = {name: Slot(*box) for name, box in internals.attribute_boxes(page, "data-slot").items()}
     sheet = found.pop("sheet")
     return {
         name: Slot(round(r.x - sheet.x, 3), round(r.y - sheet.y, 3), round(r.w, 3), round(r.h, 3))
@@ -261,10 +264,10 @@ def fixed_layer(
                 "text too long?) — the set ids and page numbers would be wrong"
             )
         slots = _measure(document.pages[0])
-        fragment = layer_fragment(pdf_objects(document))
+        fragment = layer_fragment(internals.pdf_objects(document))
     FIXED_RENDERS += 1
     digest = hashlib.sha256(html.encode()).hexdigest()[:24]
-    layer = FixedLayer(key=f"{kind}-{digest}", fragment=fragment, slots=slots)
+    layer = FixedLayer(key=f"{kind}-{digest}", fragment=fragment, slots=slots, html=html)
     if len(_layers) >= _MAX_LAYERS:
         _layers.clear()
     _layers[cache_key] = layer
@@ -294,24 +297,7 @@ def _overflowing(page: Page) -> list[str]:
     """Boxes (`data-slot`) whose text needs more room than they have: a value taller than
     the fixed layer's slot, or an address running into the window's bottom line or past
     the 長3 window (which would cut it off on the envelope)."""
-    problems: list[str] = []
-    stack = [page._page_box]
-    while stack:
-        box = stack.pop()
-        element = getattr(box, "element", None)
-        if element is not None and element.tag == "section":
-            for child in box.children:
-                name = child.element.get("data-slot") if child.element is not None else None
-                if not name:
-                    continue
-                flow = [c for c in child.children if c.style["position"] != "absolute"]
-                placed = [c.position_y for c in child.children if c not in flow]
-                limit = min([child.content_box_y() + child.height, *placed])
-                if flow and max(c.position_y + c.margin_height() for c in flow) > limit + 0.5:
-                    problems.append(name)
-            continue
-        stack.extend(getattr(box, "children", ()))
-    return problems
+    return internals.overflowing_children(page, "section", "data-slot")
 
 
 def render_html(sets: Sequence[MailingSet], city: City, tight: dict[int, set[str]]) -> str:
@@ -327,8 +313,11 @@ def render_html(sets: Sequence[MailingSet], city: City, tight: dict[int, set[str
     return template.render(sets=contexts, city=city, slots=slots)
 
 
-def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
-    """The sets' variable pages, each over its fixed layer, as a fragment for the writer."""
+def _variable_document(
+    sets: Sequence[MailingSet], city: City
+) -> tuple[str, Document, list[FixedLayer]]:
+    """The sets' variable layer laid out as one document (a value that does not fit its slot
+    set in smaller type), its HTML, and the fixed layer under each page. Inside `watched()`."""
     page_layers: list[FixedLayer] = []
     owners: list[int] = []  # set index of each page
     for i, s in enumerate(sets):
@@ -336,32 +325,38 @@ def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
         page_layers += layers
         owners += [i] * len(layers)
     tight: dict[int, set[str]] = {}
+    for attempt in range(2):
+        html = render_html(sets, city, tight)
+        document = layout(html, VARIABLE_STYLESHEET, margin_boxes=False)
+        if len(document.pages) != len(page_layers):
+            raise DocumentRenderError(
+                f"{len(document.pages)} pages rendered for {len(page_layers)} sheets: a "
+                "sheet overflowed its page — the set ids and page numbers would be wrong"
+            )
+        overflow = {
+            (owners[p], name)
+            for p, page in enumerate(document.pages)
+            for name in _overflowing(page)
+        }
+        if not overflow:
+            break
+        if attempt:  # even the smaller type does not fit: never print it cut off
+            i = min(i for i, _ in overflow)
+            names = ", ".join(sorted(name for j, name in overflow if j == i))
+            raise DocumentRenderError(
+                f"set {sets[i].set_id}: the value does not fit its box even in smaller "
+                f"type ({names}); shorten the address or name before printing"
+            )
+        for i, name in overflow:
+            tight.setdefault(i, set()).add(name)
+    return html, document, page_layers
+
+
+def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
+    """The sets' variable pages, each over its fixed layer, as a fragment for the writer."""
     with watched():
-        for attempt in range(2):
-            html = render_html(sets, city, tight)
-            document = layout(html, VARIABLE_STYLESHEET, margin_boxes=False)
-            if len(document.pages) != len(page_layers):
-                raise DocumentRenderError(
-                    f"{len(document.pages)} pages rendered for {len(page_layers)} sheets: a "
-                    "sheet overflowed its page — the set ids and page numbers would be wrong"
-                )
-            overflow = {
-                (owners[p], name)
-                for p, page in enumerate(document.pages)
-                for name in _overflowing(page)
-            }
-            if not overflow:
-                break
-            if attempt:  # even the smaller type does not fit: never print it cut off
-                i = min(i for i, _ in overflow)
-                names = ", ".join(sorted(name for j, name in overflow if j == i))
-                raise DocumentRenderError(
-                    f"set {sets[i].set_id}: the value does not fit its box even in smaller "
-                    f"type ({names}); shorten the address or name before printing"
-                )
-            for i, name in overflow:
-                tight.setdefault(i, set()).add(name)
-        pdf = pdf_objects(document)
+        _html, document, page_layers = _variable_document(sets, city)
+        pdf = internals.pdf_objects(document)
     fragment = overlay_fragment(
         pdf,
         [layer.key for layer in page_layers],
@@ -372,6 +367,37 @@ def render_fragment(sets: Sequence[MailingSet], city: City) -> Fragment:
     del document, pdf
     gc.collect()
     return fragment
+
+
+def render_reference(sets: Sequence[MailingSet], *, city: City | None = None) -> bytes:
+    """The same sets printed through WeasyPrint's public API only: the variable layer's HTML
+    and each fixed layer's HTML (the same HTML the fast path lays out, slots and smaller type
+    decided there) each rendered by `rendering.reference_pdf`, and every variable page
+    stacked over its fixed page with pypdf. Seconds per set, a PDF with every fixed layer
+    copied onto every page: for checking the fast path against, not for the print room."""
+    from pypdf import PdfReader, PdfWriter
+
+    if not sets:
+        raise DocumentRenderError("no mailing sets to render")
+    city = city or City.from_config()
+    with watched():
+        html, document, page_layers = _variable_document(sets, city)
+    del document
+    variable = PdfReader(io.BytesIO(reference_pdf(html, VARIABLE_STYLESHEET)))
+    if len(variable.pages) != len(page_layers):
+        raise DocumentRenderError(
+            f"{len(variable.pages)} reference pages rendered for {len(page_layers)} sheets"
+        )
+    fixed: dict[str, PdfReader] = {}
+    writer = PdfWriter()
+    for layer, page in zip(page_layers, variable.pages, strict=True):
+        if layer.key not in fixed:
+            fixed[layer.key] = PdfReader(io.BytesIO(reference_pdf(layer.html, STYLESHEET)))
+        sheet = writer.add_page(page)
+        sheet.merge_page(fixed[layer.key].pages[0], over=False)  # the form under the values
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def render_batch(

@@ -6,23 +6,26 @@ once per process and becomes a Form XObject; every page of a set is a small vari
 (names, amounts, dates, numbers, QR, set id) whose content stream first draws its form
 (`q /PF0 Do Q`). The form is written once per output file, however many pages draw it.
 
-Pages come out of WeasyPrint's pydyf object tree (`rendering.pdf_objects`) as a `Fragment`:
-serialised objects with their own (local) numbers, picklable, so a pool worker builds it and
-the parent only renumbers references and appends bytes to the file (no PDF parsing, no page
-objects held in memory: the writer keeps one offset per object and one number per page).
+Pages come out of WeasyPrint's pydyf object tree (`weasy_internals.pdf_objects`) as a
+`Fragment`: serialised objects with their own (local) numbers, picklable, so a pool worker
+builds it and the parent only renumbers references and appends bytes to the file (no PDF
+parsing, no page objects held in memory: the writer keeps one offset per object and one number
+per page). Everything that depends on how that tree is shaped is in
+portal.documents.weasy_internals.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pydyf
 from weasyprint import VERSION
+
+from portal.documents import weasy_internals as internals
 
 REF = re.compile(rb"(?<![\d.])(\d+) 0 R(?![A-Za-z])")  # object references in dictionaries
 # Local numbers at or above this stand for objects outside the fragment.
@@ -44,18 +47,6 @@ def _ref(number: int) -> bytes:
     return b"%d 0 R" % number
 
 
-def _serialise(obj: pydyf.Object) -> tuple[bytes, bytes | None]:
-    if isinstance(obj, pydyf.Stream):
-        payload = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)
-        extra = pydyf.Dictionary(obj.extra.copy())
-        if obj.compress:
-            extra["Filter"] = "/FlateDecode"
-            payload = zlib.compress(payload, 6)
-        extra["Length"] = len(payload)
-        return extra.data, payload
-    return obj.data, None
-
-
 def _objects(pdf: pydyf.PDF, roots: list[int]) -> list[tuple[int, bytes, bytes | None]]:
     """The objects reachable from `roots` (not the catalog, outlines or page tree)."""
     seen: dict[int, tuple[bytes, bytes | None]] = {}
@@ -64,7 +55,7 @@ def _objects(pdf: pydyf.PDF, roots: list[int]) -> list[tuple[int, bytes, bytes |
         number = todo.pop()
         if number in seen or number >= EXTERNAL:
             continue
-        head, payload = _serialise(pdf.objects[number])
+        head, payload = internals.serialise(internals.pdf_object(pdf, number))
         seen[number] = (head, payload)
         todo += [int(n) for n in REF.findall(head)]
     return _retag_subsets([(number, *seen[number]) for number in sorted(seen)])
@@ -97,36 +88,18 @@ def _retag_subsets(
     ]
 
 
-def _number(reference: bytes | object) -> int:
-    match = REF.fullmatch(pydyf._to_bytes(reference))
-    assert match, reference
-    return int(match.group(1))
-
-
-def _pages(pdf: pydyf.PDF) -> list[pydyf.Dictionary]:
-    return [pdf.objects[int(n)] for n in pdf.pages["Kids"][::3]]
-
-
 def layer_fragment(pdf: pydyf.PDF) -> Fragment:
     """A one-page document as a Form XObject (the page's content drawn with its resources)."""
-    (page,) = _pages(pdf)
-    content = pdf.objects[_number(page["Contents"])]
-    content.extra.update(
-        {
-            "Type": "/XObject",
-            "Subtype": "/Form",
-            "BBox": pydyf.Array(page["MediaBox"]),
-            "Resources": page["Resources"],
-        }
-    )
-    return Fragment(objects=_objects(pdf, [content.number]), pages=[content.number])
+    (page,) = internals.pdf_pages(pdf)
+    internals.make_form(page)
+    return Fragment(objects=_objects(pdf, [page.content.number]), pages=[page.content.number])
 
 
 def overlay_fragment(
     pdf: pydyf.PDF, page_layers: list[str], layers: dict[str, Fragment]
 ) -> Fragment:
     """Variable pages, page i drawing the fixed layer `page_layers[i]` underneath."""
-    pages = _pages(pdf)
+    pages = internals.pdf_pages(pdf)
     if len(pages) != len(page_layers):
         raise ValueError(f"{len(pages)} variable pages for {len(page_layers)} sheets")
     names: dict[str, bytes] = {}
@@ -136,16 +109,15 @@ def overlay_fragment(
         names[key] = b"PF%d" % len(names)
         externals[local] = key
     for page, key in zip(pages, page_layers, strict=True):
-        resources = pdf.objects[_number(page["Resources"])]
-        xobjects = resources.setdefault("XObject", pydyf.Dictionary())
+        xobjects = page.resources.setdefault("XObject", pydyf.Dictionary())
         local = next(n for n, k in externals.items() if k == key)
         xobjects[names[key].decode()] = _ref(local)
-        content = pdf.objects[_number(page["Contents"])]
-        content.stream.insert(0, b"q /" + names[key] + b" Do Q")
-        page["Parent"] = _ref(PAGES_ROOT)
+        internals.draw_first(page.content, b"q /" + names[key] + b" Do Q")
+        page.dictionary["Parent"] = _ref(PAGES_ROOT)
+    numbers = [page.dictionary.number for page in pages]
     return Fragment(
-        objects=_objects(pdf, [page.number for page in pages]),
-        pages=[page.number for page in pages],
+        objects=_objects(pdf, numbers),
+        pages=numbers,
         externals=externals,
         layers={key: layers[key] for key in names},
     )

@@ -24,10 +24,11 @@ from portal.core.dates import to_jst, wareki
 from portal.core.money import format_yen
 from portal.core.roles import Role
 from portal.core.timeline import events_for
-from portal.documents.rendering import DocumentRenderError, html_to_pdf
-from portal.gifts.proposal_models import GiftOrigin, Proposal, ProposalState
+from portal.documents.rendering import DocumentRenderError, html_to_pdf, reference_pdf
+from portal.gifts.models import Gift
+from portal.gifts.proposal_models import GiftOrigin, Proposal, ProposalEvent, ProposalState
 from portal.gifts.proposal_report import _start
-from portal.gifts.proposals import SUBJECT, criteria, return_ratio_exceeded
+from portal.gifts.proposals import SUBJECT, criteria
 
 TEMPLATE = "documents/proposal_sheet.html"
 STYLESHEET = "proposal_sheet.css"
@@ -119,7 +120,7 @@ def return_ratio(procurement_cost: int | None, required_amount: int | None) -> s
         return ""
     text = f"{(procurement_cost or 0) * 100 / required_amount:.1f}%"
     # Rounding can print 30.0% for 30.003%: say outright when the 3割 is exceeded.
-    return text + "（3割超）" if return_ratio_exceeded(required_amount, procurement_cost) else text
+    return text + "（3割超）" if Gift.over_return_limit(required_amount, procurement_cost) else text
 
 
 def _detail_value(value: Any) -> str:
@@ -135,7 +136,9 @@ def _approver_role(session: Session, p: Proposal) -> str:
     origin = session.scalar(sa.select(GiftOrigin).where(GiftOrigin.proposal_id == p.id))
     user = origin.approved_by if origin is not None else None
     if user is None:
-        approved = [e for e in events_for(session, SUBJECT, p.id) if e.kind == "proposal.approved"]
+        approved = [
+            e for e in events_for(session, SUBJECT, p.id) if e.kind == ProposalEvent.APPROVED
+        ]
         if approved and approved[-1].actor_user_id:
             user = session.get(User, approved[-1].actor_user_id)
     return ROLE_TITLES.get(user.role, str(user.role)) if user is not None else ""
@@ -179,14 +182,23 @@ def sheet_for(session: Session, p: Proposal, *, today: datetime | None = None) -
     )
 
 
-def render_sheets(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> bytes:
-    """All sheets in one PDF: one A4 page each (a sheet with very many rows takes more)."""
+def sheets_html(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> str:
     if not sheets:
         raise DocumentRenderError("no proposal sheets to render")
     city = city_name or current_app.config.get("CITY_NAME", "庄原市")
-    html = current_app.jinja_env.get_template(TEMPLATE).render(sheets=sheets, city=city)
-    pdf, _pages = html_to_pdf(html, STYLESHEET)
+    return current_app.jinja_env.get_template(TEMPLATE).render(sheets=sheets, city=city)
+
+
+def render_sheets(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> bytes:
+    """All sheets in one PDF: one A4 page each (a sheet with very many rows takes more)."""
+    pdf, _pages = html_to_pdf(sheets_html(sheets, city_name=city_name), STYLESHEET)
     return pdf
+
+
+def render_reference(sheets: Sequence[ProposalSheet], *, city_name: str | None = None) -> bytes:
+    """The same sheets through WeasyPrint's public API only, nothing reused from the process's
+    engine (`rendering.reference_pdf`): what `render_sheets` is tested against."""
+    return reference_pdf(sheets_html(sheets, city_name=city_name), STYLESHEET)
 
 
 def approved_in_period(

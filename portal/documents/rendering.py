@@ -5,6 +5,11 @@ subsetting (no libharfbuzz-subset), and building the FontConfiguration plus pars
 stylesheet is a large share of a small document. So both are built once per process and
 reused; every render watches the ``weasyprint`` logger and raises if the slow path or a
 missing font shows up instead of quietly printing thousands of slow or tofu pages.
+
+This module uses WeasyPrint's public API only; the few internals the fast paths need (margin
+boxes switched off, the PDF object tree, the HarfBuzz check, the wording of the log messages)
+are in portal.documents.weasy_internals. `reference_pdf` renders the same HTML with nothing
+but the public API and no process-wide caches: the reference the fast paths are tested against.
 """
 
 from __future__ import annotations
@@ -14,20 +19,20 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from portal import config
+from portal.documents import weasy_internals as internals
+from portal.documents.weasy_internals import FATAL_LOG_MARKERS
 
 STATIC_DIR = (config.ROOT / "static").resolve()
 TEMPLATE_DIR = (config.ROOT / "templates" / "documents").resolve()
@@ -37,15 +42,6 @@ FONT_FILES = {
     "IPAexGothic": Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
     "IPAexMincho": Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"),
 }
-
-# What the weasyprint logger says when a render went wrong in a way that must not pass.
-FATAL_LOG_MARKERS = (
-    "Using fontTools instead of HarfBuzz",  # slow Python subsetting
-    "with fontTools",  # "Unable to subset … with fontTools"
-    "with HarfBuzz",  # "Unable to subset … with HarfBuzz"
-    "cannot be loaded",  # an @font-face file we asked for is missing
-    "Failed to load",  # image or stylesheet not fetched
-)
 
 
 class DocumentRenderError(RuntimeError):
@@ -80,9 +76,7 @@ def check_fonts() -> None:
     missing = [str(p) for p in FONT_FILES.values() if not p.is_file()]
     if missing:
         raise DocumentRenderError(f"IPAex fonts not installed (fonts-ipaexfont): {missing}")
-    from weasyprint.text import ffi
-
-    if ffi.harfbuzz_subset is None:
+    if not internals.harfbuzz_subset_available():
         raise DocumentRenderError(
             "libharfbuzz-subset0 is not installed: WeasyPrint would subset CJK fonts with "
             "fontTools, seconds per page"
@@ -111,7 +105,7 @@ _engine_lock = threading.Lock()
 @cache
 def _engine() -> Engine:
     check_fonts()
-    _install_margin_box_switch()
+    internals.install_margin_box_switch()
     return Engine(FontConfiguration(), StaticOnlyFetcher(), {})
 
 
@@ -176,32 +170,7 @@ def watched() -> Iterator[None]:
         raise DocumentRenderError("; ".join(watch.problems))
 
 
-_without_margin_boxes: ContextVar[bool] = ContextVar("without_margin_boxes", default=False)
 MARGIN_BOX_RULE = re.compile(r"@(top|bottom|left|right)-")
-
-
-def _install_margin_box_switch() -> None:
-    """Let `layout(..., margin_boxes=False)` skip WeasyPrint's 16 margin boxes per page.
-
-    A stylesheet without margin-box rules gets 16 empty boxes per page anyway, each with its
-    style computed and percentages resolved: measured 12 % of the CPU of a page of the
-    mailing sets' variable layer (thousands of pages per batch). Only documents that ask for
-    it skip them, and only when their stylesheet has no margin-box rule. If WeasyPrint
-    renames the function this does nothing (slower, still correct).
-    """
-    import weasyprint.layout as weasy_layout
-
-    original = getattr(weasy_layout, "make_margin_boxes", None)
-    if original is None or getattr(original, "portal_switch", False):
-        return
-
-    def make_margin_boxes(context, page, state):
-        if _without_margin_boxes.get():
-            return ()
-        return original(context, page, state)
-
-    make_margin_boxes.portal_switch = True  # type: ignore[attr-defined]
-    weasy_layout.make_margin_boxes = make_margin_boxes
 
 
 @cache
@@ -211,28 +180,16 @@ def _has_margin_box_rules(css_name: str) -> bool:
 
 def layout(html: str, css_name: str, *, margin_boxes: bool = True) -> Document:
     """Lay out one HTML document with the process's font configuration and stylesheet.
-    `margin_boxes=False` for a stylesheet without @top-…/@bottom-… rules: faster pages.
+    `margin_boxes=False` for a stylesheet without @top-…/@bottom-… rules: faster pages
+    (12 % of the CPU of a mailing set's variable page goes to 16 empty margin boxes).
     Call inside `watched()`."""
     engine = _engine()
     if not margin_boxes and _has_margin_box_rules(css_name):
         raise DocumentRenderError(f"{css_name} has margin-box rules: lay it out with them")
-    token = _without_margin_boxes.set(not margin_boxes)
-    try:
+    with nullcontext() if margin_boxes else internals.without_margin_boxes():
         return HTML(
             string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=engine.fetcher
         ).render(stylesheets=[stylesheet(css_name)], font_config=engine.font_config)
-    finally:
-        _without_margin_boxes.reset(token)
-
-
-def pdf_objects(document: Document) -> pydyf.PDF:
-    """The document's PDF as WeasyPrint's pydyf object tree, before it is serialised: the
-    overlay writer (portal.documents.pdfstream) copies pages and their resources out of it
-    without parsing a PDF back in. Fonts are subset here. Call inside `watched()`."""
-    from weasyprint import DEFAULT_OPTIONS
-    from weasyprint.pdf import generate_pdf
-
-    return generate_pdf(document, None, 1, **DEFAULT_OPTIONS)
 
 
 def html_to_pdf(html: str, css_name: str) -> tuple[bytes, int]:
@@ -241,6 +198,27 @@ def html_to_pdf(html: str, css_name: str) -> tuple[bytes, int]:
         document = layout(html, css_name)
         pdf = document.write_pdf()
     return pdf, len(document.pages)
+
+
+def reference_pdf(html: str, css_name: str) -> bytes:
+    """The same HTML and stylesheet rendered the plain way: `HTML(...).write_pdf()` with a
+    fresh font configuration, stylesheet and fetcher, margin boxes kept, nothing from the
+    process's engine but the font check. Slower; the reference the fast paths must match
+    (tests/unit/test_weasyprint_reference.py). Raises on fallbacks like every render."""
+    check_fonts()
+    font_config = FontConfiguration()
+    fetcher = StaticOnlyFetcher()
+    base_url = STATIC_DIR.as_uri() + "/"
+    css = CSS(
+        string=font_face_css() + "\n" + (TEMPLATE_DIR / css_name).read_text(encoding="utf-8"),
+        base_url=base_url,
+        url_fetcher=fetcher,
+        font_config=font_config,
+    )
+    with watched():
+        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+            stylesheets=[css], font_config=font_config
+        )
 
 
 def static_uri(relative: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -34,15 +35,15 @@ from portal.donations.lifecycle import (
 )
 from portal.donations.models import (
     Donation,
+    DonationEvent,
     DonationLine,
     DonationState,
     LineHold,
-    Order,
-    OrderStatus,
     PaymentState,
 )
 from portal.gifts.models import Gift
 from portal.gifts.stock import StockLedger, take_units_many
+from portal.shipping.models import Order, OrderEvent, OrderStatus
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -214,11 +215,11 @@ def create_donations(
         orders_of[di].append((li, oid, orow))
 
     # 7. Timeline, in the order create_donation writes it.
-    def event(subject: int, kind: str, public: bool, **data: Any) -> dict[str, Any]:
+    def event(subject: int, kind: StrEnum, public: bool, **data: Any) -> dict[str, Any]:
         return {
             "subject_type": "donation",
             "subject_id": subject,
-            "kind": kind,
+            "kind": kind.value,
             "at": now,
             "actor_user_id": actor,
             "data": data,
@@ -228,7 +229,7 @@ def create_donations(
     events = []
     for di, d in enumerate(items):
         did = donation_ids[di]
-        events.append(event(did, "donation.received", True, portal=d.portal.value))
+        events.append(event(did, DonationEvent.RECEIVED, True, portal=d.portal.value))
         for li, ld in enumerate(d.lines):
             hold = holds[di][li]
             if hold != LineHold.NONE:
@@ -237,7 +238,7 @@ def create_donations(
                 events.append(
                     event(
                         did,
-                        "line.held",
+                        DonationEvent.LINE_HELD,
                         False,
                         line_id=line_id[(di, li)],
                         hold=hold.value,
@@ -246,13 +247,13 @@ def create_donations(
                     )
                 )
         if d.payment_state == PaymentState.PAID:
-            events.append(event(did, "donation.paid", True, before=DonationState.RECEIVED.value))
+            events.append(event(did, DonationEvent.PAID, True, before=DonationState.RECEIVED.value))
             for li, oid, orow in orders_of.get(di, []):
                 gift = gifts[d.lines[li].gift_code]
                 events.append(
                     event(
                         did,
-                        "order.created",
+                        OrderEvent.CREATED,
                         True,
                         order_id=oid,
                         supplier_id=orow["supplier_id"],

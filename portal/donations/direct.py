@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
 from portal.core.numbering import next_number
+from portal.core.portals import Portal
 from portal.donations import normalise as norm
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import Donation, PaymentMethod, PaymentState, Portal
+from portal.donations.models import Donation, PaymentMethod, PaymentState
 
 if TYPE_CHECKING:
     from portal.accounts.models import User

@@ -17,8 +17,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
-from portal.core.jobs import JobRun, JobState, huey, job, start_job
-from portal.core.models import utcnow
+from portal.core.jobs import JobRun, JobState, Steps, start_job, tracked
 from portal.donations.importers import import_file, rejected_csv
 from portal.donations.importers.engine import Progress
 
@@ -44,12 +43,10 @@ def start_import(
     portal: str,
     *,
     apply: bool,
-    locale: str,
     by_user: User | None,
 ) -> int:
-    """Create the JobRun, commit, and queue the job; returns the run's id. When jobs run
-    immediately (tests, JOBS_IMMEDIATE) the import runs here, in this session, so the caller
-    can show the finished result in the same response."""
+    """Create the JobRun for an uploaded file (flushed, not committed); returns its id. Queue
+    it with `run_import(run_id, locale)` once the caller has committed."""
     run = start_job(
         session,
         KIND,
@@ -57,72 +54,47 @@ def start_import(
         total=upload_path(token).stat().st_size,
     )
     run.result = {"token": token, "portal": portal, "phase": "apply" if apply else "preview"}
-    run_id = run.id
-    session.commit()
-    if huey.immediate:
-        process_import(session, run_id, locale)
-    else:
-        run_import(run_id, locale)
-    return run_id
+    return run.id
 
 
-def process_import(session: Session, run_id: int, locale: str) -> None:
-    """The job's body: run the import for this JobRun, keeping progress and outcome in it."""
-    run = session.get(JobRun, run_id)
-    if run is None or run.state != JobState.QUEUED:
-        return  # ran already (a job must be safe to run twice)
+def process_import(session: Session, run: JobRun, steps: Steps, locale: str) -> dict[str, Any]:
+    """The job's body: run the import for this JobRun and return its outcome. An apply
+    commits after every chunk (through `steps`); a preview writes nothing."""
     meta = dict(run.result)
     apply = meta["phase"] == "apply"
     user = session.get(User, run.created_by_id) if run.created_by_id else None
-    run.state = JobState.RUNNING
-    session.commit()
 
     def progress(p: Progress) -> None:
-        run.progress = p.done_bytes
-        run.total = p.total_bytes
-        session.commit()  # the page polls this; with apply, the chunk was committed just now
+        steps.progress(p.done_bytes, p.total_bytes)  # with apply, the chunk was committed too
 
-    try:
-        result = import_file(
-            session,
-            meta["portal"],
-            upload_path(meta["token"]),
-            dry_run=not apply,
-            by_user=user,
-            commit=session.commit if apply else None,
-            progress=progress,
-        )
-        if not apply:
-            session.rollback()  # a dry run writes nothing (progress rows were committed)
-        rejected_path(meta["token"]).write_bytes(rejected_csv(result))
-        with force_locale(locale):
-            outcome: dict[str, Any] = {
-                "new": result.new,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-                "rejected_count": len(result.rejected),
-                "conflict_count": len(result.conflicts),
-                "rejected": [
-                    {"line": r.line, "reason": str(r.reason)} for r in result.rejected[:SHOWN]
-                ],
-                "conflicts": [list(c) for c in result.conflicts[:SHOWN]],
-                "summary": result.summary(),
-            }
-        run = session.get(JobRun, run_id)  # type: ignore[assignment]
-        run.result = {**meta, **outcome}
-        run.progress = run.total
-        run.state = JobState.DONE
-    except Exception as exc:  # the page must say it failed, not spin forever
-        session.rollback()
-        run = session.get(JobRun, run_id)  # type: ignore[assignment]
-        run.state = JobState.FAILED
-        run.error = type(exc).__name__
-        current_app.logger.exception("donation import job %s failed", run_id)
-    run.finished_at = utcnow()
-    session.commit()
+    result = import_file(
+        session,
+        meta["portal"],
+        upload_path(meta["token"]),
+        dry_run=not apply,
+        by_user=user,
+        commit=steps.checkpoint if apply else None,
+        progress=progress,
+    )
+    if not apply:
+        steps.undo()  # a dry run writes nothing
+    rejected_path(meta["token"]).write_bytes(rejected_csv(result))
+    with force_locale(locale):
+        return {
+            "new": result.new,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "rejected_count": len(result.rejected),
+            "conflict_count": len(result.conflicts),
+            "rejected": [
+                {"line": r.line, "reason": str(r.reason)} for r in result.rejected[:SHOWN]
+            ],
+            "conflicts": [list(c) for c in result.conflicts[:SHOWN]],
+            "summary": result.summary(),
+        }
 
 
-run_import = job(process_import)
+run_import = tracked(process_import)
 
 
 def percent(run: JobRun) -> int:

@@ -16,21 +16,23 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
 from portal.core.numbering import Counter, next_number
+from portal.core.portals import Portal
 from portal.core.timeline import record_event
 from portal.donations.models import (
+    DONATION_MOVE_EVENTS,
     DONATION_TRANSITIONS,
     Donation,
+    DonationEvent,
     DonationLine,
     DonationState,
     LineHold,
-    Order,
-    OrderStatus,
     PaymentMethod,
     PaymentState,
-    Portal,
 )
 from portal.gifts.models import Gift
 from portal.gifts.stock import GiftAllocation, restore_units, take_units
+from portal.shipping.models import Order, OrderEvent, OrderStatus
+from portal.shipping.orders import move_order
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -130,7 +132,7 @@ def transition(
         session,
         "donation",
         donation.id,
-        f"donation.{to.value}",
+        DONATION_MOVE_EVENTS[to],
         by_user=by_user,
         public=True,
         before=before.value,
@@ -231,7 +233,7 @@ def secure_line(
             session,
             "donation",
             line.donation_id,
-            "line.held",
+            DonationEvent.LINE_HELD,
             by_user=by_user,
             line_id=line.id,
             hold=line.hold.value,
@@ -284,7 +286,7 @@ def create_donation(
         session,
         "donation",
         donation.id,
-        "donation.received",
+        DonationEvent.RECEIVED,
         by_user=by_user,
         public=True,
         portal=data.portal.value,
@@ -332,7 +334,7 @@ def create_orders(
             session,
             "donation",
             donation.id,
-            "order.created",
+            OrderEvent.CREATED,
             by_user=by_user,
             public=True,
             order_id=order.id,
@@ -389,7 +391,8 @@ def cancel_donation(
             line.stock_taken = False
         line.hold = LineHold.CANCELLED
         for order in line.orders:
-            order.status = OrderStatus.CANCELLED
+            if order.status != OrderStatus.CANCELLED:
+                move_order(session, order, OrderStatus.CANCELLED, by_user=by_user)
     donation.cancel_reason = reason[:300]
     transition(session, donation, DonationState.CANCELLED, by_user=by_user, reason=reason[:300])
     return donation
@@ -403,7 +406,12 @@ def retry_line(session: Session, line: DonationLine, *, by_user: User | None = N
     hold = secure_line(session, line, donation.portal.value, donation.applied_on, by_user=by_user)
     if hold == LineHold.NONE:
         record_event(
-            session, "donation", donation.id, "line.released", by_user=by_user, line_id=line.id
+            session,
+            "donation",
+            donation.id,
+            DonationEvent.LINE_RELEASED,
+            by_user=by_user,
+            line_id=line.id,
         )
         if donation.state == DonationState.PAID:
             create_orders(session, donation, by_user=by_user)

@@ -1,4 +1,4 @@
-"""Donations, their gift lines and the orders a paid line becomes.
+"""Donations and their gift lines (the orders a paid line becomes are portal.shipping's).
 
 A donation is keyed by (portal, portal_order_no) so imports are idempotent; donation_no is
 the city's own 寄附受付番号 from the gap-free counter.
@@ -7,25 +7,16 @@ the city's own 寄附受付番号 from the gap-free counter.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import Supplier
 from portal.core.models import TimestampMixin, enum_column
+from portal.core.portals import Portal
 from portal.extensions import db
 from portal.gifts.models import Gift
-
-
-class Portal(enum.StrEnum):
-    STANDARD = "standard"  # 標準CSV (the city's other channels)
-    CHOICE = "choice"  # ふるさとチョイス
-    RAKUTEN = "rakuten"  # 楽天ふるさと納税
-    FURUNAVI = "furunavi"  # ふるなび
-    JAL = "jal"  # JALふるさと納税
-    SATOFULL = "satofull"  # さとふる
-    DIRECT = "direct"  # 直接受付 (窓口・振込・現金書留)
+from portal.shipping.models import Order, OrderStatus
 
 
 class PaymentMethod(enum.StrEnum):
@@ -56,18 +47,30 @@ DONATION_TRANSITIONS: dict[DonationState, frozenset[DonationState]] = {
 }
 
 
+class DonationEvent(enum.StrEnum):
+    """Timeline kinds of a donation and its lines; stored as the value."""
+
+    RECEIVED = "donation.received"
+    PAID = "donation.paid"
+    CANCELLED = "donation.cancelled"
+    UPDATED = "donation.updated"  # an import changed its details
+    LINE_HELD = "line.held"
+    LINE_RELEASED = "line.released"
+    LINE_SUBSTITUTED = "line.substituted"
+
+
+# The event each move of the donation state machine writes (portal.donations.lifecycle).
+DONATION_MOVE_EVENTS: dict[DonationState, DonationEvent] = {
+    DonationState.PAID: DonationEvent.PAID,
+    DonationState.CANCELLED: DonationEvent.CANCELLED,
+}
+
+
 class LineHold(enum.StrEnum):
     NONE = "none"  # 在庫確保済 (or no gift)
     STOCK = "stock"  # 在庫超過: no allocation left on this portal
     WINDOW = "window"  # 受付期間外
     CANCELLED = "cancelled"  # line cancelled, stock given back
-
-
-class OrderStatus(enum.StrEnum):
-    ORDERED = "ordered"  # 発注済
-    SHIPPED = "shipped"  # 発送済
-    DELIVERED = "delivered"  # 配達済
-    CANCELLED = "cancelled"  # 取消
 
 
 class Donation(TimestampMixin, db.Model):
@@ -157,29 +160,3 @@ class DonationLine(db.Model):
     orders: Mapped[list[Order]] = relationship(back_populates="line")
 
     __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
-
-
-class Order(TimestampMixin, db.Model):
-    """One per gift line once the donation is paid: what the supplier must ship, by when."""
-
-    __tablename__ = "gift_order"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    line_id: Mapped[int] = mapped_column(sa.ForeignKey("donation_line.id"), unique=True)
-    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id"), index=True)
-    status: Mapped[OrderStatus] = mapped_column(
-        enum_column(OrderStatus), default=OrderStatus.ORDERED, index=True
-    )
-    ordered_on: Mapped[date]
-    ship_by: Mapped[date]
-    shipped_at: Mapped[datetime | None]
-
-    line: Mapped[DonationLine] = relationship(back_populates="orders")
-    supplier: Mapped[Supplier] = relationship()
-
-    # The supplier's order list pages by (ship_by, id) within its own orders, optionally by
-    # status: keyset pagination walks these indexes (bench/orders.py).
-    __table_args__ = (
-        sa.Index("ix_gift_order_supplier_ship_by", "supplier_id", "ship_by", "id"),
-        sa.Index("ix_gift_order_supplier_status_ship_by", "supplier_id", "status", "ship_by", "id"),
-    )

@@ -26,7 +26,7 @@ from portal.donations.lifecycle import (
     create_orders,
     hold_for,
 )
-from portal.donations.models import DonationLine, DonationState, LineHold
+from portal.donations.models import DonationEvent, DonationLine, DonationState, LineHold
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import take_units
@@ -121,9 +121,7 @@ def substitute_line(
     if controlled and not take_units(
         session, to_gift.id, donation.portal.value, line.quantity, line_id=line.id, by_user=by_user
     ):
-        raise DomainError(
-            _l("代替品の在庫（このポータルの割当）が足りません。"), field="gift_code"
-        )
+        raise DomainError(_l("代替品の在庫（このポータルの割当）が足りません。"), field="gift_code")
     from_gift = line.gift
     record = LineSubstitution(
         line_id=line.id,
@@ -145,7 +143,7 @@ def substitute_line(
         session,
         "donation",
         donation.id,
-        "line.substituted",
+        DonationEvent.LINE_SUBSTITUTED,
         by_user=by_user,
         public=True,
         line_id=line.id,

@@ -33,7 +33,7 @@ from limits import parse
 from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
-from portal.core.jobs import job
+from portal.core.jobs import task
 from portal.core.mail import send_mail
 from portal.core.models import utcnow
 from portal.donations.models import Donation
@@ -194,7 +194,7 @@ def public_url(endpoint: str, **values: object) -> str:
     return base + path
 
 
-@job
+@task
 def send_access_link(session: Session, email: str) -> bool:
     """Mail a sign-in link when the address made a donation; silently nothing otherwise
     (the page has already said the same sentence either way)."""

@@ -54,6 +54,13 @@ class RequestStatus(enum.StrEnum):
     REFUSED = "refused"  # お断り (with a reason)
 
 
+class RequestEvent(enum.StrEnum):
+    """Timeline kinds of a donor's request (on the donation's timeline)."""
+
+    OPENED = "request.opened"
+    UPDATED = "request.updated"
+
+
 KIND_LABELS = {
     RequestKind.RECEIPT_REISSUE: _l("寄附金受領証明書の再発行"),
     RequestKind.DELIVERY_ADDRESS: _l("返礼品のお届け先の変更"),

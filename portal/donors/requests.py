@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.audit import audit
 from portal.core.errors import Conflict, DomainError
-from portal.core.jobs import job
+from portal.core.jobs import task
 from portal.core.mail import send_mail
 from portal.core.models import utcnow
 from portal.core.timeline import record_event
@@ -31,6 +31,7 @@ from portal.donors.models import (
     STATUS_LABELS,
     DonorRequest,
     ReissueReason,
+    RequestEvent,
     RequestKind,
     RequestStatus,
 )
@@ -150,7 +151,7 @@ def open_request(
         session,
         "donation",
         donation.id,
-        "request.opened",
+        RequestEvent.OPENED,
         public=True,
         request_id=req.id,
         request_kind=kind.value,
@@ -247,7 +248,7 @@ def decide(
         session,
         "donation",
         req.donation_id,
-        "request.updated",
+        RequestEvent.UPDATED,
         by_user=by_user,
         public=True,
         request_id=req.id,
@@ -257,7 +258,7 @@ def decide(
     return req
 
 
-@job
+@task
 def mail_request_status(session: Session, request_id: int) -> bool:
     """Tell the donor where a request stands (sent after the commit; nothing without e-mail)."""
     from portal.donors.access import public_url

@@ -16,28 +16,33 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation
+from portal.donations.models import Donation, DonationEvent
+from portal.donors.models import RequestEvent
+from portal.receipts.models import ReceiptEvent
+from portal.shipping.models import OrderEvent
+from portal.shipping.problems import ProblemEvent
 
-KINDS = frozenset(
-    {
-        "donation.received",
-        "donation.paid",
-        "donation.cancelled",
-        "order.created",
-        "order.shipped",
-        "order.shipment_corrected",
-        "delivery.problem",
-        "delivery.problem_resolved",
-        "order.delivered",
-        "receipt.issued",
-        "receipt.mailed",
-        "receipt.returned",
-        "receipt.reissued",
-        "onestop.sent",
-        "onestop.received",
-        "request.opened",
-        "request.updated",
-    }
+KINDS: frozenset[str] = frozenset(
+    kind.value
+    for kind in (
+        DonationEvent.RECEIVED,
+        DonationEvent.PAID,
+        DonationEvent.CANCELLED,
+        OrderEvent.CREATED,
+        OrderEvent.SHIPPED,
+        OrderEvent.SHIPMENT_CORRECTED,
+        ProblemEvent.REPORTED,
+        ProblemEvent.RESOLVED,
+        OrderEvent.DELIVERED,
+        ReceiptEvent.ISSUED,
+        ReceiptEvent.MAILED,
+        ReceiptEvent.RETURNED,
+        ReceiptEvent.REISSUED,
+        ReceiptEvent.ONESTOP_SENT,
+        ReceiptEvent.ONESTOP_RECEIVED,
+        RequestEvent.OPENED,
+        RequestEvent.UPDATED,
+    )
 )
 DATE_KEYS = frozenset(
     {"ship_by", "shipped_on", "expected_on", "issued_on", "mailed_on", "reissued_on", "received_on"}
@@ -89,7 +94,7 @@ def public_timeline(session: Session, donation: Donation) -> list[Entry]:
     for e in events:
         data = {k: _parse(k, v) for k, v in (e.data or {}).items()}
         url = None
-        if e.kind in {"order.shipped", "order.shipment_corrected"}:
+        if e.kind in {OrderEvent.SHIPPED, OrderEvent.SHIPMENT_CORRECTED}:
             url = tracking_url(data.get("carrier"), data.get("tracking_no"))
         entries.append(Entry(e.kind, e.at, data, url))
     return entries
@@ -108,7 +113,7 @@ def latest_shipments(entries: list[Entry]) -> dict[int | None, Shipment]:
     """Per order id, the last shipped/corrected event (a correction replaces the first)."""
     found: dict[int | None, Shipment] = {}
     for e in entries:
-        if e.kind in {"order.shipped", "order.shipment_corrected"}:
+        if e.kind in {OrderEvent.SHIPPED, OrderEvent.SHIPMENT_CORRECTED}:
             found[e.data.get("order_id")] = Shipment(
                 gift_name=str(e.data.get("gift_name") or ""),
                 carrier=str(e.data.get("carrier") or ""),
@@ -120,7 +125,7 @@ def latest_shipments(entries: list[Entry]) -> dict[int | None, Shipment]:
 
 
 def has_receipt(entries: list[Entry]) -> bool:
-    return any(e.kind in {"receipt.issued", "receipt.reissued"} for e in entries)
+    return any(e.kind in {ReceiptEvent.ISSUED, ReceiptEvent.REISSUED} for e in entries)
 
 
 def receipts_available() -> bool:

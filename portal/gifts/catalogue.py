@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Supplier, User
 from portal.core.errors import DomainError, PermissionDenied
-from portal.core.roles import can_change_required_amount, can_edit_gifts
-from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange, TemperatureBand
+from portal.core.roles import can_change_required_amount, can_edit_gifts, can_list_gifts
+from portal.gifts.models import (
+    OFFERED_STATUSES,
+    Gift,
+    GiftStatus,
+    RequiredAmountChange,
+    TemperatureBand,
+)
 
 
 @dataclass
@@ -57,9 +63,22 @@ def _validate(session: Session, data: GiftData, gift: Gift | None) -> None:
         )
 
 
+def _refuse_listing(by_user: User) -> None:
+    # A status the form offers but this user may not choose: aimed at the field, so it is said
+    # beside it with everything typed kept (web/forms.py), not as a 403 page.
+    if not can_list_gifts(by_user):
+        raise PermissionDenied(
+            _l("返礼品の掲載は市の職員が必要寄附額を確認して行います。"), field="status"
+        )
+
+
 def create_gift(session: Session, data: GiftData, *, by_user: User) -> Gift:
+    """Operator staff create a gift unlisted (準備中): its amount is theirs to propose, and the
+    city sets it and lists the gift (change_required_amount(..., list_it=True))."""
     if not can_edit_gifts(by_user) and not can_change_required_amount(by_user):
         raise PermissionDenied(_l("返礼品を登録する権限がありません。"))
+    if data.status != GiftStatus.DRAFT:
+        _refuse_listing(by_user)
     _validate(session, data, None)
     gift = Gift(**{f.name: getattr(data, f.name) for f in fields(GiftData)})
     session.add(gift)
@@ -79,7 +98,8 @@ def create_gift(session: Session, data: GiftData, *, by_user: User) -> Gift:
 def update_gift(
     session: Session, gift: Gift, data: GiftData, *, by_user: User, reason: str = ""
 ) -> Gift:
-    """Operator staff edit everything but the amount; city staff may change the amount."""
+    """Operator staff edit everything but the amount and the first listing; city staff may
+    change the amount."""
     amount_changes = data.required_amount != gift.required_amount
     others = [
         f.name
@@ -92,6 +112,8 @@ def update_gift(
         )
     if others and not can_edit_gifts(by_user):
         raise PermissionDenied(_l("返礼品を編集する権限がありません。"))
+    if data.status in OFFERED_STATUSES and not gift.is_offered:
+        _refuse_listing(by_user)
     _validate(session, data, gift)
     if amount_changes:
         change_required_amount(session, gift, data.required_amount, by_user=by_user, reason=reason)
@@ -102,8 +124,16 @@ def update_gift(
 
 
 def change_required_amount(
-    session: Session, gift: Gift, amount: int, *, by_user: User, reason: str = ""
+    session: Session,
+    gift: Gift,
+    amount: int,
+    *,
+    by_user: User,
+    reason: str = "",
+    list_it: bool = False,
 ) -> RequiredAmountChange:
+    """The city sets the 必要寄附額 (kept with who, when and why) and, with `list_it`, lists a
+    gift that is not offered yet: the amount it is listed at is always the city's."""
     if not can_change_required_amount(by_user):
         raise PermissionDenied(
             _l("必要寄附額を変更できるのは市の職員だけです。"), field="required_amount"
@@ -119,6 +149,9 @@ def change_required_amount(
     )
     gift.required_amount = amount
     session.add(change)
+    if list_it and not gift.is_offered:
+        _refuse_listing(by_user)
+        gift.status = GiftStatus.LISTED
     return change
 
 
@@ -140,5 +173,5 @@ def search_gifts(
     if supplier_id is not None:
         stmt = stmt.where(Gift.supplier_id == supplier_id)
     if over_limit:
-        stmt = stmt.where(Gift.procurement_cost * 100 > Gift.required_amount * 30)
+        stmt = stmt.where(Gift.exceeds_return_limit)
     return stmt.order_by(Gift.code)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import Supplier
 from portal.core.errors import DomainError, PermissionDenied
-from portal.core.roles import STAFF_ROLES
+from portal.core.roles import can_record_consultations
 from portal.gifts.proposal_models import Consultation, ConsultationKind
 
 if TYPE_CHECKING:
@@ -33,8 +33,8 @@ def record_consultation(
     proposal_id: int | None = None,
     by_user: User,
 ) -> Consultation:
-    if by_user.role not in STAFF_ROLES:
-        raise PermissionDenied(_l("相談記録をつけられるのは職員だけです。"))
+    if not can_record_consultations(by_user):
+        raise PermissionDenied(_l("相談記録をつけられるのは運営事務局の職員だけです。"))
     if session.get(Supplier, supplier_id) is None:
         raise DomainError(_l("事業者を選んでください。"), field="supplier_id")
     if not topic.strip():

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
@@ -34,6 +35,10 @@ class GiftStatus(enum.StrEnum):
     LISTED = "listed"  # 掲載中
     PAUSED = "paused"  # 一時停止
     ENDED = "ended"  # 終了
+
+
+# Offered to donors. Entering these from 準備中 or 終了 is the city's decision (catalogue).
+OFFERED_STATUSES = frozenset({GiftStatus.LISTED, GiftStatus.PAUSED})
 
 
 # Carrier box sizes (sum of three sides in cm) that the carriers' tariffs use.
@@ -79,14 +84,34 @@ class Gift(TimestampMixin, db.Model):
         sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_not_negative"),
     )
 
+    @staticmethod
+    def over_return_limit(required_amount: int | None, procurement_cost: int | None) -> bool:
+        """The 3割 rule itself, on plain values (a proposal's figures, before a gift exists):
+        調達費用 > 必要寄附額 × 30%. 送料 is deliberately not an argument. Unknown figures are
+        not (yet) over the limit."""
+        if not required_amount or procurement_cost is None:
+            return False
+        return procurement_cost * 100 > required_amount * RETURN_RATIO_LIMIT_PERCENT
+
     @property
     def return_ratio(self) -> float:
         """調達費用 / 必要寄附額 in percent; shipping is not part of the 3割 rule."""
         return round(self.procurement_cost * 100 / self.required_amount, 1)
 
-    @property
+    @hybrid_property
     def exceeds_return_limit(self) -> bool:
+        """The 3割 rule on this gift; also a SQL expression (`where(Gift.exceeds_return_limit)`),
+        so lists and counters select with the same comparison in integers."""
         return self.procurement_cost * 100 > self.required_amount * RETURN_RATIO_LIMIT_PERCENT
+
+    @property
+    def min_required_amount(self) -> int:
+        """The smallest 必要寄附額 that keeps this gift's 調達費用 within the 3割 rule."""
+        return -(-self.procurement_cost * 100 // RETURN_RATIO_LIMIT_PERCENT)
+
+    @property
+    def is_offered(self) -> bool:
+        return self.status in OFFERED_STATUSES
 
     @property
     def is_seasonal(self) -> bool:

@@ -33,6 +33,23 @@ class ProposalState(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class ProposalEvent(enum.StrEnum):
+    """Timeline kinds of a proposal: its creation, then one per state it moves to."""
+
+    CREATED = "proposal.created"
+    SUBMITTED = "proposal.submitted"
+    UNDER_REVIEW = "proposal.under_review"
+    CHANGES_REQUESTED = "proposal.changes_requested"
+    RESUBMITTED = "proposal.resubmitted"
+    RECOMMENDED = "proposal.recommended"
+    APPROVED = "proposal.approved"
+    REJECTED = "proposal.rejected"
+
+    @classmethod
+    def moved_to(cls, state: ProposalState) -> ProposalEvent:
+        return cls(f"proposal.{state.value}")
+
+
 _OPS = frozenset({Role.OPERATOR, Role.OPERATOR_ADMIN})
 _SUPPLIER = frozenset({Role.SUPPLIER})
 _CITY = frozenset({Role.CITY})

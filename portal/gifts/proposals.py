@@ -23,13 +23,14 @@ from portal.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role
 from portal.core.timeline import record_event
-from portal.gifts.models import RETURN_RATIO_LIMIT_PERCENT, Gift, GiftStatus, TemperatureBand
+from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 from portal.gifts.proposal_models import (
     EDITABLE_STATES,
     PROPOSAL_FIELDS,
     TRANSITIONS,
     GiftOrigin,
     Proposal,
+    ProposalEvent,
     ProposalFile,
     ProposalFileKind,
     ProposalState,
@@ -110,11 +111,8 @@ def _share(row: dict[str, Any]) -> float:
         return 0.0
 
 
-def return_ratio_exceeded(required_amount: int | None, procurement_cost: int | None) -> bool:
-    """3割ルール: 調達費用 > 必要寄附額の30%. 送料 is deliberately not an argument."""
-    if not required_amount or procurement_cost is None:
-        return False
-    return procurement_cost * 100 > required_amount * RETURN_RATIO_LIMIT_PERCENT
+# The 3割 rule lives on Gift; proposals check the figures before the gift exists.
+return_ratio_exceeded = Gift.over_return_limit
 
 
 def assess(p: Proposal, *, has_evidence: bool | None = None) -> list[Finding]:
@@ -261,7 +259,7 @@ def create_draft(session: Session, values: dict[str, Any], *, by_user: User) -> 
             setattr(p, name, _coerce(name, values[name]))
     session.add(p)
     session.flush()
-    record_event(session, SUBJECT, p.id, "proposal.created", by_user=by_user)
+    record_event(session, SUBJECT, p.id, ProposalEvent.CREATED, by_user=by_user)
     return p
 
 
@@ -364,7 +362,7 @@ def transition(
         session,
         SUBJECT,
         p.id,
-        f"proposal.{to.value}",
+        ProposalEvent.moved_to(to),
         by_user=by_user,
         comment=comment,
         from_state=frm.value,

@@ -6,6 +6,7 @@ sessions can never both take the last unit (ARCHITECTURE: concurrency by the dat
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,7 +22,7 @@ from portal.gifts.models import Gift
 
 
 class GiftAllocation(TimestampMixin, db.Model):
-    """Units of one gift that one portal may still sell (portal: a donations.Portal value)."""
+    """Units of one gift that one portal may still sell (portal: a core.portals.Portal value)."""
 
     __tablename__ = "gift_allocation"
 
@@ -282,36 +283,94 @@ def total_remaining(session: Session, gift_id: int) -> int:
 
 
 # --- alerts and the listings to close ------------------------------------------------------
+#
+# One definition, read by the staff stock page, the held queue, the supplier's dashboard and
+# its stock page:
+# - a listing to close: a portal allocation of a gift that must come off that portal — the
+#   gift is paused, its acceptance window is over (or not yet open), or the allocation is 0;
+# - low: a portal allocation at or below its own threshold (GiftAllocation.is_low), or the
+#   gift's total at or below Gift.low_stock_threshold (with 0 = only when nothing is left).
+
+
+class CloseReason(enum.StrEnum):
+    PAUSED = "paused"  # 受付停止中
+    WINDOW = "window"  # 受付期間外
+    EMPTY = "empty"  # 割当が0
 
 
 @dataclass
 class GiftStock:
-    """One stock-controlled gift as the staff stock page shows it."""
+    """One gift's stock and what needs doing about it."""
 
     gift: Gift
     allocations: list[GiftAllocation]
     total: int
     total_low: bool  # total remaining ≤ Gift.low_stock_threshold (or nothing left)
-    low: list[GiftAllocation]  # portals at or below their own threshold, not yet empty
-    close: list[tuple[str, str]]  # (portal, why): listings to take down on that portal
+    low: list[GiftAllocation]  # portals at or below their own threshold, not to be closed
+    close: list[tuple[str, CloseReason]]  # (portal, why): listings to take down on that portal
     unallocated: bool  # 数量限定 but no allocation rows: every line would be held
+
+    @property
+    def is_out(self) -> bool:
+        """Allocated, and nothing left on any portal (an unlimited gift is never out)."""
+        return bool(self.allocations) and self.total == 0
+
+    @property
+    def any_portal_low(self) -> bool:
+        return any(a.is_low for a in self.allocations)
 
     @property
     def alert(self) -> bool:
         return self.total_low or bool(self.low) or bool(self.close) or self.unallocated
 
 
+def assess_stock(gift: Gift, allocations: list[GiftAllocation], today: date) -> GiftStock:
+    """The rule itself, for one gift and its allocation rows (no queries)."""
+    total = sum(a.remaining for a in allocations)
+    window_over = bool(
+        (gift.accept_until and today > gift.accept_until)
+        or (gift.accept_from and today < gift.accept_from)
+    )
+    close: list[tuple[str, CloseReason]] = []
+    for a in allocations:
+        if gift.stock_paused:
+            close.append((a.portal, CloseReason.PAUSED))
+        elif window_over:
+            close.append((a.portal, CloseReason.WINDOW))
+        elif a.remaining == 0:
+            close.append((a.portal, CloseReason.EMPTY))
+    closing = {p for p, _ in close}
+    return GiftStock(
+        gift=gift,
+        allocations=allocations,
+        total=total,
+        total_low=bool(allocations) and total <= gift.low_stock_threshold,
+        low=[a for a in allocations if a.portal not in closing and a.is_low],
+        close=close,
+        unallocated=not allocations and gift.limited_quantity is not None,
+    )
+
+
+def _allocations_by_gift(
+    session: Session, gift_ids: list[int] | None = None
+) -> dict[int, list[GiftAllocation]]:
+    stmt = sa.select(GiftAllocation).order_by(GiftAllocation.gift_id, GiftAllocation.portal)
+    if gift_ids is not None:
+        if not gift_ids:
+            return {}
+        stmt = stmt.where(GiftAllocation.gift_id.in_(gift_ids))
+    allocs: dict[int, list[GiftAllocation]] = {}
+    for alloc in session.scalars(stmt):
+        allocs.setdefault(alloc.gift_id, []).append(alloc)
+    return allocs
+
+
 def stock_overview(session: Session, today: date) -> list[GiftStock]:
-    """Every listed gift under stock control (allocations or a limited quantity), with what
-    needs doing: listings to close (allocation 0, gift paused, acceptance window over) and
-    allocations running low (total or per portal). Two queries."""
+    """Every listed gift under stock control (allocations or a limited quantity), for staff.
+    Two queries."""
     from portal.gifts.models import GiftStatus
 
-    allocs: dict[int, list[GiftAllocation]] = {}
-    for alloc in session.scalars(
-        sa.select(GiftAllocation).order_by(GiftAllocation.gift_id, GiftAllocation.portal)
-    ):
-        allocs.setdefault(alloc.gift_id, []).append(alloc)
+    allocs = _allocations_by_gift(session)
     gifts = session.scalars(
         sa.select(Gift)
         .where(
@@ -320,34 +379,29 @@ def stock_overview(session: Session, today: date) -> list[GiftStock]:
         )
         .order_by(Gift.code)
     )
+    return [assess_stock(gift, allocs.get(gift.id, []), today) for gift in gifts]
+
+
+def gifts_stock(session: Session, gifts: list[Gift], today: date) -> list[GiftStock]:
+    """The same assessment for a chosen list of gifts (a supplier's own), in their order."""
+    allocs = _allocations_by_gift(session, [g.id for g in gifts])
+    return [assess_stock(gift, allocs.get(gift.id, []), today) for gift in gifts]
+
+
+@dataclass
+class ListingToClose:
+    gift: Gift
+    portal: str
+    reason: CloseReason
+    remaining: int
+
+
+def listings_to_close(session: Session, today: date) -> list[ListingToClose]:
+    """Every (gift, portal) listing that must come off its portal now, by gift code."""
     out = []
-    for gift in gifts:
-        rows = allocs.get(gift.id, [])
-        total = sum(a.remaining for a in rows)
-        window_over = bool(
-            (gift.accept_until and today > gift.accept_until)
-            or (gift.accept_from and today < gift.accept_from)
-        )
-        close: list[tuple[str, str]] = []
-        for a in rows:
-            if gift.stock_paused:
-                close.append((a.portal, "paused"))
-            elif window_over:
-                close.append((a.portal, "window"))
-            elif a.remaining == 0:
-                close.append((a.portal, "empty"))
-        closing = {p for p, _ in close}
-        out.append(
-            GiftStock(
-                gift=gift,
-                allocations=rows,
-                total=total,
-                total_low=bool(rows) and total <= gift.low_stock_threshold,
-                low=[a for a in rows if a.portal not in closing and a.is_low],
-                close=close,
-                unallocated=not rows,
-            )
-        )
+    for s in stock_overview(session, today):
+        remaining = {a.portal: a.remaining for a in s.allocations}
+        out.extend(ListingToClose(s.gift, p, why, remaining[p]) for p, why in s.close)
     return out
 
 
@@ -375,11 +429,40 @@ def set_thresholds(
     session.flush()
 
 
-def pause_gift(session: Session, gift: Gift, paused: bool, reason: str = "") -> None:
-    """Stop (or resume) taking units: while paused every new line is held, never sold."""
-    reason = (reason or "").strip()
+PAUSE_REASON_MAX = 300
+
+
+def pause_gift(
+    session: Session,
+    gift: Gift,
+    paused: bool,
+    reason: str = "",
+    *,
+    by_user: User | None = None,
+) -> bool:
+    """The one switch that stops (or resumes) taking units for a gift: while paused every new
+    line is held, never sold. Staff's stock page, the supplier's stock page and an
+    out-of-stock delivery problem all come here, so each pause and resume is a stock-ledger
+    row ("pause" / "unpause", before = after = the total left) with who and why. Pausing
+    needs a reason; the same state twice is a no-op (a double submit writes one row).
+    Returns whether anything changed."""
+    reason = (reason or "").strip()[:PAUSE_REASON_MAX]
     if paused and not reason:
         raise DomainError(_l("停止の理由を入力してください。"), field="reason")
+    if gift.stock_paused == paused:
+        return False
+    total = total_remaining(session, gift.id)
     gift.stock_paused = paused
-    gift.stock_paused_reason = reason[:300] if paused else ""
+    gift.stock_paused_reason = reason if paused else ""
+    _ledger(
+        session,
+        gift.id,
+        "",
+        total,
+        total,
+        "pause" if paused else "unpause",
+        note=reason,
+        by_user=by_user,
+    )
     session.flush()
+    return True

@@ -3,30 +3,33 @@
 Every change writes a StockLedger row (who, when, before, after, why) through the stock
 module's ledger writer; additions are one conditional UPDATE like every other stock change
 (portal.gifts.stock), so a harvest booked while donations take units loses nothing. When the
-total reaches 0 the gift shows in the staff list of gifts to close (built on total_remaining
-and Gift.stock_paused by the donations side) and new lines are held, never oversold.
+total reaches 0 the gift's listings show in the staff list of listings to close (the one
+stock rule, portal.gifts.stock.assess_stock) and new lines are held, never oversold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
+from portal.core.dates import today_jst
 from portal.core.errors import DomainError, PermissionDenied
+from portal.core.portals import Portal
 from portal.core.roles import Role
-from portal.donations.models import Portal
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import (
     GiftAllocation,
+    GiftStock,
     StockLedger,
     _get_or_create,
     _ledger,
+    gifts_stock,
+    pause_gift,
     set_allocation,
-    total_remaining,
 )
 
 REASON_MAX = 300
@@ -42,21 +45,6 @@ LEDGER_LABELS = {
     "pause": _l("受付停止"),
     "unpause": _l("受付再開"),
 }
-
-
-@dataclass
-class GiftStock:
-    gift: Gift
-    allocations: list[GiftAllocation]
-    total: int
-
-    @property
-    def is_out(self) -> bool:
-        return self.total <= 0
-
-    @property
-    def is_low(self) -> bool:
-        return self.total <= self.gift.low_stock_threshold
 
 
 def _check(gift: Gift, by_user: User, reason: str) -> str:
@@ -88,24 +76,16 @@ def _quantity(value: int | None, *, allow_zero: bool) -> int:
     return value
 
 
-def stock_overview(session: Session, supplier_id: int) -> list[GiftStock]:
+def stock_overview(
+    session: Session, supplier_id: int, today: date | None = None
+) -> list[GiftStock]:
+    """The supplier's offered gifts (not drafts) assessed by the one stock rule."""
     gifts = session.scalars(
         sa.select(Gift)
         .where(Gift.supplier_id == supplier_id, Gift.status != GiftStatus.DRAFT)
         .order_by(Gift.code)
     ).all()
-    allocations: dict[int, list[GiftAllocation]] = {}
-    if gifts:
-        for alloc in session.scalars(
-            sa.select(GiftAllocation)
-            .where(GiftAllocation.gift_id.in_([g.id for g in gifts]))
-            .order_by(GiftAllocation.portal)
-        ):
-            allocations.setdefault(alloc.gift_id, []).append(alloc)
-    return [
-        GiftStock(g, allocations.get(g.id, []), sum(a.remaining for a in allocations.get(g.id, [])))
-        for g in gifts
-    ]
+    return gifts_stock(session, list(gifts), today or today_jst())
 
 
 def add_stock(
@@ -142,17 +122,10 @@ def set_counted(
 
 
 def set_paused(session: Session, gift: Gift, *, paused: bool, reason: str, by_user: User) -> None:
-    """Pause (new lines are held) or resume taking donations for the gift; same state twice
-    is a no-op, so a double submit writes one ledger row."""
+    """The supplier pauses (new lines are held) or resumes its own gift, with a reason both
+    ways; the pause itself (and its ledger row) is portal.gifts.stock.pause_gift."""
     reason = _check(gift, by_user, reason)
-    if gift.stock_paused == paused:
-        return
-    total = total_remaining(session, gift.id)
-    gift.stock_paused = paused
-    gift.stock_paused_reason = reason if paused else ""
-    _ledger(session, gift.id, "", total, total, "pause" if paused else "unpause", note=reason,
-            by_user=by_user)  # fmt: skip
-    session.flush()
+    pause_gift(session, gift, paused, reason, by_user=by_user)
 
 
 def ledger(session: Session, gift_ids: list[int], limit: int = 100) -> list[StockLedger]:

@@ -32,7 +32,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.core.dates import today_jst
-from portal.core.jobs import JobRun, JobState, job, start_job
+from portal.core.jobs import JobRun, JobState, Steps, start_job, tracked
 from portal.core.models import utcnow
 from portal.core.numbering import next_number
 from portal.documents.mailing import (
@@ -58,6 +58,7 @@ from portal.receipts.service import (
     document_dir,
     issue_receipt,
     mailing_set_for,
+    move_receipt,
     reprint_stmt,
     unissued_stmt,
 )
@@ -197,10 +198,11 @@ def render_batch_files(
     session: Session,
     batch: ReceiptBatch,
     *,
-    run: JobRun | None = None,
+    progress: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> ReceiptBatch:
-    """Render the batch's sets into its merged PDF and manifest; receipts become issued."""
+    """Render the batch's sets into its merged PDF and manifest; receipts become issued.
+    `progress(sets_done)` is called after every chunk."""
     items = list(batch.items)
     sets = [mailing_set_for(item.receipt, set_id=item.set_id) for item in items]
     city = City.from_config()
@@ -210,15 +212,14 @@ def render_batch_files(
     root = document_dir()
     done = 0
 
-    def progress(n: int) -> None:
+    def chunk_done(n: int) -> None:
         nonlocal done
         done += n
-        if run is not None:
-            run.progress = done
-            session.commit()  # the progress bar polls this row
+        if progress is not None:
+            progress(done)
 
     manifest = write_merged(
-        render_chunks(sets, city=city, workers=workers), root / relative, progress
+        render_chunks(sets, city=city, workers=workers), root / relative, chunk_done
     )
     by_set = {row.set_id: row for row in manifest}
     for item in items:
@@ -226,7 +227,7 @@ def render_batch_files(
         item.first_page, item.last_page = row.first_page, row.last_page
         receipt = item.receipt
         receipt.needs_print = False
-        receipt.status = ReceiptStatus.ISSUED
+        move_receipt(session, receipt, ReceiptStatus.ISSUED)
         receipt.last_batch_id = batch.id
         receipt.pdf_path = ""
     (root / relative).with_name(f"{batch.label}-manifest.csv").write_text(
@@ -254,32 +255,33 @@ def issue_due(
     *,
     until: date | None = None,
     by_user_id: int | None = None,
-    run: JobRun | None = None,
+    steps: Steps | None = None,
     workers: int | None = None,
 ) -> ReceiptBatch | None:
-    """The whole run (button, CLI, job): commit the numbers, then render. None: nothing due."""
+    """The whole run (button, CLI, job): the numbers are a step of their own (`steps.checkpoint`),
+    then the render. None: nothing due. A failed render leaves the batch marked failed and its
+    receipts numbered and waiting, then raises."""
+    steps = steps or Steps(session)
     until = until or today_jst()
+    run = steps.run
     batch = create_batch(
         session, until=until, by_user_id=by_user_id, job_run_id=run.id if run else None
     )
     if batch is None:
-        session.commit()
         return None
-    if run is not None:
-        run.total = batch.count
-    session.commit()
+    steps.set_total(batch.count)
+    steps.checkpoint()
     batch_id = batch.id
     try:
-        render_batch_files(session, batch, run=run, workers=workers)
-        session.commit()
+        render_batch_files(session, batch, progress=steps.progress, workers=workers)
     except Exception as exc:
-        session.rollback()
+        steps.undo()
         log.exception("receipt batch %s failed to render", batch_id)
-        batch = session.get(ReceiptBatch, batch_id)
-        assert batch is not None
-        batch.status = BatchStatus.FAILED
-        batch.error = f"{type(exc).__name__}: {exc}"[:2000]
-        session.commit()
+        failed = session.get(ReceiptBatch, batch_id)
+        assert failed is not None
+        failed.status = BatchStatus.FAILED
+        failed.error = f"{type(exc).__name__}: {exc}"[:2000]
+        steps.checkpoint()
         raise
     return batch
 
@@ -307,49 +309,27 @@ def running_issue(session: Session) -> JobRun | None:
 
 
 def start_issue(session: Session, *, until: date, by_user: User | None) -> JobRun:
-    """Create the JobRun (the caller commits, then calls `enqueue_issue`)."""
+    """Create the JobRun (the caller commits, then queues `issue_receipts_job(run.id)`)."""
     run = start_job(session, JOB_KIND, by_user_id=by_user.id if by_user else None)
     run.result = {"until": until.isoformat()}
     return run
 
 
-def enqueue_issue(run_id: int) -> None:
-    """After the commit that made the run visible to the worker. Takes the id, not the row:
-    touching the expired row would open a new transaction (on SQLite a write lock) that the
-    job, when it runs in-process, would then wait for."""
-    issue_receipts_job(run_id)
-
-
-@job
-def issue_receipts_job(session: Session, run_id: int) -> dict[str, Any]:
-    run = session.get(JobRun, run_id)
-    if run is None or run.state != JobState.QUEUED:
-        return {}  # delivered twice: the first delivery did the work
-    run.state = JobState.RUNNING
-    session.commit()
+def issue_receipts(session: Session, run: JobRun, steps: Steps) -> dict[str, Any]:
+    """The job's body (the runner in core/jobs.py marks the run done or failed)."""
     until = date.fromisoformat(run.result.get("until") or today_jst().isoformat())
-    try:
-        batch = issue_due(session, until=until, by_user_id=run.created_by_id, run=run)
-    except Exception as exc:
-        session.rollback()
-        run = session.get(JobRun, run_id)
-        assert run is not None
-        run.state = JobState.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"[:2000]
-        run.finished_at = utcnow()
-        session.commit()
-        return {"error": run.error}
-    run.state = JobState.DONE
-    run.finished_at = utcnow()
-    run.result = {
+    batch = issue_due(session, until=until, by_user_id=run.created_by_id, steps=steps)
+    return {
         "until": until.isoformat(),
         "issued": batch.count if batch else 0,
         "batch_id": batch.id if batch else None,
         "label": batch.label if batch else "",
     }
-    if run.total == 0 and batch is not None:
-        run.total = batch.count
-    return run.result
+
+
+# Takes the run's id, not the row: touching the expired row after the caller's commit would
+# open a new transaction (on SQLite a write lock) that the job, run in-process, would wait for.
+issue_receipts_job = tracked(issue_receipts)
 
 
 # --- per-donation files (CLI --out) ------------------------------------------------------
@@ -386,4 +366,4 @@ def batch_receipts(
     )
 
 
-__all__ = ["ItemKind", "enqueue_issue", "issue_due", "issue_receipts_job", "start_issue"]
+__all__ = ["ItemKind", "issue_due", "issue_receipts_job", "start_issue"]

@@ -27,6 +27,30 @@ class ReceiptStatus(enum.StrEnum):
     RETURNED = "returned"  # 宛所不明で返戻
 
 
+# Allowed moves of a receipt (portal.receipts.service.move_receipt). DUE waits for a batch;
+# a reissue (再発行) or a fixed address after 宛所不明 puts a printed receipt back to DUE.
+RECEIPT_TRANSITIONS: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
+    ReceiptStatus.DUE: frozenset({ReceiptStatus.ISSUED}),
+    ReceiptStatus.ISSUED: frozenset(
+        {ReceiptStatus.MAILED, ReceiptStatus.RETURNED, ReceiptStatus.DUE}
+    ),
+    ReceiptStatus.MAILED: frozenset({ReceiptStatus.RETURNED, ReceiptStatus.DUE}),
+    ReceiptStatus.RETURNED: frozenset({ReceiptStatus.DUE}),
+}
+
+
+class ReceiptEvent(enum.StrEnum):
+    """Timeline kinds of a receipt and the one-stop form (on the donation's timeline)."""
+
+    ISSUED = "receipt.issued"  # numbered
+    MAILED = "receipt.mailed"
+    RETURNED = "receipt.returned"
+    REISSUED = "receipt.reissued"
+    ADDRESS_FIXED = "receipt.address_fixed"  # internal
+    ONESTOP_SENT = "onestop.sent"
+    ONESTOP_RECEIVED = "onestop.received"
+
+
 class ItemKind(enum.StrEnum):
     FIRST = "first"  # 初回発行
     REISSUE = "reissue"  # 再発行

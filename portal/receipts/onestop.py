@@ -28,7 +28,7 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.mail import send_mail
 from portal.core.timeline import record_event
 from portal.donations.models import Donation, DonationState
-from portal.receipts.models import OnestopReturn, OnestopState
+from portal.receipts.models import OnestopReturn, OnestopState, ReceiptEvent
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -136,7 +136,7 @@ def register_return(
         session,
         "donation",
         donation.id,
-        "onestop.received",
+        ReceiptEvent.ONESTOP_RECEIVED,
         by_user=by_user,
         public=True,
         received_on=received_on.isoformat(),

@@ -30,12 +30,14 @@ from portal.core.timeline import record_event
 from portal.documents.mailing import MailingSet, render_set
 from portal.donations.models import Donation, DonationState, PaymentMethod, PaymentState
 from portal.receipts.models import (
+    RECEIPT_TRANSITIONS,
     AddressCheck,
     CaseStatus,
     ItemKind,
     Receipt,
     ReceiptBatch,
     ReceiptBatchItem,
+    ReceiptEvent,
     ReceiptStatus,
 )
 
@@ -145,13 +147,43 @@ def issue_receipt(
         session,
         "donation",
         donation.id,
-        "receipt.issued",
+        ReceiptEvent.ISSUED,
         by_user=by_user,
         public=True,
         number=receipt.number,
         issued_on=on.isoformat(),
     )
     return receipt
+
+
+def move_receipt(
+    session: Session,
+    receipt: Receipt,
+    to: ReceiptStatus,
+    *,
+    event: ReceiptEvent | None = None,
+    by_user: User | None = None,
+    public: bool = True,
+    **data: object,
+) -> ReceiptStatus:
+    """The one way a receipt changes state: checked against RECEIPT_TRANSITIONS (beside the
+    model), with `event` on the donation's timeline when the move has one (printing in a
+    batch has none; a return to DUE is a 再発行 or a re-mail, and says which)."""
+    if to not in RECEIPT_TRANSITIONS[receipt.status]:
+        raise DomainError(_l("この受領証明書はこの状態に変更できません。"))
+    receipt.status = to
+    if event is not None:
+        record_event(
+            session,
+            "donation",
+            receipt.donation_id,
+            event,
+            by_user=by_user,
+            public=public,
+            number=receipt.number,
+            **data,
+        )
+    return to
 
 
 def receipt_for(session: Session, donation: Donation) -> Receipt | None:
@@ -184,19 +216,16 @@ def request_reissue(
     receipt.reissued_on = today
     receipt.reissue_reason = (reason or "").strip()[:300]
     receipt.reissue_count += 1
-    receipt.status = ReceiptStatus.DUE
     receipt.needs_print = True
     receipt.print_kind = ItemKind.REISSUE
     receipt.due_on = today + timedelta(days=DUE_DAYS)
     receipt.pdf_path = ""
-    record_event(
+    move_receipt(
         session,
-        "donation",
-        donation.id,
-        "receipt.reissued",
+        receipt,
+        ReceiptStatus.DUE,
+        event=ReceiptEvent.REISSUED,
         by_user=by_user,
-        public=True,
-        number=receipt.number,
         reissued_on=today.isoformat(),
     )
     return receipt
@@ -322,17 +351,14 @@ def mark_batch_mailed(
         receipt = item.receipt
         if receipt.last_batch_id != batch.id or receipt.status != ReceiptStatus.ISSUED:
             continue  # reissued or returned again since: a later batch speaks for it
-        receipt.status = ReceiptStatus.MAILED
         receipt.mailed_on = mailed_on
         count += 1
-        record_event(
+        move_receipt(
             session,
-            "donation",
-            receipt.donation_id,
-            "receipt.mailed",
+            receipt,
+            ReceiptStatus.MAILED,
+            event=ReceiptEvent.MAILED,
             by_user=by_user,
-            public=True,
-            number=receipt.number,
             mailed_on=mailed_on.isoformat(),
         )
         if receipt.donation.onestop_requested:
@@ -340,7 +366,7 @@ def mark_batch_mailed(
                 session,
                 "donation",
                 receipt.donation_id,
-                "onestop.sent",
+                ReceiptEvent.ONESTOP_SENT,
                 by_user=by_user,
                 public=True,
                 sent_on=mailed_on.isoformat(),
@@ -402,7 +428,6 @@ def record_returned(
         )
     if returned_on > today_jst():
         raise DomainError(_l("返戻日に未来の日付は指定できません。"), field="returned_on")
-    receipt.status = ReceiptStatus.RETURNED
     case = AddressCheck(
         receipt=receipt,
         donation_id=receipt.donation_id,
@@ -412,14 +437,8 @@ def record_returned(
     )
     session.add(case)
     session.flush()
-    record_event(
-        session,
-        "donation",
-        receipt.donation_id,
-        "receipt.returned",
-        by_user=by_user,
-        public=True,
-        number=receipt.number,
+    move_receipt(
+        session, receipt, ReceiptStatus.RETURNED, event=ReceiptEvent.RETURNED, by_user=by_user
     )
     return case
 
@@ -475,18 +494,16 @@ def fix_address(
     case.resolved_at = utcnow()
     case.resolved_by_id = by_user.id if by_user is not None else None
     receipt = case.receipt
-    receipt.status = ReceiptStatus.DUE
     receipt.needs_print = True
     receipt.print_kind = ItemKind.REMAIL  # a reissued one still prints 再発行 (reissued_on)
     receipt.pdf_path = ""
-    record_event(
+    move_receipt(
         session,
-        "donation",
-        d.id,
-        "receipt.address_fixed",
+        receipt,
+        ReceiptStatus.DUE,
+        event=ReceiptEvent.ADDRESS_FIXED,
         by_user=by_user,
         public=False,
-        number=receipt.number,
     )
     return receipt
 

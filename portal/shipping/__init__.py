@@ -1,1 +1,2 @@
-"""Shipping: shipments and delivery problems for orders, carriers' formats (labels, history)."""
+"""Shipping: orders to suppliers and their state machine, shipments, delivery problems,
+carriers' formats (labels, history)."""

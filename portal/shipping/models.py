@@ -1,18 +1,84 @@
-"""Shipments of orders, and uploaded shipment files waiting between preview and apply."""
+"""Orders to suppliers (one per paid gift line) with their state machine, the shipments that
+fulfil them, and uploaded shipment files waiting between preview and apply."""
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import User
+from portal.accounts.models import Supplier, User
 from portal.core.models import TimestampMixin, enum_column, utcnow
-from portal.donations.models import Order
 from portal.extensions import db
 from portal.shipping.carriers import Carrier
+
+if TYPE_CHECKING:
+    from portal.donations.models import DonationLine
+
+
+class OrderStatus(enum.StrEnum):
+    ORDERED = "ordered"  # 発注済
+    SHIPPED = "shipped"  # 発送済
+    DELIVERED = "delivered"  # 配達済
+    CANCELLED = "cancelled"  # 取消
+
+
+# Allowed moves of the order state machine (portal.shipping.orders.move_order). An order is
+# created ORDERED when its line is paid and secured; a shipped order is never cancelled.
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.ORDERED: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+class OrderEvent(enum.StrEnum):
+    """Timeline kinds of an order (written on its donation's timeline); stored as the value."""
+
+    CREATED = "order.created"
+    SHIPPED = "order.shipped"
+    SHIPMENT_CORRECTED = "order.shipment_corrected"
+    CORRECTION_REASON = "order.correction_reason"  # internal: why staff corrected a shipment
+    DELIVERED = "order.delivered"
+
+
+# The event each move writes. A cancelled order is told by its donation's own
+# donation.cancelled event (the whole donation is cancelled, one line on the timeline).
+ORDER_MOVE_EVENTS: dict[OrderStatus, OrderEvent | None] = {
+    OrderStatus.SHIPPED: OrderEvent.SHIPPED,
+    OrderStatus.DELIVERED: OrderEvent.DELIVERED,
+    OrderStatus.CANCELLED: None,
+}
+
+
+class Order(TimestampMixin, db.Model):
+    """One per gift line once the donation is paid: what the supplier must ship, by when."""
+
+    __tablename__ = "gift_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(sa.ForeignKey("donation_line.id"), unique=True)
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        enum_column(OrderStatus), default=OrderStatus.ORDERED, index=True
+    )
+    ordered_on: Mapped[date]
+    ship_by: Mapped[date]
+    shipped_at: Mapped[datetime | None]
+
+    line: Mapped[DonationLine] = relationship(back_populates="orders")
+    supplier: Mapped[Supplier] = relationship()
+
+    # The supplier's order list pages by (ship_by, id) within its own orders, optionally by
+    # status: keyset pagination walks these indexes (bench/orders.py).
+    __table_args__ = (
+        sa.Index("ix_gift_order_supplier_ship_by", "supplier_id", "ship_by", "id"),
+        sa.Index("ix_gift_order_supplier_status_ship_by", "supplier_id", "status", "ship_by", "id"),
+    )
 
 
 class Shipment(TimestampMixin, db.Model):

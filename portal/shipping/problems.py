@@ -21,10 +21,11 @@ from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.core.roles import STAFF_ROLES, Role
 from portal.core.timeline import record_event
-from portal.donations.models import DonationLine, Order, OrderStatus
+from portal.donations.models import DonationLine
 from portal.extensions import db
 from portal.gifts.models import Gift
-from portal.gifts.stock import _ledger, total_remaining
+from portal.gifts.stock import pause_gift
+from portal.shipping.models import Order, OrderStatus
 
 
 class ProblemKind(enum.StrEnum):
@@ -44,6 +45,13 @@ PROBLEM_LABELS = {
 }
 
 NOTE_MAX = 1000
+
+
+class ProblemEvent(enum.StrEnum):
+    """Timeline kinds of a delivery problem (public, on the donation's timeline)."""
+
+    REPORTED = "delivery.problem"
+    RESOLVED = "delivery.problem_resolved"
 
 
 class DeliveryProblem(TimestampMixin, db.Model):
@@ -128,12 +136,12 @@ def report_problem(
     session.add(problem)
     gift = _gift(order)
     if kind == ProblemKind.OUT_OF_STOCK and not gift.stock_paused:
-        pause_gift(session, gift, reason=note, by_user=by_user)
+        pause_gift(session, gift, True, note, by_user=by_user)
     record_event(
         session,
         "donation",
         order.line.donation_id,
-        "delivery.problem",
+        ProblemEvent.REPORTED,
         by_user=by_user,
         public=True,
         order_id=order.id,
@@ -143,14 +151,6 @@ def report_problem(
     )
     session.flush()
     return problem
-
-
-def pause_gift(session: Session, gift: Gift, *, reason: str, by_user: User | None) -> None:
-    """Pause a gift (new lines are held); a ledger row records who, when and why."""
-    total = total_remaining(session, gift.id)
-    gift.stock_paused = True
-    gift.stock_paused_reason = reason[:300]
-    _ledger(session, gift.id, "", total, total, "pause", note=reason[:300], by_user=by_user)
 
 
 def resolve_problem(
@@ -174,7 +174,7 @@ def resolve_problem(
         session,
         "donation",
         order.line.donation_id,
-        "delivery.problem_resolved",
+        ProblemEvent.RESOLVED,
         by_user=by_user,
         public=True,
         order_id=order.id,

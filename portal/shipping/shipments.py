@@ -25,14 +25,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
-from portal.core.errors import Conflict, DomainError, PermissionDenied
+from portal.core.errors import Conflict, DomainError, PermissionDenied, TooLate
 from portal.core.models import utcnow
 from portal.core.roles import Role, is_operator
 from portal.core.timeline import record_event
-from portal.donations.models import Donation, DonationLine, Order, OrderStatus
+from portal.donations.models import Donation, DonationLine
 from portal.shipping import carriers
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment, ShipmentUpload
+from portal.shipping.models import Order, OrderEvent, OrderStatus, Shipment, ShipmentUpload
+from portal.shipping.orders import move_order
 
 # A supplier may put right its own confirmation for this long; later only operator staff.
 SUPPLIER_CORRECTION_WINDOW = timedelta(hours=24)
@@ -215,22 +216,12 @@ def confirm_shipment(
                 raise
         else:
             # Conditional: a cancellation that committed meanwhile is not overwritten.
-            moved = session.execute(
-                sa.update(Order)
-                .where(Order.id == order.id, Order.status == OrderStatus.ORDERED)
-                .values(status=OrderStatus.SHIPPED, shipped_at=utcnow())
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if moved != 1:
-                raise DomainError(_l("この注文は取り消されています。発送しないでください。"))
-            session.refresh(order)
-            record_event(
+            move_order(
                 session,
-                "donation",
-                order.line.donation_id,
-                "order.shipped",
+                order,
+                OrderStatus.SHIPPED,
                 by_user=by_user,
-                public=True,
+                refused=_l("この注文は取り消されています。発送しないでください。"),
                 **_event_data(order, shipment),
             )
             return shipment
@@ -272,7 +263,7 @@ def correct_shipment(
     order = shipment.order
     _check_own(order, by_user)
     if not can_correct(shipment, by_user, now):
-        raise PermissionDenied(
+        raise TooLate(
             _l(
                 "発送登録から24時間を過ぎたため、ここでは訂正できません。運営事務局にご連絡ください。"
             )
@@ -294,7 +285,7 @@ def correct_shipment(
         session,
         "donation",
         order.line.donation_id,
-        "order.shipment_corrected",
+        OrderEvent.SHIPMENT_CORRECTED,
         by_user=by_user,
         public=True,
         **_event_data(order, shipment),
@@ -333,7 +324,7 @@ def staff_correct_shipment(
             session,
             "donation",
             shipment.order.line.donation_id,
-            "order.correction_reason",
+            OrderEvent.CORRECTION_REASON,
             by_user=by_user,
             public=False,
             order_id=shipment.order_id,
@@ -347,19 +338,12 @@ def mark_delivered(session: Session, order: Order, *, by_user: User | None = Non
     """配達済 (from the carrier's tracking or staff); only a shipped order can be delivered."""
     if order.status == OrderStatus.DELIVERED:
         return order
-    if order.status != OrderStatus.SHIPPED:
-        raise DomainError(_l("発送済の注文だけを配達済にできます。"))
-    order.status = OrderStatus.DELIVERED
-    session.flush()
-    record_event(
+    move_order(
         session,
-        "donation",
-        order.line.donation_id,
-        "order.delivered",
+        order,
+        OrderStatus.DELIVERED,
         by_user=by_user,
-        public=True,
-        order_id=order.id,
-        gift_name=order.line.gift.name,
+        refused=_l("発送済の注文だけを配達済にできます。"),
     )
     return order
 

@@ -23,6 +23,15 @@ class StatementState(enum.StrEnum):
     CONFIRMED = "confirmed"  # 確認済 (locked)
 
 
+class StatementEvent(enum.StrEnum):
+    """Timeline kinds of a supplier statement."""
+
+    GENERATED = "statement.generated"
+    CONFIRMED = "statement.confirmed"
+    DISPUTED = "statement.disputed"
+    CORRECTED = "statement.corrected"
+
+
 class Statement(TimestampMixin, db.Model):
     __tablename__ = "supplier_statement"
 

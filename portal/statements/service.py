@@ -24,10 +24,10 @@ from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role, is_operator
 from portal.core.timeline import record_event
-from portal.donations.models import DonationLine, Order, OrderStatus
+from portal.donations.models import DonationLine
 from portal.gifts.models import Gift
-from portal.shipping.models import Shipment
-from portal.statements.models import Statement, StatementLine, StatementState
+from portal.shipping.models import Order, OrderStatus, Shipment
+from portal.statements.models import Statement, StatementEvent, StatementLine, StatementState
 
 COMMENT_MAX = 1000
 
@@ -106,7 +106,7 @@ def generate(
             )
         session.add(statement)
         session.flush()
-        record_event(session, "statement", statement.id, "statement.generated", by_user=by_user)
+        record_event(session, "statement", statement.id, StatementEvent.GENERATED, by_user=by_user)
         created.append(statement)
     return created
 
@@ -131,7 +131,7 @@ def confirm(session: Session, statement: Statement, *, by_user: User) -> Stateme
     statement.state = StatementState.CONFIRMED
     statement.confirmed_at = utcnow()
     statement.confirmed_by_id = by_user.id
-    record_event(session, "statement", statement.id, "statement.confirmed", by_user=by_user)
+    record_event(session, "statement", statement.id, StatementEvent.CONFIRMED, by_user=by_user)
     session.flush()
     return statement
 
@@ -154,7 +154,7 @@ def dispute(
     line.disputed_at = utcnow()
     statement.state = StatementState.DISPUTED
     record_event(
-        session, "statement", statement.id, "statement.disputed", by_user=by_user,
+        session, "statement", statement.id, StatementEvent.DISPUTED, by_user=by_user,
         line_id=line.id, gift_name=line.gift_name,
     )  # fmt: skip
     session.flush()
@@ -197,7 +197,7 @@ def correct_line(
     if not any(other.disputed for other in statement.lines):
         statement.state = StatementState.OPEN
     record_event(
-        session, "statement", statement.id, "statement.corrected", by_user=by_user,
+        session, "statement", statement.id, StatementEvent.CORRECTED, by_user=by_user,
         line_id=line.id, before=before,
         after={"count": count, "unit_cost": unit_cost, "unit_shipping": unit_shipping},
     )  # fmt: skip

@@ -27,6 +27,7 @@ from portal.support.models import (
     Category,
     Channel,
     Conversation,
+    ConversationEvent,
     ConversationStatus,
     CustomerKind,
     Message,
@@ -157,7 +158,9 @@ def start_conversation(
     if channel != Channel.CHAT:
         # Logged by staff after the call: the desk has read it.
         conv.staff_read_upto = conv.last_customer_message_id
-    record_event(session, SUBJECT, conv.id, "opened", by_user=by_user, channel=channel.value)
+    record_event(
+        session, SUBJECT, conv.id, ConversationEvent.OPENED, by_user=by_user, channel=channel.value
+    )
     if channel == Channel.CHAT:
         _auto_reply_if_closed(session, conv, at)
     session.flush()
@@ -243,7 +246,9 @@ def change_status(
             conv.resolution = resolution.strip()
     elif old == ConversationStatus.CLOSED:
         conv.resolved_at = None
-    record_event(session, SUBJECT, conv.id, f"status:{new.value}", by_user=by_user, old=old.value)
+    record_event(
+        session, SUBJECT, conv.id, ConversationEvent.moved_to(new), by_user=by_user, old=old.value
+    )
     session.flush()
     return new
 
@@ -258,7 +263,7 @@ def assign(session: Session, conv: Conversation, assignee: User | None, *, by_us
         session,
         SUBJECT,
         conv.id,
-        "assigned",
+        ConversationEvent.ASSIGNED,
         by_user=by_user,
         assignee_id=conv.assignee_id,
     )
@@ -279,7 +284,7 @@ def categorise(
         session,
         SUBJECT,
         conv.id,
-        "categorised",
+        ConversationEvent.CATEGORISED,
         by_user=by_user,
         category=category.value if category else None,
         complaint=conv.is_complaint,
@@ -342,7 +347,7 @@ def request_survey(session: Session, conv: Conversation, *, by_user: User) -> st
     if conv.satisfaction is not None:
         raise DomainError(_l("この問い合わせのアンケートは回答済です。"), field="status")
     conv.survey_token = secrets.token_urlsafe(24)
-    record_event(session, SUBJECT, conv.id, "survey_sent", by_user=by_user)
+    record_event(session, SUBJECT, conv.id, ConversationEvent.SURVEY_SENT, by_user=by_user)
     session.flush()
     return conv.survey_token
 
@@ -356,5 +361,7 @@ def answer_survey(
         raise DomainError(_l("1から5で選んでください。"), field="score")
     conv.satisfaction = score
     conv.survey_token = None
-    record_event(session, SUBJECT, conv.id, "survey_answered", by_user=by_user, score=score)
+    record_event(
+        session, SUBJECT, conv.id, ConversationEvent.SURVEY_ANSWERED, by_user=by_user, score=score
+    )
     session.flush()

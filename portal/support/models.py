@@ -81,6 +81,23 @@ TRANSITIONS: dict[ConversationStatus, frozenset[ConversationStatus]] = {
 }
 
 
+class ConversationEvent(enum.StrEnum):
+    """Timeline kinds of a conversation (internal to the desk); stored as the value."""
+
+    OPENED = "opened"
+    STATUS_OPEN = "status:open"
+    STATUS_WAITING = "status:waiting"
+    STATUS_CLOSED = "status:closed"
+    ASSIGNED = "assigned"
+    CATEGORISED = "categorised"
+    SURVEY_SENT = "survey_sent"
+    SURVEY_ANSWERED = "survey_answered"
+
+    @classmethod
+    def moved_to(cls, status: ConversationStatus) -> ConversationEvent:
+        return cls(f"status:{status.value}")
+
+
 class AuthorKind(enum.StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"

@@ -1,9 +1,11 @@
 """Mail the customer a link back when staff reply, so the conversation survives a closed tab.
 
-Called by the view after the commit. Internal notes are refused here as a second lock.
+The view sends them after its commit. Internal notes are refused here as a second lock.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import render_template, url_for
@@ -31,26 +33,31 @@ def recipients(session: Session, conv: Conversation) -> list[str]:
     return [conv.customer_email] if conv.customer_email else []
 
 
-def notify_reply(session: Session, conv: Conversation, msg: Message) -> int:
+def reply_notice(session: Session, conv: Conversation, msg: Message) -> Callable[[], int]:
+    """Prepare the mail that tells the customer a reply is waiting, and return what sends it.
+    A donor has no account: a one-time link (portal.donors.access, 30 minutes, single use)
+    opens the conversation again; its token row is part of this transaction, so the caller
+    sends only after the commit (`portal.web.uow.after_commit`)."""
     if msg.internal:
-        return 0
+        return lambda: 0
+    to = recipients(session, conv)
     if conv.customer_kind == CustomerKind.SUPPLIER:
         link = url_for("supplier.support_chat", conv_id=conv.id, _external=True)
-    elif conv.donation_ref and recipients(session, conv):
-        # A donor has no account: a one-time link (portal.donors.access, 30 minutes, single
-        # use) opens the conversation again. Its token row is committed before the mail goes.
+    elif conv.donation_ref and to:
         from portal.donors.access import conversation_link
 
         link = conversation_link(session, conv.id)
-        session.commit()
     else:
         link = ""
     body = render_template("mail/support_reply.txt", conv=conv, link=link)
-    sent = 0
-    for to in recipients(session, conv):
-        send_mail(to, _("【庄原市ふるさと納税】お問い合わせへの返信があります"), body)
-        sent += 1
-    return sent
+    subject = _("【庄原市ふるさと納税】お問い合わせへの返信があります")
+
+    def send() -> int:
+        for address in to:
+            send_mail(address, subject, body)
+        return len(to)
+
+    return send
 
 
 def send_survey(session: Session, conv: Conversation) -> int:

@@ -95,7 +95,6 @@ def login() -> Response | str | tuple[str, int]:
             # One message whether the account exists or not.
             form.form_errors.append(_("メールアドレスまたはパスワードが正しくありません。"))
             return render_template("auth/login.html", form=form, next=target), 200
-        db.session.commit()
         if second_factor.required_for(user):
             # The password was right; the session is not signed in until the code is.
             session["login_pending"] = {
@@ -158,7 +157,6 @@ def totp() -> Response | str | tuple[str, int]:
             )
             return render_template("auth/totp.html", form=form), 429
         if second_factor.verify(user, form.code.data or ""):
-            db.session.commit()
             return _finish_login(user, pending)
         db.session.rollback()
         _count_failure(key)
@@ -183,9 +181,7 @@ def totp_setup() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             second_factor.enrol(db.session, user, secret, form.code.data or "")
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(
@@ -219,9 +215,7 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             user = accounts.accept_invitation(db.session, token, form.password.data or "")
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             logout_user()

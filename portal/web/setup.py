@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import User
 from portal.core import dates, money
 from portal.extensions import db, login_manager
-from portal.web.guards import safe_next
+from portal.web.guards import may, safe_next
 
 # Strict CSP: no inline script or style anywhere (htmx's indicator CSS is in our stylesheet).
 CSP = (
@@ -45,9 +45,9 @@ def format_datetime(value: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from portal.web import auth, donor, staff, supplier, support
+    from portal.web import auth, desk, donor, staff, supplier
 
-    for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, support.bp):
+    for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, desk.bp):
         app.register_blueprint(bp)
 
     login_manager.login_view = "auth.login"
@@ -69,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["jdatetime"] = format_datetime
     app.jinja_env.filters["wareki"] = dates.wareki
     app.jinja_env.globals["current_locale"] = _locale
+    app.jinja_env.globals["may"] = may
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.after_request

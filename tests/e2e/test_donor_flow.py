@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _showcase(live_app) -> tuple[str, str]:
-    from portal.donors.demo import showcase
+    from portal.demo import showcase
 
     with live_app.app_context():
         d = showcase(db.session)

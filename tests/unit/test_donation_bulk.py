@@ -11,20 +11,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from portal.core.portals import Portal
 from portal.core.timeline import TimelineEvent, events_for
 from portal.donations import bulk
 from portal.donations.importers import import_file
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import (
-    Donation,
-    DonationLine,
-    LineHold,
-    Order,
-    PaymentMethod,
-    PaymentState,
-    Portal,
-)
+from portal.donations.models import Donation, DonationLine, LineHold, PaymentMethod, PaymentState
 from portal.gifts.stock import GiftAllocation, StockLedger, set_allocation
+from portal.shipping.models import Order
 
 HEADER = (
     "受付番号,寄附日,入金日,決済方法,寄附金額,氏名,フリガナ,郵便番号,住所,電話番号,メールアドレス,"

@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from portal.core.portals import Portal
 from portal.donations.importers import import_file, rejected_csv
 from portal.donations.lifecycle import cancel_donation
-from portal.donations.models import (
-    Donation,
-    DonationState,
-    PaymentMethod,
-    PaymentState,
-    Portal,
-)
+from portal.donations.models import Donation, DonationState, PaymentMethod, PaymentState
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from portal.core.portals import Portal
 from portal.donations.lifecycle import DonationData, create_donation
 from portal.donations.matching import match_payments
-from portal.donations.models import DonationState, PaymentMethod, Portal
+from portal.donations.models import DonationState, PaymentMethod
 
 
 def _d(session, no, name, kana, amount):

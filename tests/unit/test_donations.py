@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import events_for
 from portal.donations.lifecycle import (
     DonationData,
@@ -24,13 +25,11 @@ from portal.donations.models import (
     DonationLine,
     DonationState,
     LineHold,
-    Order,
-    OrderStatus,
     PaymentMethod,
     PaymentState,
-    Portal,
 )
 from portal.gifts.stock import GiftAllocation, StockLedger, move_allocation, set_allocation
+from portal.shipping.models import Order, OrderStatus
 
 
 def _data(order_no: str, *codes: str, portal: Portal = Portal.CHOICE, **kw) -> DonationData:

@@ -33,7 +33,7 @@ def run_job(session, until: date, user=None) -> JobRun:
     run = batches.start_issue(session, until=until, by_user=user)
     run_id = run.id
     session.commit()
-    batches.enqueue_issue(run_id)  # runs at once in tests, in its own app context
+    batches.issue_receipts_job(run_id)  # runs at once in tests, in its own app context
     return session.get(JobRun, run_id)
 
 

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import events_for
 from portal.donations.lifecycle import DonationData, create_donation
-from portal.donations.models import PaymentMethod, PaymentState, Portal
+from portal.donations.models import PaymentMethod, PaymentState
 from portal.receipts import service
 from portal.receipts.models import Receipt, ReceiptStatus
 

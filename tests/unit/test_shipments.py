@@ -14,10 +14,9 @@ from portal.core.models import utcnow
 from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
 from portal.donations.lifecycle import LineData
-from portal.donations.models import OrderStatus
 from portal.shipping import shipments
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import OrderStatus, Shipment
 
 
 def tracking(seed: int) -> str:

@@ -13,10 +13,9 @@ from portal.core.dates import today_jst
 from portal.core.errors import Conflict
 from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Order, OrderStatus
 from portal.extensions import db
 from portal.shipping import shipments
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from tests.unit.test_shipments import tracking
 
 

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.donations.importers import import_file
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import LineHold, PaymentMethod, Portal
+from portal.donations.models import LineHold, PaymentMethod
 from portal.gifts.models import GiftStatus
 from portal.gifts.stock import (
     GiftAllocation,

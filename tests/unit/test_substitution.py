@@ -9,9 +9,10 @@ import sqlalchemy as sa
 
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import events_for
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import LineHold, PaymentMethod, PaymentState, Portal
+from portal.donations.models import LineHold, PaymentMethod, PaymentState
 from portal.donations.substitution import (
     ConsentChannel,
     LineSubstitution,

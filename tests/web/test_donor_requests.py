@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from portal.core.audit import AuditEntry
 from portal.core.roles import Role
 from portal.core.timeline import record_event
-from portal.donations.models import Donation, OrderStatus
+from portal.donations.models import Donation
 from portal.donors.models import DonorRequest, RequestStatus
+from portal.shipping.models import OrderStatus
 from tests.web.test_donor_access import lookup
 
 
@@ -205,11 +206,12 @@ def test_approved_reissue_goes_to_the_receipt_service(
     make_user,
     login,
 ):
-    from portal.receipts.models import Receipt
+    from portal.receipts.models import Receipt, ReceiptStatus
 
     d = make_donation(donor_name="寄附 花子")
     receipt = make_receipt(d)
     receipt.needs_print = False  # as after its batch was printed
+    receipt.status = ReceiptStatus.ISSUED
     number, donation_id = receipt.number, d.id
     session.flush()
     assert lookup(client, d.donation_no, "7270011").status_code == 303

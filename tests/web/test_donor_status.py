@@ -160,7 +160,7 @@ def test_complete_onestop_form(client, session, make_donation):
 
 
 def test_each_order_state_has_a_label_on_the_gift_card(client, session, make_donation):
-    from portal.donations.models import OrderStatus
+    from portal.shipping.models import OrderStatus
 
     d = make_donation()
     order = d.lines[0].orders[0]

@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from portal.core.audit import AuditEntry
 from portal.core.dates import today_jst
 from portal.core.jobs import JobRun, JobState
+from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import Donation, LineHold, PaymentMethod, PaymentState, Portal
+from portal.donations.models import Donation, LineHold, PaymentMethod, PaymentState
 from portal.donations.substitution import LineSubstitution
-from portal.gifts.stock import GiftAllocation, set_allocation
+from portal.gifts.models import GiftStatus
+from portal.gifts.stock import GiftAllocation, StockLedger, set_allocation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 
@@ -49,7 +51,10 @@ def test_import_runs_as_a_job_with_its_result_kept(app, session, login, make_use
         "/staff/donations/import",
         data={"portal": "standard", "file": (io.BytesIO(data), "standard.csv")},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
+    # redirect after POST: Back never offers to send the file again
+    assert [r.status_code for r in preview.history] == [303]
     assert preview.status_code == 200
     run = session.scalar(sa.select(JobRun).order_by(JobRun.id.desc()))
     assert run.kind == "donation_import" and run.state == JobState.DONE
@@ -61,8 +66,11 @@ def test_import_runs_as_a_job_with_its_result_kept(app, session, login, make_use
     assert "返礼品コード ZZ-999 は登録されていません。" in page.get_data(as_text=True)
     token = run.result["token"]
     applied = client.post(
-        "/staff/donations/import/apply", data={"token": token, "portal": "standard"}
+        "/staff/donations/import/apply",
+        data={"token": token, "portal": "standard"},
+        follow_redirects=True,
     )
+    assert [r.status_code for r in applied.history] == [303]
     assert applied.status_code == 200
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 3
     # a second click on 取り込む shows the job already run instead of importing again
@@ -208,3 +216,58 @@ def test_substitute_from_the_held_queue(session, login, make_user, make_gift):
     assert session.scalar(sa.select(LineSubstitution.note)) == "電話で了承"
     detail = client.get(f"/staff/donations/{d.id}").get_data(as_text=True)
     assert "寄附者の同意を得て返礼品を代替品に変更しました" in detail and "電話で同意" in detail
+
+
+def test_pausing_from_the_stock_page_writes_a_ledger_row(session, login, make_user, make_gift):
+    gift = make_gift(code="STK-2")
+    set_allocation(session, gift.id, "choice", 7)
+    user = make_user(Role.OPERATOR)
+    client = login(user)
+    client.post(
+        f"/staff/donations/stock/{gift.id}/pause",
+        data={"paused": "1", f"g{gift.id}-reason": "台風で出荷停止"},
+    )
+    client.post(f"/staff/donations/stock/{gift.id}/pause", data={"paused": "0"})
+    rows = session.execute(
+        sa.select(
+            StockLedger.reason,
+            StockLedger.before,
+            StockLedger.after,
+            StockLedger.note,
+            StockLedger.by_user_id,
+        )
+        .where(StockLedger.gift_id == gift.id, StockLedger.reason.in_(["pause", "unpause"]))
+        .order_by(StockLedger.id)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("pause", 7, 7, "台風で出荷停止", user.id),
+        ("unpause", 7, 7, "", user.id),
+    ]
+
+
+def test_the_held_queue_lists_the_same_listings_to_close_as_the_stock_page(
+    session, login, make_user, make_gift
+):
+    """Low is not closed: a portal at its threshold but not empty stays listed."""
+    gift = make_gift(code="CLS-1", name="庄原りんご")
+    set_allocation(session, gift.id, "choice", 0)
+    set_allocation(session, gift.id, "rakuten", 3, low_threshold=5)
+    draft = make_gift(code="CLS-2", name="準備中の返礼品", status=GiftStatus.DRAFT)
+    set_allocation(session, draft.id, "choice", 0)
+    client = login(make_user(Role.OPERATOR))
+    held = client.get("/staff/donations/held").get_data(as_text=True)
+    table = held[held.index("掲載を止めるべきポータル") :]
+    assert "CLS-1" in table and "ふるさとチョイス" in table and "割当が0" in table
+    assert "楽天ふるさと納税" not in table  # low, not empty: the stock page warns, not closes
+    assert "CLS-2" not in table  # not listed, so nothing to take down
+    stock = client.get("/staff/donations/stock").get_data(as_text=True)
+    assert "掲載を止めるポータル" in stock and "残りが少ない" in stock
+
+
+def test_supplier_stock_page_does_not_call_an_unlimited_gift_out_of_stock(
+    client, login, make_user, make_gift
+):
+    gift = make_gift(name="限定なしの返礼品")
+    login(make_user(Role.SUPPLIER, supplier=gift.supplier))
+    page = client.get("/supplier/stock").get_data(as_text=True)
+    assert "限定なしの返礼品" in page and "在庫なし" not in page

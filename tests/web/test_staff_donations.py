@@ -8,9 +8,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from portal.core.audit import AuditEntry
+from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.donations.lifecycle import DonationData, LineData, create_donation
-from portal.donations.models import Donation, DonationState, LineHold, PaymentMethod, Portal
+from portal.donations.models import Donation, DonationState, LineHold, PaymentMethod
 from portal.gifts.stock import GiftAllocation, set_allocation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
@@ -28,8 +29,10 @@ def test_upload_preview_then_apply(app, session, login, make_user, make_gift):
         "/staff/donations/import",
         data={"portal": "standard", "file": (io.BytesIO(data), "standard.csv")},
         content_type="multipart/form-data",
+        follow_redirects=True,
     )
     html = preview.get_data(as_text=True)
+    assert [r.status_code for r in preview.history] == [303]
     assert preview.status_code == 200
     assert "返礼品コード ZZ-999 は登録されていません。" in html
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 0
@@ -42,8 +45,11 @@ def test_upload_preview_then_apply(app, session, login, make_user, make_gift):
     assert rejected.mimetype == "text/csv"
     assert "ZZ-999" in rejected.get_data().decode("utf-8-sig")
     applied = client.post(
-        "/staff/donations/import/apply", data={"token": token, "portal": "standard"}
+        "/staff/donations/import/apply",
+        data={"token": token, "portal": "standard"},
+        follow_redirects=True,
     )
+    assert [r.status_code for r in applied.history] == [303]
     assert applied.status_code == 200
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 3
     assert (

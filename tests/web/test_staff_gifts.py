@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
 from portal.core.roles import Role
-from portal.gifts.models import Gift, RequiredAmountChange
+from portal.gifts.models import Gift, GiftStatus, RequiredAmountChange
 
 
 def test_gift_list_warns_over_three_tenths(client, make_user, make_gift, login) -> None:
@@ -41,13 +41,103 @@ def test_operator_creates_gift(client, make_user, make_supplier, login, session)
             "shipping_fee": "1000",
             "size": "60",
             "temperature": "frozen",
-            "status": "listed",
+            "status": "draft",
             "lead_days": "10",
         },
     )
     assert response.status_code == 303, response.get_data(as_text=True)
     gift = session.scalar(sa.select(Gift).where(Gift.code == "HB-099"))
     assert gift.required_amount == 12000
+    assert gift.status == GiftStatus.DRAFT
+
+
+def _new_gift_form(supplier, **kw):
+    return {
+        "code": "HB-100",
+        "name": "比婆牛 ハンバーグ",
+        "supplier_id": supplier.id,
+        "required_amount": "15000",
+        "procurement_cost": "4500",
+        "shipping_fee": "1000",
+        "size": "60",
+        "temperature": "frozen",
+        "status": "draft",
+        "lead_days": "10",
+        **kw,
+    }
+
+
+def test_staff_created_gifts_start_unlisted_and_only_the_city_lists_them(
+    client, make_user, make_supplier, login, session
+) -> None:
+    """Operator staff cannot offer a gift at an amount the city never set."""
+    operator = make_user(Role.OPERATOR)
+    login(operator)
+    supplier = make_supplier()
+    session.commit()  # a savepoint: the refused request's rollback keeps the supplier
+    refused = client.post("/staff/gifts/new", data=_new_gift_form(supplier, status="listed"))
+    assert refused.status_code == 200
+    assert "返礼品の掲載は市の職員が必要寄附額を確認して行います。" in refused.get_data(
+        as_text=True
+    )
+    assert session.scalar(sa.select(Gift).where(Gift.code == "HB-100")) is None
+
+    assert client.post("/staff/gifts/new", data=_new_gift_form(supplier)).status_code == 303
+    gift = session.scalar(sa.select(Gift).where(Gift.code == "HB-100"))
+    assert gift.status == GiftStatus.DRAFT
+    for status in ("listed", "paused"):
+        edited = client.post(
+            f"/staff/gifts/{gift.id}/edit", data=_new_gift_form(supplier, status=status)
+        )
+        assert edited.status_code == 200
+        assert "返礼品の掲載は市の職員が必要寄附額を確認して行います。" in edited.get_data(
+            as_text=True
+        )
+    assert gift.status == GiftStatus.DRAFT
+
+    client.post("/logout")
+    city = make_user(Role.CITY)
+    login(city)
+    page = client.get(f"/staff/gifts/{gift.id}/amount").get_data(as_text=True)
+    assert "この金額で掲載する" in page
+    listed = client.post(
+        f"/staff/gifts/{gift.id}/amount",
+        data={"required_amount": "16000", "reason": "市が確認", "list_gift": "y"},
+    )
+    assert listed.status_code == 303
+    assert gift.status == GiftStatus.LISTED and gift.required_amount == 16000
+    last = session.scalars(
+        sa.select(RequiredAmountChange)
+        .where(RequiredAmountChange.gift_id == gift.id)
+        .order_by(RequiredAmountChange.id.desc())
+    ).first()
+    assert last.changed_by_id == city.id and last.new_amount == 16000
+
+
+def test_operator_still_pauses_and_resumes_a_listed_gift(client, make_user, make_gift, login):
+    gift = make_gift(status=GiftStatus.LISTED)
+    login(make_user(Role.OPERATOR))
+    form = {
+        "code": gift.code,
+        "name": gift.name,
+        "supplier_id": gift.supplier_id,
+        "required_amount": str(gift.required_amount),
+        "procurement_cost": str(gift.procurement_cost),
+        "shipping_fee": "0",
+        "size": "60",
+        "temperature": "ambient",
+        "lead_days": "14",
+    }
+    assert (
+        client.post(f"/staff/gifts/{gift.id}/edit", data={**form, "status": "paused"}).status_code
+        == 303
+    )
+    assert gift.status == GiftStatus.PAUSED
+    assert (
+        client.post(f"/staff/gifts/{gift.id}/edit", data={**form, "status": "listed"}).status_code
+        == 303
+    )
+    assert gift.status == GiftStatus.LISTED
 
 
 def test_bad_gift_input_keeps_what_was_typed(client, make_user, make_supplier, login) -> None:

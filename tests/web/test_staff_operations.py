@@ -14,12 +14,12 @@ from portal.core.errors import PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import LineHold, OrderStatus
+from portal.donations.models import LineHold
 from portal.donors.models import DonorRequest, ReissueReason, RequestKind
 from portal.receipts import service as receipt_service
 from portal.shipping import problems, shipments
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import OrderStatus, Shipment
 from portal.statements.models import Statement, StatementState
 from tests.unit.test_shipments import tracking
 

@@ -13,11 +13,10 @@ import sqlalchemy as sa
 from portal.core.audit import AuditEntry
 from portal.core.dates import today_jst
 from portal.core.roles import Role
-from portal.donations.models import OrderStatus
 from portal.gifts.models import TemperatureBand
 from portal.shipping import shipments
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Shipment
+from portal.shipping.models import OrderStatus, Shipment
 from tests.unit.test_shipments import simple_csv, tracking
 
 

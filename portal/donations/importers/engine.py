@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.timeline import record_event
 from portal.donations import normalise as norm
 from portal.donations.bulk import create_donations
@@ -39,10 +40,10 @@ from portal.donations.lifecycle import (
 )
 from portal.donations.models import (
     Donation,
+    DonationEvent,
     DonationState,
     PaymentMethod,
     PaymentState,
-    Portal,
 )
 from portal.gifts.models import Gift
 
@@ -599,7 +600,7 @@ def _update(
             session,
             "donation",
             donation.id,
-            "donation.updated",
+            DonationEvent.UPDATED,
             by_user=by_user,
             fields=sorted([*changes, *(["payment_state"] if becomes_paid else [])]),
         )

@@ -1,15 +1,15 @@
-"""Staff blueprint (operator staff and city staff). Its modules are its table of contents."""
+"""Staff pages (operator staff and city staff).
+
+This file is the staff's table of contents: the blueprint, its guard and every URL. What each
+role may do is declared on the view (`@requires(...)`, portal/web/guards.py).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
 from portal.web.guards import guard
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-guard(bp)
-
-from portal.web.staff import (  # noqa: E402, F401
+from portal.web.staff import (
     audit,
     consultations,
     dashboard,
@@ -22,4 +22,158 @@ from portal.web.staff import (  # noqa: E402, F401
     requests,
     statements,
     suppliers,
+)
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+guard(bp)
+bp.app_context_processor(audit._audit_nav)
+bp.app_template_global("stock_alert_count")(donations.stock_alert_count_global)
+bp.context_processor(receipts._receipt_rules)
+
+# audit
+bp.add_url_rule("/audit", view_func=audit.audit_log)
+bp.add_url_rule("/audit.csv", view_func=audit.audit_export)
+
+# consultations
+bp.add_url_rule("/consultations", methods=["GET", "POST"], view_func=consultations.consultations)
+
+# dashboard
+bp.add_url_rule("/", view_func=dashboard.index)
+
+# deliveries
+bp.add_url_rule("/deliveries", view_func=deliveries.deliveries)
+bp.add_url_rule("/deliveries", view_func=deliveries.deliveries_report, methods=["POST"])
+bp.add_url_rule(
+    "/deliveries/<int:problem_id>/resolve", view_func=deliveries.delivery_resolve, methods=["POST"]
+)
+
+# donations
+bp.add_url_rule("/donations", view_func=donations.donations)
+bp.add_url_rule("/donations/<int:donation_id>", view_func=donations.donation_detail)
+bp.add_url_rule(
+    "/donations/<int:donation_id>/paid", view_func=donations.donation_paid, methods=["POST"]
+)
+bp.add_url_rule(
+    "/donations/<int:donation_id>/cancel", view_func=donations.donation_cancel, methods=["POST"]
+)
+bp.add_url_rule("/donations/import", methods=["GET", "POST"], view_func=donations.donation_import)
+bp.add_url_rule(
+    "/donations/import/apply", view_func=donations.donation_import_apply, methods=["POST"]
+)
+bp.add_url_rule("/donations/import/jobs/<int:run_id>", view_func=donations.donation_import_job)
+bp.add_url_rule(
+    "/donations/import/rejected", view_func=donations.donation_import_rejected, methods=["POST"]
+)
+bp.add_url_rule("/donations/held", view_func=donations.donations_held)
+bp.add_url_rule(
+    "/donations/lines/<int:line_id>/release",
+    view_func=donations.donation_line_release,
+    methods=["POST"],
+)
+bp.add_url_rule("/donations/new", methods=["GET", "POST"], view_func=donations.donation_new)
+bp.add_url_rule("/donations/address", view_func=donations.donation_address, methods=["POST"])
+bp.add_url_rule(
+    "/donations/payments", methods=["GET", "POST"], view_func=donations.donation_payments
+)
+bp.add_url_rule("/donations/stock", view_func=donations.donation_stock)
+bp.add_url_rule(
+    "/donations/stock/<int:gift_id>/thresholds",
+    view_func=donations.donation_stock_thresholds,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/donations/stock/<int:gift_id>/move", view_func=donations.donation_stock_move, methods=["POST"]
+)
+bp.add_url_rule(
+    "/donations/stock/<int:gift_id>/pause",
+    view_func=donations.donation_stock_pause,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/donations/lines/<int:line_id>/substitute",
+    methods=["GET", "POST"],
+    view_func=donations.donation_line_substitute,
+)
+
+# gifts
+bp.add_url_rule("/gifts", view_func=gifts.gifts)
+bp.add_url_rule("/gifts/new", methods=["GET", "POST"], view_func=gifts.gift_new)
+bp.add_url_rule("/gifts/<int:gift_id>", view_func=gifts.gift_detail)
+bp.add_url_rule("/gifts/<int:gift_id>/edit", methods=["GET", "POST"], view_func=gifts.gift_edit)
+bp.add_url_rule("/gifts/<int:gift_id>/amount", methods=["GET", "POST"], view_func=gifts.gift_amount)
+
+# orders
+bp.add_url_rule(
+    "/orders/<int:order_id>/shipment", view_func=orders.order_shipment_correct, methods=["POST"]
+)
+bp.add_url_rule(
+    "/orders/<int:order_id>/delivered", view_func=orders.order_delivered, methods=["POST"]
+)
+bp.add_url_rule("/orders/overdue", view_func=orders.orders_overdue)
+
+# proposals
+bp.add_url_rule("/proposals", view_func=proposals.proposals)
+bp.add_url_rule("/proposals/<int:proposal_id>", view_func=proposals.proposal_detail)
+bp.add_url_rule(
+    "/proposals/<int:proposal_id>/move", view_func=proposals.proposal_move, methods=["POST"]
+)
+bp.add_url_rule("/proposals/<int:proposal_id>/sheet.pdf", view_func=proposals.proposal_sheet)
+bp.add_url_rule("/proposals/sheets.pdf", view_func=proposals.proposal_sheets)
+bp.add_url_rule("/proposals/files/<int:file_id>", view_func=proposals.proposal_file)
+
+# receipts
+bp.add_url_rule("/receipts", view_func=receipts.receipts)
+bp.add_url_rule("/receipts/issue", view_func=receipts.receipts_issue, methods=["POST"])
+bp.add_url_rule("/receipts/jobs/<int:run_id>", view_func=receipts.receipts_job)
+bp.add_url_rule("/receipts/batches", view_func=receipts.receipt_batches)
+bp.add_url_rule("/receipts/batches/<int:batch_id>", view_func=receipts.receipt_batch)
+bp.add_url_rule("/receipts/batches/<int:batch_id>/print.pdf", view_func=receipts.receipt_batch_pdf)
+bp.add_url_rule(
+    "/receipts/batches/<int:batch_id>/manifest.csv", view_func=receipts.receipt_batch_manifest
+)
+bp.add_url_rule(
+    "/receipts/batches/<int:batch_id>/mailed",
+    view_func=receipts.receipt_batch_mailed,
+    methods=["POST"],
+)
+bp.add_url_rule("/receipts/<int:receipt_id>/set.pdf", view_func=receipts.receipt_pdf)
+bp.add_url_rule("/receipts/returned", methods=["GET", "POST"], view_func=receipts.receipts_returned)
+bp.add_url_rule("/receipts/address-checks", view_func=receipts.address_checks)
+bp.add_url_rule(
+    "/receipts/address-checks/<int:case_id>",
+    methods=["GET", "POST"],
+    view_func=receipts.address_check,
+)
+bp.add_url_rule("/receipts/onestop", methods=["GET", "POST"], view_func=receipts.onestop_intake)
+bp.add_url_rule(
+    "/receipts/onestop/<int:donation_id>",
+    methods=["GET", "POST"],
+    view_func=receipts.onestop_record,
+)
+bp.add_url_rule("/receipts/onestop/incomplete", view_func=receipts.onestop_incomplete)
+
+# requests
+bp.add_url_rule("/requests", view_func=requests.requests)
+bp.add_url_rule("/requests/<int:request_id>", view_func=requests.request_detail)
+bp.add_url_rule("/requests/<int:request_id>", view_func=requests.request_decide, methods=["POST"])
+
+# statements
+bp.add_url_rule("/statements", view_func=statements.statements)
+bp.add_url_rule("/statements.csv", view_func=statements.statements_csv)
+bp.add_url_rule("/statements/<int:statement_id>", view_func=statements.statement_detail)
+bp.add_url_rule(
+    "/statements/<int:statement_id>/lines/<int:line_id>",
+    view_func=statements.statement_correct,
+    methods=["POST"],
+)
+
+# suppliers
+bp.add_url_rule("/suppliers", view_func=suppliers.suppliers)
+bp.add_url_rule("/suppliers/new", methods=["GET", "POST"], view_func=suppliers.supplier_new)
+bp.add_url_rule(
+    "/suppliers/<int:supplier_id>/edit", methods=["GET", "POST"], view_func=suppliers.supplier_edit
+)
+bp.add_url_rule("/suppliers/<int:supplier_id>", view_func=suppliers.supplier_detail)
+bp.add_url_rule(
+    "/suppliers/<int:supplier_id>/users", view_func=suppliers.supplier_invite, methods=["POST"]
 )

@@ -10,9 +10,8 @@ import io
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, request, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.accounts.models import User
@@ -20,37 +19,11 @@ from portal.core.audit import AuditEntry, audit
 from portal.core.dates import JST
 from portal.core.roles import can_read_audit_log
 from portal.extensions import db
+from portal.web.guards import requires
 from portal.web.htmx import render
-from portal.web.staff import bp
+from portal.web.staff.labels import ACTION_LABELS, SUBJECT_LABELS
 
 PAGE = 100
-
-# Known actions and subjects in plain words; anything else is shown as recorded.
-ACTION_LABELS = {
-    "view": _l("閲覧"),
-    "list": _l("一覧の閲覧"),
-    "export": _l("書き出し"),
-    "download": _l("ダウンロード"),
-    "update": _l("変更"),
-    "statement.export": _l("明細の書き出し"),
-    "totp.enrolled": _l("確認コードアプリの登録"),
-    "totp.reset": _l("確認コードの再設定"),
-}
-SUBJECT_LABELS = {
-    "donation": _l("寄附"),
-    "order": _l("注文"),
-    "supplier_orders": _l("事業者の注文一覧"),
-    "support_conversation": _l("問い合わせ"),
-    "support_analysis": _l("問い合わせ分析"),
-    "statement_month": _l("月次明細"),
-    "user": _l("アカウント"),
-    "audit_log": _l("操作ログ"),
-}
-
-
-def _guard() -> None:
-    if not can_read_audit_log(current_user):
-        abort(403)
 
 
 def _day(raw: str | None) -> date | None:
@@ -101,9 +74,8 @@ def _users(ids: set[int]) -> dict[int, User]:
     return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
 
 
-@bp.get("/audit")
+@requires(can_read_audit_log)
 def audit_log() -> str:
-    _guard()
     stmt, values = _filtered()
     before = request.args.get("before", type=int)
     if before:
@@ -137,9 +109,8 @@ def audit_log() -> str:
     )
 
 
-@bp.get("/audit.csv")
+@requires(can_read_audit_log)
 def audit_export() -> Response:
-    _guard()
     stmt, values = _filtered()
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 with a BOM
@@ -182,7 +153,6 @@ def audit_export() -> Response:
         detail=" ".join(f"{k}={v}" for k, v in values.items() if v)[:255],
         ip=request.remote_addr or "",
     )
-    db.session.commit()
     return Response(
         out.getvalue().encode("utf-8"),
         mimetype="text/csv",
@@ -190,7 +160,6 @@ def audit_export() -> Response:
     )
 
 
-@bp.app_context_processor
 def _audit_nav() -> dict[str, object]:
     """The staff navigation (also drawn by the support desk's pages) shows the log to its readers."""
     return {"can_read_audit_log": can_read_audit_log}

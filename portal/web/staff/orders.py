@@ -25,7 +25,7 @@ from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.roles import can_correct_shipments
-from portal.donations.models import Donation, DonationLine, Order, OrderStatus
+from portal.donations.models import Donation, DonationLine
 from portal.donors.models import KIND_LABELS as REQUEST_KIND_LABELS
 from portal.donors.models import STATUS_LABELS as REQUEST_STATUS_LABELS
 from portal.donors.models import DonorRequest
@@ -35,20 +35,14 @@ from portal.receipts import onestop
 from portal.receipts import service as receipt_service
 from portal.shipping import shipments as ship_uc
 from portal.shipping.carriers import CARRIER_LABELS, Carrier, tracking_url
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
-from portal.web.staff.receipts import STATUS_LABELS as RECEIPT_STATUS_LABELS
+from portal.web.staff.labels import ORDER_STATUS_LABELS, RECEIPT_STATUS_LABELS
 
 PAGE = 200
-ORDER_STATUS_LABELS = {
-    OrderStatus.ORDERED: _l("発注済"),
-    OrderStatus.SHIPPED: _l("発送済"),
-    OrderStatus.DELIVERED: _l("配達済"),
-    OrderStatus.CANCELLED: _l("取消"),
-}
 
 
 class CorrectionForm(FlaskForm):
@@ -144,11 +138,6 @@ def operations_context(session: Session, donation: Donation) -> dict[str, Any]:
     }
 
 
-def _require_corrector() -> None:
-    if not can_correct_shipments(current_user):
-        abort(403)
-
-
 def _order(order_id: int) -> Order:
     order = db.session.scalar(
         sa.select(Order)
@@ -160,10 +149,9 @@ def _order(order_id: int) -> Order:
     return order
 
 
-@bp.post("/orders/<int:order_id>/shipment")
+@requires(can_correct_shipments)
 def order_shipment_correct(order_id: int) -> Response | str:
     """訂正 by staff (any time): carrier, tracking number, ship date and a reason."""
-    _require_corrector()
     order = _order(order_id)
     donation = order.line.donation
     shipment = ship_uc.shipment_for(db.session, order)
@@ -183,9 +171,7 @@ def order_shipment_correct(order_id: int) -> Response | str:
                 form.reason.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             changed = (shipment.carrier, shipment.tracking_no, shipment.shipped_on) != before
@@ -204,18 +190,15 @@ def order_shipment_correct(order_id: int) -> Response | str:
     return detail_page(donation, correction_forms={order_id: form}, status=422)
 
 
-@bp.post("/orders/<int:order_id>/delivered")
+@requires(can_correct_shipments)
 def order_delivered(order_id: int) -> Response:
     """配達済 (from the carrier's tracking); a second click changes nothing."""
-    _require_corrector()
     order = _order(order_id)
     try:
         already = order.status == OrderStatus.DELIVERED
         ship_uc.mark_delivered(db.session, order, by_user=current_user)
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+        flash_domain_error(e)
     else:
         if not already:
             flash(_("注文 %(no)s を配達済にしました。", no=ship_uc.order_no(order)), "success")
@@ -255,7 +238,6 @@ def overdue_orders(session: Session, today: date, limit: int = PAGE) -> list[Any
     )
 
 
-@bp.get("/orders/overdue")
 def orders_overdue() -> str:
     today = today_jst()
     rows = overdue_orders(db.session, today)

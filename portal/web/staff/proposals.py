@@ -8,35 +8,33 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import abort, current_app, flash, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.core.errors import Conflict, DomainError
-from portal.core.roles import is_city
+from portal.core.roles import can_review_proposals, is_city
 from portal.core.timeline import events_for
 from portal.documents.proposal_sheet import approved_in_period, render_sheets, sheet_for
 from portal.extensions import db
 from portal.gifts import proposals as uc
 from portal.gifts.proposal_models import Proposal, ProposalFile, ProposalState
+from portal.web.forms import flash_domain_error
+from portal.web.guards import requires
+from portal.web.htmx import redirect, render
 
 # Importing it also registers the supplier-side routes on supplier.bp.
-from portal.web import supplier_proposals as sp
-from portal.web.htmx import redirect, render
-from portal.web.staff import bp
+from portal.web.labels import (
+    CRITERION_LABELS,
+    PROPOSAL_FIELD_LABELS,
+    PROPOSAL_STATE_CLASS,
+    PROPOSAL_STATE_LABELS,
+)
+from portal.web.staff.labels import MOVE_LABELS
 
 OPERATOR_QUEUE = (ProposalState.SUBMITTED, ProposalState.RESUBMITTED, ProposalState.UNDER_REVIEW)
 CITY_QUEUE = (ProposalState.RECOMMENDED,)
-MOVE_LABELS = {
-    ProposalState.UNDER_REVIEW: _l("審査を始める"),
-    ProposalState.CHANGES_REQUESTED: _l("修正を依頼"),
-    ProposalState.RECOMMENDED: _l("市へ推薦"),
-    ProposalState.APPROVED: _l("承認"),
-    ProposalState.REJECTED: _l("不承認"),
-}
 
 
-@bp.get("/proposals")
 def proposals() -> str:
     state = request.args.get("state", "")
     stmt = sa.select(Proposal).order_by(Proposal.updated_at)
@@ -51,13 +49,12 @@ def proposals() -> str:
         "staff/proposals.html",
         proposals=rows,
         state=state,
-        state_labels=sp.STATE_LABELS,
-        state_class=sp.STATE_CLASS,
-        criterion_labels=sp.CRITERION_LABELS,
+        state_labels=PROPOSAL_STATE_LABELS,
+        state_class=PROPOSAL_STATE_CLASS,
+        criterion_labels=CRITERION_LABELS,
     )
 
 
-@bp.get("/proposals/<int:proposal_id>")
 def proposal_detail(proposal_id: int) -> str:
     p = db.session.get(Proposal, proposal_id)
     if p is None or p.state == ProposalState.DRAFT:
@@ -70,14 +67,14 @@ def proposal_detail(proposal_id: int) -> str:
         events=events_for(db.session, uc.SUBJECT, p.id),
         moves=uc.allowed_moves(p, current_user),
         move_labels=MOVE_LABELS,
-        labels=sp.FIELD_LABELS,
-        state_labels=sp.STATE_LABELS,
-        criterion_labels=sp.CRITERION_LABELS,
+        labels=PROPOSAL_FIELD_LABELS,
+        state_labels=PROPOSAL_STATE_LABELS,
+        criterion_labels=CRITERION_LABELS,
         criterion=uc.criteria().get(p.criterion),
     )
 
 
-@bp.post("/proposals/<int:proposal_id>/move")
+@requires(can_review_proposals)
 def proposal_move(proposal_id: int) -> Response:
     p = db.session.get(Proposal, proposal_id)
     if p is None:
@@ -92,13 +89,10 @@ def proposal_move(proposal_id: int) -> Response:
             comment=request.form.get("comment", ""),
             expected_version=int(version) if version.isdigit() else None,
         )
-        db.session.commit()
         flash(_("提案の状態を更新しました。"), "success")
     except (Conflict, DomainError) as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
+        flash_domain_error(err)
     except ValueError:
-        db.session.rollback()
         abort(400)
     return redirect(url_for("staff.proposal_detail", proposal_id=proposal_id))
 
@@ -109,7 +103,6 @@ def _pdf(pdf: bytes, filename: str) -> Response:
     return response
 
 
-@bp.get("/proposals/<int:proposal_id>/sheet.pdf")
 def proposal_sheet(proposal_id: int) -> Response:
     """The printable A4 sheet of one proposal, for the city's file and 総務省."""
     p = db.session.get(Proposal, proposal_id)
@@ -119,7 +112,6 @@ def proposal_sheet(proposal_id: int) -> Response:
     return _pdf(pdf, f"proposal-{p.id}.pdf")
 
 
-@bp.get("/proposals/sheets.pdf")
 def proposal_sheets() -> Response:
     """The sheets of every proposal approved in a period (?from=YYYY-MM-DD&to=YYYY-MM-DD)."""
     try:
@@ -137,7 +129,6 @@ def proposal_sheets() -> Response:
     return _pdf(pdf, "proposals-approved.pdf")
 
 
-@bp.get("/proposals/files/<int:file_id>")
 def proposal_file(file_id: int) -> Response:
     f = db.session.get(ProposalFile, file_id)
     if f is None:

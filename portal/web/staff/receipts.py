@@ -30,52 +30,29 @@ from portal.receipts import batches, onestop, service
 from portal.receipts.models import (
     AddressCheck,
     BatchStatus,
-    ItemKind,
     OnestopState,
     Receipt,
     ReceiptBatch,
     ReceiptStatus,
 )
-from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web import uow
+from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.web.guards import requires
 from portal.web.htmx import redirect as hx_redirect
 from portal.web.htmx import render
-from portal.web.staff import bp
+from portal.web.staff.labels import (
+    BATCH_LABELS,
+    JOB_LABELS,
+    RECEIPT_KIND_LABELS,
+    RECEIPT_STATUS_LABELS,
+)
 
 LIST_LIMIT = 200
 OVERVIEW_LIMIT = 50  # oldest first; the counts above tell the rest
-STATUS_LABELS = {
-    ReceiptStatus.DUE: _l("発行待ち"),
-    ReceiptStatus.ISSUED: _l("印刷済"),
-    ReceiptStatus.MAILED: _l("発送済"),
-    ReceiptStatus.RETURNED: _l("返戻"),
-}
-BATCH_LABELS = {
-    BatchStatus.RENDERING: _l("作成中"),
-    BatchStatus.READY: _l("印刷待ち"),
-    BatchStatus.MAILED: _l("発送済"),
-    BatchStatus.FAILED: _l("失敗"),
-}
-KIND_LABELS = {
-    ItemKind.FIRST: _l("初回"),
-    ItemKind.REISSUE: _l("再発行"),
-    ItemKind.REMAIL: _l("再送"),
-}
-JOB_LABELS = {
-    JobState.QUEUED: _l("待機中"),
-    JobState.RUNNING: _l("作成中"),
-    JobState.DONE: _l("完了"),
-    JobState.FAILED: _l("失敗"),
-}
 
 
-@bp.context_processor
 def _receipt_rules() -> dict[str, object]:
     return {"can_issue_receipts": can_issue_receipts}
-
-
-def _require_issuer() -> None:
-    if not can_issue_receipts(current_user):
-        abort(403)
 
 
 def _audit_view(subject_type: str, subject_id: object, action: str = "view") -> None:
@@ -150,7 +127,6 @@ def _latest_issue_run() -> JobRun | None:
     )
 
 
-@bp.get("/receipts")
 def receipts() -> str:
     today = today_jst()
     cutoff = service.overdue_cutoff(today)
@@ -187,7 +163,7 @@ def receipts() -> str:
         form=IssueForm(until=today),
         can_issue=can_issue_receipts(current_user),
         due_on=service.due_on_for,
-        kinds=KIND_LABELS,
+        kinds=RECEIPT_KIND_LABELS,
         batch_labels=BATCH_LABELS,
         job_labels=JOB_LABELS,
         open_cases=len(service.open_cases(db.session)),
@@ -195,9 +171,8 @@ def receipts() -> str:
     )
 
 
-@bp.post("/receipts/issue")
+@requires(can_issue_receipts)
 def receipts_issue() -> Response:
-    _require_issuer()
     form = IssueForm()
     if not form.validate_on_submit():
         flash(_("発行の基準日を入力してください。"), "error")
@@ -207,12 +182,10 @@ def receipts_issue() -> Response:
         return hx_redirect(url_for("staff.receipts_job", run_id=running.id))
     run = batches.start_issue(db.session, until=form.until.data, by_user=current_user)
     run_id = run.id
-    db.session.commit()
-    batches.enqueue_issue(run_id)
+    uow.after_commit(lambda: batches.issue_receipts_job(run_id))
     return hx_redirect(url_for("staff.receipts_job", run_id=run_id))
 
 
-@bp.get("/receipts/jobs/<int:run_id>")
 def receipts_job(run_id: int) -> str:
     run = db.get_or_404(JobRun, run_id)
     if run.kind != batches.JOB_KIND:
@@ -235,7 +208,6 @@ def receipts_job(run_id: int) -> str:
 # --- batches ------------------------------------------------------------------------------
 
 
-@bp.get("/receipts/batches")
 def receipt_batches() -> str:
     rows = db.session.scalars(
         sa.select(ReceiptBatch).order_by(ReceiptBatch.id.desc()).limit(LIST_LIMIT)
@@ -243,7 +215,6 @@ def receipt_batches() -> str:
     return render("staff/receipts/batches.html", batches=rows, batch_labels=BATCH_LABELS)
 
 
-@bp.get("/receipts/batches/<int:batch_id>")
 def receipt_batch(batch_id: int) -> str:
     batch = db.get_or_404(ReceiptBatch, batch_id)
     return render(
@@ -251,8 +222,8 @@ def receipt_batch(batch_id: int) -> str:
         batch=batch,
         rows=batches.batch_receipts(db.session, batch),
         batch_labels=BATCH_LABELS,
-        kinds=KIND_LABELS,
-        statuses=STATUS_LABELS,
+        kinds=RECEIPT_KIND_LABELS,
+        statuses=RECEIPT_STATUS_LABELS,
         form=MailedForm(mailed_on=today_jst()),
         can_issue=can_issue_receipts(current_user),
     )
@@ -269,18 +240,15 @@ def _batch_file(batch: ReceiptBatch, suffix: str = "") -> Path:
     return path
 
 
-@bp.get("/receipts/batches/<int:batch_id>/print.pdf")
 def receipt_batch_pdf(batch_id: int) -> Response:
     batch = db.get_or_404(ReceiptBatch, batch_id)
     path = _batch_file(batch)
     _audit_view("receipt_batch", batch.id, action="export")
-    db.session.commit()
     return send_file(
         path, mimetype="application/pdf", as_attachment=True, download_name=f"{batch.label}.pdf"
     )
 
 
-@bp.get("/receipts/batches/<int:batch_id>/manifest.csv")
 def receipt_batch_manifest(batch_id: int) -> Response:
     batch = db.get_or_404(ReceiptBatch, batch_id)
     path = _batch_file(batch, "-manifest.csv")
@@ -289,9 +257,8 @@ def receipt_batch_manifest(batch_id: int) -> Response:
     )
 
 
-@bp.post("/receipts/batches/<int:batch_id>/mailed")
+@requires(can_issue_receipts)
 def receipt_batch_mailed(batch_id: int) -> Response:
-    _require_issuer()
     batch = db.get_or_404(ReceiptBatch, batch_id)
     form = MailedForm()
     if not form.validate_on_submit():
@@ -301,16 +268,13 @@ def receipt_batch_mailed(batch_id: int) -> Response:
             count = service.mark_batch_mailed(
                 db.session, batch, form.mailed_on.data, by_user=current_user
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
-            flash(str(e.message), "error")
+            flash_domain_error(e)
         else:
             flash(_("%(n)s件を発送済にしました。", n=count), "success")
     return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
 
 
-@bp.get("/receipts/<int:receipt_id>/set.pdf")
 def receipt_pdf(receipt_id: int) -> Response:
     """One donor's set as printed (personal data: audited)."""
     receipt = db.get_or_404(Receipt, receipt_id)
@@ -318,7 +282,6 @@ def receipt_pdf(receipt_id: int) -> Response:
     if pdf is None:
         abort(404)
     _audit_view("donation", receipt.donation_id, action="download")
-    db.session.commit()
     from io import BytesIO
 
     return send_file(
@@ -332,9 +295,8 @@ def receipt_pdf(receipt_id: int) -> Response:
 # --- returned mail and address checks -----------------------------------------------------
 
 
-@bp.route("/receipts/returned", methods=["GET", "POST"])
+@requires(can_issue_receipts)
 def receipts_returned() -> Response | str:
-    _require_issuer()
     form = ReturnedForm()
     if request.method == "GET":
         form.returned_on.data = today_jst()
@@ -348,9 +310,7 @@ def receipts_returned() -> Response | str:
                 by_user=current_user,
                 note=form.note.data or "",
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             flash(
@@ -364,7 +324,6 @@ def receipts_returned() -> Response | str:
     return render("staff/receipts/returned.html", form=form)
 
 
-@bp.get("/receipts/address-checks")
 def address_checks() -> str:
     return render(
         "staff/receipts/address_checks.html",
@@ -372,7 +331,7 @@ def address_checks() -> str:
     )
 
 
-@bp.route("/receipts/address-checks/<int:case_id>", methods=["GET", "POST"])
+@requires(can_issue_receipts, methods=["POST"])
 def address_check(case_id: int) -> Response | str:
     case = db.get_or_404(AddressCheck, case_id)
     donation = case.donation
@@ -385,28 +344,23 @@ def address_check(case_id: int) -> Response | str:
             "mail_address": donation.mail_address or donation.address,
         }
     )
-    if request.method == "POST":
-        _require_issuer()
-        if form.validate_on_submit():
-            try:
-                service.fix_address(
-                    db.session,
-                    case,
-                    mail_name=form.mail_name.data or "",
-                    mail_postal_code=form.mail_postal_code.data,
-                    mail_address=form.mail_address.data,
-                    by_user=current_user,
-                    ip=request.remote_addr or "",
-                )
-                db.session.commit()
-            except DomainError as e:
-                db.session.rollback()
-                apply_domain_error(form, e)
-            else:
-                flash(_("送付先を更新しました。次回の発行で再送されます。"), "success")
-                return redirect(url_for("staff.address_checks"), 303)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.fix_address(
+                db.session,
+                case,
+                mail_name=form.mail_name.data or "",
+                mail_postal_code=form.mail_postal_code.data,
+                mail_address=form.mail_address.data,
+                by_user=current_user,
+                ip=request.remote_addr or "",
+            )
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("送付先を更新しました。次回の発行で再送されます。"), "success")
+            return redirect(url_for("staff.address_checks"), 303)
     _audit_view("donation", donation.id)
-    db.session.commit()
     return render(
         "staff/receipts/address_check.html",
         case=case,
@@ -419,10 +373,9 @@ def address_check(case_id: int) -> Response | str:
 # --- one-stop forms back --------------------------------------------------------------------
 
 
-@bp.route("/receipts/onestop", methods=["GET", "POST"])
+@requires(can_issue_receipts)
 def onestop_intake() -> Response | str:
     """One focused input a barcode/QR scanner types into (it ends with Enter)."""
-    _require_issuer()
     form = ScanForm()
     if form.validate_on_submit():
         try:
@@ -438,9 +391,8 @@ def onestop_intake() -> Response | str:
     )
 
 
-@bp.route("/receipts/onestop/<int:donation_id>", methods=["GET", "POST"])
+@requires(can_issue_receipts)
 def onestop_record(donation_id: int) -> Response | str:
-    _require_issuer()
     donation = db.get_or_404(Donation, donation_id)
     existing = onestop.return_for(db.session, donation)
     form = OnestopForm()
@@ -458,20 +410,17 @@ def onestop_record(donation_id: int) -> Response | str:
                 note=form.note.data or "",
                 by_user=current_user,
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             if changed:
-                onestop.notify_donor(row)
+                uow.after_commit(lambda: onestop.notify_donor(row))
             if row.state == OnestopState.COMPLETE:
                 flash(_("%(no)s：受理として登録しました。", no=donation.donation_no), "success")
             else:
                 flash(_("%(no)s：不備ありとして登録しました。", no=donation.donation_no), "success")
             return redirect(url_for("staff.onestop_intake"), 303)
     _audit_view("donation", donation.id)
-    db.session.commit()
     return render(
         "staff/receipts/onestop_record.html",
         donation=donation,
@@ -484,7 +433,6 @@ def onestop_record(donation_id: int) -> Response | str:
     )
 
 
-@bp.get("/receipts/onestop/incomplete")
 def onestop_incomplete() -> str:
     rows = onestop.incomplete_returns(db.session)
     return render(

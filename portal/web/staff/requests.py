@@ -28,9 +28,9 @@ from portal.donors.models import (
     RequestStatus,
 )
 from portal.extensions import db
-from portal.web import htmx
+from portal.web import htmx, uow
 from portal.web.forms import FlaskForm, apply_domain_error, nfkc
-from portal.web.staff import bp
+from portal.web.guards import requires
 
 PAGE = 50
 DECISIONS = {
@@ -53,7 +53,6 @@ class DecisionForm(FlaskForm):
     )
 
 
-@bp.get("/requests")
 def requests() -> str:
     st = request.args.get("status", "open")
     q = sa.select(DonorRequest).order_by(DonorRequest.created_at, DonorRequest.id)
@@ -108,11 +107,9 @@ def _page(req: DonorRequest, form: DecisionForm, code: int = 200) -> Response:
         can_decide=can_handle_donations(current_user) and req.status == RequestStatus.OPEN,
         shipped=req.donation.is_shipped,
     )
-    db.session.commit()
     return make_response(html, code)
 
 
-@bp.get("/requests/<int:request_id>")
 def request_detail(request_id: int) -> Response:
     req = _get(request_id)
     form = DecisionForm(
@@ -125,10 +122,8 @@ def request_detail(request_id: int) -> Response:
     return _page(req, form)
 
 
-@bp.post("/requests/<int:request_id>")
+@requires(can_handle_donations)
 def request_decide(request_id: int) -> Response:
-    if not can_handle_donations(current_user):
-        abort(403)
     req = _get(request_id)
     form = DecisionForm()
     decision = DECISIONS.get(request.form.get("decision", ""))
@@ -149,14 +144,12 @@ def request_decide(request_id: int) -> Response:
                     phone=form.phone.data or "",
                 ),
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
             req = _get(request_id)
         else:
             target = url_for("staff.request_detail", request_id=request_id)
-            donor_requests.mail_request_status(request_id)  # may end the ORM session
+            uow.after_commit(lambda: donor_requests.mail_request_status(request_id))
             flash(
                 _("お申し込みを「%(status)s」にしました。", status=STATUS_LABELS[decision]),
                 "success",

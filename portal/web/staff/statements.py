@@ -11,14 +11,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
-from portal.core.roles import is_operator
+from portal.core.roles import can_correct_statements, is_operator
 from portal.extensions import db
 from portal.statements import service as uc
 from portal.statements.models import Statement, StatementLine
 from portal.web.forms import FlaskForm, apply_domain_error
+from portal.web.guards import requires
 from portal.web.htmx import redirect, render
-from portal.web.staff import bp
-from portal.web.supplier_statements import STATE_LABELS
+from portal.web.labels import STATEMENT_STATE_LABELS
 
 
 class CorrectForm(FlaskForm):
@@ -45,7 +45,6 @@ def _month() -> str:
         return _previous_month()
 
 
-@bp.get("/statements")
 def statements() -> str:
     month = _month()
     return render(
@@ -53,15 +52,13 @@ def statements() -> str:
         month=month,
         statements=uc.month_statements(db.session, month),
         disputed=uc.disputed_statements(db.session),
-        states=STATE_LABELS,
+        states=STATEMENT_STATE_LABELS,
     )
 
 
-@bp.get("/statements.csv")
 def statements_csv() -> Response:
     month = _month()
     data = uc.statements_csv(db.session, month, by_user=current_user)
-    db.session.commit()
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="statements-{month}.csv"'
@@ -88,19 +85,18 @@ def _detail(st: Statement, form: CorrectForm | None = None, line_id: int | None 
     return render(
         "staff/statement.html",
         st=st,
-        states=STATE_LABELS,
+        states=STATEMENT_STATE_LABELS,
         forms=forms,
         can_correct=is_operator(current_user) and not st.is_locked,
         failed_line=line_id,
     )
 
 
-@bp.get("/statements/<int:statement_id>")
 def statement_detail(statement_id: int) -> str:
     return _detail(_statement(statement_id))
 
 
-@bp.post("/statements/<int:statement_id>/lines/<int:line_id>")
+@requires(can_correct_statements)
 def statement_correct(statement_id: int, line_id: int) -> Response | tuple[str, int]:
     st = _statement(statement_id)
     line = next((ln for ln in st.lines if ln.id == line_id), None)
@@ -113,10 +109,8 @@ def statement_correct(statement_id: int, line_id: int) -> Response | tuple[str, 
                 db.session, st, line, count=form.count.data, unit_cost=form.unit_cost.data,
                 unit_shipping=form.unit_shipping.data, note=form.note.data, by_user=current_user,
             )  # fmt: skip
-            db.session.commit()
             flash(_("明細を修正しました。事業者にもう一度確定してもらいます。"), "success")
             return redirect(url_for("staff.statement_detail", statement_id=st.id))
         except DomainError as err:
-            db.session.rollback()
             apply_domain_error(form, err)
     return _detail(st, form, line.id), 422

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,14 +17,10 @@ from portal.core.errors import DomainError
 from portal.core.mail import send_mail
 from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
+from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-from portal.web.staff import bp
-
-SUPPLIER_STATUS_LABELS = {
-    SupplierStatus.ACTIVE: _l("取引中"),
-    SupplierStatus.SUSPENDED: _l("停止中"),
-    SupplierStatus.WITHDRAWN: _l("取引終了"),
-}
+from portal.web.guards import requires
+from portal.web.staff.labels import SUPPLIER_STATUS_LABELS
 
 
 class SupplierForm(FlaskForm):
@@ -79,7 +75,6 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("メールアドレス"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-@bp.get("/suppliers")
 def suppliers() -> str:
     q = request.args.get("q", "").strip()
     stmt = sa.select(Supplier).order_by(Supplier.code)
@@ -101,29 +96,23 @@ def _save(form: SupplierForm, supplier: Supplier | None) -> Response | None:
         saved = supplier_cases.save_supplier(
             db.session, form.to_data(), by_user=current_user, supplier=supplier
         )
-        db.session.commit()
     except DomainError as e:
-        db.session.rollback()
         apply_domain_error(form, e)
         return None
     flash(_("事業者「%(name)s」を保存しました。", name=saved.name), "success")
     return redirect(url_for("staff.supplier_detail", supplier_id=saved.id), 303)
 
 
-@bp.route("/suppliers/new", methods=["GET", "POST"])
+@requires(can_manage_suppliers)
 def supplier_new() -> Response | str:
-    if not can_manage_suppliers(current_user):
-        abort(403)
     form = SupplierForm()
     return _save(form, None) or render_template(
         "staff/supplier_form.html", form=form, supplier=None
     )
 
 
-@bp.route("/suppliers/<int:supplier_id>/edit", methods=["GET", "POST"])
+@requires(can_manage_suppliers)
 def supplier_edit(supplier_id: int) -> Response | str:
-    if not can_manage_suppliers(current_user):
-        abort(403)
     supplier = db.get_or_404(Supplier, supplier_id)
     form = SupplierForm(obj=supplier)
     if request.method == "GET":
@@ -147,15 +136,12 @@ def _detail_page(supplier: Supplier, invite_form: InviteForm) -> str:
     )
 
 
-@bp.get("/suppliers/<int:supplier_id>")
 def supplier_detail(supplier_id: int) -> str:
     return _detail_page(db.get_or_404(Supplier, supplier_id), InviteForm())
 
 
-@bp.post("/suppliers/<int:supplier_id>/users")
+@requires(can_manage_suppliers)
 def supplier_invite(supplier_id: int) -> Response | str:
-    if not can_manage_suppliers(current_user):
-        abort(403)
     supplier = db.get_or_404(Supplier, supplier_id)
     form = InviteForm()
     if form.validate_on_submit():
@@ -168,13 +154,11 @@ def supplier_invite(supplier_id: int) -> Response | str:
                 by_user=current_user,
                 hours=current_app.config["INVITATION_HOURS"],
             )
-            db.session.commit()
         except DomainError as e:
-            db.session.rollback()
             apply_domain_error(form, e)
         else:
             link = url_for("auth.invitation", token=token, _external=True)
-            send_mail(
+            mail = (
                 user.email,
                 _(
                     "【%(city)sふるさと納税】事業者ポータルへの招待",
@@ -188,6 +172,7 @@ def supplier_invite(supplier_id: int) -> Response | str:
                     hours=current_app.config["INVITATION_HOURS"],
                 ),
             )
+            uow.after_commit(lambda: send_mail(*mail))
             flash(
                 _("%(email)s に招待メールを送りました（72時間有効）。", email=user.email), "success"
             )

@@ -1,0 +1,19 @@
+"""The donation portals (and the city's own channels) a donation comes through.
+
+Below every domain: gifts allocate stock per portal, donations are keyed by portal, and
+neither needs the other to name one.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Portal(enum.StrEnum):
+    STANDARD = "standard"  # 標準CSV (the city's other channels)
+    CHOICE = "choice"  # ふるさとチョイス
+    RAKUTEN = "rakuten"  # 楽天ふるさと納税
+    FURUNAVI = "furunavi"  # ふるなび
+    JAL = "jal"  # JALふるさと納税
+    SATOFULL = "satofull"  # さとふる
+    DIRECT = "direct"  # 直接受付 (窓口・振込・現金書留)

@@ -1,0 +1,416 @@
+"""Support desk (staff inbox): every conversation, filters, reply, notes, assign, close.
+
+Operators work the desk; city staff read it (can_work_support_desk). Polling for the staff
+conversation page works as on the customers' side (see portal/web/chat.py).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.models import Supplier, User
+from portal.core.audit import audit
+from portal.core.dates import today_jst
+from portal.core.errors import DomainError
+from portal.core.roles import STAFF_ROLES, can_work_support_desk
+from portal.extensions import db
+from portal.gifts.models import Gift
+from portal.support import attachments as att
+from portal.support import conversations as conv_uc
+from portal.support import hours
+from portal.support.models import (
+    CATEGORY_LABELS,
+    CHANNEL_LABELS,
+    STATUS_LABELS,
+    Attachment,
+    CannedReply,
+    Category,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    CustomerKind,
+)
+from portal.support.notifications import reply_notice, send_survey
+from portal.web import chat, htmx, uow
+from portal.web.chat_forms import (
+    AssignForm,
+    CategoriseForm,
+    LogInquiryForm,
+    ReplyForm,
+    StatusForm,
+    parse_category,
+)
+from portal.web.forms import apply_domain_error, choices
+from portal.web.guards import requires
+
+POLL_SECONDS = chat.POLL_SECONDS  # the staff page polls like the customers' chat
+PAGE = 50
+
+
+def desk_counts() -> dict:
+    def support_unread_count() -> int:
+        if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
+            return 0
+        return conv_uc.unread_count(db.session)
+
+    def support_recent_complaints(limit: int = 10) -> list[Conversation]:
+        """For the city's dashboard [6(4)ウ]: complaints, unresolved first, with the supplier."""
+        return list(
+            db.session.scalars(
+                sa.select(Conversation)
+                .where(Conversation.is_complaint.is_(True))
+                .order_by(Conversation.resolved_at.is_not(None), Conversation.created_at.desc())
+                .limit(limit)
+            )
+        )
+
+    return {
+        "support_unread_count": support_unread_count,
+        "support_recent_complaints": support_recent_complaints,
+    }
+
+
+def get_conversation(conv_id: int) -> Conversation:
+    conv = db.session.get(Conversation, conv_id)
+    if conv is None:
+        abort(404)
+    return conv
+
+
+def staff_choices() -> list:
+    users = db.session.scalars(
+        sa.select(User)
+        .where(User.role.in_(list(STAFF_ROLES)), User.active.is_(True))
+        .order_by(User.name)
+    ).all()
+    return [(str(u.id), u.name or u.email) for u in users]
+
+
+def index() -> str:
+    f = request.args
+    q = sa.select(Conversation)
+    status = f.get("status", "active")
+    if status == "active":
+        q = q.where(Conversation.status != ConversationStatus.CLOSED)
+    elif status in {s.value for s in ConversationStatus}:
+        q = q.where(Conversation.status == ConversationStatus(status))
+    if f.get("category") in {c.value for c in Category}:
+        q = q.where(Conversation.category == Category(f["category"]))
+    elif f.get("category") == "none":
+        q = q.where(Conversation.category.is_(None))
+    assignee = f.get("assignee", "")
+    if assignee == "me":
+        q = q.where(Conversation.assignee_id == current_user.id)
+    elif assignee == "none":
+        q = q.where(Conversation.assignee_id.is_(None))
+    elif assignee.isdigit():
+        q = q.where(Conversation.assignee_id == int(assignee))
+    if f.get("unread"):
+        q = q.where(Conversation.last_customer_message_id > Conversation.staff_read_upto)
+    if f.get("complaint"):
+        q = q.where(Conversation.is_complaint.is_(True))
+    if f.get("channel") in {c.value for c in Channel}:
+        q = q.where(Conversation.channel == Channel(f["channel"]))
+    convs = db.session.scalars(q.order_by(Conversation.last_message_at.desc()).limit(PAGE)).all()
+    return render_template(
+        "support/index.html",
+        convs=convs,
+        f=f,
+        status=status,
+        statuses=STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        channels=CHANNEL_LABELS,
+        staff=staff_choices(),
+        can_work=can_work_support_desk(current_user),
+    )
+
+
+def _conversation_page(
+    conv: Conversation, reply: ReplyForm | None = None, status: int = 200
+) -> Response:
+    reply = reply or ReplyForm(formdata=None)
+    canned = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
+    canned_id = request.args.get("canned", type=int)
+    if canned_id and not reply.body.data:
+        c = db.session.get(CannedReply, canned_id)
+        if c is not None:
+            reply.body.data = conv_uc.fill_placeholders(c.body, conv)
+    assign = AssignForm(formdata=None, assignee_id=str(conv.assignee_id or ""))
+    assign.assignee_id.choices = choices([("", _("未割当")), *staff_choices()])
+    categorise = CategoriseForm(
+        formdata=None,
+        category=conv.category.value if conv.category else "",
+        is_complaint=conv.is_complaint,
+    )
+    gifts = []
+    if conv.supplier_id is not None:
+        gifts = db.session.scalars(
+            sa.select(Gift).where(Gift.supplier_id == conv.supplier_id).order_by(Gift.code)
+        ).all()
+    supplier_orders = _supplier_open_orders(conv.supplier_id) if conv.supplier_id else None
+    donor_donation, donor_shipments = None, {}
+    if conv.customer_kind == CustomerKind.DONOR:
+        # The order context beside a donor's conversation (portal.donors.status).
+        from portal.donors import status as donor_status
+
+        donor_donation = donor_status.donation_for_conversation(db.session, conv.donation_ref)
+        if donor_donation is not None:
+            donor_shipments = donor_status.latest_shipments(
+                donor_status.public_timeline(db.session, donor_donation)
+            )
+    cal = hours.load_calendar(db.session)
+    fr = (
+        cal.business_seconds(conv.created_at, conv.first_response_at)
+        if conv.first_response_at
+        else None
+    )
+    html = render_template(
+        "support/conversation.html",
+        conv=conv,
+        messages=conv.messages,
+        version=_staff_version(conv),
+        viewer="staff",
+        poll_url=url_for("support.poll", conv_id=conv.id),
+        poll_seconds=POLL_SECONDS,
+        attachment_endpoint="support.attachment",
+        form=reply,
+        canned=canned,
+        assign=assign,
+        categorise=categorise,
+        status_form=StatusForm(formdata=None),
+        statuses=STATUS_LABELS,
+        categories=CATEGORY_LABELS,
+        channels=CHANNEL_LABELS,
+        gifts=gifts,
+        donor_donation=donor_donation,
+        donor_shipments=donor_shipments,
+        supplier_orders=supplier_orders,
+        first_response_minutes=None if fr is None else fr // 60,
+        can_work=can_work_support_desk(current_user),
+    )
+    return make_response(html, status)
+
+
+def _supplier_open_orders(supplier_id: int, limit: int = 8) -> dict[str, object]:
+    """Beside a supplier's conversation: its orders still to ship, the most urgent first (order
+    numbers and gifts only — no recipient data, so nothing here needs an audit row)."""
+    from portal.donations.models import DonationLine
+    from portal.shipping.models import Order, OrderStatus
+    from portal.shipping.shipments import order_no
+
+    open_ = sa.and_(Order.supplier_id == supplier_id, Order.status == OrderStatus.ORDERED)
+    today = today_jst()
+    total, overdue = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(Order.ship_by < today),
+        ).where(open_)
+    ).one()
+    rows = db.session.scalars(
+        sa.select(Order)
+        .where(open_)
+        .options(sa.orm.joinedload(Order.line).joinedload(DonationLine.gift))
+        .options(sa.orm.joinedload(Order.line).joinedload(DonationLine.donation))
+        .order_by(Order.ship_by, Order.id)
+        .limit(limit)
+    ).all()
+    return {
+        "total": total,
+        "overdue": overdue,
+        "today": today,
+        "rows": [(order_no(o), o.line.gift.name, o.ship_by) for o in rows],
+    }
+
+
+def _staff_version(conv: Conversation) -> str:
+    return f"{conv.last_customer_message_id}.{conv.customer_read_upto}.{int(conv.last_message_at.timestamp())}"
+
+
+def conversation(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    audit(
+        db.session,
+        actor=current_user,
+        action="view",
+        subject_type="support_conversation",
+        subject_id=conv.id,
+    )
+    conv_uc.mark_read_by_staff(conv)
+    response = _conversation_page(conv)
+    return response
+
+
+def poll(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    version = _staff_version(conv)
+    if request.args.get("v") == version:
+        return make_response("", 204)
+    conv_uc.mark_read_by_staff(conv)
+    html = render_template(
+        "support/_chat_log.html",
+        conv=conv,
+        messages=conv.messages,
+        version=_staff_version(conv),
+        viewer="staff",
+        poll_url=url_for("support.poll", conv_id=conv.id),
+        poll_seconds=POLL_SECONDS,
+        attachment_endpoint="support.attachment",
+    )
+    return make_response(html)
+
+
+@requires(can_work_support_desk)
+def reply(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            f = form.attachment.data
+            files = (
+                [att.check_upload(f.filename, f.read(att.MAX_BYTES + 1))]
+                if f and getattr(f, "filename", "")
+                else []
+            )
+            msg = conv_uc.post_staff_message(
+                db.session,
+                conv,
+                form.body.data or "",
+                by_user=current_user,
+                internal=bool(form.internal.data),
+                files=files,
+                upload_dir=current_app.config["UPLOAD_DIR"],
+            )
+            if not msg.internal:
+                uow.after_commit(reply_notice(db.session, conv, msg))
+            return htmx.redirect(url_for("support.conversation", conv_id=conv.id) + "#latest")
+        except DomainError as e:
+            apply_domain_error(form, e)
+            conv = get_conversation(conv_id)
+    return _conversation_page(conv, form, 422)
+
+
+@requires(can_work_support_desk)
+def assign(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    value = request.form.get("assignee_id", "")
+    if value == "me":
+        value = str(current_user.id)
+    user = db.session.get(User, int(value)) if value.isdigit() else None
+    try:
+        conv_uc.assign(db.session, conv, user, by_user=current_user)
+    except DomainError:
+        abort(400)
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+@requires(can_work_support_desk)
+def categorise(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    form = CategoriseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    conv_uc.categorise(
+        db.session,
+        conv,
+        parse_category(form.category.data),
+        is_complaint=bool(form.is_complaint.data),
+        by_user=current_user,
+    )
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+@requires(can_work_support_desk)
+def change_status(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    target = request.form.get("to", "")
+    if target not in {s.value for s in ConversationStatus}:
+        abort(400)
+    try:
+        conv_uc.change_status(
+            db.session,
+            conv,
+            ConversationStatus(target),
+            by_user=current_user,
+            resolution=request.form.get("resolution", ""),
+        )
+    except DomainError:
+        abort(409)
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+@requires(can_work_support_desk)
+def survey(conv_id: int) -> Response:
+    conv = get_conversation(conv_id)
+    try:
+        conv_uc.request_survey(db.session, conv, by_user=current_user)
+    except DomainError:
+        abort(409)
+    uow.after_commit(lambda: send_survey(db.session, conv))
+    return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+
+
+def attachment(attachment_id: int) -> Response:
+    a = db.session.get(Attachment, attachment_id)
+    if a is None:
+        abort(404)
+    return send_file(
+        att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name),
+        mimetype=a.content_type,
+        download_name=a.filename,
+        as_attachment=a.content_type == "application/pdf",
+    )
+
+
+# --- logging a phone call or an e-mail --------------------------------------------------
+
+
+def _log_form(form: LogInquiryForm) -> LogInquiryForm:
+    suppliers = db.session.execute(
+        sa.select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code)
+    ).all()
+    form.supplier_id.choices = choices(
+        [("", _("選んでください")), *[(str(i), f"{c} {n}") for i, c, n in suppliers]]
+    )
+    return form
+
+
+@requires(can_work_support_desk)
+def log_inquiry() -> Response | str:
+    form = _log_form(LogInquiryForm())
+    if form.validate_on_submit():
+        try:
+            kind = CustomerKind(form.customer_kind.data)
+            conv = conv_uc.start_conversation(
+                db.session,
+                customer_kind=kind,
+                supplier_id=int(form.supplier_id.data) if form.supplier_id.data else None,
+                donation_ref=form.donation_ref.data or None,
+                customer_name=form.customer_name.data or "",
+                customer_email=form.customer_email.data or "",
+                subject=form.subject.data or "",
+                category=parse_category(form.category.data),
+                channel=Channel(form.channel.data),
+                body=form.body.data or "",
+                by_user=current_user,
+            )
+            conv.assignee_id = current_user.id
+            return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
+        except DomainError as e:
+            apply_domain_error(form, e)
+    status = 422 if request.method == "POST" else 200
+    return make_response(render_template("support/log_inquiry.html", form=form), status)
+
+
+# --- FAQ, canned replies, desk calendar ----------------------------------------------------

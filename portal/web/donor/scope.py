@@ -1,0 +1,103 @@
+"""The donor session and what it may open (every donor route scopes through here).
+
+The donor session lives in Flask's signed session cookie under "donor", apart from the staff
+login: the donation ids it opened and when it was last used. It ends after IDLE_MINUTES
+without a request (chat polling does not count as use) or with the logout button. Pages name
+donations by id only (no number, name or address in a URL); an id outside the session is a
+404, the same as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, g, request, session, url_for
+from flask_babel import gettext as _
+
+from portal.core import clock
+from portal.core.audit import audit
+from portal.donations.models import Donation
+from portal.donors import access
+from portal.extensions import db
+from portal.web import htmx
+
+SESSION_KEY = "donor"
+MAX_DONATIONS = 100
+# Reachable without a donor session.
+OPEN_ENDPOINTS = frozenset(
+    {
+        "donor.index",
+        "donor.lookup",
+        "donor.request_link",
+        "donor.link",
+        "donor.link_use",
+        "donor.logout",
+        "donor.support_survey",  # the survey token is the key (mailed after a resolution)
+    }
+)
+# Requests that are not the donor doing something (keep-alive would defeat the idle limit).
+PASSIVE_ENDPOINTS = frozenset({"donor.support_poll"})
+
+
+# --- the donor session -------------------------------------------------------------------
+
+
+def _now() -> int:
+    return int(clock.timestamp())
+
+
+def grant(ids: list[int]) -> None:
+    """Add donations to the session (a second lookup in the same browser keeps the first)."""
+    state = session.get(SESSION_KEY) or {}
+    merged = list(dict.fromkeys([*state.get("ids", []), *ids]))[-MAX_DONATIONS:]
+    session[SESSION_KEY] = {"ids": merged, "seen": _now()}
+
+
+def donor_ids() -> list[int]:
+    return list(g.get("donor_ids", []))
+
+
+def donor_session() -> Response | None:
+    state = session.get(SESSION_KEY)
+    expired = False
+    if state:
+        if _now() - int(state.get("seen", 0)) > access.IDLE_MINUTES * 60:
+            session.pop(SESSION_KEY, None)
+            state, expired = None, True
+        elif request.endpoint not in PASSIVE_ENDPOINTS:
+            state["seen"] = _now()
+            session.modified = True
+    g.donor_ids = list(state["ids"]) if state else []
+    if request.endpoint in OPEN_ENDPOINTS or state:
+        return None
+    if expired:
+        flash(_("30分間操作がなかったため、確認画面を閉じました。もう一度お調べください。"), "info")
+    else:
+        flash(_("寄附受付番号と郵便番号で、もう一度お調べください。"), "info")
+    return htmx.redirect(url_for("donor.index"))
+
+
+def donor_context() -> dict:
+    return {"donor_signed_in": lambda: bool(g.get("donor_ids"))}
+
+
+def own_donation(donation_id: int) -> Donation:
+    """A donation this session opened; anything else is not found (no hint either way)."""
+    if donation_id not in donor_ids():
+        abort(404)
+    donation = db.session.get(Donation, donation_id)
+    if donation is None:
+        abort(404)
+    return donation
+
+
+def audit_view(donation: Donation, what: str) -> None:
+    audit(
+        db.session,
+        actor=None,
+        actor_kind="donor",
+        actor_ref=donation.donation_no,
+        action="view",
+        subject_type="donation",
+        subject_id=donation.id,
+        detail=f"donor session: {what}",
+        ip=request.remote_addr or "",
+    )

@@ -1,0 +1,94 @@
+"""Label wording that is the same for every audience (portal names, proposal and statement
+states, proposal fields)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.core.portals import Portal
+from portal.gifts.proposal_models import (
+    ProposalState,
+)
+from portal.statements.models import StatementState
+
+STATEMENT_STATE_LABELS = {
+    StatementState.OPEN: _l("確認待ち"),
+    StatementState.DISPUTED: _l("市が確認中"),
+    StatementState.CONFIRMED: _l("確認済"),
+}
+
+PROPOSAL_STATE_LABELS = {
+    ProposalState.DRAFT: _l("下書き"),
+    ProposalState.SUBMITTED: _l("提出済"),
+    ProposalState.UNDER_REVIEW: _l("審査中"),
+    ProposalState.CHANGES_REQUESTED: _l("修正依頼"),
+    ProposalState.RESUBMITTED: _l("再提出"),
+    ProposalState.RECOMMENDED: _l("市の承認待ち"),
+    ProposalState.APPROVED: _l("承認"),
+    ProposalState.REJECTED: _l("不承認"),
+}
+
+# Status classes: text + colour, the alert colour where someone must act.
+PROPOSAL_STATE_CLASS = {
+    ProposalState.CHANGES_REQUESTED: "status--alert",
+    ProposalState.REJECTED: "status--alert",
+}
+
+CRITERION_LABELS = {
+    "1": _l("第1号 区域内で生産"),
+    "2": _l("第2号 原材料の主要部分が区域内産"),
+    "3": _l("第3号 主要な製造・加工が区域内"),
+    "3i": _l("第3号イ 熟成肉・精米"),
+    "3ro": _l("第3号ロ 企画立案のみ区域内（過半の付加価値）"),
+    "4": _l("第4号 近隣産品と混在が避けられないもの"),
+    "5": _l("第5号 市の広報のためのグッズ"),
+    "6": _l("第6号 セット（地場産品7割以上）"),
+    "7": _l("第7号 区域内で提供するサービス"),
+    "7-2": _l("第7号の2・3 宿泊"),
+    "7-4": _l("第7号の4 区域内で発電した電気"),
+    "8": _l("第8号 共通返礼品"),
+    "9": _l("第9号 災害時の代替品"),
+    "voucher": _l("商品券・クーポン（地場産品のみ交換可）"),
+}
+
+PROPOSAL_FIELD_LABELS = {
+    "name": _l("返礼品名"),
+    "description": _l("説明"),
+    "contents": _l("内容量"),
+    "allergens": _l("アレルギー"),
+    "best_before": _l("賞味期限"),
+    "temperature": _l("温度帯"),
+    "size": _l("サイズ"),
+    "required_amount": _l("必要寄附額（円）"),
+    "procurement_cost": _l("調達費用（円・税込）"),
+    "shipping_fee": _l("送料（円）"),
+    "capacity_per_month": _l("月あたりの提供可能数"),
+    "season_from": _l("発送開始日（季節の返礼品）"),
+    "season_until": _l("発送終了日"),
+    "criterion": _l("該当する地場産品基準"),
+    "materials": _l("原材料"),
+    "steps": _l("製造・加工の工程"),
+    "service_place": _l("サービスの提供場所"),
+    "origin_details": _l("号ごとの情報"),
+    "production_place": _l("生産地（住所）"),
+    "processing_place": _l("加工地"),
+    "mixing_reason": _l("混在が避けられない理由"),
+    "qualifying_value_share": _l("地場産品部分の価額割合（%）"),
+    "operator_in_prefecture": _l("宿泊事業者は広島県内のみで事業を行っていますか"),
+    "price_per_person_night": _l("1人1泊あたりの料金（円）"),
+    "disaster_name": _l("災害名"),
+    "original_item": _l("本来の返礼品"),
+    "voucher_scope": _l("使える品物・サービス"),
+    "evidence": _l("証明書類（PDF）"),
+    "photo": _l("写真"),
+}
+
+PORTAL_LABELS = {
+    Portal.STANDARD: _l("標準CSV"),
+    Portal.CHOICE: _l("ふるさとチョイス"),
+    Portal.RAKUTEN: _l("楽天ふるさと納税"),
+    Portal.FURUNAVI: _l("ふるなび"),
+    Portal.JAL: _l("JALふるさと納税"),
+    Portal.SATOFULL: _l("さとふる"),
+    Portal.DIRECT: _l("直接受付"),
+}

@@ -1,0 +1,601 @@
+"""Supplier portal: the dashboard, orders to ship, shipment confirmation and label files
+(URLs in `portal/web/supplier/__init__.py`).
+
+Every query starts from `shipments.supplier_orders(current supplier)`: another company's
+order is not found (404), never forbidden, so ids cannot be probed. The list pages by keyset
+(ship_by, id) — no OFFSET — so the 2,000th page costs what the first does (bench/orders.py).
+Names and addresses are personal data: the detail page, the list and each label download
+write an audit row; the dashboard shows order numbers and gifts only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import contains_eager
+from werkzeug.wrappers import Response
+from wtforms import DateField, FileField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal.core.audit import audit
+from portal.core.dates import today_jst
+from portal.core.errors import DomainError
+from portal.donations.models import Donation, DonationLine
+from portal.extensions import db
+from portal.gifts.models import TEMPERATURE_LABELS, Gift
+from portal.gifts.stock import gifts_stock
+from portal.shipping import carriers, shipments
+from portal.shipping.carriers import CARRIER_LABELS, Carrier
+from portal.shipping.models import Order, OrderStatus, Shipment
+from portal.support.models import Conversation
+from portal.web import htmx
+from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.supplier.labels import LABEL_SOFTWARE, STATUS_LABELS
+from portal.web.supplier.scope import orders_with_details, own_gifts, own_order
+
+PAGE_SIZE = 50
+DASHBOARD_ROWS = 20
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "statuses": STATUS_LABELS,
+        "carrier_labels": CARRIER_LABELS,
+        "temperatures": TEMPERATURE_LABELS,
+        "order_no": shipments.order_no,
+        "recipient": shipments.recipient,
+        "tracking_url": carriers.tracking_url,
+        "today": today_jst(),
+    }
+
+
+# --- forms ------------------------------------------------------------------------------
+
+
+class ShipForm(FlaskForm):
+    carrier = SelectField(
+        _l("配送業者"),
+        choices=choices([(c.value, label) for c, label in CARRIER_LABELS.items()]),
+        validators=[DataRequired()],
+    )
+    tracking_no = StringField(
+        _l("送り状番号（追跡番号）"),
+        filters=[nfkc],
+        validators=[DataRequired(message=_l("送り状番号を入力してください。")), Length(max=40)],
+    )
+    shipped_on = DateField(
+        _l("発送日"), validators=[DataRequired(message=_l("発送日を入力してください。"))]
+    )
+
+
+class BulkShipForm(FlaskForm):
+    carrier = ShipForm.carrier
+    shipped_on = ShipForm.shipped_on
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("発送データのCSVファイル"), validators=[DataRequired()])
+
+
+def _ship_form(**kw: Any) -> ShipForm:
+    form = ShipForm(**kw)
+    if not form.is_submitted():
+        form.shipped_on.data = today_jst()
+    return form
+
+
+# --- dashboard --------------------------------------------------------------------------
+
+
+@dataclass
+class StockWarning:
+    gift: Gift
+    reason: str
+
+
+def _stock_warnings(supplier_id: int) -> list[StockWarning]:
+    warnings = []
+    for s in gifts_stock(db.session, list(db.session.scalars(own_gifts())), today_jst()):
+        if s.gift.stock_paused:
+            warnings.append(StockWarning(s.gift, _("受付を一時停止しています。")))
+        elif s.is_out:
+            warnings.append(StockWarning(s.gift, _("在庫がなくなりました。")))
+        elif s.total_low:
+            warnings.append(StockWarning(s.gift, _("在庫が残り%(n)s個です。", n=s.total)))
+        elif s.any_portal_low:
+            warnings.append(StockWarning(s.gift, _("一部のポータルで在庫が少なくなっています。")))
+    return warnings
+
+
+def index() -> str:
+    today = today_jst()
+    week_end = today + timedelta(days=6)
+    open_orders = orders_with_details().where(Order.status == OrderStatus.ORDERED)
+    overdue = db.session.scalars(
+        open_orders.where(Order.ship_by < today)
+        .order_by(Order.ship_by, Order.id)
+        .limit(DASHBOARD_ROWS)
+    ).all()
+    this_week = db.session.scalars(
+        open_orders.where(Order.ship_by.between(today, week_end))
+        .order_by(Order.ship_by, Order.id)
+        .limit(DASHBOARD_ROWS)
+    ).all()
+
+    def count(stmt: sa.Select[Any]) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+
+    base = shipments.supplier_orders(current_user.supplier_id).where(
+        Order.status == OrderStatus.ORDERED
+    )
+    overdue_count = count(base.where(Order.ship_by < today))
+    week_count = count(base.where(Order.ship_by.between(today, week_end)))
+    # Seasonal orders waiting for their gift's shipping window to open, per gift.
+    waiting = db.session.execute(
+        sa.select(Gift, sa.func.count(Order.id))
+        .join(DonationLine, DonationLine.gift_id == Gift.id)
+        .join(Order, Order.line_id == DonationLine.id)
+        .where(
+            Order.supplier_id == current_user.supplier_id,
+            Order.status == OrderStatus.ORDERED,
+            Gift.ship_from.is_not(None),
+            Gift.ship_from > today,
+            Order.ship_by > week_end,
+        )
+        .group_by(Gift)
+        .order_by(Gift.ship_from, Gift.code)
+    ).all()
+    month_start = today.replace(day=1)
+    shipped_month = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Shipment)
+            .join(Order, Order.id == Shipment.order_id)
+            .where(
+                Order.supplier_id == current_user.supplier_id,
+                Shipment.shipped_on >= month_start,
+                Shipment.shipped_on <= today,
+            )
+        )
+        or 0
+    )
+    unread = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Conversation)
+            .where(
+                Conversation.supplier_id == current_user.supplier_id,
+                Conversation.last_public_message_id > Conversation.customer_read_upto,
+            )
+        )
+        or 0
+    )
+    return htmx.render(
+        "supplier/index.html",
+        company=current_user.supplier,
+        yesterday=today - timedelta(days=1),
+        week_end=week_end,
+        overdue=overdue,
+        overdue_count=overdue_count,
+        this_week=this_week,
+        week_count=week_count,
+        waiting=waiting,
+        shipped_month=shipped_month,
+        stock_warnings=_stock_warnings(current_user.supplier_id),
+        unread=unread,
+        stock_endpoint=_endpoint("supplier.stock"),
+        **_common(),
+    )
+
+
+def _endpoint(name: str) -> str | None:
+    """H2's pages (stock, statements, problems) are linked once they exist."""
+    return name if name in current_app.view_functions else None
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    status: str = OrderStatus.ORDERED.value
+    gift: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    after: tuple[date, int] | None = None
+
+    def args(self, **override: Any) -> dict[str, Any]:
+        values = {
+            "status": self.status,
+            "gift": self.gift or None,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "q": self.q or None,
+        }
+        values.update(override)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def ascending(self) -> bool:
+        """Open orders oldest deadline first; shipped and the rest newest first."""
+        return self.status == OrderStatus.ORDERED.value
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def _filters() -> Filters:
+    status = request.args.get("status", OrderStatus.ORDERED.value)
+    if status not in {s.value for s in OrderStatus} | {"all"}:
+        status = OrderStatus.ORDERED.value
+    after = None
+    raw = request.args.get("after", "")
+    if raw:
+        day, _, oid = raw.partition("_")
+        try:
+            after = (date.fromisoformat(day), int(oid))
+        except ValueError:
+            after = None
+    return Filters(
+        status=status,
+        gift=request.args.get("gift", type=int),
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+        q=nfkc(request.args.get("q", ""))[:100],
+        after=after,
+    )
+
+
+def order_page(supplier_id: int, f: Filters, size: int = PAGE_SIZE) -> tuple[list[Order], str]:
+    """One page of this supplier's orders and the cursor of the next page ("" at the end)."""
+    stmt = (
+        shipments.supplier_orders(supplier_id)
+        .join(Order.line)
+        .join(DonationLine.donation)
+        .join(DonationLine.gift)
+        .options(
+            contains_eager(Order.line).contains_eager(DonationLine.donation),
+            contains_eager(Order.line).contains_eager(DonationLine.gift),
+        )
+    )
+    if f.status != "all":
+        stmt = stmt.where(Order.status == OrderStatus(f.status))
+    if f.gift:
+        stmt = stmt.where(DonationLine.gift_id == f.gift)
+    if f.date_from:
+        stmt = stmt.where(Order.ship_by >= f.date_from)
+    if f.date_to:
+        stmt = stmt.where(Order.ship_by <= f.date_to)
+    if f.q:
+        key = shipments.parse_order_no(f.q)
+        if key is not None:
+            stmt = stmt.where(Donation.donation_no == key[0], DonationLine.position == key[1])
+        elif len(f.q) >= 11 and f.q[:4].isdigit() and f.q[4] == "-":
+            stmt = stmt.where(Donation.donation_no == f.q)  # a whole donation's orders
+        else:
+            stmt = stmt.where(
+                sa.or_(
+                    Donation.delivery_name.contains(f.q, autoescape=True),
+                    Donation.donor_name.contains(f.q, autoescape=True),
+                )
+            )
+    key_cols = sa.tuple_(Order.ship_by, Order.id)
+    if f.after:
+        stmt = stmt.where(key_cols > f.after if f.ascending else key_cols < f.after)
+    if f.ascending:
+        stmt = stmt.order_by(Order.ship_by, Order.id)
+    else:
+        stmt = stmt.order_by(Order.ship_by.desc(), Order.id.desc())
+    rows = list(db.session.scalars(stmt.limit(size + 1)).unique())
+    cursor = ""
+    if len(rows) > size:
+        last = rows[size - 1]
+        cursor = f"{last.ship_by.isoformat()}_{last.id}"
+    return rows[:size], cursor
+
+
+def orders() -> str:
+    f = _filters()
+    rows, cursor = order_page(current_user.supplier_id, f)
+    html = htmx.render(
+        "supplier/orders/list.html",
+        "supplier/orders/_list.html",
+        rows=rows,
+        cursor=cursor,
+        f=f,
+        gifts=db.session.scalars(own_gifts()).all(),
+        label_software=LABEL_SOFTWARE,
+        **_common(),
+    )
+    if rows:
+        # Recipient names are on the page: one row says who listed which page. Written after
+        # rendering, since the commit expires the loaded orders.
+        audit(
+            db.session,
+            actor=current_user,
+            action="list",
+            subject_type="supplier_orders",
+            subject_id=current_user.supplier_id,
+            detail=f"{len(rows)} orders",
+            ip=_ip(),
+        )
+    return html
+
+
+# --- detail, confirm, correct -----------------------------------------------------------
+
+
+def _detail(
+    order: Order,
+    form: ShipForm | None = None,
+    correct_form: ShipForm | None = None,
+    status: int = 200,
+) -> Response:
+    shipment = shipments.shipment_for(db.session, order)
+    if shipment is not None and correct_form is None:
+        correct_form = ShipForm(
+            formdata=None,
+            carrier=shipment.carrier.value,
+            tracking_no=shipment.tracking_no,
+            shipped_on=shipment.shipped_on,
+        )
+    html = htmx.render(
+        "supplier/orders/detail.html",
+        order=order,
+        to=shipments.recipient(order.line.donation),
+        shipment=shipment,
+        can_correct=shipment is not None and shipments.can_correct(shipment, current_user),
+        form=form or _ship_form(formdata=None),
+        correct_form=correct_form,
+        problem_endpoint=_endpoint("supplier.report_problem"),
+        **_common(),
+    )
+    audit(
+        db.session,
+        actor=current_user,
+        action="view",
+        subject_type="order",
+        subject_id=order.id,
+        ip=_ip(),
+    )
+    return make_response(html, status)
+
+
+def order_detail(order_id: int) -> Response:
+    return _detail(own_order(order_id))
+
+
+def order_ship(order_id: int) -> Response:
+    order = own_order(order_id)
+    form = ShipForm()
+    if form.validate_on_submit():
+        try:
+            shipments.confirm_shipment(
+                db.session,
+                order,
+                form.carrier.data,
+                form.tracking_no.data or "",
+                form.shipped_on.data,
+                current_user,
+            )
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("発送を登録しました。寄附者の画面に送り状番号が表示されます。"), "success")
+            return htmx.redirect(request.form.get("next") or url_for("supplier.index"))
+    return _detail(own_order(order_id), form=form, status=422)
+
+
+def order_correct(order_id: int) -> Response:
+    order = own_order(order_id)
+    shipment = shipments.shipment_for(db.session, order)
+    if shipment is None:
+        abort(404)
+    form = ShipForm()
+    if form.validate_on_submit():
+        try:
+            shipments.correct_shipment(
+                db.session,
+                shipment,
+                form.carrier.data,
+                form.tracking_no.data or "",
+                form.shipped_on.data,
+                current_user,
+            )
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("発送内容を訂正しました。"), "success")
+            return htmx.redirect(url_for("supplier.order_detail", order_id=order_id))
+    return _detail(own_order(order_id), correct_form=form, status=422)
+
+
+# --- several selected orders: confirm together, label files -----------------------------
+
+
+def _selected_orders() -> list[Order]:
+    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})[:500]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            orders_with_details().where(Order.id.in_(ids)).order_by(Order.ship_by, Order.id)
+        ).unique()
+    )
+
+
+def orders_selected() -> Response:
+    """The list's bulk buttons: confirm the selected orders together, or download labels."""
+    orders = _selected_orders()
+    if not orders:
+        flash(_("注文を選んでください。"), "error")
+        return htmx.redirect(url_for("supplier.orders"))
+    action = request.form.get("action", "")
+    if action.startswith("labels:"):
+        try:
+            carrier = Carrier(action.partition(":")[2])
+        except ValueError:
+            abort(400)
+        return _labels(carrier, orders)
+    form = BulkShipForm(formdata=None)
+    form.shipped_on.data = today_jst()
+    return _bulk_page(form, [o for o in orders if o.status == OrderStatus.ORDERED], {}, {})
+
+
+def _bulk_page(
+    form: BulkShipForm,
+    orders: list[Order],
+    tracking: dict[int, str],
+    errors: dict[int, str],
+    status: int = 200,
+) -> Response:
+    html = htmx.render(
+        "supplier/orders/bulk_ship.html",
+        form=form,
+        orders=orders,
+        tracking=tracking,
+        errors=errors,
+        **_common(),
+    )
+    audit(
+        db.session,
+        actor=current_user,
+        action="list",
+        subject_type="supplier_orders",
+        subject_id=current_user.supplier_id,
+        detail=f"bulk ship {len(orders)} orders",
+        ip=_ip(),
+    )
+    return make_response(html, status)
+
+
+def orders_ship() -> Response:
+    orders = [o for o in _selected_orders() if o.status != OrderStatus.CANCELLED]
+    form = BulkShipForm()
+    tracking = {o.id: nfkc(request.form.get(f"tracking-{o.id}", "")) for o in orders}
+    if not orders:
+        flash(_("注文を選んでください。"), "error")
+        return htmx.redirect(url_for("supplier.orders"))
+    if not form.validate_on_submit():
+        return _bulk_page(form, orders, tracking, {}, 422)
+    result = shipments.confirm_many(
+        db.session, orders, form.carrier.data, tracking, form.shipped_on.data, current_user
+    )
+    if result.errors:
+        # All or nothing: fix the named rows and send again; nothing was confirmed.
+        db.session.rollback()
+        orders = [o for o in _selected_orders() if o.status != OrderStatus.CANCELLED]
+        return _bulk_page(form, orders, tracking, result.errors, 422)
+    flash(_("%(n)s件の発送を登録しました。", n=len(result.shipped)), "success")
+    return htmx.redirect(url_for("supplier.orders"))
+
+
+def _labels(carrier: Carrier, orders: list[Order]) -> Response:
+    if carrier not in LABEL_SOFTWARE:
+        abort(400)
+    orders = [o for o in orders if o.status == OrderStatus.ORDERED]
+    if not orders:
+        flash(_("未発送の注文を選んでください。"), "error")
+        return htmx.redirect(url_for("supplier.orders"))
+    ship_on = today_jst()
+    data = carriers.label_csv(carrier, shipments.label_rows(orders, current_user.supplier, ship_on))
+    for order in orders:
+        audit(
+            db.session,
+            actor=current_user,
+            action="export",
+            subject_type="order",
+            subject_id=order.id,
+            detail=f"labels {carrier.value}",
+            ip=_ip(),
+        )
+    name = f"labels-{carrier.value}-{ship_on:%Y%m%d}.csv"
+    response = make_response(data)
+    response.headers["Content-Type"] = "text/csv; charset=Shift_JIS"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename={name}; filename*=UTF-8''{quote(name)}"
+    )
+    return response
+
+
+# --- shipment file: upload → preview → apply --------------------------------------------
+
+
+def orders_upload() -> str:
+    return htmx.render("supplier/orders/upload.html", form=UploadForm(), **_common())
+
+
+def orders_upload_post() -> Response:
+    form = UploadForm()
+    if form.validate_on_submit():
+        f = form.file.data
+        data = f.read(UPLOAD_MAX_BYTES + 1)
+        if len(data) > UPLOAD_MAX_BYTES:
+            form.file.errors = [_("ファイルが大きすぎます（5MBまで）。")]
+        elif not data.strip():
+            form.file.errors = [_("ファイルが空です。")]
+        else:
+            try:
+                upload = shipments.preview_upload(
+                    db.session,
+                    current_user.supplier_id,
+                    data,
+                    filename=f.filename or "",
+                    by_user=current_user,
+                )
+            except DomainError as e:
+                db.session.rollback()
+                form.file.errors = [str(e.message)]
+            else:
+                return htmx.redirect(url_for("supplier.upload_preview", token=upload.token))
+    html = htmx.render("supplier/orders/upload.html", form=form, **_common())
+    return make_response(html, 422)
+
+
+def _own_upload(token: str) -> Any:
+    upload = shipments.find_upload(db.session, current_user.supplier_id, token[:64])
+    if upload is None:
+        abort(404)
+    return upload
+
+
+def upload_preview(token: str) -> str:
+    upload = _own_upload(token)
+    return htmx.render(
+        "supplier/orders/upload_preview.html",
+        upload=upload,
+        form=FlaskForm(),
+        carrier_of=Carrier,
+        as_date=date.fromisoformat,
+        **_common(),
+    )
+
+
+def upload_apply(token: str) -> Response:
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = _own_upload(token)
+    already = upload.applied_at is not None
+    shipments.apply_upload(db.session, upload, by_user=current_user)
+    if not already:
+        flash(_("%(n)s件の発送を登録しました。", n=upload.applied_count), "success")
+    return htmx.redirect(url_for("supplier.upload_preview", token=upload.token))

@@ -1,0 +1,16 @@
+"""The job worker's entry point: `huey_consumer portal.worker.huey`.
+
+Builds the app from the environment (so the broker is the one the web processes use) and
+registers every task under its name. The modules below define tasks.
+"""
+
+from __future__ import annotations
+
+from portal import create_app
+from portal.core import jobs
+from portal.donations import import_jobs  # noqa: F401  (tasks)
+from portal.donors import access  # noqa: F401  (tasks)
+from portal.receipts import batches  # noqa: F401  (tasks)
+
+app = create_app()
+huey = jobs.register_all(app)
