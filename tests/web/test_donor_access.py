@@ -44,7 +44,7 @@ def test_wrong_postal_answers_like_an_unknown_donation(client, make_donation):
     def message(r):
         html = r.get_data(as_text=True)
         return re.search(
-            r'<div class="notice notice--error" role="alert">(.*?)</div>', html, re.S
+            r'<div class="notice notice--error[^"]*" role="alert"[^>]*>(.*?)</div>', html, re.S
         ).group(1)
 
     assert message(wrong) == message(unknown)
