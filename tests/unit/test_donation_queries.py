@@ -18,7 +18,7 @@ from portal.shipping import problems, shipments
 from portal.shipping.carriers import Carrier
 from portal.shipping.models import OrderStatus
 from portal.shipping.problems import ProblemKind
-from tests.unit.test_shipments import new_order, tracking
+from tests.unit.test_shipments import tracking
 
 
 def assert_plain(value: Any, where: str = "detail") -> None:
@@ -40,13 +40,11 @@ def assert_plain(value: Any, where: str = "detail") -> None:
 
 
 @pytest.fixture()
-def shipped(session, make_supplier, make_user, make_gift) -> dict[str, Any]:
+def shipped(session, make_supplier, make_user, make_gift, make_order) -> dict[str, Any]:
     supplier = make_supplier()
     gift = make_gift(supplier=supplier, name="庄原和牛")
-    order = new_order(
-        session,
+    order = make_order(
         gift,
-        received_on=date(2026, 11, 20),
         paid_on=date(2026, 11, 20),
         onestop_requested=True,
     )
@@ -126,9 +124,9 @@ def test_receipt_due_date_onestop_deadline_and_requests(session, shipped) -> Non
     assert [r.kind for r in detail.donor_requests] == [RequestKind.MAIL_ADDRESS]
 
 
-def test_no_onestop_deadline_when_not_requested(session, make_gift) -> None:
-    order = new_order(session, make_gift(), onestop_requested=False)
-    detail = queries.donation_detail(session, order.line.donation_id)
+def test_no_onestop_deadline_when_not_requested(session, make_gift, make_donation) -> None:
+    donation = make_donation(gift=make_gift(), paid_on=None, onestop_requested=False)
+    detail = queries.donation_detail(session, donation.id)
     assert detail is not None
     assert detail.onestop_deadline is None
     assert detail.receipt_due_on is None  # not paid

@@ -16,7 +16,7 @@ from portal.shipping import dashboard, shipments
 from portal.shipping.carriers import Carrier
 from portal.support.models import Conversation, CustomerKind
 from tests.unit.test_donation_queries import assert_plain
-from tests.unit.test_shipments import new_order, tracking
+from tests.unit.test_shipments import tracking
 
 
 @pytest.fixture()
@@ -29,14 +29,16 @@ def shop(session, make_supplier, make_user, make_gift) -> dict[str, Any]:
     }
 
 
-def test_orders_to_ship_are_counted_and_listed_oldest_first(session, shop, make_gift) -> None:
+def test_orders_to_ship_are_counted_and_listed_oldest_first(
+    session, shop, make_gift, make_order
+) -> None:
     today, gift = today_jst(), shop["gift"]
-    late2 = new_order(session, gift, ship_by=today - timedelta(days=2))
-    late1 = new_order(session, gift, ship_by=today - timedelta(days=1))
-    due_today = new_order(session, gift, ship_by=today)
-    week_last = new_order(session, gift, ship_by=today + timedelta(days=6))
-    new_order(session, gift, ship_by=today + timedelta(days=7))  # next week: in neither list
-    new_order(session, make_gift(), ship_by=today - timedelta(days=5))  # another supplier's
+    late2 = make_order(gift, ship_by=today - timedelta(days=2))
+    late1 = make_order(gift, ship_by=today - timedelta(days=1))
+    due_today = make_order(gift, ship_by=today)
+    week_last = make_order(gift, ship_by=today + timedelta(days=6))
+    make_order(gift, ship_by=today + timedelta(days=7))  # next week: in neither list
+    make_order(make_gift(), ship_by=today - timedelta(days=5))  # another supplier's
 
     board = dashboard.supplier_dashboard(session, shop["supplier"].id, today)
 
@@ -51,30 +53,30 @@ def test_orders_to_ship_are_counted_and_listed_oldest_first(session, shop, make_
     assert_plain(board)
 
 
-def test_lists_stop_at_the_row_limit_but_counts_do_not(session, shop) -> None:
+def test_lists_stop_at_the_row_limit_but_counts_do_not(session, shop, make_order) -> None:
     today = today_jst()
     for _ in range(dashboard.ROWS + 2):
-        new_order(session, shop["gift"], ship_by=today - timedelta(days=1))
+        make_order(shop["gift"], ship_by=today - timedelta(days=1))
     board = dashboard.supplier_dashboard(session, shop["supplier"].id, today)
     assert len(board.overdue) == dashboard.ROWS
     assert board.overdue_count == dashboard.ROWS + 2
 
 
-def test_seasonal_orders_waiting_for_their_window(session, shop, make_gift) -> None:
+def test_seasonal_orders_waiting_for_their_window(session, shop, make_gift, make_order) -> None:
     today = today_jst()
     melon = make_gift(
         supplier=shop["supplier"], name="メロン", ship_from=today + timedelta(days=30)
     )
     for _ in range(3):
-        new_order(session, melon, ship_by=today + timedelta(days=40))
+        make_order(melon, ship_by=today + timedelta(days=40))
     board = dashboard.supplier_dashboard(session, shop["supplier"].id, today)
     assert [(w.gift_id, w.name, w.orders) for w in board.waiting] == [(melon.id, "メロン", 3)]
     assert board.waiting[0].ship_from == today + timedelta(days=30)
 
 
-def test_shipped_this_month_and_unread_replies(session, shop, make_supplier) -> None:
+def test_shipped_this_month_and_unread_replies(session, shop, make_supplier, make_order) -> None:
     today = today_jst()
-    order = new_order(session, shop["gift"], ordered_on=today, ship_by=today + timedelta(days=3))
+    order = make_order(shop["gift"], ordered_on=today, ship_by=today + timedelta(days=3))
     shipments.confirm_shipment(
         session, order, Carrier.YAMATO, tracking(order.id), today, by_user=shop["user"]
     )

@@ -14,7 +14,6 @@ from portal.support import conversations as conv_uc
 from portal.support import queries
 from portal.support.models import CannedReply, ConversationStatus, CustomerKind
 from tests.unit.test_donation_queries import assert_plain
-from tests.unit.test_shipments import new_order
 
 
 def _supplier_conv(session: Any, supplier: Any, user: Any, **kw: Any) -> Any:
@@ -29,17 +28,17 @@ def _supplier_conv(session: Any, supplier: Any, user: Any, **kw: Any) -> Any:
 
 
 def test_beside_a_supplier_its_gifts_and_most_urgent_open_orders(
-    session, make_supplier, make_user, make_gift
+    session, make_supplier, make_user, make_gift, make_order
 ) -> None:
     today = today_jst()
     supplier = make_supplier()
     user = make_user(Role.SUPPLIER, supplier=supplier)
     b = make_gift(supplier=supplier, code="S-002")
     a = make_gift(supplier=supplier, code="S-001")
-    late = new_order(session, a, ship_by=today - timedelta(days=1))
-    soon = [new_order(session, b, ship_by=today + timedelta(days=d)) for d in range(1, 9)]
-    new_order(session, a, status=OrderStatus.SHIPPED)  # not open
-    new_order(session, make_gift(), ship_by=today - timedelta(days=9))  # another supplier's
+    late = make_order(a, ship_by=today - timedelta(days=1))
+    soon = [make_order(b, ship_by=today + timedelta(days=d)) for d in range(1, 9)]
+    make_order(a, status=OrderStatus.SHIPPED)  # not open
+    make_order(make_gift(), ship_by=today - timedelta(days=9))  # another supplier's
     conv = _supplier_conv(session, supplier, user)
 
     ctx = queries.conversation_context(session, conv, today)
@@ -55,8 +54,8 @@ def test_beside_a_supplier_its_gifts_and_most_urgent_open_orders(
     assert_plain(ctx)
 
 
-def test_beside_a_donor_the_donation_it_names(session, make_gift) -> None:
-    order = new_order(session, make_gift(name="しいたけ"))
+def test_beside_a_donor_the_donation_it_names(session, make_gift, make_order) -> None:
+    order = make_order(make_gift(name="しいたけ"))
     donation = order.line.donation
     conv = conv_uc.start_conversation(
         session,
