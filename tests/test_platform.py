@@ -113,3 +113,23 @@ def test_migrations_form_one_line(app) -> None:
 
     script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
     assert len(script.get_heads()) == 1
+
+
+def test_a_test_app_writes_nothing_into_instance(tmp_path, monkeypatch) -> None:
+    """A test configuration builds no secret key, database or job broker file in instance/
+    (the broker is built from app.config in init_app, in memory for tests)."""
+    from portal import config, create_app
+
+    instance = tmp_path / "instance"
+    monkeypatch.setattr(config, "INSTANCE", instance)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "DOCUMENT_DIR": str(tmp_path / "documents"),
+        }
+    )
+    assert app.extensions["huey"].immediate
+    assert not instance.exists()

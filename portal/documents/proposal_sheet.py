@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
+from portal.core import clock
 from portal.core.dates import to_jst, wareki
 from portal.core.money import format_yen
 from portal.core.roles import Role
@@ -178,7 +179,7 @@ def sheet_for(session: Session, p: Proposal, *, today: datetime | None = None) -
         return_ratio=return_ratio(p.procurement_cost, p.required_amount),
         approved_on=wareki(to_jst(decided_at)) if decided_at is not None else "",
         approver_role=_approver_role(session, p) if approved else "",
-        printed_on=wareki(to_jst(today) if today else to_jst(datetime.now().astimezone())),
+        printed_on=wareki(to_jst(today) if today else clock.now_jst()),
     )
 
 

@@ -316,6 +316,11 @@ class GiftStock:
         return bool(self.allocations) and self.total == 0
 
     @property
+    def unlimited(self) -> bool:
+        """No allocation rows and not 数量限定: stock is not counted, so never out or low."""
+        return not self.allocations and not self.unallocated
+
+    @property
     def any_portal_low(self) -> bool:
         return any(a.is_low for a in self.allocations)
 

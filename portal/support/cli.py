@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
+from portal.core import clock
 from portal.core.dates import JST
 from portal.extensions import db
 from portal.support.hours import load_calendar
@@ -26,7 +27,7 @@ def desk_status_command(at_text: str | None) -> None:
         if at.tzinfo is None:
             at = at.replace(tzinfo=JST)
     else:
-        at = datetime.now(UTC)
+        at = clock.now()
     cal = load_calendar(db.session())
     if cal.is_open(at):
         click.echo("open")

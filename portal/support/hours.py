@@ -9,13 +9,14 @@ Golden Week closures beyond the national holidays are city-configured DeskDay ro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.core import clock
 from portal.core.dates import JST
 from portal.core.errors import DomainError
 from portal.support.models import DeskDay
@@ -96,11 +97,11 @@ def load_calendar(session: Session) -> DeskCalendar:
 
 
 def is_open(session: Session, at: datetime | None = None) -> bool:
-    return load_calendar(session).is_open(at or datetime.now(UTC))
+    return load_calendar(session).is_open(at or clock.now())
 
 
 def next_opening(session: Session, at: datetime | None = None) -> datetime:
-    return load_calendar(session).next_opening(at or datetime.now(UTC))
+    return load_calendar(session).next_opening(at or clock.now())
 
 
 def set_desk_day(

@@ -62,3 +62,18 @@ def requires(
         return checked  # type: ignore[return-value]
 
     return decorate
+
+
+def may(endpoint: str, method: str = "GET") -> bool:
+    """For templates: may the signed-in user use this route? The same rule the route declares,
+    so a screen shows a role only the buttons and links it may use."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(endpoint)
+    rule = getattr(view, "required_rule", None)
+    if rule is None:
+        return True
+    methods = getattr(view, "rule_methods", None)
+    if methods is not None and method.upper() not in methods:
+        return True
+    return bool(current_user.is_authenticated and rule(current_user))

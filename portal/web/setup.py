@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import User
 from portal.core import dates, money
 from portal.extensions import db, login_manager
-from portal.web.guards import safe_next
+from portal.web.guards import may, safe_next
 
 # Strict CSP: no inline script or style anywhere (htmx's indicator CSS is in our stylesheet).
 CSP = (
@@ -35,6 +35,18 @@ def format_date(value: date | datetime | None, weekday: bool = True) -> str:
         return d.strftime("%a %d %b %Y" if weekday else "%d %b %Y")
     text = f"{d.year}年{d.month}月{d.day}日"
     return text + f"({dates.WEEKDAYS_JA[d.weekday()]})" if weekday else text
+
+
+def format_month(value: str | None) -> str:
+    """A statement month "2026-10" as 2026年10月分 / October 2026."""
+    if not value:
+        return ""
+    year, _, month = value.partition("-")
+    if not (year.isdigit() and month.isdigit()):
+        return value
+    if _locale() == "en":
+        return date(int(year), int(month), 1).strftime("%B %Y")
+    return f"{int(year)}年{int(month)}月分"
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -67,8 +79,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["yen"] = lambda v: money.format_yen(v, _locale())
     app.jinja_env.filters["jdate"] = format_date
     app.jinja_env.filters["jdatetime"] = format_datetime
+    app.jinja_env.filters["jmonth"] = format_month
     app.jinja_env.filters["wareki"] = dates.wareki
     app.jinja_env.globals["current_locale"] = _locale
+    app.jinja_env.globals["may"] = may
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.after_request

@@ -11,14 +11,14 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.timeline import events_for
 from portal.receipts import batches, onestop, service
 from portal.receipts.models import CaseStatus, ItemKind, OnestopState, ReceiptStatus
-from tests.conftest import pdf_text
+from tests.conftest import jst, pdf_text
 from tests.unit.test_receipts import paid
 
 
 @pytest.fixture()
-def in_february(monkeypatch):
+def in_february(frozen_clock):
     """Forms come back until the spring: 'today' is 1 February 2027 for these tests."""
-    monkeypatch.setattr(onestop, "today_jst", lambda: date(2027, 2, 1))
+    frozen_clock.freeze(jst(2027, 2, 1, 10, 0))
 
 
 def test_deadline_is_january_tenth_or_the_next_business_day():
