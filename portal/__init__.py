@@ -15,7 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(config.ROOT / "templates"),
         static_folder=str(config.ROOT / "static"),
     )
-    app.config.from_mapping(config.from_env())
+    app.config.from_mapping(config.from_env(test_config))
     if test_config:
         app.config.from_mapping(test_config)
 

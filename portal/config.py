@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +42,13 @@ def database_url() -> str:
     return url
 
 
-def from_env() -> dict[str, object]:
+def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Settings from the environment. What `given` (a test configuration) already sets is not
+    computed, so a test app writes no secret key or database file into instance/."""
+    given = given or {}
     return {
-        "SECRET_KEY": _secret_key(),
-        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI") or database_url(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Flask-WTF: the token lives as long as the session, so a page left open all
         # day (the support inbox) does not start failing after the default hour.

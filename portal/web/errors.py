@@ -50,7 +50,7 @@ def _render(code: int, title: str | None = None, detail: str | None = None) -> t
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(e: CSRFError) -> tuple[str, int]:
+    def _csrf(_e: CSRFError) -> tuple[str, int]:
         return _render(
             400,
             _("画面の有効期限が切れました"),

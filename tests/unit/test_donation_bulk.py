@@ -77,7 +77,8 @@ def _snapshot(session, donation: Donation) -> dict:
     }
 
 
-def test_bulk_writes_what_create_donation_writes(session, make_gift, make_supplier):
+@pytest.mark.usefixtures("make_supplier")
+def test_bulk_writes_what_create_donation_writes(session, make_gift):
     seasonal = make_gift(ship_from=date(2027, 1, 10), ship_until=date(2027, 2, 28))
     limited = make_gift()
     closed = make_gift(accept_until=date(2026, 11, 30))
@@ -229,7 +230,8 @@ def test_streams_a_file_from_disk_with_a_character_cut_at_the_sniff_boundary(
     assert again.summary() == "new=0 updated=0 unchanged=700 rejected=0 conflicts=0"
 
 
-def test_two_imports_race_for_the_last_units(committed, postgres_only, make_gift, tmp_path):
+@pytest.mark.usefixtures("postgres_only")
+def test_two_imports_race_for_the_last_units(committed, make_gift, tmp_path):
     """PostgreSQL: two imports of different donations for a gift with 7 units left, in
     parallel: exactly 7 units are taken, the rest of the lines are held, nothing oversold."""
     from portal.extensions import db
@@ -290,7 +292,7 @@ def test_rakuten_rms_file_through_either_path(session, make_gift, monkeypatch, p
     set_allocation(session, hb.id, "rakuten", 5)
     if path == "one_by_one":
 
-        def failing(*args, **kwargs):
+        def failing(*_args, **_kwargs):
             raise sa.exc.OperationalError("INSERT", {}, Exception("forced"))
 
         monkeypatch.setattr(engine, "create_donations", failing)

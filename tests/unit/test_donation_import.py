@@ -36,7 +36,8 @@ def _lines(d: Donation) -> list[tuple[str, int]]:
     return [(ln.gift.code, ln.quantity) for ln in d.lines]
 
 
-def test_standard_file_cp932_with_awkward_rows(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_standard_file_cp932_with_awkward_rows(session):
     result = import_file(session, "standard", _load("standard.csv"))
     assert result.summary() == "new=3 updated=0 unchanged=0 rejected=2 conflicts=0"
     assert [(r.line, str(r.reason)) for r in result.rejected] == [
@@ -67,7 +68,8 @@ def test_standard_file_cp932_with_awkward_rows(session, gifts):
     assert jiro.payment_method == PaymentMethod.CASH_REGISTERED
 
 
-def test_reimport_changes_nothing_and_a_later_export_updates_the_payment(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_reimport_changes_nothing_and_a_later_export_updates_the_payment(session):
     import_file(session, "standard", _load("standard.csv"))
     again = import_file(session, "standard", _load("standard.csv"))
     assert again.summary() == "new=0 updated=0 unchanged=3 rejected=2 conflicts=0"
@@ -79,7 +81,8 @@ def test_reimport_changes_nothing_and_a_later_export_updates_the_payment(session
     assert hanako.state == DonationState.PAID and len(hanako.lines[0].orders) == 1
 
 
-def test_cancelled_donation_is_a_conflict_not_overwritten(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_cancelled_donation_is_a_conflict_not_overwritten(session):
     import_file(session, "standard", _load("standard.csv"))
     hanako = _donation(session, Portal.STANDARD, "S-0002")
     cancel_donation(session, hanako, "重複申込")
@@ -89,13 +92,15 @@ def test_cancelled_donation_is_a_conflict_not_overwritten(session, gifts):
     assert hanako.state == DonationState.CANCELLED and hanako.paid_on is None
 
 
-def test_dry_run_counts_without_writing(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_dry_run_counts_without_writing(session):
     result = import_file(session, "standard", _load("standard.csv"), dry_run=True)
     assert result.summary() == "new=3 updated=0 unchanged=0 rejected=2 conflicts=0"
     assert session.scalar(sa.select(sa.func.count()).select_from(Donation)) == 0
 
 
-def test_rejected_rows_download_can_be_fixed_and_reuploaded(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rejected_rows_download_can_be_fixed_and_reuploaded(session):
     result = import_file(session, "standard", _load("standard.csv"))
     data = rejected_csv(result)
     text = data.decode("utf-8-sig")
@@ -105,7 +110,8 @@ def test_rejected_rows_download_can_be_fixed_and_reuploaded(session, gifts):
     assert again.summary() == "new=2 updated=0 unchanged=0 rejected=0 conflicts=0"
 
 
-def test_choice(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_choice(session):
     result = import_file(session, "choice", _load("choice.csv"))
     assert result.summary() == "new=3 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert [r.line for r in result.rejected] == [8]
@@ -125,7 +131,8 @@ def test_choice(session, gifts):
     assert sachiko.paid_on == date(2026, 12, 8)
 
 
-def test_rakuten_rms_order_csv_imports_exactly_the_expected_donations(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rakuten_rms_order_csv_imports_exactly_the_expected_donations(session):
     """The RMS 楽天ペイ受注管理 受注CSV: 107 columns, CP932, one row per 商品明細."""
     data = _load("rakuten.csv")
     assert data.decode("cp932").splitlines()[0].count(",") == 106
@@ -180,7 +187,8 @@ def test_rakuten_rms_order_csv_imports_exactly_the_expected_donations(session, g
     assert all(o.status == OrderStatus.CANCELLED for ln in mari.lines for o in ln.orders)
 
 
-def test_rakuten_transfer_paid_from_the_start_is_received_on_its_confirmation(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rakuten_transfer_paid_from_the_start_is_received_on_its_confirmation(session):
     result = import_file(session, "rakuten", _load("rakuten_update.csv"))
     assert result.summary() == "new=4 updated=0 unchanged=0 rejected=0 conflicts=0"
     manabu = _donation(session, Portal.RAKUTEN, "419999-20261202-0000002")
@@ -190,7 +198,8 @@ def test_rakuten_transfer_paid_from_the_start_is_received_on_its_confirmation(se
     assert mari.state == DonationState.CANCELLED and mari.lines[0].orders == []
 
 
-def test_rakuten_cancel_after_shipping_is_a_conflict(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rakuten_cancel_after_shipping_is_a_conflict(session):
     import_file(session, "rakuten", _load("rakuten.csv"))
     mari = _donation(session, Portal.RAKUTEN, "419999-20261201-0000001")
     cancelled = import_file(session, "rakuten", _load("rakuten_update.csv"), dry_run=True)
@@ -206,7 +215,8 @@ def test_rakuten_cancel_after_shipping_is_a_conflict(session, gifts):
     assert mari.state == DonationState.PAID
 
 
-def test_rakuten_headers_of_a_download_template_match_tolerantly(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rakuten_headers_of_a_download_template_match_tolerantly(session):
     """A template chooses and orders columns; 全角 digits and colons, brackets, （必須）."""
     header = (
         "（必須）注文番号, ステータス ,注文日時,支払方法名,合計金額,注文者姓,注文者名,"
@@ -229,7 +239,8 @@ def test_rakuten_headers_of_a_download_template_match_tolerantly(session, gifts)
     assert (d.phone, d.purpose, d.onestop_requested) == ("0824-72-0000", "産業振興", True)
 
 
-def test_rakuten_unknown_option_wording_is_rejected_with_the_item_name(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_rakuten_unknown_option_wording_is_rejected_with_the_item_name(session):
     header = "注文番号,ステータス,注文日時,支払方法名,合計金額,注文者姓,注文者名,項目・選択肢"
     row = '1-1,発送待ち,2026-12-01 10:00:00,クレジットカード,5000,庄原,一子,"受領証明書:たぶん"'
     result = import_file(session, "rakuten", (header + "\n" + row + "\n").encode("cp932"))
@@ -238,7 +249,8 @@ def test_rakuten_unknown_option_wording_is_rejected_with_the_item_name(session, 
     ]
 
 
-def test_furunavi_utf8_bom_with_document_address(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_furunavi_utf8_bom_with_document_address(session):
     result = import_file(session, "furunavi", _load("furunavi.csv"))
     assert result.summary() == "new=2 updated=0 unchanged=0 rejected=0 conflicts=0"
     ken = _donation(session, Portal.FURUNAVI, "FN-1001")
@@ -249,7 +261,8 @@ def test_furunavi_utf8_bom_with_document_address(session, gifts):
     assert yumi.address == "愛知県名古屋市中区三の丸 1-1"
 
 
-def test_jal(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_jal(session):
     result = import_file(session, "jal", _load("jal.csv"))
     assert result.summary() == "new=1 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert [(r.line, str(r.reason)) for r in result.rejected] == [
@@ -260,7 +273,8 @@ def test_jal(session, gifts):
     assert tsubasa.onestop_requested and not tsubasa.publish_name
 
 
-def test_satofull_multi_line_and_disaster_relief(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_satofull_multi_line_and_disaster_relief(session):
     result = import_file(session, "satofull", _load("satofull.csv"))
     assert result.summary() == "new=2 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert result.rejected[0].line == 5
@@ -271,7 +285,8 @@ def test_satofull_multi_line_and_disaster_relief(session, gifts):
     assert _lines(megumi) == [("HJ-002", 1), ("BD-001", 1)]
 
 
-def test_missing_header_column_rejects_the_file(session, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_missing_header_column_rejects_the_file(session):
     result = import_file(session, "choice", _load("standard.csv"))
     assert result.new == 0 and len(result.rejected) == 1
     assert "受付番号" not in str(result.rejected[0].reason) or result.rejected[0].line == 1

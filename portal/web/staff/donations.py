@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,23 +27,26 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from portal.accounts.models import User
 from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.jobs import JobRun, JobState
 from portal.core.portals import Portal
-from portal.core.roles import can_handle_donations
-from portal.core.timeline import events_for
+from portal.core.roles import can_correct_shipments, can_handle_donations
 from portal.donations import direct, import_jobs, lifecycle
+from portal.donations import queries as donation_queries
 from portal.donations.importers import PORTALS, import_file, rejected_csv
 from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donations.normalise import lookup_address
+from portal.donations.queries import ShipmentItem
 from portal.donations.substitution import (
     ConsentChannel,
     substitute_candidates,
     substitute_line,
-    substitutions_for,
 )
+from portal.donors.models import KIND_LABELS as REQUEST_KIND_LABELS
+from portal.donors.models import STATUS_LABELS as REQUEST_STATUS_LABELS
 from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.gifts.stock import (
@@ -54,6 +58,10 @@ from portal.gifts.stock import (
     stock_alert_count,
     stock_overview,
 )
+from portal.receipts import onestop
+from portal.shipping import shipments as ship_uc
+from portal.shipping.carriers import CARRIER_LABELS
+from portal.shipping.problems import PROBLEM_LABELS
 from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.guards import requires
@@ -65,6 +73,8 @@ from portal.web.staff.labels import (
     EVENT_LABELS,
     HOLD_LABELS,
     METHOD_LABELS,
+    ORDER_STATUS_LABELS,
+    RECEIPT_STATUS_LABELS,
     STATE_LABELS,
 )
 
@@ -126,49 +136,111 @@ def donations() -> str:
     )
 
 
+class CorrectionForm(FlaskForm):
+    """Staff correcting a shipment (portal/web/staff/orders.py), shown on the donation page."""
+
+    carrier = SelectField(
+        _l("配送業者"),
+        choices=choices([(c.value, label) for c, label in CARRIER_LABELS.items()]),
+        validators=[DataRequired()],
+    )
+    tracking_no = StringField(
+        _l("送り状番号（追跡番号）"),
+        filters=[nfkc],
+        validators=[DataRequired(message=_l("送り状番号を入力してください。")), Length(max=40)],
+    )
+    shipped_on = DateField(
+        _l("発送日"), validators=[DataRequired(message=_l("発送日を入力してください。"))]
+    )
+    reason = StringField(
+        _l("訂正の理由"),
+        validators=[
+            DataRequired(message=_l("訂正の理由を入力してください。")),
+            Length(max=ship_uc.REASON_MAX),
+        ],
+    )
+
+
+def correction_prefix(order_id: int) -> str:
+    return f"o{order_id}"
+
+
+def correction_forms_for(shipments: Mapping[int, ShipmentItem], user: User) -> dict[int, FlaskForm]:
+    """One prefilled form per shipped order, only for those allowed to correct."""
+    if not can_correct_shipments(user):
+        return {}
+    forms: dict[int, FlaskForm] = {}
+    for order_id, shipment in shipments.items():
+        form = CorrectionForm(formdata=None, prefix=correction_prefix(order_id))
+        form.carrier.data = shipment.carrier.value
+        form.tracking_no.data = shipment.tracking_no
+        form.shipped_on.data = shipment.shipped_on
+        forms[order_id] = form
+    return forms
+
+
 def donation_detail(donation_id: int) -> str:
-    donation = db.get_or_404(Donation, donation_id)
-    return detail_page(donation)
+    return detail_page(donation_id)
 
 
 def detail_page(
-    donation: Donation,
+    donation_id: int,
     *,
     correction_forms: dict[int, FlaskForm] | None = None,
     status: int = 200,
 ) -> str:
     """The donation with everything that happened to it since: orders and their shipments,
-    delivery problems, the receipt, donor requests and the one-stop form. Personal data:
-    every rendering writes an audit row (also when a correction form comes back with errors).
+    delivery problems, the receipt, donor requests and the one-stop form
+    (portal.donations.queries). Personal data: every rendering writes an audit row (also when
+    a correction form comes back with errors).
     """
-    from portal.web.staff.orders import correction_forms_for, operations_context
-
+    detail = donation_queries.donation_detail(db.session, donation_id)
+    if detail is None:
+        abort(404)
     audit(
         db.session,
         actor=current_user,
         action="view",
         subject_type="donation",
-        subject_id=donation.id,
+        subject_id=donation_id,
         ip=request.remote_addr or "",
     )
-    ops = operations_context(db.session, donation)
-    forms = correction_forms_for(ops["shipments"], current_user)
+    forms = correction_forms_for(detail.shipments, current_user)
     forms.update(correction_forms or {})
     html = render(
         "staff/donation_detail.html",
-        donation=donation,
+        donation=detail.donation,
+        shipments=detail.shipments,
+        tracking=detail.tracking,
+        problems=detail.problems,
+        receipt=detail.receipt,
+        receipt_due_on=detail.receipt_due_on,
+        receipt_has_pdf=bool(detail.receipt and detail.receipt.has_pdf),
+        donor_requests=detail.donor_requests,
+        onestop_return=detail.onestop_return,
+        onestop_deadline=detail.onestop_deadline,
+        substitutions=detail.substitutions,
+        events=detail.events,
         portals=PORTAL_LABELS,
         states=STATE_LABELS,
         holds=HOLD_LABELS,
         event_labels=EVENT_LABELS,
-        events=events_for(db.session, "donation", donation.id),
-        substitutions=substitutions_for(db.session, donation.id),
         consent_labels=CONSENT_LABELS,
+        problem_labels=PROBLEM_LABELS,
+        order_states=ORDER_STATUS_LABELS,
+        carriers=CARRIER_LABELS,
+        order_no=ship_uc.format_order_no,
+        receipt_states=RECEIPT_STATUS_LABELS,
+        request_kinds=REQUEST_KIND_LABELS,
+        request_states=REQUEST_STATUS_LABELS,
+        onestop_states=onestop.STATE_LABELS,
+        onestop_missing=onestop.MISSING_LABELS,
         can_handle=can_handle_donations(current_user),
+        can_correct=can_correct_shipments(current_user),
+        today=today_jst(),
         paid_form=PaidForm(),
         cancel_form=CancelForm(),
         correction_forms=forms,
-        **ops,
     )
     return (html, status) if status != 200 else html  # type: ignore[return-value]
 
