@@ -63,7 +63,7 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_, obj, _autogen_context):
     """Render our column types as plain SQLAlchemy ones: migrations never import app code."""
     from portal.core.models import UTCDateTime
 
@@ -83,7 +83,7 @@ def run_migrations_online():
     # this callback is used to prevent an auto-migration from being generated
     # when there are no changes to the schema
     # reference: http://alembic.zzzcomputing.com/en/latest/cookbook.html
-    def process_revision_directives(context, revision, directives):
+    def process_revision_directives(_context, _revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False):
             script = directives[0]
             if script.upgrade_ops.is_empty():

@@ -15,7 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(config.ROOT / "templates"),
         static_folder=str(config.ROOT / "static"),
     )
-    app.config.from_mapping(config.from_env())
+    app.config.from_mapping(config.from_env(test_config))
     if test_config:
         app.config.from_mapping(test_config)
 
@@ -35,10 +35,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
 
     from portal import models  # noqa: F401  (every table known to metadata and Alembic)
-    from portal.web import errors, htmx, setup, uow
+    from portal.web import errors, htmx, setup, uow, uploads
 
     uow.init_app(app)
     htmx.init_app(app)
+    uploads.init_app(app)  # after htmx: it sets its own request class
     setup.init_app(app)
     errors.init_app(app)
 

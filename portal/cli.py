@@ -38,9 +38,10 @@ def create_user_command(email: str, role: str, supplier_code: str | None, name: 
     from portal.accounts.models import Supplier
     from portal.core.errors import DomainError
 
+    session = db.session()
     supplier = None
     if supplier_code:
-        supplier = db.session.scalar(sa.select(Supplier).where(Supplier.code == supplier_code))
+        supplier = session.scalar(sa.select(Supplier).where(Supplier.code == supplier_code))
         if supplier is None:
             raise click.ClickException(f"no supplier with code {supplier_code}")
     if sys.stdin.isatty():
@@ -49,11 +50,11 @@ def create_user_command(email: str, role: str, supplier_code: str | None, name: 
         password = sys.stdin.readline().rstrip("\n")
     try:
         user = accounts.create_user(
-            db.session, email, Role(role), name=name, password=password, supplier=supplier
+            session, email, Role(role), name=name, password=password, supplier=supplier
         )
-        db.session.commit()
+        session.commit()
     except DomainError as e:
-        db.session.rollback()
+        session.rollback()
         raise click.ClickException(str(e.message)) from e
     click.echo(f"created user {user.id} {user.email} role={user.role.value}")
 
@@ -65,11 +66,12 @@ def reset_totp_command(email: str) -> None:
     """Forget a staff member's authenticator (lost phone): they enrol again at next sign-in."""
     from portal.accounts import accounts, totp
 
-    user = accounts.find_user(db.session, accounts.normalise_email(email))
+    session = db.session()
+    user = accounts.find_user(session, accounts.normalise_email(email))
     if user is None:
         raise click.ClickException(f"no account {email}")
-    totp.reset(db.session, user, by_user=None)
-    db.session.commit()
+    totp.reset(session, user, by_user=None)
+    session.commit()
     click.echo(f"reset totp for user {user.id}; they will enrol a new app at their next sign-in")
 
 
@@ -81,12 +83,13 @@ def seed_demo_command() -> None:
     from portal.demo import seed
 
     password = os.environ.get("DEMO_PASSWORD", "demo-password")
+    session = db.session()
     try:
-        accounts = seed(db.session, password=password)
+        accounts = seed(session, password=password)
     except DomainError as error:  # e.g. a DEMO_PASSWORD shorter than the password rules allow
-        db.session.rollback()
+        session.rollback()
         raise click.ClickException(str(error.message)) from None
-    db.session.commit()
+    session.commit()
     click.echo("Demo data ready. Log in with:")
     if not current_app.config.get("STAFF_TOTP_REQUIRED", True):
         click.echo("  (staff TOTP is switched off for this demo: STAFF_TOTP_REQUIRED=0)")
@@ -94,7 +97,7 @@ def seed_demo_command() -> None:
         click.echo(f"  {role:<15} {email}  /  {password}")
     from portal.demo import hint as donor_hint
 
-    if line := donor_hint(db.session):
+    if line := donor_hint(session):
         click.echo(line)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +42,13 @@ def database_url() -> str:
     return url
 
 
-def from_env() -> dict[str, object]:
+def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
+    """Settings from the environment. What `given` (a test configuration) already sets is not
+    computed, so a test app writes no secret key or database file into instance/."""
+    given = given or {}
     return {
-        "SECRET_KEY": _secret_key(),
-        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI") or database_url(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Flask-WTF: the token lives as long as the session, so a page left open all
         # day (the support inbox) does not start failing after the default hour.
@@ -79,8 +83,14 @@ def from_env() -> dict[str, object]:
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,
-        # Donation CSV uploads may be far larger than other uploads (a December day's export).
+        # Each upload route has its own body limit (portal.web.uploads); MAX_CONTENT_LENGTH
+        # is every other route's. Donation CSV uploads may be far larger (a December day's
+        # export runs to tens of MB).
         "IMPORT_MAX_MB": int(os.environ.get("IMPORT_MAX_MB", "200")),
+        "PAYMENT_UPLOAD_MAX_MB": int(os.environ.get("PAYMENT_UPLOAD_MAX_MB", "20")),
+        "SHIPMENT_UPLOAD_MAX_MB": int(os.environ.get("SHIPMENT_UPLOAD_MAX_MB", "6")),
+        "PROPOSAL_UPLOAD_MAX_MB": int(os.environ.get("PROPOSAL_UPLOAD_MAX_MB", "11")),
+        "CHAT_UPLOAD_MAX_MB": int(os.environ.get("CHAT_UPLOAD_MAX_MB", "6")),
         # Receipt batches render on this many processes (default: every CPU).
         "RECEIPT_WORKERS": int(os.environ.get("RECEIPT_WORKERS", "0")) or None,
         # Donor look-ups: wrong entries per donation number / per IP, link requests per address.

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,9 +25,16 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.accounts.models import Supplier, User
 from portal.accounts.passwords import hash_password
+from portal.core import clock
+from portal.core.clock import JST
+from portal.core.portals import Portal
 from portal.core.roles import Role
+from portal.donations.lifecycle import DonationData, LineData, create_donation
+from portal.donations.models import Donation, PaymentMethod, PaymentState
 from portal.extensions import db, limiter
 from portal.gifts.models import Gift, GiftStatus, TemperatureBand
+from portal.receipts.models import Receipt
+from portal.shipping.models import Order, OrderStatus
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -77,7 +85,7 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
     box = Mailbox()
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
             box.add(envelope.original_content or envelope.content)
             return "250 OK"
 
@@ -214,8 +222,68 @@ def mailbox(smtp_server: tuple[str, Mailbox]) -> Mailbox:
 
 
 @pytest.fixture()
-def session(app: Flask) -> Any:
+def session(app: Flask) -> Any:  # noqa: ARG001 - needs the app (and its test transaction)
     return db.session
+
+
+# --- the clock -------------------------------------------------------------------------
+
+
+def jst(*args: int) -> datetime:
+    """An instant given as a wall-clock time in Japan: jst(2026, 12, 31, 23, 59, 59)."""
+    return datetime(*args, tzinfo=JST)  # type: ignore[misc]
+
+
+# A weekday morning on which the support desk is open and no date rule is near a boundary.
+FROZEN_AT = jst(2026, 6, 3, 10, 0, 0)
+
+
+class FrozenClock:
+    """The portal's clock (portal.core.clock, and with it every datetime.now() / time.time()
+    in the process) stopped at one instant until the test moves it."""
+
+    def __init__(self, machine: Any) -> None:
+        self._machine = machine
+
+    def freeze(self, instant: datetime) -> datetime:
+        """Stop the clock at `instant` (timezone-aware: say JST or UTC, never guess)."""
+        if instant.tzinfo is None:
+            raise ValueError("freeze() needs an aware datetime, e.g. jst(2026, 12, 31, 23, 59)")
+        # A POSIX timestamp, not the datetime: time-machine would otherwise set the process's
+        # TZ to the instant's zone and hide code that reads local time.
+        self._machine.move_to(instant.timestamp(), tick=False)
+        return instant.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._machine.shift(delta)
+        return clock.now()
+
+    def now(self) -> datetime:
+        return clock.now()
+
+
+@pytest.fixture()
+def frozen_clock(time_machine: Any) -> FrozenClock:
+    """The clock stopped at FROZEN_AT; `frozen_clock.freeze(jst(...))` moves it."""
+    frozen = FrozenClock(time_machine)
+    frozen.freeze(FROZEN_AT)
+    return frozen
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_clock() -> Iterator[None]:
+    """TEST_CLOCK=2026-12-31T15:00:30Z runs the whole suite as if started at that instant (the
+    clock keeps ticking from there): .ci/run uses it for a pass at JST midnight, so no test
+    depends on the hour the suite happens to run at."""
+    start = os.environ.get("TEST_CLOCK")
+    if not start:
+        yield
+        return
+    import time_machine
+
+    instant = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    with time_machine.travel(instant.timestamp(), tick=True):
+        yield
 
 
 @dataclass(frozen=True)
@@ -284,7 +352,7 @@ def seeded_demo(
 
 
 @pytest.fixture()
-def make_supplier(app: Flask) -> Any:
+def make_supplier(app: Flask) -> Any:  # noqa: ARG001 - rows go into the app's database
     counter = iter(range(1, 10_000))
 
     def make(**kw: Any) -> Supplier:
@@ -304,7 +372,7 @@ def make_supplier(app: Flask) -> Any:
 
 
 @pytest.fixture()
-def make_user(app: Flask, make_supplier: Any) -> Any:
+def make_user(app: Flask, make_supplier: Any) -> Any:  # noqa: ARG001 - as make_supplier
     counter = iter(range(1, 10_000))
 
     def make(
@@ -332,7 +400,7 @@ def make_user(app: Flask, make_supplier: Any) -> Any:
 
 
 @pytest.fixture()
-def make_gift(app: Flask, make_supplier: Any) -> Any:
+def make_gift(app: Flask, make_supplier: Any) -> Any:  # noqa: ARG001 - as make_supplier
     counter = iter(range(1, 10_000))
 
     def make(supplier: Supplier | None = None, **kw: Any) -> Gift:
@@ -352,6 +420,110 @@ def make_gift(app: Flask, make_supplier: Any) -> Any:
         db.session.add(gift)
         db.session.flush()
         return gift
+
+    return make
+
+
+_UNSET: Any = object()
+
+
+@pytest.fixture()
+def make_donation(make_gift: Any) -> Any:
+    """A donation through create_donation (numbers, events, stock, and orders once paid).
+
+    Paid by card on 2026-11-01 with one line of a new gift unless told otherwise:
+    `make_donation(gift=g)`, `make_donation(lines=[])` (no gift), `make_donation(paid_on=None)`
+    (unpaid), `make_donation(paid_on=date(2026, 12, 28))` (applied the same day)."""
+    counter = iter(range(1, 100_000))
+
+    def make(*, gift: Gift | None = None, paid_on: date | None = _UNSET, **kw: Any) -> Donation:
+        if paid_on is _UNSET:
+            paid_on = date(2026, 11, 1)
+        values: dict[str, Any] = {
+            "portal": Portal.CHOICE,
+            "portal_order_no": f"C-{next(counter)}",
+            "donor_name": "寄附 花子",
+            "amount": 10000,
+            "applied_on": paid_on or date(2026, 11, 1),
+            "payment_method": PaymentMethod.CARD,
+            "payment_state": PaymentState.PAID if paid_on else PaymentState.UNPAID,
+            "paid_on": paid_on,
+            "postal_code": "7270011",
+            "address": "広島県庄原市東本町1-1",
+            "email": "hanako@example.jp",
+        }
+        values.update(kw)
+        if "lines" not in kw:
+            values["lines"] = [LineData(gift_code=(gift or make_gift()).code)]
+        donation = create_donation(db.session, DonationData(**values))
+        db.session.flush()
+        return donation
+
+    return make
+
+
+@pytest.fixture()
+def make_order(make_donation: Any, make_gift: Any) -> Any:
+    """The order that create_orders gives a paid donation of one gift line: paid ten days
+    ago, due in three days, for a recipient with a phone number (as a courier label needs).
+    `make_order(gift, quantity=2, ship_by=..., ordered_on=..., status=...)`;
+    `shipped_on=` confirms its shipment (confirm_shipment, carrier その他) on that day; other
+    keywords go to make_donation (`delivery_name=...`, `paid_on=...`)."""
+
+    def make(
+        gift: Gift | None = None,
+        *,
+        quantity: int = 1,
+        ship_by: date | None = None,
+        ordered_on: date | None = None,
+        status: OrderStatus | None = None,
+        shipped_on: date | None = None,
+        **donation_kw: Any,
+    ) -> Order:
+        from portal.shipping.carriers import Carrier
+        from portal.shipping.shipments import confirm_shipment
+
+        gift = gift or make_gift()
+        today = clock.today_jst()
+        values: dict[str, Any] = {
+            "paid_on": today - timedelta(days=10),
+            "donor_name": "寄附 太郎",
+            "address": "広島県庄原市東本町1-1-1",
+            "phone": "0824-72-1111",
+            "email": "donor@example.jp",
+        }
+        values.update(donation_kw)
+        donation = make_donation(lines=[LineData(gift.code, quantity=quantity)], **values)
+        (order,) = donation.lines[0].orders
+        order.ship_by = ship_by or today + timedelta(days=3)
+        if ordered_on is not None:
+            order.ordered_on = ordered_on
+        if status is not None:
+            order.status = status
+        db.session.flush()
+        if shipped_on is not None:
+            confirm_shipment(db.session, order, Carrier.OTHER, f"T{order.id:06d}", shipped_on, None)
+            db.session.flush()
+        return order
+
+    return make
+
+
+@pytest.fixture()
+def make_receipt(make_donation: Any) -> Any:
+    """A numbered receipt (issue_receipt, dated today unless `on=`) for `donation`, or for a
+    new paid donation without gift lines made from the other keywords."""
+    from portal.receipts.service import issue_receipt
+
+    def make(
+        donation: Donation | None = None, *, on: date | None = None, **donation_kw: Any
+    ) -> Receipt:
+        if donation is None:
+            donation_kw.setdefault("lines", [])
+            donation = make_donation(**donation_kw)
+        receipt = issue_receipt(db.session, donation, on=on)
+        db.session.flush()
+        return receipt
 
     return make
 

@@ -4,6 +4,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -17,7 +18,8 @@ from portal.i18n_tools import PYBABEL
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_models_and_migrations_agree(app) -> None:
+@pytest.mark.usefixtures("app")
+def test_models_and_migrations_agree() -> None:
     conn = db.session.connection()  # the test's own connection (SQLite holds one writer)
     ctx = MigrationContext.configure(conn, opts={"compare_type": True})
     diff = compare_metadata(ctx, db.metadata)
@@ -148,3 +150,23 @@ def test_migrations_form_one_line(app) -> None:
 
     script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
     assert len(script.get_heads()) == 1
+
+
+def test_a_test_app_writes_nothing_into_instance(tmp_path, monkeypatch) -> None:
+    """A test configuration builds no secret key, database or job broker file in instance/
+    (the broker is built from app.config in init_app, in memory for tests)."""
+    from portal import config, create_app
+
+    instance = tmp_path / "instance"
+    monkeypatch.setattr(config, "INSTANCE", instance)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "DOCUMENT_DIR": str(tmp_path / "documents"),
+        }
+    )
+    assert app.extensions["huey"].immediate
+    assert not instance.exists()

@@ -18,6 +18,7 @@ from portal.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
+from portal.core.database import rowcount
 from portal.core.errors import DomainError
 from portal.core.models import utcnow
 from portal.core.roles import Role
@@ -77,7 +78,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(user: User, password: str) -> None:
     check_password_rules(password)
     user.password_hash = hash_password(password)
     user.session_version += 1  # every other session of this user ends
@@ -118,12 +119,14 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
     """Set the password through an invitation; the row is locked so it is used once."""
     inv = find_invitation(session, token)
     # Claim the invitation atomically: a double submit finds used_at already set.
-    claimed = session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == inv.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow())
-    ).rowcount
+    claimed = rowcount(
+        session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == inv.id, Invitation.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+    )
     if claimed != 1:
         raise DomainError(_l("この招待リンクは既に使われています。"))
-    set_password(session, inv.user, password)
+    set_password(inv.user, password)
     return inv.user

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import TimestampMixin, enum_column
 from portal.core.roles import Role
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class SupplierStatus(enum.StrEnum):
@@ -18,7 +18,7 @@ class SupplierStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Supplier(TimestampMixin, db.Model):
+class Supplier(TimestampMixin, Model):
     """返礼品提供事業者: a company (often one person) that ships gifts."""
 
     __tablename__ = "supplier"
@@ -48,7 +48,7 @@ class Supplier(TimestampMixin, db.Model):
         return f"<Supplier {self.code}>"
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,7 +86,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class Invitation(TimestampMixin, db.Model):
+class Invitation(TimestampMixin, Model):
     """A single-use link to set a password, valid for 72 hours. Only the token's hash is kept."""
 
     __tablename__ = "invitation"

@@ -8,7 +8,6 @@ only becomes the user's once a code from the authenticator app proves it was sca
 
 from __future__ import annotations
 
-import time
 import unicodedata
 
 import pyotp
@@ -18,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
+from portal.core import clock
 from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.core.roles import STAFF_ROLES
@@ -66,7 +66,7 @@ def verify(user: User, code: str, *, now: float | None = None) -> bool:
     code = _clean(code)
     if not user.totp_secret or len(code) != 6:
         return False
-    step = _matching_step(user.totp_secret, code, time.time() if now is None else now)
+    step = _matching_step(user.totp_secret, code, clock.timestamp() if now is None else now)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
     user.totp_last_step = step
@@ -78,7 +78,7 @@ def enrol(
 ) -> None:
     """Make `secret` the user's once a code from it checks out."""
     code = _clean(code)
-    step = _matching_step(secret, code, time.time() if now is None else now)
+    step = _matching_step(secret, code, clock.timestamp() if now is None else now)
     if len(code) != 6 or step is None:
         raise DomainError(
             _l("確認コードが正しくありません。アプリに表示されている6桁の数字を入力してください。"),

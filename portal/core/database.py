@@ -7,6 +7,9 @@ fails with SQLITE_BUSY whatever the timeout (see SQLAlchemy's pysqlite notes).
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 import sqlalchemy as sa
 
 
@@ -15,9 +18,9 @@ def configure_engine(engine: sa.Engine) -> None:
         return
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: object, _record: object) -> None:
-        dbapi_conn.isolation_level = None  # type: ignore[attr-defined]  # we emit BEGIN ourselves
-        cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=15000")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -32,3 +35,11 @@ def configure_engine(engine: sa.Engine) -> None:
 def is_postgres(engine_or_session: object) -> bool:
     bind = getattr(engine_or_session, "bind", engine_or_session)
     return getattr(getattr(bind, "dialect", None), "name", "") == "postgresql"
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE or DELETE run through Session.execute() matched. The session hands back a
+    CursorResult for those, but its execute() is typed as returning a plain Result."""
+    if not isinstance(result, sa.CursorResult):
+        raise TypeError(f"{type(result).__name__} has no rowcount (not an UPDATE or DELETE)")
+    return result.rowcount

@@ -7,9 +7,12 @@ Babel has no Japanese imperial calendar, so 和暦 is computed here from the era
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-JST = ZoneInfo("Asia/Tokyo")
+# The clock lives in portal.core.clock; its names stay importable from here for the many
+# callers that read "today" beside the 和暦 helpers.
+from portal.core.clock import JST
+from portal.core.clock import now_jst as now_jst
+from portal.core.clock import today_jst as today_jst
 
 # (first day, kanji, English) — newest first.
 ERAS: tuple[tuple[date, str, str], ...] = (
@@ -21,14 +24,6 @@ ERAS: tuple[tuple[date, str, str], ...] = (
 )
 
 WEEKDAYS_JA = "月火水木金土日"
-
-
-def now_jst() -> datetime:
-    return datetime.now(UTC).astimezone(JST)
-
-
-def today_jst() -> date:
-    return now_jst().date()
 
 
 def to_jst(value: datetime) -> datetime:

@@ -31,7 +31,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.models import enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model, db
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class JobState(enum.StrEnum):
     FAILED = "failed"
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """What a long job is doing, for a page that can be left and come back to."""
 
     __tablename__ = "job_run"
@@ -175,7 +175,7 @@ def tracked(fn: Callable[..., dict[str, Any] | None]) -> Callable[..., Any]:
 
     def in_app(run_id: int, *args: Any) -> None:
         with _app().app_context():
-            run_tracked(db.session, run_id, fn, *args)
+            run_tracked(db.session(), run_id, fn, *args)
 
     _REGISTRY[name] = in_app
     return functools.wraps(fn)(functools.partial(_queue, name))

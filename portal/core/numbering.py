@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class Counter(db.Model):
+class Counter(Model):
     __tablename__ = "counter"
 
     name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.models import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
 
 
-class TimelineEvent(db.Model):
+class TimelineEvent(Model):
     __tablename__ = "timeline_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -63,7 +63,7 @@ KANA = {
 PURPOSES = ["産業振興", "子育て・教育", "健康・福祉", "環境・景観", "市長におまかせ"]
 
 
-def seed(session: Session, ctx: Context) -> None:
+def seed(session: Session, _ctx: Context) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Donation)):
         return  # idempotent: the season is seeded once
     gifts = list(

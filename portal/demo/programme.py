@@ -267,7 +267,7 @@ def seed(session: Session, *, password: str) -> Context:
                 session, email, role, name=name, password=password, supplier=supplier
             )
         elif not u.password_hash or not verify_password(u.password_hash, password):
-            accounts.set_password(session, u, password)  # DEMO_PASSWORD changed
+            accounts.set_password(u, password)  # DEMO_PASSWORD changed
         users[role.value] = u
 
     for email, role, name, supplier_code in DEMO_ACCOUNTS:

@@ -102,10 +102,10 @@ def _late_onestop(session: Session, today: date) -> None:
     if session.scalar(sa.select(Donation.id).where(Donation.portal_order_no == LATE_ORDER_NO)):
         return
     year = today.year - 1
+    if onestop.deadline(year) + timedelta(days=7) > today:
+        year -= 1  # early January: last year's forms are not late yet, so the year before
     applied = date(year, 12, 20)
     came_back = onestop.deadline(year) + timedelta(days=7)
-    if came_back > today:
-        return
     donation = create_donation(
         session,
         DonationData(

@@ -115,7 +115,7 @@ def _substitution(session: Session, today: date) -> None:
                 continue
 
 
-def seed(session: Session, ctx: Context) -> None:
+def seed(session: Session, _ctx: Context) -> None:
     today = today_jst()
     _allocations(session)
     _stock(session)

@@ -51,7 +51,7 @@ def _at(day: date, kind: str, n: int) -> datetime:
     return datetime.combine(day, time(HOUR.get(kind, 11), n % 50), JST)
 
 
-def seed(session: Session, ctx: Context) -> None:
+def seed(session: Session, _ctx: Context) -> None:
     donations = {
         d.id: d
         for d in session.scalars(sa.select(Donation).where(Donation.portal_order_no.like("DEMO-%")))

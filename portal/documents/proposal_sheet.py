@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
+from portal.core import clock
 from portal.core.dates import to_jst, wareki
 from portal.core.money import format_yen
 from portal.core.roles import Role
@@ -146,7 +147,8 @@ def _approver_role(session: Session, p: Proposal) -> str:
 def sheet_for(session: Session, p: Proposal, *, today: datetime | None = None) -> ProposalSheet:
     """The plain values of one proposal's sheet."""
     crit = criteria().get(p.criterion, {})
-    approved = p.state == ProposalState.APPROVED and p.decided_at is not None
+    decided_at = p.decided_at if p.state == ProposalState.APPROVED else None
+    approved = decided_at is not None
     return ProposalSheet(
         number=proposal_number(p.id),
         name=p.name,
@@ -175,9 +177,9 @@ def sheet_for(session: Session, p: Proposal, *, today: datetime | None = None) -
         procurement_cost=_yen(p.procurement_cost),
         shipping_fee=_yen(p.shipping_fee),
         return_ratio=return_ratio(p.procurement_cost, p.required_amount),
-        approved_on=wareki(to_jst(p.decided_at)) if approved else "",
+        approved_on=wareki(to_jst(decided_at)) if decided_at is not None else "",
         approver_role=_approver_role(session, p) if approved else "",
-        printed_on=wareki(to_jst(today) if today else to_jst(datetime.now().astimezone())),
+        printed_on=wareki(to_jst(today) if today else clock.now_jst()),
     )
 
 

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.core.models import utcnow
+from portal.core.models import Base, utcnow
 from portal.core.timeline import TimelineEvent
 from portal.donations.lifecycle import (
+    NOT_COLUMNS,
     DonationData,
     hold_for,
     received_on_for,
@@ -48,11 +49,19 @@ from portal.shipping.models import Order, OrderEvent, OrderStatus
 if TYPE_CHECKING:
     from portal.accounts.models import User
 
-DONATION = Donation.__table__
-LINE = DonationLine.__table__
-ORDER = Order.__table__
-EVENT = TimelineEvent.__table__
-LEDGER = StockLedger.__table__
+
+def _table(model: type[Base]) -> sa.Table:
+    """The model's Table (a declarative class types its __table__ as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+DONATION = _table(Donation)
+LINE = _table(DonationLine)
+ORDER = _table(Order)
+EVENT = _table(TimelineEvent)
+LEDGER = _table(StockLedger)
 
 
 @dataclass
@@ -110,7 +119,7 @@ def create_donations(
         row = []
         for li, ld in enumerate(d.lines):
             gift = gifts[ld.gift_code]
-            hold = hold_for(gift, d.applied_on)  # type: ignore[arg-type]
+            hold = hold_for(gift, d.applied_on)
             if hold is None and gift.id in controlled:
                 demands[(gift.id, d.portal.value)].append((di, li, ld.quantity))
             row.append(hold or LineHold.NONE)
@@ -125,7 +134,7 @@ def create_donations(
     # 3. Donations.
     rows = []
     for d in items:
-        values = {k: v for k, v in vars(d).items() if k != "lines"}
+        values = {k: v for k, v in vars(d).items() if k not in NOT_COLUMNS}
         year = d.applied_on.year
         number, next_no[year] = next_no[year], next_no[year] + 1
         paid = d.payment_state == PaymentState.PAID
@@ -146,7 +155,7 @@ def create_donations(
     line_rows = []
     for di, d in enumerate(items):
         for li, ld in enumerate(d.lines):
-            take = takes.get((di, li))
+            taken = takes.get((di, li))
             line_rows.append(
                 {
                     "donation_id": donation_ids[di],
@@ -157,7 +166,7 @@ def create_donations(
                     "desired_time": ld.desired_time,
                     "noshi": ld.noshi,
                     "hold": holds[di][li],
-                    "stock_taken": bool(take and take.taken),
+                    "stock_taken": bool(taken and taken.taken),
                 }
             )
     line_ids = _insert_returning(session, LINE, line_rows) if line_rows else []
@@ -187,7 +196,7 @@ def create_donations(
     _insert(session, LEDGER, ledger)
 
     # 6. Orders for the secured lines of paid donations.
-    order_rows = []
+    order_rows: list[dict[str, Any]] = []
     order_keys = []
     for di, d in enumerate(items):
         if d.payment_state != PaymentState.PAID:
@@ -203,7 +212,7 @@ def create_donations(
                     "supplier_id": gift.supplier_id,
                     "status": OrderStatus.ORDERED,
                     "ordered_on": ordered_on,
-                    "ship_by": ship_by_for(gift, ordered_on),  # type: ignore[arg-type]
+                    "ship_by": ship_by_for(gift, ordered_on),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -277,7 +286,9 @@ def _insert_returning(session: Session, table: sa.Table, rows: list[dict[str, An
     so concurrent writers never collide."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        start = session.scalar(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)))
+        start = session.execute(
+            sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))
+        ).scalar_one()
         ids = list(range(start + 1, start + 1 + len(rows)))
     elif dialect == "postgresql":
         ids = list(
@@ -316,10 +327,11 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> No
     for col in table.columns:
         if col.key in keys or col.primary_key:
             continue
-        if col.default is not None:
-            if not col.default.is_scalar:
+        default = col.default
+        if default is not None:
+            if not (isinstance(default, sa.ColumnDefault) and default.is_scalar):
                 raise ValueError(f"{table.name}.{col.key}: give a value (callable default)")
-            defaults[col.key] = col.default.arg
+            defaults[col.key] = default.arg
     keys += list(defaults)
     if dialect.name == "sqlite":
         compiled = sa.insert(table).compile(dialect=dialect, column_keys=keys)
@@ -341,16 +353,14 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> No
     names = ", ".join(f'"{table.c[k].name}"' for k in order)
     statement = f'COPY "{table.name}" ({names}) FROM STDIN'
     raw = conn.connection.driver_connection
+    dbapi = dialect.dbapi
+    assert raw is not None and dbapi is not None  # a live psycopg connection
     try:
-        with raw.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
+        with raw.cursor() as cur, cur.copy(statement) as copy:
             for row in zip(*columns, strict=True):
                 copy.write_row(row)
-    except dialect.dbapi.Error as exc:  # type: ignore[union-attr]
+    except dbapi.Error as exc:
         # as SQLAlchemy would raise it (IntegrityError, DataError …), for the caller's fallback
         raise sa.exc.DBAPIError.instance(
-            statement,
-            None,
-            exc,
-            dialect.dbapi.Error,
-            dialect=dialect,  # type: ignore[union-attr]
+            statement, None, exc, dbapi.Error, dialect=dialect
         ) from exc

@@ -25,20 +25,21 @@ from portal.extensions import db
 @with_appcontext
 def import_donations_command(portal: str, file: Path, dry_run: bool, batch: int) -> None:
     """Import a portal's donation export (or the standard CSV)."""
+    session = db.session()
     try:
         result = import_file(
-            db.session,
+            session,
             portal,
             file.read_bytes(),
             dry_run=dry_run,
-            commit=db.session.commit,
+            commit=session.commit,
             batch=batch,
         )
     except DomainError as exc:
-        db.session.rollback()
+        session.rollback()
         raise click.ClickException(str(exc.message)) from exc
     if not dry_run:  # a dry run wrote nothing
-        db.session.commit()
+        session.commit()
     for rejected in result.rejected:
         click.echo(f"line {rejected.line}: {rejected.reason}")
     for order_no, donation_no in result.conflicts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -79,7 +79,13 @@ class DonationData:
     project: str = ""
     disaster_relief: bool = False
     lines: list[LineData] = field(default_factory=list)
+    # An import only: the portal's status wording when it says the order was cancelled there
+    # (楽天 「キャンセル確定」); the importer then cancels the donation (cancel_donation).
+    cancelled_at_portal: str = ""
 
+
+# DonationData fields that are not Donation columns.
+NOT_COLUMNS = frozenset({"lines", "cancelled_at_portal"})
 
 # Fields an import may update on an existing donation (lines are never rewritten).
 UPDATABLE_FIELDS = (
@@ -121,7 +127,7 @@ def transition(
     to: DonationState,
     *,
     by_user: User | None = None,
-    **data: object,
+    **data: Any,
 ) -> DonationState:
     if to not in DONATION_TRANSITIONS[donation.state]:
         raise DomainError(_l("この寄附はこの状態に変更できません。"), field="state")
@@ -197,7 +203,24 @@ def stock_controlled(
     return controlled
 
 
-def hold_for(gift: Gift, applied_on: date) -> LineHold | None:
+class GiftTerms(Protocol):
+    """What the intake rules read of a gift: a Gift row, or bulk intake's GiftInfo."""
+
+    @property
+    def accept_from(self) -> date | None: ...
+    @property
+    def accept_until(self) -> date | None: ...
+    @property
+    def ship_from(self) -> date | None: ...
+    @property
+    def ship_until(self) -> date | None: ...
+    @property
+    def lead_days(self) -> int: ...
+    @property
+    def stock_paused(self) -> bool: ...
+
+
+def hold_for(gift: GiftTerms, applied_on: date) -> LineHold | None:
     """The hold a line gets before any stock is taken; None: take stock (or unlimited)."""
     if (gift.accept_from and applied_on < gift.accept_from) or (
         gift.accept_until and applied_on > gift.accept_until
@@ -229,6 +252,9 @@ def secure_line(
     else:
         line.hold = LineHold.STOCK
     if line.hold != LineHold.NONE:
+        paused: dict[str, Any] = (
+            {"paused": True} if gift.stock_paused and line.hold == LineHold.STOCK else {}
+        )
         record_event(
             session,
             "donation",
@@ -238,7 +264,7 @@ def secure_line(
             line_id=line.id,
             hold=line.hold.value,
             gift=gift.code,
-            **({"paused": True} if gift.stock_paused and line.hold == LineHold.STOCK else {}),
+            **paused,
         )
     return line.hold
 
@@ -262,7 +288,7 @@ def create_donation(
                 field="gift_code",
             )
         lines.append((gift, ld))
-    values = {k: v for k, v in vars(data).items() if k != "lines"}
+    values = {k: v for k, v in vars(data).items() if k not in NOT_COLUMNS}
     donation = Donation(donation_no=next_donation_no(session, data.applied_on), **values)
     donation.received_on = (
         received_on_for(data.payment_method, data.paid_on, data.applied_on)
@@ -299,7 +325,7 @@ def create_donation(
     return donation
 
 
-def ship_by_for(gift: Gift, paid_on: date) -> date:
+def ship_by_for(gift: GiftTerms, paid_on: date) -> date:
     """Seasonal gifts: the shipping window's start when paid before it (within the window,
     the lead time capped at the window's end); otherwise paid date + lead time."""
     normal = paid_on + timedelta(days=gift.lead_days)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import TimestampMixin, enum_column
 from portal.core.portals import Portal
-from portal.extensions import db
+from portal.extensions import Model
 from portal.gifts.models import Gift
 from portal.shipping.models import Order, OrderStatus
 
@@ -73,7 +73,7 @@ class LineHold(enum.StrEnum):
     CANCELLED = "cancelled"  # line cancelled, stock given back
 
 
-class Donation(TimestampMixin, db.Model):
+class Donation(TimestampMixin, Model):
     __tablename__ = "donation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,7 +141,7 @@ class Donation(TimestampMixin, db.Model):
         return f"<Donation {self.donation_no}>"
 
 
-class DonationLine(db.Model):
+class DonationLine(Model):
     __tablename__ = "donation_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)

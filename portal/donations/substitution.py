@@ -27,7 +27,7 @@ from portal.donations.lifecycle import (
     hold_for,
 )
 from portal.donations.models import DonationEvent, DonationLine, DonationState, LineHold
-from portal.extensions import db
+from portal.extensions import Model
 from portal.gifts.models import Gift, GiftStatus
 from portal.gifts.stock import take_units
 
@@ -41,7 +41,7 @@ class ConsentChannel(enum.StrEnum):
     WEB = "web"  # ウェブ（問い合わせフォーム・寄附者ページ）
 
 
-class LineSubstitution(db.Model):
+class LineSubstitution(Model):
     """One substitution of a line's gift and the donor's consent to it."""
 
     __tablename__ = "line_substitution"

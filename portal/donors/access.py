@@ -24,12 +24,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from limits import parse
+from limits import RateLimitItem, parse
 from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
@@ -183,7 +184,7 @@ def redeem_token(session: Session, token: str, *, now: datetime | None = None) -
     return Grant(ids)
 
 
-def public_url(endpoint: str, **values: object) -> str:
+def public_url(endpoint: str, **values: Any) -> str:
     """An absolute link for a mail, also from a background worker (no request there)."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if has_request_context():
@@ -228,7 +229,7 @@ def _key(value: str) -> str:
     return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _limit(name: str) -> object:
+def _limit(name: str) -> RateLimitItem:
     key, default = LIMITS[name]
     return parse(current_app.config.get(key, default))
 

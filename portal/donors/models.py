@@ -17,10 +17,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.donations.models import Donation
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class DonorToken(db.Model):
+class DonorToken(Model):
     """A one-time link: by e-mail (all donations with that address) or from a staff reply
     (the one donation a support conversation is tied to)."""
 
@@ -79,7 +79,7 @@ STATUS_LABELS = {
 }
 
 
-class DonorRequest(TimestampMixin, db.Model):
+class DonorRequest(TimestampMixin, Model):
     __tablename__ = "donor_request"
 
     id: Mapped[int] = mapped_column(primary_key=True)

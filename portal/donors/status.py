@@ -143,9 +143,3 @@ def receipt_pdf(session: Session, donation: Donation) -> bytes | None:
     from portal.receipts.service import donation_pdf
 
     return donation_pdf(session, donation)
-
-
-def donation_for_conversation(session: Session, donation_ref: str | None) -> Donation | None:
-    if not donation_ref:
-        return None
-    return session.scalar(sa.select(Donation).where(Donation.donation_no == donation_ref))

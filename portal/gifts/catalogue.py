@@ -161,7 +161,7 @@ def search_gifts(
     status: GiftStatus | None = None,
     supplier_id: int | None = None,
     over_limit: bool = False,
-) -> sa.Select[tuple[Gift]]:
+) -> sa.Select[Gift]:
     stmt = sa.select(Gift).join(Gift.supplier)
     if q:
         like = f"%{q.strip()}%"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
 from portal.core.models import TimestampMixin, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 # 3割ルール: 返礼品の調達費用 ≤ 寄附額の30% (送料は含めない) — 地方税法第37条の2第2項,
 # 平成31年総務省告示第179号 第4条; see DOMAIN-NOTES §4.4.
@@ -45,7 +45,7 @@ OFFERED_STATUSES = frozenset({GiftStatus.LISTED, GiftStatus.PAUSED})
 GIFT_SIZES = (60, 80, 100, 120, 140, 160, 180, 200)
 
 
-class Gift(TimestampMixin, db.Model):
+class Gift(TimestampMixin, Model):
     __tablename__ = "gift"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +121,7 @@ class Gift(TimestampMixin, db.Model):
         return f"<Gift {self.code}>"
 
 
-class GiftImage(db.Model):
+class GiftImage(Model):
     __tablename__ = "gift_image"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,7 +133,7 @@ class GiftImage(db.Model):
     gift: Mapped[Gift] = relationship(back_populates="images")
 
 
-class RequiredAmountChange(db.Model):
+class RequiredAmountChange(Model):
     """Who changed a gift's 必要寄附額, when, from what to what (only city staff may)."""
 
     __tablename__ = "required_amount_change"

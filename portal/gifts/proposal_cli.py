@@ -29,7 +29,7 @@ def export_proposals_command(
 ) -> None:
     """Export proposals for 総務省: .xlsx, or .csv when the file name ends in .csv."""
     rows = report_rows(
-        db.session,
+        db.session(),
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
         status=None if status == "all" else ProposalState(status),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Supplier, User
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.core.roles import Role
-from portal.extensions import db
+from portal.extensions import Model
 from portal.gifts.models import TemperatureBand
 
 
@@ -93,7 +93,7 @@ PROPOSAL_FIELDS = (
 )
 
 
-class Proposal(TimestampMixin, db.Model):
+class Proposal(TimestampMixin, Model):
     __tablename__ = "gift_proposal"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,7 +154,7 @@ class Proposal(TimestampMixin, db.Model):
         return out
 
 
-class ProposalVersion(db.Model):
+class ProposalVersion(Model):
     """What the supplier sent at each submission: staff see the diff to the previous one."""
 
     __tablename__ = "gift_proposal_version"
@@ -176,7 +176,7 @@ class ProposalFileKind(enum.StrEnum):
     EVIDENCE = "evidence"
 
 
-class ProposalFile(db.Model):
+class ProposalFile(Model):
     __tablename__ = "gift_proposal_file"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,7 +191,7 @@ class ProposalFile(db.Model):
     proposal: Mapped[Proposal] = relationship(back_populates="files")
 
 
-class GiftOrigin(db.Model):
+class GiftOrigin(Model):
     """The 地場産品 evidence a listed gift carries: the approved proposal's 号 and origin rows."""
 
     __tablename__ = "gift_origin"
@@ -217,7 +217,7 @@ class ConsultationKind(enum.StrEnum):
     MAIL = "mail"  # メール
 
 
-class Consultation(TimestampMixin, db.Model):
+class Consultation(TimestampMixin, Model):
     """A meeting or call with a supplier [6(6)ケ], [7(1)オ]; counted in the monthly report."""
 
     __tablename__ = "supplier_consultation"

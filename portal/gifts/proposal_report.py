@@ -102,9 +102,11 @@ def report_rows(
 
 def write_xlsx(rows: list[list[Any]], path: Path) -> None:
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
     ws.title = "返礼品"
     ws.append(list(HEADERS))
     for row in rows:

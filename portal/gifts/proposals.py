@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.core.database import rowcount
 from portal.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role
@@ -347,7 +348,7 @@ def transition(
         .values(state=to, lock_version=Proposal.lock_version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise Conflict(_l("他の職員が先にこの提案を更新しました。最新の状態を確認してください。"))
     session.refresh(p)
 

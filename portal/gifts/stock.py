@@ -17,11 +17,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from portal.accounts.models import User
 from portal.core.errors import DomainError
 from portal.core.models import TimestampMixin, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.gifts.models import Gift
 
 
-class GiftAllocation(TimestampMixin, db.Model):
+class GiftAllocation(TimestampMixin, Model):
     """Units of one gift that one portal may still sell (portal: a core.portals.Portal value)."""
 
     __tablename__ = "gift_allocation"
@@ -44,7 +44,7 @@ class GiftAllocation(TimestampMixin, db.Model):
         return self.remaining <= self.low_threshold
 
 
-class StockLedger(db.Model):
+class StockLedger(Model):
     """Who changed which allocation, when, from what to what, and why."""
 
     __tablename__ = "stock_ledger"
@@ -316,6 +316,11 @@ class GiftStock:
         return bool(self.allocations) and self.total == 0
 
     @property
+    def unlimited(self) -> bool:
+        """No allocation rows and not 数量限定: stock is not counted, so never out or low."""
+        return not self.allocations and not self.unallocated
+
+    @property
     def any_portal_low(self) -> bool:
         return any(a.is_low for a in self.allocations)
 
@@ -398,7 +403,7 @@ class ListingToClose:
 
 def listings_to_close(session: Session, today: date) -> list[ListingToClose]:
     """Every (gift, portal) listing that must come off its portal now, by gift code."""
-    out = []
+    out: list[ListingToClose] = []
     for s in stock_overview(session, today):
         remaining = {a.portal: a.remaining for a in s.allocations}
         out.extend(ListingToClose(s.gift, p, why, remaining[p]) for p, why in s.close)
@@ -415,7 +420,7 @@ def set_thresholds(
     total: int,
     per_portal: dict[str, int],
     *,
-    by_user: User | None = None,
+    by_user: User | None = None,  # noqa: ARG001 - the staff route says who; thresholds keep no history
 ) -> None:
     """Staff set the total and per-portal low-stock thresholds (0 = alert only when empty)."""
     if total < 0 or any(v < 0 for v in per_portal.values()):

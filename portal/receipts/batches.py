@@ -170,7 +170,7 @@ def render_chunks(
     global _worker_app
     # Forked workers inherit this app (config, templates) instead of each building one (about
     # 1 s of CPU per worker); with spawn or forkserver they build their own in _render_chunk.
-    _worker_app = current_app._get_current_object()
+    _worker_app = current_app._get_current_object()  # type: ignore[attr-defined]
     with ProcessPoolExecutor(max_workers=workers, initializer=_forget_parent_database) as pool:
         yield from pool.map(_render_chunk, [(p, city) for p in parts])
 

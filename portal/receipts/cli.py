@@ -37,7 +37,8 @@ from portal.receipts.service import document_dir
 def issue_receipts_command(until: datetime | None, out: Path | None, workers: int | None) -> None:
     """Issue due receipts into one print batch."""
     until_date: date = until.date() if until else today_jst()
-    batch = issue_due(db.session, until=until_date, workers=workers)
+    session = db.session()
+    batch = issue_due(session, until=until_date, workers=workers)
     if batch is None:
         click.echo("nothing due")
         click.echo("issued=0 batch=")
@@ -45,7 +46,7 @@ def issue_receipts_command(until: datetime | None, out: Path | None, workers: in
     path = document_dir() / batch.pdf_path
     if out is not None:
         path = write_out(batch, out)
-        db.session.commit()
+        session.commit()
     click.echo(f"{batch.label}: {batch.count} sets, {batch.pages} pages")
     click.echo(f"issued={batch.count} batch={path}")
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.donations.models import Donation
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class ReceiptStatus(enum.StrEnum):
@@ -57,7 +57,7 @@ class ItemKind(enum.StrEnum):
     REMAIL = "remail"  # 宛所不明の再送
 
 
-class Receipt(TimestampMixin, db.Model):
+class Receipt(TimestampMixin, Model):
     __tablename__ = "receipt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +102,7 @@ class BatchStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class ReceiptBatch(db.Model):
+class ReceiptBatch(Model):
     __tablename__ = "receipt_batch"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +127,7 @@ class ReceiptBatch(db.Model):
     )
 
 
-class ReceiptBatchItem(db.Model):
+class ReceiptBatchItem(Model):
     """One envelope in a batch: which receipt, which set id, which pages of the merged PDF."""
 
     __tablename__ = "receipt_batch_item"
@@ -152,7 +152,7 @@ class CaseStatus(enum.StrEnum):
     RESOLVED = "resolved"
 
 
-class AddressCheck(TimestampMixin, db.Model):
+class AddressCheck(TimestampMixin, Model):
     """宛所不明: the set came back; staff find the right mailing address, then it is re-mailed."""
 
     __tablename__ = "address_check"
@@ -178,7 +178,7 @@ class OnestopState(enum.StrEnum):
     INCOMPLETE = "incomplete"  # 不備あり
 
 
-class OnestopReturn(TimestampMixin, db.Model):
+class OnestopReturn(TimestampMixin, Model):
     """The donor's 申告特例申請書 came back. Holds no マイナンバー, only which items were missing."""
 
     __tablename__ = "onestop_return"

@@ -55,7 +55,7 @@ def donation_year(donation: Donation) -> int:
 
 def deadline(year: int) -> date:
     """10 January of the following year, or the next business day after a weekend/holiday."""
-    jp = holidays.Japan(years=[year + 1])  # type: ignore[attr-defined]
+    jp = holidays.Japan(years=[year + 1])
     d = date(year + 1, 1, 10)
     while d.weekday() >= 5 or d in jp:
         d += timedelta(days=1)

@@ -14,7 +14,7 @@ import io
 import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -76,7 +76,7 @@ def _eligible() -> sa.ColumnElement[bool]:
     )
 
 
-def unissued_stmt(until: date | None = None) -> sa.Select[tuple[Donation]]:
+def unissued_stmt(until: date | None = None) -> sa.Select[Donation]:
     """Paid donations that want a receipt and have none yet, oldest payment first."""
     stmt = (
         sa.select(Donation)
@@ -90,7 +90,7 @@ def unissued_stmt(until: date | None = None) -> sa.Select[tuple[Donation]]:
     return stmt
 
 
-def reprint_stmt() -> sa.Select[tuple[Receipt]]:
+def reprint_stmt() -> sa.Select[Receipt]:
     """Numbered receipts waiting for the next batch (reissues, re-mails, a failed print)."""
     return (
         sa.select(Receipt)
@@ -164,7 +164,7 @@ def move_receipt(
     event: ReceiptEvent | None = None,
     by_user: User | None = None,
     public: bool = True,
-    **data: object,
+    **data: Any,
 ) -> ReceiptStatus:
     """The one way a receipt changes state: checked against RECEIPT_TRANSITIONS (beside the
     model), with `event` on the donation's timeline when the move has one (printing in a

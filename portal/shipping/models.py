@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
 from portal.core.models import TimestampMixin, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.shipping.carriers import Carrier
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ ORDER_MOVE_EVENTS: dict[OrderStatus, OrderEvent | None] = {
 }
 
 
-class Order(TimestampMixin, db.Model):
+class Order(TimestampMixin, Model):
     """One per gift line once the donation is paid: what the supplier must ship, by when."""
 
     __tablename__ = "gift_order"
@@ -81,7 +81,7 @@ class Order(TimestampMixin, db.Model):
     )
 
 
-class Shipment(TimestampMixin, db.Model):
+class Shipment(TimestampMixin, Model):
     """What the supplier sent for one order: carrier, 送り状番号, date. One per order (the
     unique order_id makes a double submit — even two at once — end with one row)."""
 
@@ -102,7 +102,7 @@ class Shipment(TimestampMixin, db.Model):
     corrected_by: Mapped[User | None] = relationship(foreign_keys=[corrected_by_id])
 
 
-class ShipmentUpload(db.Model):
+class ShipmentUpload(Model):
     """A parsed shipment file kept server-side between preview and apply, under a random key
     (nothing of the file travels in the URL). `rows` are the matched good rows, `problems`
     the bad ones with their line; applied_at makes a second apply a no-op."""

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.core.database import rowcount
 from portal.core.errors import DomainError
 from portal.core.models import utcnow
 from portal.core.timeline import record_event
@@ -48,12 +49,14 @@ def move_order(
     values: dict[str, Any] = {"status": to}
     if to == OrderStatus.SHIPPED:
         values["shipped_at"] = utcnow()
-    moved = session.execute(
-        sa.update(Order)
-        .where(Order.id == order.id, Order.status == before)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = rowcount(
+        session.execute(
+            sa.update(Order)
+            .where(Order.id == order.id, Order.status == before)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         session.refresh(order)  # someone else moved it first: show what it is now
         raise DomainError(message)

@@ -22,7 +22,7 @@ from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.core.roles import STAFF_ROLES, Role
 from portal.core.timeline import record_event
 from portal.donations.models import DonationLine
-from portal.extensions import db
+from portal.extensions import Model
 from portal.gifts.models import Gift
 from portal.gifts.stock import pause_gift
 from portal.shipping.models import Order, OrderStatus
@@ -54,7 +54,7 @@ class ProblemEvent(enum.StrEnum):
     RESOLVED = "delivery.problem_resolved"
 
 
-class DeliveryProblem(TimestampMixin, db.Model):
+class DeliveryProblem(TimestampMixin, Model):
     __tablename__ = "delivery_problem"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,7 +185,7 @@ def resolve_problem(
     return problem
 
 
-def _with_order() -> sa.Select[tuple[DeliveryProblem]]:
+def _with_order() -> sa.Select[DeliveryProblem]:
     return sa.select(DeliveryProblem).options(
         joinedload(DeliveryProblem.order)
         .joinedload(Order.line)

@@ -67,7 +67,7 @@ def parse_order_no(text: str) -> tuple[str, int] | None:
     return f"{m.group(1)}-{m.group(2)}", n - 1
 
 
-def supplier_orders(supplier_id: int) -> sa.Select[tuple[Order]]:
+def supplier_orders(supplier_id: int) -> sa.Select[Order]:
     """Every query a supplier makes starts here: its own orders only (a foreign id is simply
     not found)."""
     return sa.select(Order).where(Order.supplier_id == supplier_id)

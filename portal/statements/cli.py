@@ -20,11 +20,12 @@ def statements() -> None:
 @with_appcontext
 def generate(month: str) -> None:
     """Create MONTH's statements (JST, e.g. 2026-10); existing ones are left as they are."""
+    session = db.session()
     try:
-        created = service.generate(db.session, month)
+        created = service.generate(session, month)
     except DomainError as err:
         raise click.BadParameter(str(err.message), param_hint="MONTH") from None
-    db.session.commit()
+    session.commit()
     lines = sum(len(st.lines) for st in created)
     click.echo(
         f"statements generate month={service.normalise_month(month)} created={len(created)} lines={lines}"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
 from portal.core.models import TimestampMixin, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class StatementState(enum.StrEnum):
@@ -32,7 +32,7 @@ class StatementEvent(enum.StrEnum):
     CORRECTED = "statement.corrected"
 
 
-class Statement(TimestampMixin, db.Model):
+class Statement(TimestampMixin, Model):
     __tablename__ = "supplier_statement"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +74,7 @@ class Statement(TimestampMixin, db.Model):
         return self.cost_total + self.shipping_total
 
 
-class StatementLine(db.Model):
+class StatementLine(Model):
     __tablename__ = "supplier_statement_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)

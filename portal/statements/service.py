@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -48,7 +49,9 @@ def normalise_month(month: str) -> str:
     return f"{start.year:04d}-{start.month:02d}"
 
 
-def shipped_counts(session: Session, month: str, supplier_id: int | None = None):
+def shipped_counts(
+    session: Session, month: str, supplier_id: int | None = None
+) -> Sequence[sa.Row[int, int, int]]:
     """(supplier_id, gift_id, units) shipped in the month, by the shipment's date."""
     start, end = month_range(month)
     stmt = (
@@ -205,7 +208,7 @@ def correct_line(
     return line
 
 
-def _with_lines() -> sa.Select[tuple[Statement]]:
+def _with_lines() -> sa.Select[Statement]:
     return sa.select(Statement).options(
         selectinload(Statement.lines), selectinload(Statement.supplier)
     )

@@ -168,9 +168,11 @@ def to_csv(session: Session, year: int, month: int) -> bytes:
 
 def to_xlsx(session: Session, year: int, month: int) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
     ws.title = f"{year}-{month:02d}"
     ws.append([str(h) for h in HEADER])
     for r in rows(session, year, month):

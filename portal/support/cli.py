@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
+from portal.core import clock
 from portal.core.dates import JST
 from portal.extensions import db
 from portal.support.hours import load_calendar
@@ -26,8 +27,8 @@ def desk_status_command(at_text: str | None) -> None:
         if at.tzinfo is None:
             at = at.replace(tzinfo=JST)
     else:
-        at = datetime.now(UTC)
-    cal = load_calendar(db.session)
+        at = clock.now()
+    cal = load_calendar(db.session())
     if cal.is_open(at):
         click.echo("open")
     else:
@@ -40,8 +41,9 @@ def seed_faq_command() -> None:
     """Add the standard FAQ entries that are missing."""
     from portal.support import faq
 
-    n = faq.seed(db.session)
-    db.session.commit()
+    session = db.session()
+    n = faq.seed(session)
+    session.commit()
     click.echo(f"{n} FAQ entries added")
 
 

@@ -9,13 +9,14 @@ Golden Week closures beyond the national holidays are city-configured DeskDay ro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.core import clock
 from portal.core.dates import JST
 from portal.core.errors import DomainError
 from portal.support.models import DeskDay
@@ -32,9 +33,7 @@ def is_year_end(d: date) -> bool:
 @dataclass
 class DeskCalendar:
     overrides: dict[date, DeskDay] = field(default_factory=dict)
-    _holidays: holidays.HolidayBase = field(
-        default_factory=lambda: holidays.Japan(language="ja")  # type: ignore[attr-defined]
-    )
+    _holidays: holidays.HolidayBase = field(default_factory=lambda: holidays.Japan(language="ja"))
 
     def holiday_name(self, d: date) -> str | None:
         return self._holidays.get(d)
@@ -91,18 +90,18 @@ class DeskCalendar:
         return int(total)
 
 
-def load_calendar(session: Session, around: date | None = None) -> DeskCalendar:
+def load_calendar(session: Session) -> DeskCalendar:
     """The configured calendar; overrides are few, so all are loaded in one query."""
     rows = session.scalars(sa.select(DeskDay)).all()
     return DeskCalendar(overrides={r.day: r for r in rows})
 
 
 def is_open(session: Session, at: datetime | None = None) -> bool:
-    return load_calendar(session).is_open(at or datetime.now(UTC))
+    return load_calendar(session).is_open(at or clock.now())
 
 
 def next_opening(session: Session, at: datetime | None = None) -> datetime:
-    return load_calendar(session).next_opening(at or datetime.now(UTC))
+    return load_calendar(session).next_opening(at or clock.now())
 
 
 def set_desk_day(

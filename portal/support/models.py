@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
 from portal.core.models import TimestampMixin, enum_column, utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class CustomerKind(enum.StrEnum):
@@ -104,7 +104,7 @@ class AuthorKind(enum.StrEnum):
     SYSTEM = "system"  # automatic replies
 
 
-class Conversation(TimestampMixin, db.Model):
+class Conversation(TimestampMixin, Model):
     __tablename__ = "support_conversation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,7 +153,7 @@ class Conversation(TimestampMixin, db.Model):
         return self.last_customer_message_id > self.staff_read_upto
 
 
-class Message(db.Model):
+class Message(Model):
     __tablename__ = "support_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,7 +173,7 @@ class Message(db.Model):
     )
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     __tablename__ = "support_attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,7 +186,7 @@ class Attachment(db.Model):
     message: Mapped[Message] = relationship(back_populates="attachments")
 
 
-class CannedReply(TimestampMixin, db.Model):
+class CannedReply(TimestampMixin, Model):
     """定型文; placeholders {donor_name}, {donation_no}, {supplier_name} are filled on use."""
 
     __tablename__ = "support_canned_reply"
@@ -196,7 +196,7 @@ class CannedReply(TimestampMixin, db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
 
 
-class FaqEntry(TimestampMixin, db.Model):
+class FaqEntry(TimestampMixin, Model):
     __tablename__ = "support_faq"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,7 +207,7 @@ class FaqEntry(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class FaqSearchMiss(db.Model):
+class FaqSearchMiss(Model):
     """What a customer typed when no FAQ matched (monthly analysis: what to write next)."""
 
     __tablename__ = "support_faq_miss"
@@ -218,7 +218,7 @@ class FaqSearchMiss(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-class DeskDay(TimestampMixin, db.Model):
+class DeskDay(TimestampMixin, Model):
     """A calendar override for one date: closed, or open (with its own hours).
 
     Days without a row follow the rules in hours.py (weekdays 9–17, closed on national

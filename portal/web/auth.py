@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import (
     Blueprint,
     current_app,
@@ -26,6 +24,7 @@ from portal.accounts import accounts
 from portal.accounts import totp as second_factor
 from portal.accounts.models import User
 from portal.accounts.passwords import MIN_LENGTH
+from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.roles import home_endpoint
 from portal.extensions import db, limiter
@@ -103,7 +102,7 @@ def login() -> Response | str | tuple[str, int]:
                 "ver": user.session_version,
                 "remember": bool(form.remember.data),
                 "next": target,
-                "at": time.time(),
+                "at": clock.timestamp(),
             }
             return redirect(url_for("auth.totp_setup" if not user.totp_secret else "auth.totp"))
         login_user(user, remember=bool(form.remember.data))
@@ -117,7 +116,7 @@ PENDING_SECONDS = 300
 def _pending_user() -> tuple[User, dict] | None:
     """The account whose password was just accepted, if that was less than 5 minutes ago."""
     pending = session.get("login_pending")
-    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+    if not pending or clock.timestamp() - pending.get("at", 0) > PENDING_SECONDS:
         session.pop("login_pending", None)
         return None
     user = db.session.get(User, pending["uid"])

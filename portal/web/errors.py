@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
 from portal.web.htmx import is_fragment_request
+from portal.web.uploads import MB
 
 MESSAGES = {
     400: (
@@ -49,7 +50,7 @@ def _render(code: int, title: str | None = None, detail: str | None = None) -> t
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(e: CSRFError) -> tuple[str, int]:
+    def _csrf(_e: CSRFError) -> tuple[str, int]:
         return _render(
             400,
             _("画面の有効期限が切れました"),
@@ -60,6 +61,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[str, int]:
+        if e.code == 413 and request.max_content_length:
+            return _render(
+                413,
+                detail=_(
+                    "ここでアップロードできるのは %(mb)s MB までです。"
+                    "ファイルを分けるか小さくしてから、もう一度アップロードしてください。",
+                    mb=max(1, request.max_content_length // MB),
+                ),
+            )
         return _render(e.code or 500)
 
     @app.errorhandler(Exception)

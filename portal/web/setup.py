@@ -41,6 +41,18 @@ def format_date(value: date | datetime | None, weekday: bool = True) -> str:
     return "" if value is None else dates.format_date(value, _locale(), weekday=weekday)
 
 
+def format_month(value: str | None) -> str:
+    """A statement month "2026-10" as 2026年10月分 / October 2026."""
+    if not value:
+        return ""
+    year, _, month = value.partition("-")
+    if not (year.isdigit() and month.isdigit()):
+        return value
+    if _locale() == "en":
+        return date(int(year), int(month), 1).strftime("%B %Y")
+    return f"{int(year)}年{int(month)}月分"
+
+
 def format_datetime(value: datetime | None) -> str:
     return "" if value is None else dates.format_datetime(value, _locale())
 
@@ -68,6 +80,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["yen"] = lambda v: money.format_yen(v, _locale())
     app.jinja_env.filters["jdate"] = format_date
     app.jinja_env.filters["jdatetime"] = format_datetime
+    app.jinja_env.filters["jmonth"] = format_month
     app.jinja_env.filters["wareki"] = dates.wareki
     app.jinja_env.filters["carrier"] = lambda code: CARRIER_LABELS.get(code, code)
     app.jinja_env.globals["current_locale"] = _locale

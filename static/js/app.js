@@ -1,4 +1,5 @@
 // Small progressive enhancements; every page works without this file.
+document.documentElement.classList.add("js");  // .js-hidden: controls only needed without JS
 (function () {
   "use strict";
   // A form submitted twice by a double click sends once: disable its buttons while it posts.
@@ -14,4 +15,16 @@
     var el = event.target.closest("[data-confirm]");
     if (el && !window.confirm(el.getAttribute("data-confirm"))) { event.preventDefault(); }
   });
+})();
+// After a failed submit, take the user to what went wrong: the first error summary gets the
+// focus (and so scrolls into view), on a full page and after an htmx swap alike.
+(function () {
+  "use strict";
+  function focusSummary(root) {
+    var summary = (root || document).querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  }
+  // On "load": the browser has scrolled to the form's #fragment by then, and keeps the focus.
+  window.addEventListener("load", function () { focusSummary(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { focusSummary(event.detail.target); });
 })();

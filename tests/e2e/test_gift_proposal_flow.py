@@ -30,9 +30,15 @@ def test_proposal_from_supplier_to_catalogue(browser, live_server, tmp_path) -> 
     photo.write_bytes(buf.getvalue())
 
     supplier = as_user(browser, live_server, "supplier@demo.example")
-    supplier.goto(f"{live_server}/supplier/proposals/new?criterion=3")
+    supplier.goto(f"{live_server}/supplier/proposals/new")
     supplier.fill("#name", NAME)
     supplier.fill("#contents", "乾麺 200g×10")
+    # Choosing the criterion after typing redraws only its part: what was typed stays.
+    supplier.select_option("#criterion", "3")
+    supplier.locator("[name=materials-0-material]").wait_for()
+    assert supplier.input_value("#name") == NAME
+    assert supplier.input_value("#contents") == "乾麺 200g×10"
+    screenshot(supplier, "proposal-criterion-switched")
     supplier.select_option("#temperature", "ambient")  # chosen: there is no default band
     supplier.fill("#required_amount", "10000")
     supplier.fill("#shipping_fee", "1200")
@@ -87,7 +93,11 @@ def test_proposal_from_supplier_to_catalogue(browser, live_server, tmp_path) -> 
     city = as_user(browser, live_server, "city@demo.example")
     city.goto(f"{live_server}/staff/proposals")
     city.click(f"text={NAME}")
+    asked: list[str] = []
+    city.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     city.click("button:has-text('承認')")
+    city.wait_for_load_state()
+    assert asked and "承認すると" in asked[0]  # an irreversible step asks once, saying what happens
     assert "承認" in city.locator("p .status").first.inner_text()
 
     operator.goto(f"{live_server}/staff/gifts?q=E2E")

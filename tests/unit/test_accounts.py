@@ -11,7 +11,8 @@ from portal.core.models import utcnow
 from portal.core.roles import Role
 
 
-def test_password_hash_is_argon2id_and_verifies(session) -> None:
+@pytest.mark.usefixtures("session")
+def test_password_hash_is_argon2id_and_verifies() -> None:
     h = hash_password("a long passphrase")
     assert h.startswith("$argon2id$")
     assert verify_password(h, "a long passphrase")
@@ -28,7 +29,8 @@ def test_authenticate_right_wrong_unknown(session, make_user) -> None:
     assert accounts.authenticate(session, user.email, "correct horse battery") is None
 
 
-def test_create_user_rules(session, make_supplier) -> None:
+@pytest.mark.usefixtures("make_supplier")
+def test_create_user_rules(session) -> None:
     with pytest.raises(DomainError):
         accounts.create_user(session, "s@test.example", Role.SUPPLIER)  # no company
     with pytest.raises(DomainError):
@@ -59,8 +61,9 @@ def test_invitation_expires_after_72_hours(session, make_user) -> None:
     assert session.get(User, user.id).password_hash == ""
 
 
-def test_password_change_ends_other_sessions(session, make_user) -> None:
+@pytest.mark.usefixtures("session")
+def test_password_change_ends_other_sessions(make_user) -> None:
     user = make_user()
     old_id = user.get_id()
-    accounts.set_password(session, user, "a different passphrase")
+    accounts.set_password(user, "a different passphrase")
     assert user.get_id() != old_id

@@ -184,7 +184,7 @@ def test_fetcher_refuses_anything_but_static_files_and_fonts():
 
 
 def test_slow_font_subsetting_fails_loudly(app, monkeypatch):
-    def fallback_warning(*args, **kwargs):
+    def fallback_warning(*_args, **_kwargs):
         logging.getLogger("weasyprint").warning(
             'Using fontTools instead of HarfBuzz-Subset for font "%s".', "IPAexMincho"
         )

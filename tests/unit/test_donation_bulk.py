@@ -9,14 +9,16 @@ import threading
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from portal.core.portals import Portal
 from portal.core.timeline import TimelineEvent, events_for
 from portal.donations import bulk
-from portal.donations.importers import import_file
+from portal.donations.importers import engine, import_file
 from portal.donations.lifecycle import DonationData, LineData, create_donation
 from portal.donations.models import Donation, DonationLine, LineHold, PaymentMethod, PaymentState
+from portal.gifts.models import Gift
 from portal.gifts.stock import GiftAllocation, StockLedger, set_allocation
 from portal.shipping.models import Order
 
@@ -75,7 +77,8 @@ def _snapshot(session, donation: Donation) -> dict:
     }
 
 
-def test_bulk_writes_what_create_donation_writes(session, make_gift, make_supplier):
+@pytest.mark.usefixtures("make_supplier")
+def test_bulk_writes_what_create_donation_writes(session, make_gift):
     seasonal = make_gift(ship_from=date(2027, 1, 10), ship_until=date(2027, 2, 28))
     limited = make_gift()
     closed = make_gift(accept_until=date(2026, 11, 30))
@@ -227,7 +230,8 @@ def test_streams_a_file_from_disk_with_a_character_cut_at_the_sniff_boundary(
     assert again.summary() == "new=0 updated=0 unchanged=700 rejected=0 conflicts=0"
 
 
-def test_two_imports_race_for_the_last_units(committed, postgres_only, make_gift, tmp_path):
+@pytest.mark.usefixtures("postgres_only")
+def test_two_imports_race_for_the_last_units(committed, make_gift, tmp_path):
     """PostgreSQL: two imports of different donations for a gift with 7 units left, in
     parallel: exactly 7 units are taken, the rest of the lines are held, nothing oversold."""
     from portal.extensions import db
@@ -276,3 +280,44 @@ def test_two_imports_race_for_the_last_units(committed, postgres_only, make_gift
         numbers = s.scalars(sa.select(Donation.donation_no).order_by(Donation.donation_no)).all()
         assert numbers == [f"2026-{n:06d}" for n in range(1, 81)]  # gap-free under the race
         assert s.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+
+@pytest.mark.parametrize("path", ["bulk", "one_by_one"])
+def test_rakuten_rms_file_through_either_path(session, make_gift, monkeypatch, path):
+    """The RMS 受注CSV through the bulk insert, and through the donation-by-donation redo
+    (the bulk insert failing): the same donations, and the cancelled order's stock back."""
+    for code in ("HB-001", "HJ-002", "BD-001"):
+        make_gift(code=code)
+    hb = session.scalar(sa.select(Gift).where(Gift.code == "HB-001"))
+    set_allocation(session, hb.id, "rakuten", 5)
+    if path == "one_by_one":
+
+        def failing(*_args, **_kwargs):
+            raise sa.exc.OperationalError("INSERT", {}, Exception("forced"))
+
+        monkeypatch.setattr(engine, "create_donations", failing)
+    data = (Path(__file__).parent.parent / "fixtures" / "imports" / "rakuten.csv").read_bytes()
+    result = import_file(session, "rakuten", data, batch=2)
+    assert result.summary() == "new=4 updated=0 unchanged=0 rejected=0 conflicts=0"
+    rows = session.execute(
+        sa.select(Donation.portal_order_no, Donation.amount, Donation.state).order_by(Donation.id)
+    ).all()
+    assert [(no[-1], amount, state.value) for no, amount, state in rows] == [
+        ("1", 12000, "paid"),
+        ("2", 10000, "received"),
+        ("3", 20000, "cancelled"),
+        ("4", 10000, "paid"),
+    ]
+    cancelled = session.scalar(sa.select(Donation).where(Donation.state == "cancelled"))
+    assert [(ln.hold, ln.stock_taken) for ln in cancelled.lines] == [
+        (LineHold.CANCELLED, False),
+        (LineHold.CANCELLED, False),
+    ]
+    remaining = session.scalar(
+        sa.select(GiftAllocation.remaining).where(
+            GiftAllocation.gift_id == hb.id, GiftAllocation.portal == "rakuten"
+        )
+    )
+    assert remaining == 3  # 5 − 山内 − 田中; 佐藤's unit went back at キャンセル確定
+    kinds = [e.kind for e in events_for(session, "donation", cancelled.id)]
+    assert "donation.cancelled" in kinds

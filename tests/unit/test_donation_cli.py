@@ -47,7 +47,7 @@ def test_cli_exits_zero_on_a_clean_file(runner, make_gift):
     make_gift(code="BD-001")
     result = runner.invoke(args=["import-donations", "rakuten", str(FIXTURES / "rakuten.csv")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "new=2 updated=0 unchanged=0 rejected=0 conflicts=0"
+    assert result.output.strip() == "new=4 updated=0 unchanged=0 rejected=0 conflicts=0"
 
 
 def test_killed_import_leaves_no_partial_donation(committed, make_gift, tmp_path):

@@ -73,7 +73,8 @@ def test_paid_donation_gets_one_order_per_line_with_ship_by(session, make_gift, 
     assert kinds[:2] == ["donation.received", "donation.paid"] and kinds.count("order.created") == 2
 
 
-def test_received_on_follows_the_payment_method(session, make_gift):
+@pytest.mark.usefixtures("make_gift")
+def test_received_on_follows_the_payment_method(session):
     card = create_donation(session, _data("C-1", payment_state=PaymentState.PAID))
     assert card.received_on == date(2026, 12, 1)  # card settles on the application date
     cash = create_donation(session, _data("C-2", payment_method=PaymentMethod.CASH_REGISTERED))
@@ -137,7 +138,8 @@ def test_shipped_donation_cannot_be_cancelled(session, make_gift):
         cancel_donation(session, d, "遅すぎる取消")
 
 
-def test_sixteen_sessions_take_the_last_five_units(committed, postgres_only, make_gift):
+@pytest.mark.usefixtures("postgres_only")
+def test_sixteen_sessions_take_the_last_five_units(committed, make_gift):
     from portal.extensions import db
 
     gift = make_gift()

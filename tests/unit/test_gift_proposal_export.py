@@ -12,6 +12,7 @@ from portal.core.roles import Role
 from portal.gifts.proposal_models import ProposalState as S
 from portal.gifts.proposal_report import HEADERS
 from portal.gifts.proposals import create_draft, transition
+from tests.conftest import jst
 
 
 def _proposal(session: Any, people: dict[str, Any], name: str, decide: S | None) -> Any:
@@ -37,7 +38,10 @@ def _proposal(session: Any, people: dict[str, Any], name: str, decide: S | None)
     return p
 
 
-def test_export_xlsx_and_csv(session, runner, make_user, tmp_path) -> None:
+def test_export_xlsx_and_csv(session, runner, make_user, tmp_path, frozen_clock) -> None:
+    # 08:30 in Japan is still the previous day in UTC: the period is counted in JST days, so
+    # "--to 2026-06-01" must include what was approved this morning.
+    frozen_clock.freeze(jst(2026, 6, 1, 8, 30))
     people = {
         "supplier": make_user(Role.SUPPLIER),
         "operator": make_user(Role.OPERATOR),
@@ -51,9 +55,8 @@ def test_export_xlsx_and_csv(session, runner, make_user, tmp_path) -> None:
     session.flush()
 
     out = tmp_path / "report.xlsx"
-    today = datetime.now(UTC).date().isoformat()
     result = runner.invoke(
-        args=["export-proposals", "--from", "2026-01-01", "--to", today, "--out", str(out)]
+        args=["export-proposals", "--from", "2026-01-01", "--to", "2026-06-01", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     ws = load_workbook(out).active
@@ -64,7 +67,7 @@ def test_export_xlsx_and_csv(session, runner, make_user, tmp_path) -> None:
     assert row["地場産品基準（号）"] == "2" and row["告示条項"] == "第5条第2号"
     assert row["原材料（産地・割合）"] == "トマト（広島県庄原市・90%）"
     assert row["返礼割合（%）"] == 28.0 and row["必要寄附額（円）"] == 10000
-    assert row["承認日"]
+    assert row["承認日"] == "2026-06-01"
 
     csv_out = tmp_path / "all.csv"
     result = runner.invoke(args=["export-proposals", "--status", "all", "--out", str(csv_out)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from portal.accounts.models import User
@@ -18,9 +19,8 @@ from portal.gifts.proposals import create_draft, transition
 S = ProposalState
 
 
-def test_concurrent_approve_and_reject_one_wins(
-    committed: Any, postgres_only: None, make_user: Any
-) -> None:
+@pytest.mark.usefixtures("postgres_only")
+def test_concurrent_approve_and_reject_one_wins(committed: Any, make_user: Any) -> None:
     supplier = make_user(Role.SUPPLIER)
     operator = make_user(Role.OPERATOR)
     cities = [make_user(Role.CITY), make_user(Role.CITY)]

@@ -11,14 +11,14 @@ from portal.core.errors import DomainError, NotFound
 from portal.core.timeline import events_for
 from portal.receipts import batches, onestop, service
 from portal.receipts.models import CaseStatus, ItemKind, OnestopState, ReceiptStatus
-from tests.conftest import pdf_text
+from tests.conftest import jst, pdf_text
 from tests.unit.test_receipts import paid
 
 
 @pytest.fixture()
-def in_february(monkeypatch):
+def in_february(frozen_clock):
     """Forms come back until the spring: 'today' is 1 February 2027 for these tests."""
-    monkeypatch.setattr(onestop, "today_jst", lambda: date(2027, 2, 1))
+    frozen_clock.freeze(jst(2027, 2, 1, 10, 0))
 
 
 def test_deadline_is_january_tenth_or_the_next_business_day():
@@ -37,7 +37,8 @@ def test_scanned_code_finds_the_donation(session):
         onestop.find_donation(session, "2026-999999")
 
 
-def test_incomplete_then_complete_with_events_and_mail(session, mailbox, in_february):
+@pytest.mark.usefixtures("in_february")
+def test_incomplete_then_complete_with_events_and_mail(session, mailbox):
     d = paid(
         session, "S-2", onestop_requested=True, email="donor@example.jp", paid_on=date(2026, 12, 1)
     )
@@ -70,7 +71,8 @@ def test_incomplete_then_complete_with_events_and_mail(session, mailbox, in_febr
     assert events[0].public and events[0].data["missing"] == ["identity", "mynumber"]
 
 
-def test_form_after_the_deadline_is_late(session, in_february):
+@pytest.mark.usefixtures("in_february")
+def test_form_after_the_deadline_is_late(session):
     d = paid(session, "S-3", onestop_requested=True, paid_on=date(2026, 12, 28))
     on_time, _ = onestop.register_return(
         session, d, received_on=date(2027, 1, 12), missing=[], by_user=None
@@ -84,7 +86,8 @@ def test_form_after_the_deadline_is_late(session, in_february):
     assert events_for(session, "donation", e.id)[-1].data["late"] is True
 
 
-def test_bad_entries_are_refused(session, in_february):
+@pytest.mark.usefixtures("in_february")
+def test_bad_entries_are_refused(session):
     d = paid(session, "S-5", onestop_requested=True, paid_on=date(2026, 12, 1))
     with pytest.raises(DomainError):
         onestop.register_return(

@@ -131,7 +131,7 @@ def test_mark_mailed_marks_each_receipt_and_tells_the_donor(session):
 def test_a_failed_render_keeps_the_numbers_for_the_next_run(session, monkeypatch):
     d = paid(session, "N-1", paid_on=date(2026, 11, 2))
 
-    def broken(*a, **k):
+    def broken(*_a, **_k):
         raise RuntimeError("printer on fire")
 
     monkeypatch.setattr(batches, "render_batch", broken)
@@ -150,7 +150,7 @@ def test_a_failed_render_keeps_the_numbers_for_the_next_run(session, monkeypatch
 
 def test_failed_job_is_reported_on_its_run(session, monkeypatch):
     paid(session, "O-1", paid_on=date(2026, 11, 2))
-    monkeypatch.setattr(batches, "render_batch", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(batches, "render_batch", lambda *_a, **_k: 1 / 0)
     run = run_job(session, until=date(2026, 12, 1))
     assert run.state == JobState.FAILED and "ZeroDivisionError" in run.error
 

@@ -114,7 +114,8 @@ def test_no_pdf_before_issue(session):
     assert service.donation_pdf(session, d) is None
 
 
-def test_eight_concurrent_issuers_leave_no_gap_and_no_duplicate(committed, postgres_only):
+@pytest.mark.usefixtures("postgres_only")
+def test_eight_concurrent_issuers_leave_no_gap_and_no_duplicate(committed):
     from portal.extensions import db
 
     ids = [

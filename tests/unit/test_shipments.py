@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,15 +11,12 @@ import sqlalchemy as sa
 from portal.core.dates import today_jst
 from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import utcnow
-from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation, DonationLine, PaymentMethod
+from portal.donations.lifecycle import LineData
 from portal.shipping import shipments
 from portal.shipping.carriers import Carrier
-from portal.shipping.models import Order, OrderStatus, Shipment
-
-_numbers = itertools.count(1)
+from portal.shipping.models import OrderStatus, Shipment
 
 
 def tracking(seed: int) -> str:
@@ -29,60 +25,15 @@ def tracking(seed: int) -> str:
     return body + str(int(body) % 7)
 
 
-def new_order(
-    session: Any,
-    gift: Any,
-    *,
-    ship_by: date | None = None,
-    ordered_on: date | None = None,
-    status: OrderStatus = OrderStatus.ORDERED,
-    position: int = 0,
-    donation: Donation | None = None,
-    **donation_kw: Any,
-) -> Order:
-    """An order as create_orders makes it, without the stock and payment steps around it."""
-    today = today_jst()
-    if donation is None:
-        n = next(_numbers)
-        values: dict[str, Any] = {
-            "donation_no": f"2026-{900000 + n:06d}",
-            "portal": Portal.CHOICE,
-            "portal_order_no": f"T-{n}",
-            "donor_name": "寄附 太郎",
-            "postal_code": "7270011",
-            "address": "広島県庄原市東本町1-1-1",
-            "phone": "0824-72-1111",
-            "email": "donor@example.jp",
-            "amount": gift.required_amount,
-            "applied_on": today - timedelta(days=10),
-            "payment_method": PaymentMethod.CARD,
-        }
-        values.update(donation_kw)
-        donation = Donation(**values)
-        session.add(donation)
-    line = DonationLine(donation=donation, position=position, gift=gift, quantity=1)
-    session.add(line)
-    order = Order(
-        line=line,
-        supplier_id=gift.supplier_id,
-        status=status,
-        ordered_on=ordered_on or today - timedelta(days=10),
-        ship_by=ship_by or today + timedelta(days=3),
-    )
-    session.add(order)
-    session.flush()
-    return order
-
-
 @pytest.fixture()
-def setup(session, make_supplier, make_user, make_gift) -> dict[str, Any]:
+def setup(make_supplier, make_user, make_gift, make_order) -> dict[str, Any]:
     supplier = make_supplier(postal_code="727-0013", phone="0824-72-0001")
     gift = make_gift(supplier=supplier)
     return {
         "supplier": supplier,
         "gift": gift,
         "user": make_user(Role.SUPPLIER, supplier=supplier),
-        "order": new_order(session, gift),
+        "order": make_order(gift),
     }
 
 
@@ -93,11 +44,13 @@ def events(session, kind: str) -> list[TimelineEvent]:
 # --- order numbers ----------------------------------------------------------------------
 
 
-def test_order_number_is_donation_number_and_line(session, setup) -> None:
+def test_order_number_is_donation_number_and_line(setup, make_donation) -> None:
     order = setup["order"]
     assert shipments.order_no(order) == f"{order.line.donation.donation_no}-1"
-    second = new_order(session, setup["gift"], donation=order.line.donation, position=1)
-    assert shipments.order_no(second).endswith("-2")
+    two = make_donation(lines=[LineData(setup["gift"].code), LineData(setup["gift"].code)])
+    first, second = (line.orders[0] for line in two.lines)
+    assert shipments.order_no(first) == f"{two.donation_no}-1"
+    assert shipments.order_no(second) == f"{two.donation_no}-2"
 
 
 def test_order_number_parser() -> None:
@@ -188,8 +141,8 @@ def test_bad_confirmations_name_the_field(session, setup, carrier, number, shipp
     assert shipments.shipment_for(session, setup["order"]) is None
 
 
-def test_cancelled_order_cannot_be_shipped(session, setup) -> None:
-    order = new_order(session, setup["gift"], status=OrderStatus.CANCELLED)
+def test_cancelled_order_cannot_be_shipped(session, setup, make_order) -> None:
+    order = make_order(setup["gift"], status=OrderStatus.CANCELLED)
     with pytest.raises(DomainError):
         shipments.confirm_shipment(
             session, order, Carrier.YAMATO, tracking(6), today_jst(), setup["user"]
@@ -259,11 +212,10 @@ def test_mark_delivered(session, setup) -> None:
 # --- recipients and labels --------------------------------------------------------------
 
 
-def test_recipient_is_the_delivery_address_when_given(session, setup) -> None:
+def test_recipient_is_the_delivery_address_when_given(setup, make_order) -> None:
     own = shipments.recipient(setup["order"].line.donation)
     assert (own.name, own.postal_code) == ("寄附 太郎", "7270011")
-    gift_to = new_order(
-        session,
+    gift_to = make_order(
         setup["gift"],
         delivery_name="贈答 花子",
         delivery_postal_code="１００－０００１",
@@ -274,7 +226,8 @@ def test_recipient_is_the_delivery_address_when_given(session, setup) -> None:
     assert (to.name, to.postal_code, to.phone) == ("贈答 花子", "1000001", "03-0000-0000")
 
 
-def test_label_rows_carry_the_supplier_as_sender(session, setup) -> None:
+@pytest.mark.usefixtures("session")
+def test_label_rows_carry_the_supplier_as_sender(setup) -> None:
     order = setup["order"]
     (row,) = shipments.label_rows([order], setup["supplier"], today_jst())
     assert row.order_no == shipments.order_no(order)
@@ -294,13 +247,13 @@ def simple_csv(rows: list[tuple[str, str, str, str]]) -> bytes:
 
 
 def test_upload_preview_names_bad_rows_and_applies_only_good_ones(
-    session, setup, make_gift
+    session, setup, make_gift, make_order
 ) -> None:
     supplier, user, gift = setup["supplier"], setup["user"], setup["gift"]
-    good1, good2 = setup["order"], new_order(session, gift)
-    shipped = new_order(session, gift)
+    good1, good2 = setup["order"], make_order(gift)
+    shipped = make_order(gift)
     shipments.confirm_shipment(session, shipped, Carrier.YAMATO, tracking(20), today_jst(), user)
-    foreign = new_order(session, make_gift())
+    foreign = make_order(make_gift())
     day = today_jst().strftime("%Y/%m/%d")
     data = simple_csv(
         [

@@ -16,7 +16,7 @@ from portal.core.timeline import TimelineEvent
 from portal.extensions import db
 from portal.shipping import shipments
 from portal.shipping.models import Order, OrderStatus, Shipment
-from tests.unit.test_shipments import new_order, tracking
+from tests.unit.test_shipments import tracking
 
 
 def _race(app: Any, order_id: int, user_id: int, numbers: list[str]) -> list[str]:
@@ -46,12 +46,13 @@ def _race(app: Any, order_id: int, user_id: int, numbers: list[str]) -> list[str
 
 
 @pytest.mark.parametrize("same", [True, False])
+@pytest.mark.usefixtures("postgres_only")
 def test_simultaneous_confirmations_leave_one_shipment(
-    committed: Any, postgres_only: None, make_user: Any, make_gift: Any, same: bool
+    committed: Any, make_user: Any, make_gift: Any, make_order: Any, same: bool
 ) -> None:
     gift = make_gift()
     user = make_user(Role.SUPPLIER, supplier=gift.supplier)
-    order = new_order(db.session, gift)
+    order = make_order(gift)
     db.session.commit()
     numbers = [tracking(1), tracking(1) if same else tracking(2)]
     outcome = _race(committed, order.id, user.id, numbers)

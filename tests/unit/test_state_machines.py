@@ -16,7 +16,6 @@ from portal.receipts.models import RECEIPT_TRANSITIONS, ReceiptStatus
 from portal.shipping.models import ORDER_TRANSITIONS, OrderStatus
 from portal.shipping.orders import move_order
 from tests.unit.test_receipts import paid
-from tests.unit.test_shipments import new_order
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 
@@ -38,9 +37,10 @@ def test_every_state_has_a_row_in_its_table():
         assert ProposalEvent.moved_to(state)
 
 
-def test_an_order_moves_only_along_its_table_and_says_so_on_the_timeline(session, make_gift):
-    gift = make_gift()
-    order = new_order(session, gift)
+def test_an_order_moves_only_along_its_table_and_says_so_on_the_timeline(
+    session, make_gift, make_order
+):
+    order = make_order(make_gift())
     with pytest.raises(DomainError):
         move_order(session, order, OrderStatus.DELIVERED)  # not shipped yet
     assert move_order(session, order, OrderStatus.SHIPPED) == OrderStatus.SHIPPED
@@ -53,8 +53,8 @@ def test_an_order_moves_only_along_its_table_and_says_so_on_the_timeline(session
     assert _kinds(session, order.line.donation_id)[-2:] == ["order.shipped", "order.delivered"]
 
 
-def test_a_move_made_meanwhile_by_someone_else_is_not_overwritten(session, make_gift):
-    order = new_order(session, make_gift())
+def test_a_move_made_meanwhile_by_someone_else_is_not_overwritten(session, make_gift, make_order):
+    order = make_order(make_gift())
     session.execute(
         sa.update(type(order)).where(type(order).id == order.id).values(status="cancelled")
     )

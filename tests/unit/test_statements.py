@@ -3,77 +3,33 @@ dispute, correct, confirm again; confirmed statements are locked."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 
 from portal.core.errors import Conflict, DomainError, PermissionDenied
-from portal.core.portals import Portal
 from portal.core.roles import Role
-from portal.donations.models import Donation, DonationLine, PaymentMethod
-from portal.shipping.carriers import Carrier
-from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.statements import service
 from portal.statements.models import StatementState
+from tests.conftest import jst
 
-_numbers = itertools.count(1)
-
-
-def order_for(
-    session: Any, gift: Any, *, quantity: int = 1, shipped_on: date | None = None
-) -> Order:
-    """A paid order for gift (and its shipment on shipped_on, when given)."""
-    n = next(_numbers)
-    donation = Donation(
-        donation_no=f"2026-{800000 + n:06d}",
-        portal=Portal.CHOICE,
-        portal_order_no=f"H2-{n}",
-        donor_name="寄附 花子",
-        postal_code="7270011",
-        address="広島県庄原市東本町1-1-1",
-        phone="0824-72-1111",
-        amount=gift.required_amount,
-        applied_on=date(2026, 9, 1),
-        payment_method=PaymentMethod.CARD,
-    )
-    line = DonationLine(donation=donation, position=0, gift=gift, quantity=quantity)
-    order = Order(
-        line=line,
-        supplier_id=gift.supplier_id,
-        status=OrderStatus.SHIPPED if shipped_on else OrderStatus.ORDERED,
-        ordered_on=date(2026, 9, 1),
-        ship_by=date(2026, 9, 20),
-    )
-    session.add_all([donation, line, order])
-    session.flush()
-    if shipped_on:
-        session.add(
-            Shipment(
-                order_id=order.id,
-                carrier=Carrier.OTHER,
-                tracking_no=f"T{n:06d}",
-                shipped_on=shipped_on,
-            )
-        )
-        session.flush()
-    return order
+SEPTEMBER = {"paid_on": date(2026, 9, 1), "ship_by": date(2026, 9, 20)}  # paid, then shipped
 
 
 @pytest.fixture()
-def october(session, make_supplier, make_gift, make_user):
+def october(make_supplier, make_gift, make_user, make_order, frozen_clock):
+    frozen_clock.freeze(jst(2026, 11, 10, 10, 0))  # October is over: its statements are due
     supplier = make_supplier()
     rice = make_gift(supplier, procurement_cost=3000, shipping_fee=1200)
     beef = make_gift(supplier, procurement_cost=9000, shipping_fee=1500)
-    order_for(session, rice, quantity=2, shipped_on=date(2026, 10, 1))
-    order_for(session, rice, shipped_on=date(2026, 10, 31))
-    order_for(session, beef, shipped_on=date(2026, 10, 15))
-    order_for(session, beef, shipped_on=date(2026, 11, 1))  # next month
-    order_for(session, beef, shipped_on=date(2026, 9, 30))  # previous month
-    order_for(session, beef)  # not shipped
+    make_order(rice, quantity=2, shipped_on=date(2026, 10, 1), **SEPTEMBER)
+    make_order(rice, shipped_on=date(2026, 10, 31), **SEPTEMBER)
+    make_order(beef, shipped_on=date(2026, 10, 15), **SEPTEMBER)
+    make_order(beef, shipped_on=date(2026, 11, 1), **SEPTEMBER)  # next month
+    make_order(beef, shipped_on=date(2026, 9, 30), **SEPTEMBER)  # previous month
+    make_order(beef, **SEPTEMBER)  # not shipped
     other = make_gift(make_supplier(), procurement_cost=500, shipping_fee=0)
-    order_for(session, other, shipped_on=date(2026, 10, 2))
+    make_order(other, shipped_on=date(2026, 10, 2), **SEPTEMBER)
     return {
         "supplier": supplier,
         "rice": rice,
@@ -157,7 +113,8 @@ def test_csv_export_has_a_bom_and_one_row_per_line(session, october):
     assert len(rows) == 1 + 3  # two gifts of one supplier, one of the other
 
 
-def test_cli_generates_the_month(runner, session, october):
+@pytest.mark.usefixtures("session", "october")
+def test_cli_generates_the_month(runner):
     result = runner.invoke(args=["statements", "generate", "2026-10"])
     assert result.exit_code == 0, result.output
     assert "created=2 lines=3" in result.output

@@ -7,14 +7,13 @@ import sqlalchemy as sa
 
 from portal.core.dates import today_jst
 from portal.core.timeline import TimelineEvent, events_for
-from portal.donations.models import Order, OrderStatus
 from portal.donations.substitution import LineSubstitution
 from portal.extensions import db
 from portal.gifts.models import Gift
 from portal.gifts.stock import GiftAllocation, stock_overview
 from portal.receipts.models import OnestopReturn, Receipt, ReceiptStatus
 from portal.shipping.carriers import validate_tracking
-from portal.shipping.models import Shipment
+from portal.shipping.models import Order, OrderStatus, Shipment
 from portal.statements.models import Statement, StatementState
 
 

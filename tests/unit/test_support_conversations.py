@@ -72,7 +72,8 @@ def test_internal_notes_are_not_public(session, make_supplier, make_user) -> Non
     assert uc.poll_version(conv) == before  # a note does not wake the customer's page
 
 
-def test_placeholders(session, make_supplier) -> None:
+@pytest.mark.usefixtures("make_supplier")
+def test_placeholders(session) -> None:
     conv = uc.start_conversation(
         session,
         customer_kind=CustomerKind.DONOR,

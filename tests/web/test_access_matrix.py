@@ -151,7 +151,7 @@ def _rules(app: Flask) -> list[tuple[Rule, str]]:
 
 
 @pytest.fixture()
-def role_client(app, client, make_user, make_supplier):
+def role_client(client, make_user):
     def make(role: str):
         if role == "donor":
             with client.session_transaction() as s:

@@ -11,7 +11,6 @@ from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
 from portal.shipping.problems import DeliveryProblem
 from portal.shipping.shipments import order_no
-from tests.unit.test_statements import order_for
 
 
 def _events(session, donation_id):
@@ -23,10 +22,10 @@ def _events(session, donation_id):
 
 
 def test_supplier_reports_a_delay_it_reaches_staff_and_the_donor_timeline(
-    client, login, session, make_user, make_gift
+    client, login, session, make_user, make_gift, make_order
 ):
     gift = make_gift()
-    order = order_for(session, gift)
+    order = make_order(gift)
     supplier = make_user(Role.SUPPLIER, supplier=gift.supplier)
     login(supplier)
     url = f"/supplier/orders/{order.id}/problems/new"
@@ -66,10 +65,10 @@ def test_supplier_reports_a_delay_it_reaches_staff_and_the_donor_timeline(
 
 
 def test_a_delay_needs_a_date_and_bad_input_keeps_the_text(
-    client, login, session, make_user, make_gift
+    client, login, session, make_user, make_gift, make_order
 ):
     gift = make_gift()
-    order = order_for(session, gift)
+    order = make_order(gift)
     login(make_user(Role.SUPPLIER, supplier=gift.supplier))
     response = client.post(
         f"/supplier/orders/{order.id}/problems/new", data={"kind": "delay", "note": "遅れます"}
@@ -79,8 +78,10 @@ def test_a_delay_needs_a_date_and_bad_input_keeps_the_text(
     assert session.scalar(sa.select(sa.func.count(DeliveryProblem.id))) == 0
 
 
-def test_another_suppliers_order_is_not_found(client, login, session, make_user, make_gift):
-    order = order_for(session, make_gift())
+def test_another_suppliers_order_is_not_found(
+    client, login, session, make_user, make_gift, make_order
+):
+    order = make_order(make_gift())
     login(make_user(Role.SUPPLIER))
     assert client.get(f"/supplier/orders/{order.id}/problems/new").status_code == 404
     response = client.post(
@@ -90,9 +91,9 @@ def test_another_suppliers_order_is_not_found(client, login, session, make_user,
     assert session.scalar(sa.select(sa.func.count(DeliveryProblem.id))) == 0
 
 
-def test_out_of_stock_pauses_the_gift(client, login, session, make_user, make_gift):
+def test_out_of_stock_pauses_the_gift(client, login, make_user, make_gift, make_order):
     gift = make_gift()
-    order = order_for(session, gift)
+    order = make_order(gift)
     login(make_user(Role.SUPPLIER, supplier=gift.supplier))
     client.post(
         f"/supplier/orders/{order.id}/problems/new",

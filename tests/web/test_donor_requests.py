@@ -13,7 +13,7 @@ from portal.core.timeline import record_event
 from portal.donations.models import Donation
 from portal.donors.models import DonorRequest, RequestStatus
 from portal.shipping.models import OrderStatus
-from tests.web.test_donor_access import lookup, make_donation  # noqa: F401  (fixture)
+from tests.web.test_donor_access import lookup
 
 
 class Ref:
@@ -24,7 +24,7 @@ class Ref:
 
 
 @pytest.fixture()
-def donor(client, make_donation):  # noqa: F811
+def donor(client, make_donation):
     d = make_donation()
     assert lookup(client, d.donation_no, "7270011").status_code == 303
     return Ref(d)
@@ -201,15 +201,15 @@ def test_request_events_show_on_the_timeline(client, session, donor):
 def test_approved_reissue_goes_to_the_receipt_service(
     client,
     session,
-    make_donation,  # noqa: F811
+    make_donation,
+    make_receipt,
     make_user,
     login,
 ):
     from portal.receipts.models import Receipt, ReceiptStatus
-    from portal.receipts.service import issue_receipt
 
     d = make_donation(donor_name="寄附 花子")
-    receipt = issue_receipt(session, d)
+    receipt = make_receipt(d)
     receipt.needs_print = False  # as after its batch was printed
     receipt.status = ReceiptStatus.ISSUED
     number, donation_id = receipt.number, d.id

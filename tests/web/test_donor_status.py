@@ -6,12 +6,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from portal.core.timeline import record_event
-from tests.web.test_donor_access import lookup, make_donation  # noqa: F401  (fixture)
+from tests.web.test_donor_access import lookup
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
-def _page(client, session, make_donation, events):  # noqa: F811
+def _page(client, session, make_donation, events):
     d = make_donation()
     for n, (kind, data) in enumerate(events):
         record_event(
@@ -22,7 +22,7 @@ def _page(client, session, make_donation, events):  # noqa: F811
     return client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
 
 
-def test_every_kind_reads_as_a_sentence(client, session, make_donation):  # noqa: F811
+def test_every_kind_reads_as_a_sentence(client, session, make_donation):
     html = _page(
         client,
         session,
@@ -106,7 +106,7 @@ def test_every_kind_reads_as_a_sentence(client, session, make_donation):  # noqa
     assert "社内だけの話" not in html and "internal_note" not in html
 
 
-def test_seasonal_gift_says_when_it_ships(client, session, make_donation):  # noqa: F811
+def test_seasonal_gift_says_when_it_ships(client, session, make_donation):
     html = _page(
         client,
         session,
@@ -126,7 +126,7 @@ def test_seasonal_gift_says_when_it_ships(client, session, make_donation):  # no
     assert "旬の時期の返礼品のため、2027年8月20日ごろから発送します。" in html
 
 
-def test_internal_events_are_not_shown(client, session, make_donation):  # noqa: F811
+def test_internal_events_are_not_shown(client, session, make_donation):
     d = make_donation()
     record_event(
         session,
@@ -143,7 +143,7 @@ def test_internal_events_are_not_shown(client, session, make_donation):  # noqa:
     assert "秘密の発送" not in client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
 
 
-def test_complete_onestop_form(client, session, make_donation):  # noqa: F811
+def test_complete_onestop_form(client, session, make_donation):
     html = _page(
         client,
         session,
@@ -159,7 +159,7 @@ def test_complete_onestop_form(client, session, make_donation):  # noqa: F811
     assert "確定申告" not in html
 
 
-def test_each_order_state_has_a_label_on_the_gift_card(client, session, make_donation):  # noqa: F811
+def test_each_order_state_has_a_label_on_the_gift_card(client, session, make_donation):
     from portal.shipping.models import OrderStatus
 
     d = make_donation()

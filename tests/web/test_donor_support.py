@@ -8,11 +8,11 @@ import pytest
 
 from portal.core.roles import Role
 from portal.support.models import Conversation, CustomerKind
-from tests.web.test_donor_access import lookup, make_donation  # noqa: F401  (fixture)
+from tests.web.test_donor_access import lookup
 
 
 @pytest.fixture()
-def donor_client(app, make_donation):  # noqa: F811
+def donor_client(app, make_donation):
     """A second browser: the donor, signed in with number + postal code."""
     d = make_donation()
     c = app.test_client()
@@ -42,7 +42,7 @@ def test_donor_opens_a_conversation_tied_to_the_donation(session, donor_client):
     assert "受領証明書が届きません" in chat
 
 
-def test_donor_sees_only_its_own_conversations(app, session, donor_client, make_donation):  # noqa: F811
+def test_donor_sees_only_its_own_conversations(app, session, donor_client, make_donation):
     other = make_donation(postal_code="1000001", email="other@example.jp")
     other_client = app.test_client()
     lookup(other_client, other.donation_no, "1000001")
@@ -63,9 +63,8 @@ def test_donor_sees_only_its_own_conversations(app, session, donor_client, make_
     assert session.get(Conversation, theirs).donation_ref != donor_client.donation_no
 
 
-def test_internal_notes_never_reach_the_donor(
-    client, session, login, make_user, donor_client, mailbox
-):
+@pytest.mark.usefixtures("session")
+def test_internal_notes_never_reach_the_donor(client, login, make_user, donor_client, mailbox):
     conv_id = open_conversation(donor_client)
     login(make_user(Role.OPERATOR))
     client.post(
@@ -122,8 +121,9 @@ def test_polling_does_not_keep_an_idle_session_alive(donor_client):
         assert int(time.time()) - s["donor"]["seen"] >= 20 * 60
 
 
+@pytest.mark.usefixtures("session")
 def test_staff_see_the_order_context_beside_a_donor_conversation(
-    client, session, login, make_user, donor_client
+    client, login, make_user, donor_client
 ):
     conv_id = open_conversation(donor_client)
     login(make_user(Role.OPERATOR))
@@ -168,9 +168,8 @@ def test_order_context_names_the_carrier(client, session, login, make_user, dono
     assert not re.search(r">\s*yamato\b", context)
 
 
-def test_typed_placeholders_are_filled_on_send(
-    client, session, login, make_user, donor_client, mailbox
-):
+@pytest.mark.usefixtures("mailbox")
+def test_typed_placeholders_are_filled_on_send(client, session, login, make_user, donor_client):
     conv_id = open_conversation(donor_client)
     login(make_user(Role.OPERATOR))
     r = client.post(

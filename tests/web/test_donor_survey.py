@@ -7,7 +7,6 @@ import re
 
 from portal.core.roles import Role
 from portal.support.models import Conversation
-from tests.web.test_donor_access import make_donation  # noqa: F401  (fixture)
 from tests.web.test_donor_support import donor_client, open_conversation  # noqa: F401
 
 

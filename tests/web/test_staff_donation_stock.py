@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from portal.core.audit import AuditEntry
@@ -41,7 +42,8 @@ def _held_donation(session, gift, portal=Portal.CHOICE):
     )
 
 
-def test_import_runs_as_a_job_with_its_result_kept(app, session, login, make_user, make_gift):
+@pytest.mark.usefixtures("app")
+def test_import_runs_as_a_job_with_its_result_kept(session, login, make_user, make_gift):
     for code in ("HB-001", "HJ-002", "BD-001"):
         make_gift(code=code)
     user = make_user(Role.OPERATOR)
@@ -80,7 +82,8 @@ def test_import_runs_as_a_job_with_its_result_kept(app, session, login, make_use
     assert again.status_code == 303 and "/import/jobs/" in again.headers["Location"]
 
 
-def test_a_running_job_is_polled_until_done(app, session, login, make_user):
+@pytest.mark.usefixtures("app")
+def test_a_running_job_is_polled_until_done(session, login, make_user):
     user = make_user(Role.OPERATOR)
     client = login(user)
     run = JobRun(kind="donation_import", created_by_id=user.id, total=1000, progress=250)

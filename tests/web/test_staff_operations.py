@@ -14,16 +14,14 @@ from portal.core.errors import PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import DonationState, LineHold, PaymentState
+from portal.donations.models import LineHold
 from portal.donors.models import DonorRequest, ReissueReason, RequestKind
 from portal.receipts import service as receipt_service
 from portal.shipping import problems, shipments
 from portal.shipping.carriers import Carrier
 from portal.shipping.models import OrderStatus, Shipment
 from portal.statements.models import Statement, StatementState
-from tests.unit.test_shipments import new_order, tracking
-
-PAID = {"state": DonationState.PAID, "payment_state": PaymentState.PAID}
+from tests.unit.test_shipments import tracking
 
 
 def count(html: str, name: str) -> int:
@@ -32,7 +30,8 @@ def count(html: str, name: str) -> int:
     return int(m.group(1))
 
 
-def test_dashboard_counts_follow_the_work(session, login, make_user, make_gift, make_supplier):
+@pytest.mark.usefixtures("make_supplier")
+def test_dashboard_counts_follow_the_work(session, login, make_user, make_gift, make_order):
     client = login(make_user(Role.OPERATOR))
     gift = make_gift()
     before = client.get("/staff/").get_data(as_text=True)
@@ -43,9 +42,9 @@ def test_dashboard_counts_follow_the_work(session, login, make_user, make_gift, 
     base["statements_disputed"] = count(before, "statements_disputed")
     base["receipts_overdue"] = count(before, "receipts_overdue")
 
-    late = new_order(session, gift, ship_by=today_jst() - timedelta(days=3), **PAID)
-    new_order(session, gift, ship_by=today_jst() + timedelta(days=3))  # not late
-    held = new_order(session, gift).line
+    late = make_order(gift, ship_by=today_jst() - timedelta(days=3))
+    make_order(gift, ship_by=today_jst() + timedelta(days=3))  # not late
+    held = make_order(gift).line
     held.hold = LineHold.STOCK
     donation = late.line.donation
     donation.received_on = today_jst() - timedelta(days=20)  # paid, no receipt: overdue
@@ -81,9 +80,9 @@ def test_dashboard_counts_follow_the_work(session, login, make_user, make_gift, 
     assert count(after, "orders_overdue") == base["orders_overdue"]
 
 
-def test_city_sees_the_same_figures_without_forms(session, login, make_user, make_gift):
+def test_city_sees_the_same_figures_without_forms(login, make_user, make_gift, make_order):
     gift = make_gift()
-    new_order(session, gift, ship_by=today_jst() - timedelta(days=1))
+    make_order(gift, ship_by=today_jst() - timedelta(days=1))
     client = login(make_user(Role.CITY))
     page = client.get("/staff/").get_data(as_text=True)
     assert "市職員ダッシュボード" in page
@@ -91,8 +90,8 @@ def test_city_sees_the_same_figures_without_forms(session, login, make_user, mak
     assert client.get("/staff/orders/overdue").status_code == 200
 
 
-def _shipped(session, gift, user, *, seed: int, days_ago: int = 3):
-    order = new_order(session, gift, ordered_on=today_jst() - timedelta(days=days_ago + 1), **PAID)
+def _shipped(session, make_order, gift, user, *, seed: int, days_ago: int = 3):
+    order = make_order(gift, ordered_on=today_jst() - timedelta(days=days_ago + 1))
     shipment = shipments.confirm_shipment(
         session, order, Carrier.YAMATO, tracking(seed), today_jst() - timedelta(days=days_ago), user
     )
@@ -101,10 +100,12 @@ def _shipped(session, gift, user, *, seed: int, days_ago: int = 3):
     return order, shipment
 
 
-def test_detail_shows_shipment_problem_receipt_requests(session, login, make_user, make_gift):
+def test_detail_shows_shipment_problem_receipt_requests(
+    session, login, make_user, make_gift, make_order
+):
     operator = make_user(Role.OPERATOR)
     gift = make_gift()
-    order, shipment = _shipped(session, gift, operator, seed=711)
+    order, shipment = _shipped(session, make_order, gift, operator, seed=711)
     donation = order.line.donation
     donation.received_on = today_jst() - timedelta(days=5)
     donation.onestop_requested = True
@@ -145,10 +146,10 @@ def test_detail_shows_shipment_problem_receipt_requests(session, login, make_use
     )
 
 
-def test_staff_corrects_a_shipment_after_24_hours(session, login, make_user, make_gift):
+def test_staff_corrects_a_shipment_after_24_hours(session, login, make_user, make_gift, make_order):
     operator = make_user(Role.OPERATOR)
     gift = make_gift()
-    order, shipment = _shipped(session, gift, operator, seed=721)
+    order, shipment = _shipped(session, make_order, gift, operator, seed=721)
     client = login(operator)
     url = f"/staff/orders/{order.id}/shipment"
     data = {
@@ -210,10 +211,10 @@ def test_staff_corrects_a_shipment_after_24_hours(session, login, make_user, mak
     )
 
 
-def test_city_and_supplier_cannot_correct(session, login, make_user, make_gift):
+def test_city_and_supplier_cannot_correct(session, login, make_user, make_gift, make_order):
     operator = make_user(Role.OPERATOR)
     gift = make_gift()
-    order, shipment = _shipped(session, gift, operator, seed=731)
+    order, shipment = _shipped(session, make_order, gift, operator, seed=731)
     city = login(make_user(Role.CITY))
     page = city.get(f"/staff/donations/{order.line.donation_id}").get_data(as_text=True)
     assert "訂正を保存" not in page and "配達済にする" not in page
@@ -229,10 +230,12 @@ def test_city_and_supplier_cannot_correct(session, login, make_user, make_gift):
     assert order.status == OrderStatus.SHIPPED
 
 
-def test_supplier_correction_window_still_closes_after_24_hours(session, make_user, make_gift):
+def test_supplier_correction_window_still_closes_after_24_hours(
+    session, make_user, make_gift, make_order
+):
     gift = make_gift()
     supplier_user = make_user(Role.SUPPLIER, supplier=gift.supplier)
-    _order, shipment = _shipped(session, gift, supplier_user, seed=741)
+    _order, shipment = _shipped(session, make_order, gift, supplier_user, seed=741)
     with pytest.raises(PermissionDenied):
         shipments.staff_correct_shipment(
             session, shipment, Carrier.YAMATO, tracking(742), date.today(), "x", supplier_user

@@ -7,20 +7,22 @@ from datetime import date
 from portal.core.roles import Role
 from portal.statements import service
 from portal.statements.models import StatementState
-from tests.unit.test_statements import order_for
+from tests.conftest import jst
+from tests.unit.test_statements import SEPTEMBER
 
 
-def _setup(session, make_gift, make_user):
+def _setup(session, make_gift, make_user, make_order, frozen_clock):
+    frozen_clock.freeze(jst(2026, 11, 10, 10, 0))  # October is over: its statements are due
     gift = make_gift(name="比婆牛 500g", procurement_cost=9000, shipping_fee=1500)
-    order_for(session, gift, quantity=2, shipped_on=date(2026, 10, 10))
+    make_order(gift, quantity=2, shipped_on=date(2026, 10, 10), **SEPTEMBER)
     st = service.generate(session, "2026-10")[0]
     return st, make_user(Role.SUPPLIER, supplier=gift.supplier), make_user(Role.OPERATOR)
 
 
 def test_dispute_correct_and_confirm_through_the_screens(
-    client, login, session, make_gift, make_user
+    client, login, session, make_gift, make_user, make_order, frozen_clock
 ):
-    st, supplier_user, staff = _setup(session, make_gift, make_user)
+    st, supplier_user, staff = _setup(session, make_gift, make_user, make_order, frozen_clock)
     line = st.lines[0]
     login(supplier_user)
     page = client.get(f"/supplier/statements/{st.id}").get_data(as_text=True)
@@ -51,9 +53,9 @@ def test_dispute_correct_and_confirm_through_the_screens(
 
 
 def test_confirmed_statement_cannot_be_corrected_by_staff(
-    client, login, session, make_gift, make_user
+    client, login, session, make_gift, make_user, make_order, frozen_clock
 ):
-    st, supplier_user, staff = _setup(session, make_gift, make_user)
+    st, supplier_user, staff = _setup(session, make_gift, make_user, make_order, frozen_clock)
     service.confirm(session, st, by_user=supplier_user)
     login(staff)
     response = client.post(
@@ -65,8 +67,10 @@ def test_confirmed_statement_cannot_be_corrected_by_staff(
     assert st.lines[0].count == 2
 
 
-def test_another_suppliers_statement_is_not_found(client, login, session, make_gift, make_user):
-    st, _, _ = _setup(session, make_gift, make_user)
+def test_another_suppliers_statement_is_not_found(
+    client, login, session, make_gift, make_user, make_order, frozen_clock
+):
+    st, _, _ = _setup(session, make_gift, make_user, make_order, frozen_clock)
     login(make_user(Role.SUPPLIER))
     assert client.get(f"/supplier/statements/{st.id}").status_code == 404
     assert client.post(f"/supplier/statements/{st.id}/confirm").status_code == 404

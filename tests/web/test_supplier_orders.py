@@ -17,11 +17,11 @@ from portal.gifts.models import TemperatureBand
 from portal.shipping import shipments
 from portal.shipping.carriers import Carrier
 from portal.shipping.models import OrderStatus, Shipment
-from tests.unit.test_shipments import new_order, simple_csv, tracking
+from tests.unit.test_shipments import simple_csv, tracking
 
 
 @pytest.fixture()
-def shop(session, make_supplier, make_user, make_gift, login) -> dict[str, Any]:
+def shop(make_supplier, make_user, make_gift, login) -> dict[str, Any]:
     supplier = make_supplier(
         name="比婆牛テスト牧場", postal_code="727-0013", address="広島県庄原市西本町1-2-3"
     )
@@ -31,11 +31,16 @@ def shop(session, make_supplier, make_user, make_gift, login) -> dict[str, Any]:
     return {"supplier": supplier, "gift": gift, "user": user, "client": client}
 
 
-def placed(session, gift, **kw: Any) -> Any:
+@pytest.fixture()
+def placed(session, make_order) -> Any:
     """An order committed like real data (a view's rollback must not take it away)."""
-    order = new_order(session, gift, **kw)
-    session.commit()
-    return order
+
+    def place(gift, **kw: Any) -> Any:
+        order = make_order(gift, **kw)
+        session.commit()
+        return order
+
+    return place
 
 
 def shipment_count(session) -> int:
@@ -50,17 +55,17 @@ def audits(session, action: str, subject_type: str) -> int:
     )
 
 
-def test_dashboard_shows_overdue_week_and_seasonal(session, shop, make_gift) -> None:
+def test_dashboard_shows_overdue_week_and_seasonal(shop, make_gift, placed) -> None:
     today = today_jst()
-    late = placed(session, shop["gift"], ship_by=today - timedelta(days=2))
-    soon = placed(session, shop["gift"], ship_by=today + timedelta(days=2))
+    late = placed(shop["gift"], ship_by=today - timedelta(days=2))
+    soon = placed(shop["gift"], ship_by=today + timedelta(days=2))
     apples = make_gift(
         supplier=shop["supplier"],
         name="秋のりんご",
         ship_from=today + timedelta(days=40),
         ship_until=today + timedelta(days=90),
     )
-    placed(session, apples, ship_by=today + timedelta(days=40))
+    placed(apples, ship_by=today + timedelta(days=40))
     make_gift(supplier=shop["supplier"], name="止めた返礼品", stock_paused=True)
     body = shop["client"].get("/supplier/").get_data(as_text=True)
     assert "発送期限を過ぎています（1件）" in body
@@ -72,12 +77,10 @@ def test_dashboard_shows_overdue_week_and_seasonal(session, shop, make_gift) -> 
     assert "寄附 太郎" not in body and "東本町" not in body
 
 
-def test_list_filters_and_keyset_pages(session, shop, make_gift) -> None:
+def test_list_filters_and_keyset_pages(shop, make_gift, placed, make_order) -> None:
     today = today_jst()
-    orders = [placed(session, shop["gift"], ship_by=today + timedelta(days=i)) for i in range(55)]
-    named = new_order(
-        session, shop["gift"], ship_by=today + timedelta(days=99), delivery_name="贈答 花子"
-    )
+    orders = [placed(shop["gift"], ship_by=today + timedelta(days=i)) for i in range(55)]
+    named = make_order(shop["gift"], ship_by=today + timedelta(days=99), delivery_name="贈答 花子")
     client = shop["client"]
     first = client.get("/supplier/orders").get_data(as_text=True)
     assert shipments.order_no(orders[0]) in first
@@ -101,13 +104,13 @@ def test_list_filters_and_keyset_pages(session, shop, make_gift) -> None:
     assert shipments.order_no(orders[10]) in ranged and shipments.order_no(orders[12]) not in ranged
 
     other_gift = make_gift(supplier=shop["supplier"])
-    other = placed(session, other_gift)
+    other = placed(other_gift)
     only = client.get(f"/supplier/orders?gift={other_gift.id}").get_data(as_text=True)
     assert shipments.order_no(other) in only and shipments.order_no(orders[0]) not in only
 
 
-def test_htmx_filter_returns_the_list_fragment(session, shop) -> None:
-    placed(session, shop["gift"])
+def test_htmx_filter_returns_the_list_fragment(shop, placed) -> None:
+    placed(shop["gift"])
     response = shop["client"].get("/supplier/orders?status=all", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -115,8 +118,8 @@ def test_htmx_filter_returns_the_list_fragment(session, shop) -> None:
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_other_suppliers_order_is_not_found(session, shop, make_gift) -> None:
-    foreign = placed(session, make_gift())
+def test_other_suppliers_order_is_not_found(session, shop, make_gift, placed) -> None:
+    foreign = placed(make_gift())
     client = shop["client"]
     assert client.get(f"/supplier/orders/{foreign.id}").status_code == 404
     response = client.post(
@@ -129,8 +132,8 @@ def test_other_suppliers_order_is_not_found(session, shop, make_gift) -> None:
     assert "該当する注文はありません" in body and f"/supplier/orders/{foreign.id}" not in body
 
 
-def test_detail_shows_what_the_courier_needs_and_is_audited(session, shop) -> None:
-    order = placed(session, shop["gift"], message="応援しています", email="x@example.jp")
+def test_detail_shows_what_the_courier_needs_and_is_audited(session, shop, placed) -> None:
+    order = placed(shop["gift"], message="応援しています", email="x@example.jp")
     order.line.noshi = "御礼"
     order.line.desired_time = "14-16時"
     session.flush()
@@ -152,8 +155,8 @@ def test_detail_shows_what_the_courier_needs_and_is_audited(session, shop) -> No
     assert audits(session, "view", "order") == 1
 
 
-def test_confirm_from_the_detail_page_and_double_post(session, shop) -> None:
-    order = placed(session, shop["gift"])
+def test_confirm_from_the_detail_page_and_double_post(session, shop, placed) -> None:
+    order = placed(shop["gift"])
     data = {"carrier": "yamato", "tracking_no": tracking(2), "shipped_on": today_jst()}
     client = shop["client"]
     first = client.post(f"/supplier/orders/{order.id}/ship", data=data)
@@ -166,8 +169,8 @@ def test_confirm_from_the_detail_page_and_double_post(session, shop) -> None:
     assert "kuronekoyamato" in body  # tracking link
 
 
-def test_shipping_from_a_stale_tab_says_why_it_was_refused(session, shop) -> None:
-    order = placed(session, shop["gift"])
+def test_shipping_from_a_stale_tab_says_why_it_was_refused(session, shop, placed) -> None:
+    order = placed(shop["gift"])
     client = shop["client"]
     first = {"carrier": "yamato", "tracking_no": tracking(2), "shipped_on": today_jst()}
     assert client.post(f"/supplier/orders/{order.id}/ship", data=first).status_code == 303
@@ -181,8 +184,8 @@ def test_shipping_from_a_stale_tab_says_why_it_was_refused(session, shop) -> Non
     assert shipment_count(session) == 1
 
 
-def test_bad_confirmation_keeps_the_input_and_says_why(session, shop) -> None:
-    order = placed(session, shop["gift"])
+def test_bad_confirmation_keeps_the_input_and_says_why(session, shop, placed) -> None:
+    order = placed(shop["gift"])
     response = shop["client"].post(
         f"/supplier/orders/{order.id}/ship",
         data={
@@ -198,8 +201,8 @@ def test_bad_confirmation_keeps_the_input_and_says_why(session, shop) -> None:
     assert shipment_count(session) == 0
 
 
-def test_bulk_confirmation_is_all_or_nothing(session, shop) -> None:
-    a, b = placed(session, shop["gift"]), placed(session, shop["gift"])
+def test_bulk_confirmation_is_all_or_nothing(session, shop, placed) -> None:
+    a, b = placed(shop["gift"]), placed(shop["gift"])
     client = shop["client"]
     page = client.post("/supplier/orders/selected", data={"ids": [a.id, b.id], "action": "ship"})
     assert page.status_code == 200 and f'name="tracking-{b.id}"' in page.get_data(as_text=True)
@@ -220,9 +223,9 @@ def test_bulk_confirmation_is_all_or_nothing(session, shop) -> None:
     assert shipment_count(session) == 2
 
 
-def test_label_download_is_cp932_and_audited(session, shop, make_gift) -> None:
-    order = placed(session, shop["gift"])
-    foreign = placed(session, make_gift())
+def test_label_download_is_cp932_and_audited(session, shop, make_gift, placed) -> None:
+    order = placed(shop["gift"])
+    foreign = placed(make_gift())
     response = shop["client"].post(
         "/supplier/orders/selected", data={"ids": [order.id, foreign.id], "action": "labels:yamato"}
     )
@@ -236,10 +239,35 @@ def test_label_download_is_cp932_and_audited(session, shop, make_gift) -> None:
     assert audits(session, "export", "order") == 1
 
 
-def test_csv_upload_preview_then_apply(session, shop, make_gift) -> None:
+def test_label_screen_warns_about_12_14_for_b2_and_offers_ehiden3(session, shop, placed) -> None:
+    wish = placed(shop["gift"])
+    wish.line.desired_time = "12時〜14時"
+    session.commit()
+    page = shop["client"].get("/supplier/orders").get_data(as_text=True)
+    number = shipments.order_no(wish)
+    assert "ヤマト B2クラウド には 12〜14時 の時間帯がありません" in page
+    assert number in page.split("12〜14時 の時間帯がありません")[1]
+    assert 'value="labels:sagawa_ehiden3"' in page and "佐川 e飛伝Ⅲ" in page
+    b2 = shop["client"].post(
+        "/supplier/orders/selected", data={"ids": [wish.id], "action": "labels:yamato"}
+    )
+    assert "1214" not in b2.data.decode("cp932")
+    e3 = shop["client"].post(
+        "/supplier/orders/selected", data={"ids": [wish.id], "action": "labels:sagawa_ehiden3"}
+    )
+    assert e3.status_code == 200 and "labels-sagawa_ehiden3-" in e3.headers["Content-Disposition"]
+    header, row = list(csv.reader(io.StringIO(e3.data.decode("cp932"))))
+    assert len(header) == len(row) == 74 and row[9] == number and row[45] == "12"
+    unknown = shop["client"].post(
+        "/supplier/orders/selected", data={"ids": [wish.id], "action": "labels:fedex"}
+    )
+    assert unknown.status_code == 400
+
+
+def test_csv_upload_preview_then_apply(session, shop, make_gift, placed) -> None:
     gift = shop["gift"]
-    good, other_good = placed(session, gift), placed(session, gift)
-    foreign = placed(session, make_gift())
+    good, other_good = placed(gift), placed(gift)
+    foreign = placed(make_gift())
     day = today_jst().strftime("%Y/%m/%d")
     data = simple_csv(
         [
@@ -287,8 +315,8 @@ def test_someone_elses_upload_is_not_found(session, shop, make_user) -> None:
     assert shop["client"].get(f"/supplier/orders/upload/{upload.token}").status_code == 404
 
 
-def test_correction_within_24_hours(session, shop) -> None:
-    order = placed(session, shop["gift"])
+def test_correction_within_24_hours(session, shop, placed) -> None:
+    order = placed(shop["gift"])
     shipments.confirm_shipment(
         session, order, Carrier.YAMATO, tracking(10), today_jst(), shop["user"]
     )

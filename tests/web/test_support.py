@@ -1,6 +1,7 @@
 import io
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from portal.core.roles import Role
@@ -231,7 +232,8 @@ def test_faq_suggestions_and_crud(client, session, make_user, login) -> None:
     assert "テスト質問？" in client.get("/support/faq").get_data(as_text=True)
 
 
-def test_desk_calendar_override(client, session, make_user, login) -> None:
+@pytest.mark.usefixtures("session")
+def test_desk_calendar_override(client, make_user, login) -> None:
     login(make_user(Role.OPERATOR))
     r = client.post(
         "/support/hours",
@@ -302,21 +304,19 @@ def test_canned_reply_duplicate_title_keeps_text_and_delete_twice_is_harmless(
 
 
 def test_supplier_conversation_shows_its_open_orders_beside_it(
-    client, session, make_user, make_supplier, make_gift, login
+    client, session, make_user, make_supplier, make_gift, make_order, login
 ) -> None:
     from datetime import timedelta
 
     from portal.core.dates import today_jst
     from portal.shipping.shipments import order_no
-    from tests.unit.test_shipments import new_order
 
     supplier, other = make_supplier(), make_supplier()
-    late = new_order(
-        session,
+    late = make_order(
         make_gift(supplier=supplier, name="比婆牛 ロース"),
         ship_by=today_jst() - timedelta(days=2),
     )
-    new_order(session, make_gift(supplier=other, name="よその返礼品"))
+    make_order(make_gift(supplier=other, name="よその返礼品"))
     conv = supplier_conv(session, supplier)
     session.flush()
     login(make_user(Role.OPERATOR))

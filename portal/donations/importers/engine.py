@@ -34,6 +34,7 @@ from portal.donations.lifecycle import (
     UPDATABLE_FIELDS,
     DonationData,
     LineData,
+    cancel_donation,
     create_donation,
     mark_paid,
     received_on_for,
@@ -86,6 +87,12 @@ class Mapping:
     flags: dict[str, bool] = field(default_factory=dict)
     purposes: dict[str, str] = field(default_factory=dict)
     date_formats: list[str] = field(default_factory=lambda: ["%Y/%m/%d", "%Y-%m-%d"])
+    # Fields that arrive as `項目名:選択肢` lines inside one cell (楽天's 「項目・選択肢」):
+    # 項目名 → field. The cell's column maps to "options" in `columns`.
+    options: dict[str, str] = field(default_factory=dict)
+    # Wordings of the payment_state column that mean the order was cancelled at the portal:
+    # a donation not yet shipped is cancelled (cancel_donation) with this reason.
+    cancelled_states: list[str] = field(default_factory=list)
 
 
 def load_mapping(portal: str) -> Mapping:
@@ -94,6 +101,21 @@ def load_mapping(portal: str) -> Mapping:
     raw = json.loads((MAPPING_DIR / f"{portal}.json").read_text(encoding="utf-8"))
     raw.pop("_comment", None)
     return Mapping(portal=portal, **raw)
+
+
+_BRACKETS = re.compile(r"[()\[\]{}<>「」『』【】〔〕〈〉《》]")
+_REQUIRED_MARK = re.compile(r"^[(\[【<]必須[)\]】>]|[(\[【<]必須[)\]】>]$")
+_HEADER_NOISE = re.compile(r"[\s:：]")
+
+
+def header_key(name: str) -> str:
+    """What a header (or an option's 項目名) is matched by: NFKC (full-width digits, colons and
+    brackets become ASCII), a 「（必須）」 mark and surrounding spaces dropped, brackets, colons and
+    inner spaces ignored. 「注文者郵便番号１」, 「注文者住所：都道府県」 and 「（必須）注文番号」
+    match 注文者郵便番号1, 注文者住所都道府県 and 注文番号."""
+    text = norm.nfkc((name or "").lstrip("\ufeff"))
+    text = _REQUIRED_MARK.sub("", text.strip()).strip()
+    return _HEADER_NOISE.sub("", _BRACKETS.sub("", text))
 
 
 @dataclass
@@ -158,11 +180,16 @@ class Parser:
         self.m = mapping
         self.header = [h.strip().lstrip("\ufeff") for h in header]
         self.index: dict[str, list[int]] = {}
+        columns = {header_key(k): v for k, v in mapping.columns.items()}
         for i, name in enumerate(self.header):
-            target = mapping.columns.get(name)
+            target = columns.get(header_key(name))
             if target:
                 self.index.setdefault(target, []).append(i)
-        self.flags = {**DEFAULT_FLAGS, **mapping.flags}
+        self.options = {header_key(k): v for k, v in mapping.options.items()}
+        self.option_names = {v: k for k, v in mapping.options.items()}
+        self.flags = {norm.nfkc(k): v for k, v in {**DEFAULT_FLAGS, **mapping.flags}.items()}
+        self.cancelled_states = {norm.nfkc(s) for s in mapping.cancelled_states}
+        self.known_codes: set[str] | None = None  # set by import_file: picks among gift_codes
         self._dates: dict[str, date] = {}
         missing = [f for f in REQUIRED if f not in self.index]
         if missing:
@@ -186,7 +213,30 @@ class Parser:
 
     def column(self, fld: str) -> str:
         idx = self.index.get(fld)
-        return self.header[idx[0]] if idx else fld
+        if idx:
+            return self.header[idx[0]]
+        return self.option_names.get(fld, fld)
+
+    def option_values(self, rows: list[tuple[int, list[str]]]) -> dict[str, str]:
+        """The mapped 項目 of the options cell (`項目名:選択肢` per line), first row that has
+        each; an unmapped 項目 is ignored (a shop may add its own)."""
+        found: dict[str, str] = {}
+        if "options" not in self.index:
+            return found
+        for _, row in rows:
+            for line in self.raw(row, "options").splitlines():
+                name, sep, value = norm.nfkc(line).partition(":")
+                fld = self.options.get(header_key(name)) if sep else None
+                if fld and fld not in found:
+                    found[fld] = value.strip()
+                    self.option_names[fld] = name.strip()  # errors name the file's wording
+        return found
+
+    def value(self, row: list[str], fld: str, options: dict[str, str]) -> str:
+        """A field's text: its own column when the file has one, else its option line."""
+        if fld in self.index:
+            return self.raw(row, fld)
+        return options.get(fld, "")
 
     def date(self, row: list[str], fld: str) -> date | None:
         value = norm.nfkc(self.raw(row, fld))
@@ -227,8 +277,8 @@ class Parser:
             )
         return int(value)
 
-    def flag(self, row: list[str], fld: str, default: bool) -> bool:
-        value = norm.nfkc(self.raw(row, fld))
+    def flag(self, row: list[str], fld: str, default: bool, options: dict[str, str]) -> bool:
+        value = norm.nfkc(self.value(row, fld, options))
         if not value:
             return default
         if value not in self.flags:
@@ -244,6 +294,7 @@ class Parser:
     def parse(self, rows: list[tuple[int, list[str]]]) -> DonationData:
         """One donation from its rows (one per gift line; the amount repeats, not summed)."""
         _, first = rows[0]
+        options = self.option_values(rows)
         for fld in REQUIRED:
             if not self.raw(first, fld):
                 raise RowError(_l("必須の列「%(column)s」が空です。", column=self.column(fld)))
@@ -253,7 +304,10 @@ class Parser:
             raise RowError(_l("決済方法「%(value)s」は対応表にありません。", value=method_text))
         paid_on = self.date(first, "paid_on")
         state_text = norm.nfkc(self.raw(first, "payment_state"))
-        if state_text:
+        cancelled = state_text in self.cancelled_states
+        if cancelled:
+            state = PaymentState.UNPAID
+        elif state_text:
             if state_text not in self.m.payment_states:
                 raise RowError(_l("入金状況「%(value)s」は対応表にありません。", value=state_text))
             state = PaymentState(self.m.payment_states[state_text])
@@ -261,8 +315,13 @@ class Parser:
             state = PaymentState.PAID if paid_on else PaymentState.UNPAID
         if state == PaymentState.UNPAID:
             paid_on = None
+        elif paid_on is None and method != PaymentMethod.CARD.value:
+            # A status says paid but no paid date is given (楽天): the date the portal
+            # confirmed the order, i.e. received the transfer. Card payments keep the
+            # application date (received_on_for), never a later confirmation date.
+            paid_on = self.date(first, "settled_on")
         amount = self.integer(first, "amount")
-        purpose = norm.nfkc(self.raw(first, "purpose"))
+        purpose = norm.nfkc(self.value(first, "purpose", options))
         data = DonationData(
             portal=Portal(self.m.portal),
             portal_order_no=norm.nfkc(self.raw(first, "portal_order_no")),
@@ -273,19 +332,20 @@ class Parser:
             payment_state=state,
             paid_on=paid_on,
             purpose=self.m.purposes.get(purpose, purpose),
-            onestop_requested=self.flag(first, "onestop_requested", False),
-            receipt_wanted=self.flag(first, "receipt_wanted", True),
-            publish_name=self.flag(first, "publish_name", False),
-            disaster_relief=self.flag(first, "disaster_relief", False),
+            onestop_requested=self.flag(first, "onestop_requested", False, options),
+            receipt_wanted=self.flag(first, "receipt_wanted", True, options),
+            publish_name=self.flag(first, "publish_name", False, options),
+            disaster_relief=self.flag(first, "disaster_relief", False, options),
+            cancelled_at_portal=state_text if cancelled else "",
         )
         for fld, fn in TEXT_FIELDS.items():
-            setattr(data, fld, fn(self.raw(first, fld)))
+            setattr(data, fld, fn(self.value(first, fld, options)))
         if state == PaymentState.PAID and data.paid_on is None:
             data.paid_on = received_on_for(data.payment_method, None, data.applied_on)
         for _line_no, row in rows:
             if self.integer(row, "amount") != amount:
                 raise RowError(_l("同じ寄附の行で寄附金額が異なります。"))
-            code = norm.nfkc(self.raw(row, "gift_code"))
+            code = self.gift_code(row)
             if not code:
                 continue
             data.lines.append(
@@ -298,6 +358,19 @@ class Parser:
                 )
             )
         return data
+
+    def gift_code(self, row: list[str]) -> str:
+        """The line's gift: gift_code, else gift_code_alt (楽天: 商品管理番号, then 商品番号);
+        when both are given, the one that is a registered gift code."""
+        codes = [c for c in (norm.nfkc(self.raw(row, f)) for f in GIFT_CODE_FIELDS) if c]
+        if self.known_codes is not None:
+            for code in codes:
+                if code in self.known_codes:
+                    return code
+        return codes[0] if codes else ""
+
+
+GIFT_CODE_FIELDS = ("gift_code", "gift_code_alt")
 
 
 # --- applying ----------------------------------------------------------------------------
@@ -427,6 +500,7 @@ def import_file(
             result.rejected.append(Rejected(line=1, reason=exc.reason, row=header))
             return result
         gifts = {g.code: g for g in session.scalars(sa.select(Gift))}
+        parser.known_codes = set(gifts)
         chunk: list[tuple[list[tuple[int, list[str]]], DonationData]] = []
         keys: set[str] = set()
 
@@ -502,7 +576,10 @@ def _apply_chunk(
             news.append((group, parsed))
             continue
         try:
-            outcome = _update(session, donation, parsed, dry_run=dry_run, by_user=by_user)
+            if parsed.cancelled_at_portal:
+                outcome = _cancel(session, donation, parsed, dry_run=dry_run, by_user=by_user)
+            else:
+                outcome = _update(session, donation, parsed, dry_run=dry_run, by_user=by_user)
         except (DomainError, sa.exc.DBAPIError) as exc:
             _reject(result, group, _reason(exc))
             continue
@@ -514,14 +591,21 @@ def _apply_chunk(
         return
     try:
         with session.begin_nested():
-            create_donations(session, [p for _, p in news], by_user=by_user)
+            ids = create_donations(session, [p for _, p in news], by_user=by_user)
+            for donation_id, (_, parsed) in zip(ids, news, strict=True):
+                if parsed.cancelled_at_portal:  # few: cancelled through the use case
+                    donation = session.get(Donation, donation_id)
+                    assert donation is not None
+                    _cancel(session, donation, parsed, dry_run=False, by_user=by_user)
         return
-    except sa.exc.DBAPIError:
+    except (DomainError, sa.exc.DBAPIError):
         pass  # one bad donation (or a racing importer): redo this chunk one by one
     for group, parsed in news:
         try:
             with session.begin_nested():
-                create_donation(session, parsed, gifts=gifts, by_user=by_user)
+                donation = create_donation(session, parsed, gifts=gifts, by_user=by_user)
+                if parsed.cancelled_at_portal:
+                    _cancel(session, donation, parsed, dry_run=False, by_user=by_user)
         except (DomainError, sa.exc.DBAPIError) as exc:
             result.new -= 1
             _reject(result, group, _reason(exc))
@@ -566,6 +650,28 @@ def _bad_line(parser: Parser, group: list[tuple[int, list[str]]]) -> int | None:
         except RowError:
             return line
     return None
+
+
+def _cancel(
+    session: Session, donation: Donation, data: DonationData, *, dry_run: bool, by_user: User | None
+) -> str:
+    """The portal says the order was cancelled: cancel the donation unless it has shipped (a
+    conflict staff must settle) or is cancelled already (unchanged)."""
+    if donation.state == DonationState.CANCELLED:
+        return "unchanged"
+    if donation.is_shipped:
+        return "conflict"
+    if dry_run:
+        return "updated"
+    with session.begin_nested():
+        reason = f"{PORTAL_STATUS_REASON}「{data.cancelled_at_portal}」"
+        cancel_donation(session, donation, reason, by_user=by_user)
+        session.flush()
+    return "updated"
+
+
+# Stored as the donation's cancel reason (data, in the city's language, like a staff note).
+PORTAL_STATUS_REASON = "ポータルの受注ステータス"
 
 
 def _update(

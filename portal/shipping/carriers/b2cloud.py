@@ -6,8 +6,8 @@ aiship「CSVレイアウト（ヤマトB2形式）」(https://manual.aiship.jp/c
 flagship「B2クラウド」(https://support.flagship.cc/hc/ja/articles/20012051036569).
 
 Filled: 1 お客様管理番号 (= order_no, 半角英数 ≤ 20), 2 送り状種類 (0 発払), 3 クール区分 (0 通常,
-1 冷凍, 2 冷蔵), 5 出荷予定日 and 6 お届け予定日 (YYYY/MM/DD), 7 配達時間帯 (0812 1214 1416 1618
-1820 1921), 9 お届け先電話番号, 11 お届け先郵便番号, 12 お届け先住所 (≤ 64 bytes) + 13 アパート
+1 冷凍, 2 冷蔵), 5 出荷予定日 and 6 お届け予定日 (YYYY/MM/DD), 7 配達時間帯 (0812 1416 1618 1820
+1921; a 12–14 wish gets no band), 9 お届け先電話番号, 11 お届け先郵便番号, 12 お届け先住所 (≤ 64 bytes) + 13 アパート
 マンション名 (≤ 32 bytes), 16 お届け先名 (≤ 32 bytes), 18 敬称 (様), 20/22/23/24/25 ご依頼主,
 28 品名１ (≤ 50 bytes), 38 発行枚数 (1). 請求先顧客コード (40) and 運賃管理番号 (42) belong to the
 supplier's own contract and are set in their B2クラウド 取込みパターン. 4 伝票番号 is B2's output
@@ -31,10 +31,10 @@ from portal.shipping.carriers.layout import (
 )
 
 COOL = {TemperatureBand.AMBIENT: "0", TemperatureBand.FROZEN: "1", TemperatureBand.CHILLED: "2"}
-# 2021-04 ヤマト replaced 20–21時 by 19–21時 (code 1921).
+# On 2017-06-19 ヤマト abolished the 12–14時 and 20–21時 bands and added 19–21時 (code 1921).
+# A 12–14 wish therefore maps to no band (B2 refuses 1214); the label screen warns about it.
 TIME = {
     "am": "0812",
-    "1214": "1214",
     "1416": "1416",
     "1618": "1618",
     "1820": "1820",

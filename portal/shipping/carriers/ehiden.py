@@ -1,7 +1,7 @@
 """佐川急便 e飛伝Ⅱ: the 「出荷データ取込」 standard pattern (標準パターン, 42 columns).
 
-CSV, Shift-JIS, a title row. e飛伝Ⅲ imports the same file through its e飛伝Ⅱ-compatible
-取込みパターン. Sources, read 2026-11: 佐川急便「【e飛伝Ⅱ 便種対応版】出荷データCSV入力項目
+CSV, Shift-JIS, a title row. e飛伝Ⅲ can import this file through an e飛伝Ⅱ-compatible
+取込みパターン; its own standard layout is ehiden3.py (「標準_飛脚宅配便_CSV」, 74 columns). Sources, read 2026-11: 佐川急便「【e飛伝Ⅱ 便種対応版】出荷データCSV入力項目
 レイアウト」(2016-09-01, https://paperzz.com/doc/6185757/), d2c-square
 (https://d2c-square.com/?p=805), tatempo (https://help.tatempo.guide/ehidenpro).
 

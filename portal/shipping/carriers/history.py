@@ -66,6 +66,10 @@ class _HistoryFormat:
     tracking: tuple[str, ...]
     date: tuple[str, ...]
     carrier_column: tuple[str, ...] = ()
+    # ゆうプリR: 配達ステータス集約コード / 明細コード and 仮引受確定作業年月日 (see _not_shipped)
+    status: tuple[str, ...] = ()
+    status_detail: tuple[str, ...] = ()
+    accepted_on: tuple[str, ...] = ()
 
 
 # How each file is recognised: by its header cells (compared with _key()).
@@ -75,7 +79,8 @@ class _HistoryFormat:
 # - ehiden: e飛伝Ⅱ/Ⅲ 出荷履歴 export: お客様管理ナンバー and お問合せ送り状No. (e-shops
 #   https://cart.e-shops.jp/faq/7249 lists B2, e飛伝Ⅱ and ゆうプリR history files as the usual trio).
 # - yupri: ゆうプリR 発送履歴 export through an output フィルタ: お客様側管理番号 and お問い合わせ番号
-#   (フィルタ設定説明書 §2-5, https://expydoc.com/doc/10603303/).
+#   (フィルタ設定説明書 §2-5, https://expydoc.com/doc/10603303/). Its 発送履歴 CSV also lists
+#   parcels only scheduled: status 10/0A (引受予定) with no 仮引受確定作業年月日 is no shipment.
 _HISTORY_FORMATS = (
     _HistoryFormat(
         "simple",
@@ -113,8 +118,17 @@ _HISTORY_FORMATS = (
         order=("お客様側管理番号",),
         tracking=("お問い合わせ番号", "お問合せ番号", "問い合わせ番号", "追跡番号"),
         date=("発送日", "差出日", "発送予定日", "仮引受確定作業年月日"),
+        status=("配達ステータス集約コード",),
+        status_detail=("配達ステータス明細コード",),
+        accepted_on=("仮引受確定作業年月日",),
     ),
 )
+
+
+def _not_shipped(status: str, detail: str, accepted_on: str) -> bool:
+    """ゆうプリR 発送履歴: 10/0A is 引受予定 (only scheduled); without a 仮引受確定作業年月日 the
+    parcel has not been handed over yet."""
+    return status == "10" and detail.upper() == "0A" and not accepted_on
 
 
 def _find(header_keys: list[str], names: tuple[str, ...]) -> int | None:
@@ -194,6 +208,9 @@ def parse_shipment_file(data: bytes, *, today: date) -> ParsedShipments:
                     "tracking": tracking_i,
                     "date": _find(keys, candidate.date),
                     "carrier": carrier_i,
+                    "status": _find(keys, candidate.status),
+                    "status_detail": _find(keys, candidate.status_detail),
+                    "accepted_on": _find(keys, candidate.accepted_on),
                 }
                 break
             if fmt is None:
@@ -217,6 +234,18 @@ def parse_shipment_file(data: bytes, *, today: date) -> ParsedShipments:
         order_no = cell("order")
         if not order_no:
             result.problems.append(RowProblem(line, _l("注文番号がありません。")))
+            continue
+        if _not_shipped(cell("status"), cell("status_detail"), cell("accepted_on")):
+            result.problems.append(
+                RowProblem(
+                    line,
+                    _l(
+                        "引受予定（配達ステータス 10/0A）で、まだ引き受けられていません"
+                        "（仮引受確定作業年月日が空）。発送としては登録しません。"
+                    ),
+                    order_no,
+                )
+            )
             continue
         carrier = fmt.carrier
         if carrier is None:

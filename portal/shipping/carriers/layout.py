@@ -43,7 +43,10 @@ class LabelRow:
 
 
 def time_band(text: str) -> str | None:
-    """The donor's 時間帯 as one of am, 1214, 1416, 1618, 1820, 1921 (None = no band)."""
+    """The donor's 時間帯 as one of am, 1214, 1416, 1618, 1820, 1921 (None = no band).
+
+    This is the wish, whatever the carrier offers: a layout without that band (B2クラウド has
+    no 12–14 since 2017-06-19) writes no band, and the label screen warns (labels.py)."""
     t = unicodedata.normalize("NFKC", text or "").replace(" ", "")
     if not t or t in ("指定なし", "なし"):
         return None
@@ -78,6 +81,7 @@ def columns(*specs: str | tuple[str, str | Getter]) -> tuple[Column, ...]:
 class Layout:
     filename: str  # the downloaded file's name: {filename}-{date}.csv
     columns: tuple[Column, ...]
+    header_row: bool = True  # False: positional columns only (ゆうプリR)
 
     @property
     def header(self) -> tuple[str, ...]:
@@ -134,10 +138,11 @@ def cool(codes: Mapping[TemperatureBand, str]) -> Getter:
 
 
 def band(codes: Mapping[str, str], *, none: str = "") -> Getter:
-    """The layout's code for the donor's 時間帯 (see time_band); `none` when there is none."""
+    """The layout's code for the donor's 時間帯 (see time_band); `none` when there is none or
+    the layout has no such band (never a code the carrier's software would refuse)."""
 
     def get(row: LabelRow) -> str:
         found = time_band(row.desired_time)
-        return codes[found] if found else none
+        return codes.get(found, none) if found else none
 
     return get

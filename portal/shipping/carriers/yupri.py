@@ -1,7 +1,9 @@
-"""日本郵便 ゆうパックプリントR: the 「発送予定データ」 layout (117 columns).
+"""日本郵便 ゆうパックプリントR: the 「発送予定データ」 layout (118 positional columns).
 
-CSV, Shift-JIS, a title row; imported through a フィルタ the user registers once in ゆうプリR
-(「外部データ取込」). Sources, read 2026-11: 日本郵便「ゆうパックプリントR 6. フィルタ設定説明書」
+CSV, Shift-JIS, CRLF, **no title row**: ゆうプリR reads columns by position, through a フィルタ
+the user registers once (「外部データ取込」; README "ゆうプリR のフィルタ" lists its settings).
+Two sources agree on 118 columns; older write-ups of 117 lack column 72 (倉庫数), so every
+column from 複数個口数 on sat one place too early. Sources, read 2026-11: 日本郵便「ゆうパックプリントR 6. フィルタ設定説明書」
 (2016-08-30, https://expydoc.com/doc/10603303/), 日本郵便「ゆうパックプリントR CSV入出力項目」
 (2014-02-13, http://paperzz.com/doc/5322404/), flagship
 (https://support.flagship.cc/hc/ja/articles/20012621417113).
@@ -10,7 +12,7 @@ Filled: 1 お客様側管理番号 (= order_no, ≤ 15), 2 発送予定日 (yyyy
 7 保冷種別 (0 なし, 1 チルド, 2 冷凍), 8 元／着払／代引 (0 元払), 13 お届け先 郵便番号 (XXX-XXXX),
 14–16 お届け先 住所１–３ (50 bytes each), 17 お届け先 名称１, 20 お届け先 電話番号, 30–37 ご依頼主,
 65 配達指定日／希望日 (yyyymmdd), 66 配達時間帯区分 (00 指定なし, 51 午前中, 52 12–14, 53 14–16,
-54 16–18, 55 18–20, 56 19–21/20–21), 72 複数個口数 (1), 103 品名, 104 個数.
+54 16–18, 55 18–20, 56 19–21/20–21), 72 倉庫数 (empty), 73 複数個口数 (1), 104 品名, 105 個数.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ TIME = {"am": "51", "1214": "52", "1416": "53", "1618": "54", "1820": "55", "192
 
 LAYOUT = Layout(
     filename="yupurir",
+    header_row=False,
     columns=columns(
         ("お客様側管理番号", field("order_no")),
         ("発送予定日", day("ship_on", "%Y%m%d")),
@@ -110,6 +113,7 @@ LAYOUT = Layout(
         "ゆうパック同一割引",
         "セット商品コード",
         "セット品名ラベル印字区分",
+        "倉庫数",
         ("複数個口数", "1"),
         "記事名１",
         "記事名２",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import (
     Response,
@@ -14,6 +12,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.roles import can_work_support_desk
 from portal.extensions import db
@@ -48,7 +47,7 @@ def desk_hours() -> Response | str:
             apply_domain_error(form, e)
     rows = db.session.scalars(sa.select(DeskDay).order_by(DeskDay.day)).all()
     cal = hours.load_calendar(db.session)
-    now = datetime.now().astimezone()
+    now = clock.now()
     status = 422 if request.method == "POST" else 200
     return make_response(
         render_template(

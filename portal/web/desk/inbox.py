@@ -26,16 +26,14 @@ from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.roles import STAFF_ROLES, can_work_support_desk
 from portal.extensions import db
-from portal.gifts.models import Gift
 from portal.support import attachments as att
 from portal.support import conversations as conv_uc
-from portal.support import hours
+from portal.support import queries as support_queries
 from portal.support.models import (
     CATEGORY_LABELS,
     CHANNEL_LABELS,
     STATUS_LABELS,
     Attachment,
-    CannedReply,
     Category,
     Channel,
     Conversation,
@@ -65,16 +63,8 @@ def desk_counts() -> dict:
             return 0
         return conv_uc.unread_count(db.session)
 
-    def support_recent_complaints(limit: int = 10) -> list[Conversation]:
-        """For the city's dashboard [6(4)ウ]: complaints, unresolved first, with the supplier."""
-        return list(
-            db.session.scalars(
-                sa.select(Conversation)
-                .where(Conversation.is_complaint.is_(True))
-                .order_by(Conversation.resolved_at.is_not(None), Conversation.created_at.desc())
-                .limit(limit)
-            )
-        )
+    def support_recent_complaints(limit: int = 10) -> tuple[support_queries.ComplaintRow, ...]:
+        return support_queries.recent_complaints(db.session, limit)
 
     return {
         "support_unread_count": support_unread_count,
@@ -87,15 +77,6 @@ def get_conversation(conv_id: int) -> Conversation:
     if conv is None:
         abort(404)
     return conv
-
-
-def staff_choices() -> list:
-    users = db.session.scalars(
-        sa.select(User)
-        .where(User.role.in_(list(STAFF_ROLES)), User.active.is_(True))
-        .order_by(User.name)
-    ).all()
-    return [(str(u.id), u.name or u.email) for u in users]
 
 
 def index() -> str:
@@ -132,7 +113,7 @@ def index() -> str:
         statuses=STATUS_LABELS,
         categories=CATEGORY_LABELS,
         channels=CHANNEL_LABELS,
-        staff=staff_choices(),
+        staff=support_queries.staff_members(db.session),
         can_work=can_work_support_desk(current_user),
     )
 
@@ -141,40 +122,20 @@ def _conversation_page(
     conv: Conversation, reply: ReplyForm | None = None, status: int = 200
 ) -> Response:
     reply = reply or ReplyForm(formdata=None)
-    canned = db.session.scalars(sa.select(CannedReply).order_by(CannedReply.title)).all()
-    canned_id = request.args.get("canned", type=int)
-    if canned_id and not reply.body.data:
-        c = db.session.get(CannedReply, canned_id)
-        if c is not None:
-            reply.body.data = conv_uc.fill_placeholders(c.body, conv)
+    ctx = support_queries.conversation_context(
+        db.session,
+        conv,
+        today_jst(),
+        canned_id=None if reply.body.data else request.args.get("canned", type=int),
+    )
+    if ctx.canned_text is not None:
+        reply.body.data = ctx.canned_text
     assign = AssignForm(formdata=None, assignee_id=str(conv.assignee_id or ""))
-    assign.assignee_id.choices = choices([("", _("未割当")), *staff_choices()])
+    assign.assignee_id.choices = choices([("", _("未割当")), *ctx.staff])
     categorise = CategoriseForm(
         formdata=None,
         category=conv.category.value if conv.category else "",
         is_complaint=conv.is_complaint,
-    )
-    gifts = []
-    if conv.supplier_id is not None:
-        gifts = db.session.scalars(
-            sa.select(Gift).where(Gift.supplier_id == conv.supplier_id).order_by(Gift.code)
-        ).all()
-    supplier_orders = _supplier_open_orders(conv.supplier_id) if conv.supplier_id else None
-    donor_donation, donor_shipments = None, {}
-    if conv.customer_kind == CustomerKind.DONOR:
-        # The order context beside a donor's conversation (portal.donors.status).
-        from portal.donors import status as donor_status
-
-        donor_donation = donor_status.donation_for_conversation(db.session, conv.donation_ref)
-        if donor_donation is not None:
-            donor_shipments = donor_status.latest_shipments(
-                donor_status.public_timeline(db.session, donor_donation)
-            )
-    cal = hours.load_calendar(db.session)
-    fr = (
-        cal.business_seconds(conv.created_at, conv.first_response_at)
-        if conv.first_response_at
-        else None
     )
     html = render_template(
         "support/conversation.html",
@@ -186,52 +147,21 @@ def _conversation_page(
         poll_seconds=POLL_SECONDS,
         attachment_endpoint="support.attachment",
         form=reply,
-        canned=canned,
+        canned=ctx.canned,
         assign=assign,
         categorise=categorise,
         status_form=StatusForm(formdata=None),
         statuses=STATUS_LABELS,
         categories=CATEGORY_LABELS,
         channels=CHANNEL_LABELS,
-        gifts=gifts,
-        donor_donation=donor_donation,
-        donor_shipments=donor_shipments,
-        supplier_orders=supplier_orders,
-        first_response_minutes=None if fr is None else fr // 60,
+        gifts=ctx.gifts,
+        donor_donation=ctx.donor_donation,
+        donor_shipments=ctx.donor_shipments,
+        supplier_orders=ctx.supplier_orders,
+        first_response_minutes=ctx.first_response_minutes,
         can_work=can_work_support_desk(current_user),
     )
     return make_response(html, status)
-
-
-def _supplier_open_orders(supplier_id: int, limit: int = 8) -> dict[str, object]:
-    """Beside a supplier's conversation: its orders still to ship, the most urgent first (order
-    numbers and gifts only — no recipient data, so nothing here needs an audit row)."""
-    from portal.donations.models import DonationLine
-    from portal.shipping.models import Order, OrderStatus
-    from portal.shipping.shipments import order_no
-
-    open_ = sa.and_(Order.supplier_id == supplier_id, Order.status == OrderStatus.ORDERED)
-    today = today_jst()
-    total, overdue = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count().filter(Order.ship_by < today),
-        ).where(open_)
-    ).one()
-    rows = db.session.scalars(
-        sa.select(Order)
-        .where(open_)
-        .options(sa.orm.joinedload(Order.line).joinedload(DonationLine.gift))
-        .options(sa.orm.joinedload(Order.line).joinedload(DonationLine.donation))
-        .order_by(Order.ship_by, Order.id)
-        .limit(limit)
-    ).all()
-    return {
-        "total": total,
-        "overdue": overdue,
-        "today": today,
-        "rows": [(order_no(o), o.line.gift.name, o.ship_by) for o in rows],
-    }
 
 
 def _staff_version(conv: Conversation) -> str:

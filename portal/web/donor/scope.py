@@ -9,11 +9,10 @@ donations by id only (no number, name or address in a URL); an id outside the se
 
 from __future__ import annotations
 
-import time
-
 from flask import Response, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
 
+from portal.core import clock
 from portal.core.audit import audit
 from portal.donations.models import Donation
 from portal.donors import access
@@ -42,7 +41,7 @@ PASSIVE_ENDPOINTS = frozenset({"donor.support_poll"})
 
 
 def _now() -> int:
-    return int(time.time())
+    return int(clock.timestamp())
 
 
 def grant(ids: list[int]) -> None:

@@ -14,20 +14,24 @@ from portal.web.staff import (
     consultations,
     dashboard,
     deliveries,
+    direct,
     donations,
     gifts,
+    held,
+    imports,
     orders,
     proposals,
     receipts,
     requests,
     statements,
+    stock,
     suppliers,
 )
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
 bp.app_context_processor(audit._audit_nav)
-bp.app_template_global("stock_alert_count")(donations.stock_alert_count_global)
+bp.app_template_global("stock_alert_count")(stock.stock_alert_count_global)
 bp.context_processor(receipts._receipt_rules)
 
 # audit
@@ -56,43 +60,41 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/donations/<int:donation_id>/cancel", view_func=donations.donation_cancel, methods=["POST"]
 )
-bp.add_url_rule("/donations/import", methods=["GET", "POST"], view_func=donations.donation_import)
+bp.add_url_rule("/donations/import", methods=["GET", "POST"], view_func=imports.donation_import)
 bp.add_url_rule(
-    "/donations/import/apply", view_func=donations.donation_import_apply, methods=["POST"]
+    "/donations/import/apply", view_func=imports.donation_import_apply, methods=["POST"]
 )
-bp.add_url_rule("/donations/import/jobs/<int:run_id>", view_func=donations.donation_import_job)
+bp.add_url_rule("/donations/import/jobs/<int:run_id>", view_func=imports.donation_import_job)
 bp.add_url_rule(
-    "/donations/import/rejected", view_func=donations.donation_import_rejected, methods=["POST"]
+    "/donations/import/rejected", view_func=imports.donation_import_rejected, methods=["POST"]
 )
-bp.add_url_rule("/donations/held", view_func=donations.donations_held)
+bp.add_url_rule("/donations/held", view_func=held.donations_held)
 bp.add_url_rule(
     "/donations/lines/<int:line_id>/release",
-    view_func=donations.donation_line_release,
+    view_func=held.donation_line_release,
     methods=["POST"],
 )
-bp.add_url_rule("/donations/new", methods=["GET", "POST"], view_func=donations.donation_new)
-bp.add_url_rule("/donations/address", view_func=donations.donation_address, methods=["POST"])
-bp.add_url_rule(
-    "/donations/payments", methods=["GET", "POST"], view_func=donations.donation_payments
-)
-bp.add_url_rule("/donations/stock", view_func=donations.donation_stock)
+bp.add_url_rule("/donations/new", methods=["GET", "POST"], view_func=direct.donation_new)
+bp.add_url_rule("/donations/address", view_func=direct.donation_address, methods=["POST"])
+bp.add_url_rule("/donations/payments", methods=["GET", "POST"], view_func=direct.donation_payments)
+bp.add_url_rule("/donations/stock", view_func=stock.donation_stock)
 bp.add_url_rule(
     "/donations/stock/<int:gift_id>/thresholds",
-    view_func=donations.donation_stock_thresholds,
+    view_func=stock.donation_stock_thresholds,
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/donations/stock/<int:gift_id>/move", view_func=donations.donation_stock_move, methods=["POST"]
+    "/donations/stock/<int:gift_id>/move", view_func=stock.donation_stock_move, methods=["POST"]
 )
 bp.add_url_rule(
     "/donations/stock/<int:gift_id>/pause",
-    view_func=donations.donation_stock_pause,
+    view_func=stock.donation_stock_pause,
     methods=["POST"],
 )
 bp.add_url_rule(
     "/donations/lines/<int:line_id>/substitute",
     methods=["GET", "POST"],
-    view_func=donations.donation_line_substitute,
+    view_func=held.donation_line_substitute,
 )
 
 # gifts

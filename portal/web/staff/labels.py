@@ -165,3 +165,10 @@ SUPPLIER_STATUS_LABELS = {
     SupplierStatus.SUSPENDED: _l("停止中"),
     SupplierStatus.WITHDRAWN: _l("取引終了"),
 }
+
+# why a portal listing must close (gifts/stock.CloseReason values)
+CLOSE_REASONS = {
+    "empty": _l("割当が0"),
+    "paused": _l("受付停止中"),
+    "window": _l("受付期間外"),
+}

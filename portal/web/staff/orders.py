@@ -14,128 +14,26 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
 
-from portal.accounts.models import Supplier, User
+from portal.accounts.models import Supplier
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.roles import can_correct_shipments
 from portal.donations.models import Donation, DonationLine
-from portal.donors.models import KIND_LABELS as REQUEST_KIND_LABELS
-from portal.donors.models import STATUS_LABELS as REQUEST_STATUS_LABELS
-from portal.donors.models import DonorRequest
 from portal.extensions import db
 from portal.gifts.models import Gift
-from portal.receipts import onestop
-from portal.receipts import service as receipt_service
 from portal.shipping import shipments as ship_uc
-from portal.shipping.carriers import CARRIER_LABELS, Carrier, tracking_url
-from portal.shipping.models import Order, OrderStatus, Shipment
-from portal.shipping.problems import PROBLEM_LABELS, DeliveryProblem
-from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
+from portal.shipping.carriers import Carrier
+from portal.shipping.models import Order, OrderStatus
+from portal.web.forms import apply_domain_error, flash_domain_error
 from portal.web.guards import requires
 from portal.web.htmx import redirect, render
-from portal.web.staff.labels import ORDER_STATUS_LABELS, RECEIPT_STATUS_LABELS
+from portal.web.staff.donations import CorrectionForm, correction_prefix, detail_page
 
 PAGE = 200
-
-
-class CorrectionForm(FlaskForm):
-    carrier = SelectField(
-        _l("配送業者"),
-        choices=choices([(c.value, label) for c, label in CARRIER_LABELS.items()]),
-        validators=[DataRequired()],
-    )
-    tracking_no = StringField(
-        _l("送り状番号（追跡番号）"),
-        filters=[nfkc],
-        validators=[DataRequired(message=_l("送り状番号を入力してください。")), Length(max=40)],
-    )
-    shipped_on = DateField(
-        _l("発送日"), validators=[DataRequired(message=_l("発送日を入力してください。"))]
-    )
-    reason = StringField(
-        _l("訂正の理由"),
-        validators=[
-            DataRequired(message=_l("訂正の理由を入力してください。")),
-            Length(max=ship_uc.REASON_MAX),
-        ],
-    )
-
-
-def _prefix(order_id: int) -> str:
-    return f"o{order_id}"
-
-
-def correction_forms_for(shipments: dict[int, Shipment], user: User) -> dict[int, FlaskForm]:
-    """One prefilled form per shipped order, only for those allowed to correct."""
-    if not can_correct_shipments(user):
-        return {}
-    forms: dict[int, FlaskForm] = {}
-    for order_id, shipment in shipments.items():
-        form = CorrectionForm(formdata=None, prefix=_prefix(order_id))
-        form.carrier.data = shipment.carrier.value
-        form.tracking_no.data = shipment.tracking_no
-        form.shipped_on.data = shipment.shipped_on
-        forms[order_id] = form
-    return forms
-
-
-def operations_context(session: Session, donation: Donation) -> dict[str, Any]:
-    """Orders, shipments, problems, receipt, requests and the one-stop form of one donation,
-    in a handful of queries (one per kind, never one per line)."""
-    orders = [o for line in donation.lines for o in line.orders]
-    order_ids = [o.id for o in orders]
-    shipments: dict[int, Shipment] = {}
-    problems: dict[int, list[DeliveryProblem]] = {}
-    if order_ids:
-        for s in session.scalars(sa.select(Shipment).where(Shipment.order_id.in_(order_ids))):
-            shipments[s.order_id] = s
-        for p in session.scalars(
-            sa.select(DeliveryProblem)
-            .where(DeliveryProblem.order_id.in_(order_ids))
-            .order_by(DeliveryProblem.resolved_at.is_not(None), DeliveryProblem.reported_at)
-        ):
-            problems.setdefault(p.order_id, []).append(p)
-    tracking = {oid: tracking_url(s.carrier, s.tracking_no) for oid, s in shipments.items()}
-    receipt = receipt_service.receipt_for(session, donation)
-    requests = list(
-        session.scalars(
-            sa.select(DonorRequest)
-            .where(DonorRequest.donation_id == donation.id)
-            .order_by(DonorRequest.created_at.desc(), DonorRequest.id.desc())
-        )
-    )
-    onestop_return = onestop.return_for(session, donation) if donation.onestop_requested else None
-    return {
-        "shipments": shipments,
-        "tracking": tracking,
-        "problems": problems,
-        "problem_labels": PROBLEM_LABELS,
-        "order_states": ORDER_STATUS_LABELS,
-        "carriers": CARRIER_LABELS,
-        "order_no": ship_uc.format_order_no,
-        "receipt": receipt,
-        "receipt_states": RECEIPT_STATUS_LABELS,
-        "receipt_due_on": receipt_service.due_on_for(donation),
-        "receipt_has_pdf": bool(receipt and (receipt.pdf_path or receipt.last_batch_id)),
-        "donor_requests": requests,
-        "request_kinds": REQUEST_KIND_LABELS,
-        "request_states": REQUEST_STATUS_LABELS,
-        "onestop_return": onestop_return,
-        "onestop_deadline": onestop.deadline(onestop.donation_year(donation))
-        if donation.onestop_requested
-        else None,
-        "onestop_states": onestop.STATE_LABELS,
-        "onestop_missing": onestop.MISSING_LABELS,
-        "can_correct": can_correct_shipments(current_user),
-        "today": today_jst(),
-    }
 
 
 def _order(order_id: int) -> Order:
@@ -158,7 +56,7 @@ def order_shipment_correct(order_id: int) -> Response | str:
     if shipment is None:
         flash(_("この注文はまだ発送登録されていません。"), "error")
         return redirect(url_for("staff.donation_detail", donation_id=donation.id))
-    form = CorrectionForm(prefix=_prefix(order_id))
+    form = CorrectionForm(prefix=correction_prefix(order_id))
     if form.validate_on_submit():
         before = (shipment.carrier, shipment.tracking_no, shipment.shipped_on)
         try:
@@ -184,10 +82,7 @@ def order_shipment_correct(order_id: int) -> Response | str:
             return redirect(
                 url_for("staff.donation_detail", donation_id=donation.id) + f"#order-{order.id}"
             )
-    donation = db.session.get(Donation, donation.id)  # after a rollback: fresh state
-    from portal.web.staff.donations import detail_page
-
-    return detail_page(donation, correction_forms={order_id: form}, status=422)
+    return detail_page(donation.id, correction_forms={order_id: form}, status=422)
 
 
 @requires(can_correct_shipments)

@@ -30,19 +30,16 @@ from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.donations.models import Donation, DonationLine
 from portal.extensions import db
-from portal.gifts.models import TEMPERATURE_LABELS, Gift
-from portal.gifts.stock import gifts_stock
-from portal.shipping import carriers, shipments
+from portal.gifts.models import TEMPERATURE_LABELS
+from portal.shipping import carriers, dashboard, shipments
 from portal.shipping.carriers import CARRIER_LABELS, Carrier
-from portal.shipping.models import Order, OrderStatus, Shipment
-from portal.support.models import Conversation
+from portal.shipping.models import Order, OrderStatus
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-from portal.web.supplier.labels import LABEL_SOFTWARE, STATUS_LABELS
+from portal.web.supplier.labels import LABEL_SOFTWARE, STATUS_LABELS, label_warnings
 from portal.web.supplier.scope import orders_with_details, own_gifts, own_order
 
 PAGE_SIZE = 50
-DASHBOARD_ROWS = 20
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -100,102 +97,13 @@ def _ship_form(**kw: Any) -> ShipForm:
 # --- dashboard --------------------------------------------------------------------------
 
 
-@dataclass
-class StockWarning:
-    gift: Gift
-    reason: str
-
-
-def _stock_warnings(supplier_id: int) -> list[StockWarning]:
-    warnings = []
-    for s in gifts_stock(db.session, list(db.session.scalars(own_gifts())), today_jst()):
-        if s.gift.stock_paused:
-            warnings.append(StockWarning(s.gift, _("受付を一時停止しています。")))
-        elif s.is_out:
-            warnings.append(StockWarning(s.gift, _("在庫がなくなりました。")))
-        elif s.total_low:
-            warnings.append(StockWarning(s.gift, _("在庫が残り%(n)s個です。", n=s.total)))
-        elif s.any_portal_low:
-            warnings.append(StockWarning(s.gift, _("一部のポータルで在庫が少なくなっています。")))
-    return warnings
-
-
 def index() -> str:
-    today = today_jst()
-    week_end = today + timedelta(days=6)
-    open_orders = orders_with_details().where(Order.status == OrderStatus.ORDERED)
-    overdue = db.session.scalars(
-        open_orders.where(Order.ship_by < today)
-        .order_by(Order.ship_by, Order.id)
-        .limit(DASHBOARD_ROWS)
-    ).all()
-    this_week = db.session.scalars(
-        open_orders.where(Order.ship_by.between(today, week_end))
-        .order_by(Order.ship_by, Order.id)
-        .limit(DASHBOARD_ROWS)
-    ).all()
-
-    def count(stmt: sa.Select[Any]) -> int:
-        return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-
-    base = shipments.supplier_orders(current_user.supplier_id).where(
-        Order.status == OrderStatus.ORDERED
-    )
-    overdue_count = count(base.where(Order.ship_by < today))
-    week_count = count(base.where(Order.ship_by.between(today, week_end)))
-    # Seasonal orders waiting for their gift's shipping window to open, per gift.
-    waiting = db.session.execute(
-        sa.select(Gift, sa.func.count(Order.id))
-        .join(DonationLine, DonationLine.gift_id == Gift.id)
-        .join(Order, Order.line_id == DonationLine.id)
-        .where(
-            Order.supplier_id == current_user.supplier_id,
-            Order.status == OrderStatus.ORDERED,
-            Gift.ship_from.is_not(None),
-            Gift.ship_from > today,
-            Order.ship_by > week_end,
-        )
-        .group_by(Gift)
-        .order_by(Gift.ship_from, Gift.code)
-    ).all()
-    month_start = today.replace(day=1)
-    shipped_month = (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Shipment)
-            .join(Order, Order.id == Shipment.order_id)
-            .where(
-                Order.supplier_id == current_user.supplier_id,
-                Shipment.shipped_on >= month_start,
-                Shipment.shipped_on <= today,
-            )
-        )
-        or 0
-    )
-    unread = (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Conversation)
-            .where(
-                Conversation.supplier_id == current_user.supplier_id,
-                Conversation.last_public_message_id > Conversation.customer_read_upto,
-            )
-        )
-        or 0
-    )
+    board = dashboard.supplier_dashboard(db.session, current_user.supplier_id, today_jst())
     return htmx.render(
         "supplier/index.html",
         company=current_user.supplier,
-        yesterday=today - timedelta(days=1),
-        week_end=week_end,
-        overdue=overdue,
-        overdue_count=overdue_count,
-        this_week=this_week,
-        week_count=week_count,
-        waiting=waiting,
-        shipped_month=shipped_month,
-        stock_warnings=_stock_warnings(current_user.supplier_id),
-        unread=unread,
+        board=board,
+        yesterday=board.today - timedelta(days=1),
         stock_endpoint=_endpoint("supplier.stock"),
         **_common(),
     )
@@ -323,6 +231,7 @@ def orders() -> str:
         f=f,
         gifts=db.session.scalars(own_gifts()).all(),
         label_software=LABEL_SOFTWARE,
+        label_warnings=label_warnings(rows),
         **_common(),
     )
     if rows:
@@ -450,11 +359,7 @@ def orders_selected() -> Response:
         return htmx.redirect(url_for("supplier.orders"))
     action = request.form.get("action", "")
     if action.startswith("labels:"):
-        try:
-            carrier = Carrier(action.partition(":")[2])
-        except ValueError:
-            abort(400)
-        return _labels(carrier, orders)
+        return _labels(action.partition(":")[2], orders)
     form = BulkShipForm(formdata=None)
     form.shipped_on.data = today_jst()
     return _bulk_page(form, [o for o in orders if o.status == OrderStatus.ORDERED], {}, {})
@@ -508,7 +413,7 @@ def orders_ship() -> Response:
     return htmx.redirect(url_for("supplier.orders"))
 
 
-def _labels(carrier: Carrier, orders: list[Order]) -> Response:
+def _labels(carrier: str, orders: list[Order]) -> Response:  # a label format key
     if carrier not in LABEL_SOFTWARE:
         abort(400)
     orders = [o for o in orders if o.status == OrderStatus.ORDERED]
@@ -524,10 +429,10 @@ def _labels(carrier: Carrier, orders: list[Order]) -> Response:
             action="export",
             subject_type="order",
             subject_id=order.id,
-            detail=f"labels {carrier.value}",
+            detail=f"labels {carrier}",
             ip=_ip(),
         )
-    name = f"labels-{carrier.value}-{ship_on:%Y%m%d}.csv"
+    name = f"labels-{carrier}-{ship_on:%Y%m%d}.csv"
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=Shift_JIS"
     response.headers["Content-Disposition"] = (

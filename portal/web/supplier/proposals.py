@@ -273,7 +273,7 @@ def proposal_new() -> Response | str:
     form = ProposalForm()
     if request.method == "GET":
         form.criterion.data = request.args.get("criterion", "")
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and not _switching_criterion() and form.validate():
         values = form_values(form, request.form)
         try:
             p = uc.create_draft(db.session, values, by_user=current_user)
@@ -287,8 +287,15 @@ def proposal_new() -> Response | str:
     return render("supplier/proposal_form.html", **_ctx(form, None, materials, steps))
 
 
+def _switching_criterion() -> bool:
+    """「この基準で入力する」 without JavaScript: draw the form for the new criterion again
+    with everything typed so far, and save nothing."""
+    return request.form.get("action") == "criterion"
+
+
 def proposal_check() -> str:
-    """Live checks while typing (htmx): nothing is saved, the findings are redrawn."""
+    """Live checks while typing (htmx): nothing is saved, the findings are redrawn — or, with
+    ?part=criterion, the part of the form that depends on the chosen criterion."""
     form = ProposalForm()
     form.validate()
     p = None
@@ -296,6 +303,10 @@ def proposal_check() -> str:
         p = _load(int(request.form["proposal_id"]))
     materials = _rows(request.form, "materials", ("material", "origin"))
     steps = _rows(request.form, "steps", ("step", "place"))
+    if request.args.get("part") == "criterion":
+        for f in form:
+            f.errors = []  # a half-filled draft is not wrong yet: no errors while switching
+        return render("supplier/_proposal_criterion.html", **_ctx(form, p, materials, steps))
     return render("supplier/_proposal_findings.html", **_ctx(form, p, materials, steps))
 
 
@@ -308,7 +319,7 @@ def proposal_detail(proposal_id: int) -> Response | str:
     else:
         materials = _rows(request.form, "materials", ("material", "origin"))
         steps = _rows(request.form, "steps", ("step", "place"))
-        if form.validate():
+        if not _switching_criterion() and form.validate():
             try:
                 uc.update_draft(
                     db.session, p.id, form_values(form, request.form), by_user=current_user

@@ -1,0 +1,316 @@
+"""Read models about donations: what a screen shows of one donation, as plain values.
+
+`donation_detail` is the staff donation page (portal/web/staff/donations.py): the donation
+with its lines and orders, shipments, delivery problems, the receipt, donor requests, the
+one-stop form, substitutions and the timeline. It lives beside the donation because the
+donation is what the page is about; the other domains only answer "what happened to it".
+Everything comes back as frozen dataclasses, so the template cannot lazy-load (and no query
+runs while rendering), in a handful of queries — one per kind, never one per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from portal.core.portals import Portal
+from portal.core.timeline import events_for
+from portal.donations.models import Donation, DonationLine, DonationState, LineHold
+from portal.donations.substitution import ConsentChannel, substitutions_for
+from portal.donors.models import DonorRequest, RequestKind, RequestStatus
+from portal.receipts import onestop
+from portal.receipts import service as receipt_service
+from portal.receipts.models import OnestopState, ReceiptStatus
+from portal.shipping.carriers import Carrier, tracking_url
+from portal.shipping.models import OrderStatus, Shipment
+from portal.shipping.problems import DeliveryProblem, ProblemKind
+
+
+@dataclass(frozen=True)
+class GiftRef:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    id: int
+    status: OrderStatus
+    ship_by: date
+
+
+@dataclass(frozen=True)
+class LineItem:
+    id: int
+    position: int
+    quantity: int
+    hold: LineHold
+    gift: GiftRef
+    orders: tuple[OrderItem, ...]
+
+
+@dataclass(frozen=True)
+class DonationFacts:
+    """The donation's own columns (personal data: the page writes an audit row)."""
+
+    id: int
+    donation_no: str
+    portal: Portal
+    portal_order_no: str
+    state: DonationState
+    donor_name: str
+    donor_kana: str
+    postal_code: str
+    address: str
+    phone: str
+    email: str
+    amount: int
+    applied_on: date
+    paid_on: date | None
+    received_on: date | None
+    purpose: str
+    onestop_requested: bool
+    receipt_wanted: bool
+    publish_name: bool
+    message: str
+    delivery_name: str
+    delivery_postal_code: str
+    delivery_address: str
+    mail_name: str
+    mail_postal_code: str
+    mail_address: str
+    project: str
+    cancel_reason: str
+    lines: tuple[LineItem, ...]
+
+
+@dataclass(frozen=True)
+class ShipmentItem:
+    order_id: int
+    carrier: Carrier
+    tracking_no: str
+    shipped_on: date
+    corrected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProblemItem:
+    id: int
+    order_id: int
+    kind: ProblemKind
+    reported_at: datetime
+    expected_on: date | None
+    note: str
+    resolution: str
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class ReceiptItem:
+    id: int
+    number: str
+    status: ReceiptStatus
+    issued_on: date
+    mailed_on: date | None
+    reissued_on: date | None
+    has_pdf: bool  # printed in a batch (or a stored PDF): the page links the document
+
+    @property
+    def reissued(self) -> bool:
+        return self.reissued_on is not None
+
+
+@dataclass(frozen=True)
+class RequestItem:
+    id: int
+    kind: RequestKind
+    status: RequestStatus
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OnestopItem:
+    state: OnestopState
+    received_on: date
+    last_received_on: date
+    late: bool
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubstitutionItem:
+    from_gift: GiftRef
+    to_gift: GiftRef
+    consent_on: date
+    consent_via: ConsentChannel
+    note: str
+
+
+@dataclass(frozen=True)
+class EventItem:
+    at: datetime
+    kind: str
+    data: Mapping[str, Any]
+    public: bool
+
+
+@dataclass(frozen=True)
+class DonationDetail:
+    donation: DonationFacts
+    shipments: Mapping[int, ShipmentItem]  # by order id
+    tracking: Mapping[int, str | None]  # by order id: the carrier's tracking page
+    problems: Mapping[int, tuple[ProblemItem, ...]]  # by order id, open ones first
+    receipt: ReceiptItem | None
+    receipt_due_on: date | None  # 14 days after the 受領日 (None: not paid)
+    donor_requests: tuple[RequestItem, ...]  # newest first
+    onestop_return: OnestopItem | None
+    onestop_deadline: date | None  # None: no one-stop form requested
+    substitutions: tuple[SubstitutionItem, ...]
+    events: tuple[EventItem, ...]
+
+
+def _gift(g: Any) -> GiftRef:
+    return GiftRef(id=g.id, code=g.code, name=g.name)
+
+
+def _facts(d: Donation) -> DonationFacts:
+    lines = tuple(
+        LineItem(
+            id=line.id,
+            position=line.position,
+            quantity=line.quantity,
+            hold=line.hold,
+            gift=_gift(line.gift),
+            orders=tuple(OrderItem(o.id, o.status, o.ship_by) for o in line.orders),
+        )
+        for line in d.lines
+    )
+    return DonationFacts(
+        id=d.id,
+        donation_no=d.donation_no,
+        portal=d.portal,
+        portal_order_no=d.portal_order_no,
+        state=d.state,
+        donor_name=d.donor_name,
+        donor_kana=d.donor_kana,
+        postal_code=d.postal_code,
+        address=d.address,
+        phone=d.phone,
+        email=d.email,
+        amount=d.amount,
+        applied_on=d.applied_on,
+        paid_on=d.paid_on,
+        received_on=d.received_on,
+        purpose=d.purpose,
+        onestop_requested=d.onestop_requested,
+        receipt_wanted=d.receipt_wanted,
+        publish_name=d.publish_name,
+        message=d.message,
+        delivery_name=d.delivery_name,
+        delivery_postal_code=d.delivery_postal_code,
+        delivery_address=d.delivery_address,
+        mail_name=d.mail_name,
+        mail_postal_code=d.mail_postal_code,
+        mail_address=d.mail_address,
+        project=d.project,
+        cancel_reason=d.cancel_reason,
+        lines=lines,
+    )
+
+
+def donation_detail(session: Session, donation_id: int) -> DonationDetail | None:
+    """Everything the staff donation page shows about one donation (None: no such donation)."""
+    donation = session.scalar(
+        sa.select(Donation)
+        .where(Donation.id == donation_id)
+        .options(
+            selectinload(Donation.lines).selectinload(DonationLine.gift),
+            selectinload(Donation.lines).selectinload(DonationLine.orders),
+        )
+    )
+    if donation is None:
+        return None
+    order_ids = [o.id for line in donation.lines for o in line.orders]
+    shipments: dict[int, ShipmentItem] = {}
+    problems: dict[int, list[ProblemItem]] = {}
+    if order_ids:
+        for s in session.scalars(sa.select(Shipment).where(Shipment.order_id.in_(order_ids))):
+            shipments[s.order_id] = ShipmentItem(
+                s.order_id, s.carrier, s.tracking_no, s.shipped_on, s.corrected_at
+            )
+        for p in session.scalars(
+            sa.select(DeliveryProblem)
+            .where(DeliveryProblem.order_id.in_(order_ids))
+            .order_by(DeliveryProblem.resolved_at.is_not(None), DeliveryProblem.reported_at)
+        ):
+            problems.setdefault(p.order_id, []).append(
+                ProblemItem(
+                    id=p.id,
+                    order_id=p.order_id,
+                    kind=p.kind,
+                    reported_at=p.reported_at,
+                    expected_on=p.expected_on,
+                    note=p.note,
+                    resolution=p.resolution,
+                    is_open=p.is_open,
+                )
+            )
+    receipt = receipt_service.receipt_for(session, donation)
+    requests = session.scalars(
+        sa.select(DonorRequest)
+        .where(DonorRequest.donation_id == donation.id)
+        .order_by(DonorRequest.created_at.desc(), DonorRequest.id.desc())
+    )
+    ret = onestop.return_for(session, donation) if donation.onestop_requested else None
+    subs = substitutions_for(session, donation.id)
+    return DonationDetail(
+        donation=_facts(donation),
+        shipments=shipments,
+        tracking={oid: tracking_url(s.carrier, s.tracking_no) for oid, s in shipments.items()},
+        problems={oid: tuple(ps) for oid, ps in problems.items()},
+        receipt=None
+        if receipt is None
+        else ReceiptItem(
+            id=receipt.id,
+            number=receipt.number,
+            status=receipt.status,
+            issued_on=receipt.issued_on,
+            mailed_on=receipt.mailed_on,
+            reissued_on=receipt.reissued_on,
+            has_pdf=bool(receipt.pdf_path or receipt.last_batch_id),
+        ),
+        receipt_due_on=receipt_service.due_on_for(donation),
+        donor_requests=tuple(RequestItem(r.id, r.kind, r.status, r.created_at) for r in requests),
+        onestop_return=None
+        if ret is None
+        else OnestopItem(
+            state=ret.state,
+            received_on=ret.received_on,
+            last_received_on=ret.last_received_on,
+            late=ret.late,
+            missing=tuple(ret.missing or ()),
+        ),
+        onestop_deadline=onestop.deadline(onestop.donation_year(donation))
+        if donation.onestop_requested
+        else None,
+        substitutions=tuple(
+            SubstitutionItem(
+                from_gift=_gift(s.from_gift),
+                to_gift=_gift(s.to_gift),
+                consent_on=s.consent_on,
+                consent_via=s.consent_via,
+                note=s.note,
+            )
+            for s in subs
+        ),
+        events=tuple(
+            EventItem(at=e.at, kind=e.kind, data=dict(e.data or {}), public=e.public)
+            for e in events_for(session, "donation", donation.id)
+        ),
+    )
