@@ -295,6 +295,28 @@ def get_for_supplier(session: Session, proposal_id: int, by_user: User) -> Propo
 # --- workflow -------------------------------------------------------------------------------
 
 
+# Who a proposal waits for: operator staff review what suppliers send, the city decides what
+# the operator recommends.
+OPERATOR_QUEUE = (ProposalState.SUBMITTED, ProposalState.RESUBMITTED, ProposalState.UNDER_REVIEW)
+CITY_QUEUE = (ProposalState.RECOMMENDED,)
+
+
+def queue_for(user: User) -> tuple[ProposalState, ...]:
+    return CITY_QUEUE if user.role == Role.CITY else OPERATOR_QUEUE
+
+
+def waiting_count(session: Session, user: User) -> int:
+    """How many proposals wait for this staff member's side (the navigation shows it)."""
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Proposal)
+            .where(Proposal.state.in_(queue_for(user)))
+        )
+        or 0
+    )
+
+
 def allowed_moves(p: Proposal, user: User) -> list[ProposalState]:
     return [
         to

@@ -221,3 +221,25 @@ def test_screens_show_only_the_buttons_the_role_may_use(role, shown, client, mak
         (consultations, 'name="topic"'),
     ):
         assert (text in page) is shown, text
+
+
+@pytest.mark.parametrize(
+    ("role", "waiting_state"),
+    [(Role.CITY, "recommended"), (Role.OPERATOR, "submitted")],
+    ids=["city", "operator"],
+)
+def test_navigation_counts_the_proposals_waiting_for_the_role(
+    role, waiting_state, client, session, make_user, make_supplier
+) -> None:
+    from portal.gifts.proposal_models import Proposal, ProposalState
+
+    supplier = make_supplier()
+    for state in ("recommended", "submitted", "submitted", "draft"):
+        session.add(
+            Proposal(supplier_id=supplier.id, name=f"案 {state}", state=ProposalState(state))
+        )
+    session.flush()
+    expected = {"recommended": 1, "submitted": 2}[waiting_state]
+    sign_in(client, make_user(role))
+    nav = client.get("/staff/gifts").get_data(as_text=True)
+    assert f'提案 <span class="nav__count">{expected}件</span>' in nav

@@ -32,6 +32,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
 bp.app_context_processor(audit._audit_nav)
 bp.app_template_global("stock_alert_count")(stock.stock_alert_count_global)
+bp.app_template_global("proposals_waiting")(proposals.proposals_waiting)
 bp.context_processor(receipts._receipt_rules)
 
 # audit

@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal.core.errors import Conflict, DomainError
-from portal.core.roles import can_review_proposals, is_city
+from portal.core.roles import STAFF_ROLES, can_review_proposals
 from portal.core.timeline import events_for
 from portal.documents.proposal_sheet import approved_in_period, render_sheets, sheet_for
 from portal.extensions import db
@@ -21,8 +21,6 @@ from portal.gifts.proposal_models import Proposal, ProposalFile, ProposalState
 from portal.web.forms import flash_domain_error
 from portal.web.guards import requires
 from portal.web.htmx import redirect, render
-
-# Importing it also registers the supplier-side routes on supplier.bp.
 from portal.web.labels import (
     CRITERION_LABELS,
     PROPOSAL_FIELD_LABELS,
@@ -31,9 +29,6 @@ from portal.web.labels import (
 )
 from portal.web.staff.labels import MOVE_LABELS
 
-OPERATOR_QUEUE = (ProposalState.SUBMITTED, ProposalState.RESUBMITTED, ProposalState.UNDER_REVIEW)
-CITY_QUEUE = (ProposalState.RECOMMENDED,)
-
 
 def proposals() -> str:
     state = request.args.get("state", "")
@@ -41,9 +36,7 @@ def proposals() -> str:
     if state in {s.value for s in ProposalState}:
         stmt = stmt.where(Proposal.state == ProposalState(state))
     elif state != "all":
-        stmt = stmt.where(
-            Proposal.state.in_(CITY_QUEUE if is_city(current_user) else OPERATOR_QUEUE)
-        )
+        stmt = stmt.where(Proposal.state.in_(uc.queue_for(current_user)))
     rows = db.session.scalars(stmt.where(Proposal.state != ProposalState.DRAFT)).all()
     return render(
         "staff/proposals.html",
@@ -135,3 +128,10 @@ def proposal_file(file_id: int) -> Response:
         abort(404)
     path = Path(current_app.config["UPLOAD_DIR"]) / "proposals" / f.stored_name
     return send_file(path, mimetype=f.content_type, download_name=f.original_name)
+
+
+def proposals_waiting() -> int:
+    """For the staff navigation: proposals waiting for this user's side (operator or city)."""
+    if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
+        return 0
+    return uc.waiting_count(db.session, current_user)
