@@ -43,3 +43,22 @@ def test_stock_forms_drawn_per_gift_have_unique_ids_and_labels_that_work(
     labels = re.findall(r'<label[^>]*\sfor="([^"]+)"', html)
     assert labels and set(labels) <= set(ids)
     assert html.count('name="quantity"') == 6  # 入荷 and 数え直し for each of three gifts
+
+
+def test_the_ship_form_goes_back_only_to_a_local_page(
+    client, login, make_supplier, make_user, make_gift, make_order
+) -> None:
+    supplier = make_supplier()
+    order = make_order(make_gift(supplier=supplier))
+    login(make_user(Role.SUPPLIER, supplier=supplier))
+    response = client.post(
+        f"/supplier/orders/{order.id}/ship",
+        data={
+            "carrier": "yamato",
+            "tracking_no": "41000000000" + str(41000000000 % 7),
+            "shipped_on": today_jst().isoformat(),
+            "next": "https://evil.example/phish",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/supplier/#main"

@@ -36,6 +36,7 @@ from portal.shipping.carriers import CARRIER_LABELS, Carrier
 from portal.shipping.models import Order, OrderStatus
 from portal.web import htmx
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
+from portal.web.guards import safe_next
 from portal.web.supplier.labels import LABEL_SOFTWARE, STATUS_LABELS, label_warnings
 from portal.web.supplier.scope import orders_with_details, own_gifts, own_order
 
@@ -309,7 +310,11 @@ def order_ship(order_id: int) -> Response:
             apply_domain_error(form, e)
         else:
             flash(_("発送を登録しました。寄附者の画面に送り状番号が表示されます。"), "success")
-            return htmx.redirect(request.form.get("next") or url_for("supplier.index"))
+            # A local path only (no open redirect), and a fragment of its own: the form was
+            # posted to …#ship, which the browser would otherwise carry over.
+            return htmx.redirect(
+                (safe_next(request.form.get("next")) or url_for("supplier.index")) + "#main"
+            )
     return _detail(own_order(order_id), form=form, status=422)
 
 
