@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from portal.accounts.models import User
 from portal.core.roles import STAFF_ROLES
 from portal.donations.models import Donation, DonationLine
+from portal.donations.queries import GiftRef, OrderItem
 from portal.donors import status as donor_status
 from portal.gifts.models import Gift
 from portal.shipping.models import Order, OrderStatus
@@ -34,13 +35,6 @@ from portal.support.models import (
 )
 
 OPEN_ORDER_ROWS = 8  # beside a supplier's conversation: the most urgent orders
-
-
-@dataclass(frozen=True)
-class GiftRef:
-    id: int
-    code: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -67,17 +61,10 @@ class SupplierOpenOrders:
 
 
 @dataclass(frozen=True)
-class DonorOrder:
-    id: int
-    status: OrderStatus
-    ship_by: date
-
-
-@dataclass(frozen=True)
 class DonorLine:
     gift: GiftRef
     quantity: int
-    orders: tuple[DonorOrder, ...]
+    orders: tuple[OrderItem, ...]
 
 
 @dataclass(frozen=True)
@@ -195,7 +182,7 @@ def conversation_context(
                     DonorLine(
                         gift=GiftRef(line.gift.id, line.gift.code, line.gift.name),
                         quantity=line.quantity,
-                        orders=tuple(DonorOrder(o.id, o.status, o.ship_by) for o in line.orders),
+                        orders=tuple(OrderItem(o.id, o.status, o.ship_by) for o in line.orders),
                     )
                     for line in d.lines
                 ),
