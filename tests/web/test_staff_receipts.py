@@ -221,3 +221,21 @@ def test_a_held_batch_lists_the_unprintable_name_and_prints_once_corrected(
     assert batch.status.value == "ready"
     with client.get(f"/staff/receipts/batches/{batch_id}/print.pdf") as pdf:
         assert "山田恵子" in "".join(pdf_text(pdf.data).split())
+
+
+def test_yearend_list_page_shows_counts_and_its_downloads_are_audited(session, login, make_user):
+    from tests.unit.test_onestop_yearend import donors
+
+    donors(session)
+    client = login(make_user(Role.CITY))  # the city sends the 申告特例通知書: it reads the list
+    page = client.get("/staff/receipts/onestop/yearend?year=2025").get_data(as_text=True)
+    assert "011002" in page and "北海道札幌市" in page and "35,000円" in page
+    assert "札幌 一郎" not in page  # counts only on screen
+    assert "遅延" not in page and "期限後の到着" in page
+    with client.get("/staff/receipts/onestop/yearend.csv?year=2025") as r:
+        body = r.data.decode("utf-8-sig")
+    assert body.startswith("全国地方公共団体コード,") and "札幌 一郎" in body
+    assert audits(session, "export", "onestop_yearend") == 1
+    with client.get("/staff/receipts/onestop/yearend.pdf?year=2025") as r:
+        assert r.mimetype == "application/pdf" and "札幌一郎" in "".join(pdf_text(r.data).split())
+    assert audits(session, "export", "onestop_yearend") == 2

@@ -164,6 +164,9 @@ bp.add_url_rule(
     view_func=receipts.onestop_record,
 )
 bp.add_url_rule("/receipts/onestop/incomplete", view_func=receipts.onestop_incomplete)
+bp.add_url_rule("/receipts/onestop/yearend", view_func=receipts.onestop_yearend)
+bp.add_url_rule("/receipts/onestop/yearend.csv", view_func=receipts.onestop_yearend_csv)
+bp.add_url_rule("/receipts/onestop/yearend.pdf", view_func=receipts.onestop_yearend_pdf)
 
 # requests
 bp.add_url_rule("/requests", view_func=requests.requests)

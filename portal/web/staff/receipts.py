@@ -7,10 +7,12 @@ only; a page that shows a donor's name or address writes an audit row.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +28,7 @@ from portal.core.jobs import JobRun, JobState
 from portal.core.roles import can_issue_receipts
 from portal.donations.models import Donation, DonationState
 from portal.extensions import db
-from portal.receipts import batches, onestop, service
+from portal.receipts import batches, onestop, service, yearend
 from portal.receipts.models import (
     AddressCheck,
     BatchStatus,
@@ -526,4 +528,57 @@ def onestop_incomplete() -> str:
         rows=rows,
         missing_labels=onestop.MISSING_LABELS,
         can_issue=can_issue_receipts(current_user),
+    )
+
+
+# --- the year-end list for the city ----------------------------------------------------------
+
+
+def _yearend_year() -> int:
+    today = today_jst()
+    default = today.year - 1 if today.month <= 3 else today.year
+    raw = request.args.get("year", "")
+    return int(raw) if raw.isdigit() and 2008 <= int(raw) <= today.year else default
+
+
+def onestop_yearend() -> str:
+    """Per residence municipality: how many accepted one-stop applicants, donations and yen
+    (no names on the page); the CSV and the PDF carry the personal data (audited)."""
+    year = _yearend_year()
+    data = yearend.yearend_list(db.session, year)
+    return render(
+        "staff/receipts/onestop_yearend.html",
+        data=data,
+        year=year,
+        years=list(range(today_jst().year, today_jst().year - 5, -1)),
+        before_deadline=today_jst() <= data.deadline,
+        missing_labels=onestop.MISSING_LABELS,
+    )
+
+
+def onestop_yearend_csv() -> Response:
+    year = _yearend_year()
+    data = yearend.yearend_list(db.session, year)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(yearend.CSV_HEADER)
+    writer.writerows(yearend.csv_rows(data))
+    _audit_view("onestop_yearend", year, action="export")
+    name = f"onestop-{year}-by-municipality.csv"
+    response = make_response(out.getvalue().encode("utf-8-sig"))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return response
+
+
+def onestop_yearend_pdf() -> Response:
+    year = _yearend_year()
+    data = yearend.yearend_list(db.session, year)
+    pdf = yearend.render_pdf(data, city_name=current_app.config.get("CITY_NAME", ""))
+    _audit_view("onestop_yearend", year, action="export")
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"onestop-{year}-by-municipality.pdf",
     )
