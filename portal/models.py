@@ -19,6 +19,7 @@ from portal.gifts.proposal_models import (  # noqa: F401
     ProposalFile,
     ProposalVersion,
 )
+from portal.gifts.listings import GiftListing  # noqa: F401
 from portal.gifts.stock import GiftAllocation, StockLedger  # noqa: F401
 from portal.receipts import models as receipt_models  # noqa: F401
 from portal.shipping.models import Order, Shipment, ShipmentUpload  # noqa: F401
