@@ -82,8 +82,11 @@ def set_listing(
     data: ListingData | None,
     *,
     by_user: User | None,
+    replace: bool = True,
 ) -> GiftListing | None:
-    """Create, change or (data None / empty ID) remove the gift's listing on a portal."""
+    """Create, change or (data None / empty ID) remove the gift's listing on a portal.
+    `replace=False` (mapping an ID from an import's preview) refuses to change a listing the
+    gift has already: that gift is listed under another ID, so this ID is likely another gift."""
     portal = Portal(portal)
     if portal not in LISTING_PORTALS:
         raise DomainError(_l("このポータルには掲載IDを登録できません。"), field="portal")
@@ -103,6 +106,15 @@ def set_listing(
             session.flush()
         return None
     assert data is not None
+    if not replace and current is not None and current.item_id != item_id:
+        raise DomainError(
+            _l(
+                "返礼品 %(code)s にはこのポータルの掲載ID %(id)s が登録されています。変えるときは返礼品の画面で変更してください。",
+                code=gift.code,
+                id=current.item_id,
+            ),
+            field="item_id",
+        )
     manage_code = data.manage_code.strip()
     for value, fld in ((item_id, "item_id"), (manage_code, "manage_code")):
         other = _taken(session, portal.value, value, gift) if value else None

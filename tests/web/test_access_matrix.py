@@ -57,6 +57,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.donation_import": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.donation_import_apply": {"POST": OPERATORS},
     "staff.donation_import_job": {"GET": OPERATORS},
+    "staff.donation_import_map": {"POST": OPERATORS},
     "staff.donation_import_rejected": {"POST": OPERATORS},
     "staff.donation_line_release": {"POST": OPERATORS},
     "staff.donation_line_substitute": {"GET": OPERATORS, "POST": OPERATORS},

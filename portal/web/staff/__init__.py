@@ -67,6 +67,11 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/donations/import/jobs/<int:run_id>", view_func=imports.donation_import_job)
 bp.add_url_rule(
+    "/donations/import/jobs/<int:run_id>/map",
+    view_func=imports.donation_import_map,
+    methods=["POST"],
+)
+bp.add_url_rule(
     "/donations/import/rejected", view_func=imports.donation_import_rejected, methods=["POST"]
 )
 bp.add_url_rule("/donations/held", view_func=held.donations_held)
