@@ -70,6 +70,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     # 必要寄附額 is the city's alone [6(2)]
     "staff.gift_amount": {"GET": frozenset({"city"}), "POST": frozenset({"city"})},
     "staff.gift_edit": {"GET": OPERATORS, "POST": OPERATORS},
+    "staff.gift_listing": {"POST": OPERATORS},
     "staff.gift_new": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.onestop_intake": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.onestop_record": {"GET": OPERATORS, "POST": OPERATORS},
