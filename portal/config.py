@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,9 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A supplier's cookie may outlive the browser this long; the server-side session
+        # (portal.accounts.sessions) still ends it after 8 idle hours or 30 days.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         # Rate limits: memory on one process, Redis when REDIS_URL is set.
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),

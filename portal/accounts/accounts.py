@@ -84,6 +84,14 @@ def set_password(user: User, password: str) -> None:
     user.session_version += 1  # every other session of this user ends
 
 
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """A signed-in user changes their password; the current one must be given again."""
+    if not verify_password(user.password_hash, current):
+        raise DomainError(_l("現在のパスワードが正しくありません。"), field="current")
+    set_password(user, new)
+    session.flush()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

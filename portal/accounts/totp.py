@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.accounts import sessions
 from portal.accounts.models import User
 from portal.core import clock
 from portal.core.audit import audit
@@ -94,4 +95,5 @@ def reset(session: Session, user: User, *, by_user: User | None) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     user.session_version += 1
+    sessions.revoke_all(session, user)
     audit(session, actor=by_user, action="totp.reset", subject_type="user", subject_id=user.id)

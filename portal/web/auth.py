@@ -17,27 +17,30 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from limits import parse
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.accounts import accounts
+from portal.accounts import sessions as user_sessions
 from portal.accounts import totp as second_factor
 from portal.accounts.models import User
 from portal.accounts.passwords import MIN_LENGTH
 from portal.core import clock
 from portal.core.errors import DomainError
-from portal.core.roles import home_endpoint
+from portal.core.roles import Role, home_endpoint
 from portal.extensions import db, limiter
 from portal.web.forms import FlaskForm, apply_domain_error
 from portal.web.guards import safe_next
 
 bp = Blueprint("auth", __name__)
 
+# The key in Flask's cookie that holds the server-side session's id (portal.accounts.sessions).
+SESSION_ID_KEY = "sid"
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("メールアドレス"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("パスワード"), validators=[DataRequired()])
-    remember = BooleanField(_l("このブラウザでログインしたままにする"), default=False)
 
 
 class CodeForm(FlaskForm):
@@ -100,12 +103,11 @@ def login() -> Response | str | tuple[str, int]:
             session["login_pending"] = {
                 "uid": user.id,
                 "ver": user.session_version,
-                "remember": bool(form.remember.data),
                 "next": target,
                 "at": clock.timestamp(),
             }
             return redirect(url_for("auth.totp_setup" if not user.totp_secret else "auth.totp"))
-        login_user(user, remember=bool(form.remember.data))
+        sign_in(user)
         return redirect(target or url_for(home_endpoint(user)))
     return render_template("auth/login.html", form=form, next=target)
 
@@ -126,10 +128,25 @@ def _pending_user() -> tuple[User, dict] | None:
     return user, pending
 
 
+def sign_in(user: User) -> None:
+    """Start a new server-side session (a fresh id: nothing from before the sign-in, such as
+    the pending password step, carries over) and sign the browser in with it. Never with
+    Flask-Login's remember cookie: the server record is the only thing that keeps a login."""
+    session.clear()
+    session[SESSION_ID_KEY] = user_sessions.start(
+        db.session,
+        user,
+        ip=request.remote_addr or "",
+        user_agent=request.user_agent.string,
+    )
+    # A supplier's cookie outlives the browser (bounded by the server's 30 days and 8 idle
+    # hours); a staff member's ends with the browser.
+    session.permanent = user.role == Role.SUPPLIER
+    login_user(user, remember=False)
+
+
 def _finish_login(user: User, pending: dict) -> Response:
-    session.pop("login_pending", None)
-    session.pop("totp_enrol_secret", None)
-    login_user(user, remember=pending["remember"])
+    sign_in(user)
     return redirect(safe_next(pending.get("next")) or url_for(home_endpoint(user)), 303)
 
 
@@ -200,7 +217,9 @@ def totp_setup() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    user_sessions.revoke(db.session, session.get(SESSION_ID_KEY))
     logout_user()
+    session.clear()
     flash(_("ログアウトしました。"), "info")
     return redirect(url_for("auth.login"), 303)
 
@@ -219,7 +238,65 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
             apply_domain_error(form, e)
         else:
             logout_user()
-            login_user(user)
+            sign_in(user)
             flash(_("パスワードを設定しました。"), "success")
             return redirect(url_for(home_endpoint(user)), 303)
     return render_template("auth/invitation.html", form=form, invited=inv.user)
+
+
+# --- the user's own account: password, sessions ---------------------------------------------
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(_l("現在のパスワード"), validators=[DataRequired()])
+
+
+def _signed_in() -> Response | None:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    return None
+
+
+def account() -> Response | str | tuple[str, int]:
+    """The signed-in user's own page: change the password, see and end sessions."""
+    if (gone := _signed_in()) is not None:
+        return gone
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(
+                db.session, user, form.current.data or "", form.password.data or ""
+            )
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            # Every other session of this user ends; this one goes on under the new password.
+            user_sessions.revoke_all(db.session, user, keep=session.get(SESSION_ID_KEY))
+            login_user(user, remember=False)  # the stored id carries the new session version
+            flash(
+                _("パスワードを変更しました。ほかのブラウザのログインは終了しました。"), "success"
+            )
+            return redirect(url_for("auth.account"), 303)
+    return render_template(
+        "auth/account.html",
+        form=form,
+        sessions=user_sessions.live_sessions(db.session, user),
+        current_hash=user_sessions.token_hash(session.get(SESSION_ID_KEY) or ""),
+    ), (422 if form.errors else 200)
+
+
+def logout_everywhere() -> Response:
+    """End every session of the user, this browser's too (a lost laptop, a shared cookie)."""
+    if (gone := _signed_in()) is not None:
+        return gone
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user_sessions.revoke_all(db.session, user)
+    logout_user()
+    session.clear()
+    flash(_("すべてのブラウザでログアウトしました。"), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+bp.add_url_rule("/account", view_func=account, methods=["GET", "POST"])
+bp.add_url_rule("/account/logout-everywhere", view_func=logout_everywhere, methods=["POST"])

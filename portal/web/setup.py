@@ -13,11 +13,13 @@ from flask import (
     make_response,
     redirect,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from portal.accounts import sessions as user_sessions
 from portal.accounts.models import User
 from portal.core import dates, money
 from portal.extensions import db, login_manager
@@ -59,6 +61,7 @@ def format_datetime(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     from portal.web import auth, desk, donor, staff, supplier
+    from portal.web.auth import SESSION_ID_KEY
 
     for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, desk.bp):
         app.register_blueprint(bp)
@@ -74,6 +77,16 @@ def init_app(app: Flask) -> None:
             return None
         user = db.session.get(User, int(uid))
         if user is None or str(user.session_version) != version:
+            return None
+        # The cookie alone proves nothing: its session id must name a live server-side
+        # session of this user (ended by logout, a password change, a TOTP reset, "log out
+        # everywhere", or the idle and absolute limits). A remember cookie has no id.
+        live = user_sessions.find_live(
+            db.session,
+            session.get(SESSION_ID_KEY),
+            touch=not (request.endpoint or "").endswith("poll"),  # polling is not activity
+        )
+        if live is None or live.user_id != user.id:
             return None
         return user
 
