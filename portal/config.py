@@ -61,7 +61,14 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "LANGUAGES": ["ja", "en"],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Always Secure when set; otherwise Secure whenever the request came over HTTPS
+        # (directly, or through TRUSTED_PROXIES that say so in X-Forwarded-Proto).
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        # How many reverse proxies stand in front of the portal (0: none, the default). Only
+        # then are X-Forwarded-For / -Proto believed: the client address (rate limits, audit
+        # rows) and HTTPS (Secure cookies, HSTS) come from the last N hops.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # A supplier's cookie may outlive the browser this long; the server-side session

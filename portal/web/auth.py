@@ -131,8 +131,12 @@ def _pending_user() -> tuple[User, dict] | None:
 def sign_in(user: User) -> None:
     """Start a new server-side session (a fresh id: nothing from before the sign-in, such as
     the pending password step, carries over) and sign the browser in with it. Never with
-    Flask-Login's remember cookie: the server record is the only thing that keeps a login."""
+    Flask-Login's remember cookie: the server record is the only thing that keeps a login.
+    A donor look-up open in the same browser (its own session, portal.web.donor.scope) stays."""
+    donor = session.get("donor")
     session.clear()
+    if donor:
+        session["donor"] = donor
     session[SESSION_ID_KEY] = user_sessions.start(
         db.session,
         user,

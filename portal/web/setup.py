@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import (
     Flask,
     Response,
+    has_request_context,
     jsonify,
     make_response,
     redirect,
@@ -16,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -59,6 +61,16 @@ def format_datetime(value: datetime | None) -> str:
     return "" if value is None else dates.format_datetime(value, _locale())
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie (it carries the server-side session's id), marked Secure whenever
+    the request itself is secure, not only when SESSION_COOKIE_SECURE says so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )
+
+
 def init_app(app: Flask) -> None:
     from portal.web import auth, desk, donor, staff, supplier
     from portal.web.auth import SESSION_ID_KEY
@@ -66,6 +78,7 @@ def init_app(app: Flask) -> None:
     for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, desk.bp):
         app.register_blueprint(bp)
 
+    app.session_interface = SessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("続けるにはログインしてください。")
     login_manager.login_message_category = "info"
@@ -108,6 +121,11 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.endpoint and request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure and app.config["HSTS_MAX_AGE"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains",
+            )
         return response
 
     @app.get("/")
@@ -121,7 +139,12 @@ def init_app(app: Flask) -> None:
         response = make_response(redirect(target, 303))
         if lang in app.config["LANGUAGES"]:
             response.set_cookie(
-                "lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+                "lang",
+                lang,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                httponly=True,
+                secure=request.is_secure,
             )
         return response
 

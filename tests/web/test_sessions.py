@@ -150,3 +150,17 @@ def test_the_session_id_is_new_at_every_sign_in(client, make_user, session) -> N
     hashes = session.scalars(sa.select(UserSession.token_hash)).all()
     assert len(first) == 1 and len(hashes) == 2 and first[0] in hashes
     assert len(set(hashes)) == 2
+
+
+def test_a_donor_session_ends_two_hours_after_the_look_up(client, make_donation, frozen_clock):
+    from tests.web.test_donor_access import lookup
+
+    d = make_donation()
+    lookup(client, d.donation_no, "7270011")
+    for _ in range(4):
+        frozen_clock.advance(timedelta(minutes=29))
+        assert client.get(f"/donor/donations/{d.id}").status_code == 200
+    frozen_clock.advance(timedelta(minutes=5))  # 2 h 1 min after the look-up, never idle
+    response = client.get(f"/donor/donations/{d.id}")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/donor/")
+    assert "2時間たったため" in client.get("/donor/").get_data(as_text=True)
