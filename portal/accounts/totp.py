@@ -12,6 +12,7 @@ import unicodedata
 
 import pyotp
 import segno
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from portal.accounts import sessions
 from portal.accounts.models import User
 from portal.core import clock
 from portal.core.audit import audit
+from portal.core.database import rowcount
 from portal.core.errors import DomainError
 from portal.core.roles import STAFF_ROLES
 
@@ -62,15 +64,32 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-def verify(user: User, code: str, *, now: float | None = None) -> bool:
-    """True once per code: the step it belongs to must be later than the last one used."""
+def verify(session: Session, user: User, code: str, *, now: float | None = None) -> bool:
+    """True once per code: the step it belongs to must be later than the last one used.
+
+    The step is claimed with one conditional UPDATE, so of several logins racing with the
+    same code (on PostgreSQL, each in its own transaction) exactly one moves the counter and
+    succeeds; the others find it already there."""
     code = _clean(code)
     if not user.totp_secret or len(code) != 6:
         return False
     step = _matching_step(user.totp_secret, code, clock.timestamp() if now is None else now)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
-    user.totp_last_step = step
+    claimed = rowcount(
+        session.execute(
+            sa.update(User)
+            .where(
+                User.id == user.id,
+                sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if claimed != 1:
+        return False
+    session.refresh(user, ["totp_last_step"])
     return True
 
 

@@ -177,7 +177,7 @@ def totp() -> Response | str | tuple[str, int]:
                 )
             )
             return render_template("auth/totp.html", form=form), 429
-        if second_factor.verify(user, form.code.data or ""):
+        if second_factor.verify(db.session, user, form.code.data or ""):
             return _finish_login(user, pending)
         db.session.rollback()
         _count_failure(key)
