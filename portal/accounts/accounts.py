@@ -16,6 +16,7 @@ from portal.accounts.passwords import (
     burn_time,
     hash_password,
     needs_rehash,
+    too_guessable,
     verify_password,
 )
 from portal.core.database import rowcount
@@ -28,11 +29,26 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, user: User | None = None, *, strength: bool = True) -> None:
     if len(password) < MIN_LENGTH:
         raise DomainError(
             _l("パスワードは%(n)d文字以上にしてください。", n=MIN_LENGTH), field="password"
         )
+    related = [user.email, user.name] if user is not None else []
+    if strength and too_guessable(password, related=related):
+        raise DomainError(
+            _l(
+                "このパスワードはよく使われているか、推測されやすいため使えません。"
+                "いくつかの単語を組み合わせた長めの文にしてください。"
+            ),
+            field="password",
+        )
+
+
+def _check(password: str, user: User, *, demo: bool) -> None:
+    """`demo`: the demo's shared, published password (DEMO_PASSWORD) need only be long enough;
+    a real account's must also pass the strength check."""
+    check_password_rules(password, None if demo else user, strength=not demo)
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -47,6 +63,7 @@ def create_user(
     name: str = "",
     password: str | None = None,
     supplier: Supplier | None = None,
+    demo: bool = False,
 ) -> User:
     email = normalise_email(email)
     if find_user(session, email) is not None:
@@ -57,7 +74,7 @@ def create_user(
         )
     user = User(email=email, role=role, name=name, supplier=supplier)
     if password is not None:
-        check_password_rules(password)
+        _check(password, user, demo=demo)
         user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
@@ -78,8 +95,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    check_password_rules(password)
+def set_password(user: User, password: str, *, demo: bool = False) -> None:
+    _check(password, user, demo=demo)
     user.password_hash = hash_password(password)
     user.session_version += 1  # every other session of this user ends
 
