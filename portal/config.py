@@ -80,6 +80,12 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "PASSWORD_RESET_LIMIT_PER_EMAIL": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_EMAIL", "3 per hour"
+        ),
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_ADDRESS", "10 per hour"
+        ),
         # Mail: smtp://host:port, or file:///dir for a development outbox.
         "MAIL_URL": os.environ.get("MAIL_URL", f"file://{INSTANCE / 'outbox'}"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "furusato@city.shobara.example"),

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from portal.accounts.models import Invitation, Supplier, User
+from portal.accounts import sessions
+from portal.accounts.models import Invitation, PasswordReset, Supplier, User
 from portal.accounts.passwords import (
     MIN_LENGTH,
     burn_time,
@@ -155,3 +156,66 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
         raise DomainError(_l("この招待リンクは既に使われています。"))
     set_password(inv.user, password)
     return inv.user
+
+
+# --- password reset by e-mail ---------------------------------------------------------------
+
+RESET_MINUTES = 30
+
+
+def start_password_reset(session: Session, email: str) -> tuple[User, str] | None:
+    """A single-use reset token for an active account with a password (None otherwise; the
+    caller answers the same either way, so nobody learns whether an address has an account).
+    Only its hash is stored; earlier unused links of the user stop working."""
+    user = find_user(session, email)
+    if user is None or not user.active or not user.password_hash:
+        return None
+    now = utcnow()
+    session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=now + timedelta(minutes=RESET_MINUTES),
+        )
+    )
+    session.flush()
+    return user, token
+
+
+RESET_INVALID = _l(
+    "このリンクは使えません（30分の期限切れか、使用済みです）。"
+    "もう一度、パスワードの再設定を申し込んでください。"
+)
+
+
+def find_password_reset(session: Session, token: str) -> PasswordReset:
+    row = session.scalar(
+        sa.select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= utcnow() or not row.user.active:
+        raise DomainError(RESET_INVALID)
+    return row
+
+
+def reset_password(session: Session, token: str, password: str) -> User:
+    """Set a new password through a reset link, once; every session of the user ends."""
+    row = find_password_reset(session, token)
+    check_password_rules(password, row.user)
+    claimed = rowcount(
+        session.execute(
+            sa.update(PasswordReset)
+            .where(PasswordReset.id == row.id, PasswordReset.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+    )
+    if claimed != 1:
+        raise DomainError(RESET_INVALID)
+    set_password(row.user, password)
+    sessions.revoke_all(session, row.user)
+    return row.user

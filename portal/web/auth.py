@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     current_app,
@@ -27,8 +29,11 @@ from portal.accounts.models import User
 from portal.accounts.passwords import MIN_LENGTH
 from portal.core import clock
 from portal.core.errors import DomainError
+from portal.core.links import public_url
+from portal.core.mail import send_mail
 from portal.core.roles import Role, home_endpoint
 from portal.extensions import db, limiter
+from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error
 from portal.web.guards import safe_next
 
@@ -55,6 +60,11 @@ class SetPasswordForm(FlaskForm):
         _l("新しいパスワード（確認）"),
         validators=[DataRequired(), EqualTo("password", message=_l("パスワードが一致しません。"))],
     )
+
+
+def _limit_key(value: str) -> str:
+    """Rate-limit keys never hold an e-mail address in clear (Redis is not for personal data)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def _over_limit(email: str) -> bool:
@@ -304,3 +314,74 @@ def logout_everywhere() -> Response:
 
 bp.add_url_rule("/account", view_func=account, methods=["GET", "POST"])
 bp.add_url_rule("/account/logout-everywhere", view_func=logout_everywhere, methods=["POST"])
+
+
+# --- forgotten password: a single-use link by mail ------------------------------------------
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("メールアドレス"), validators=[DataRequired(), Length(max=254)])
+
+
+def password_forgot() -> Response | str | tuple[str, int]:
+    """Ask for a reset link. The answer is the same whether the address has an account, and
+    the mail goes out after the response's commit; requests are limited per address asked for
+    and per client address."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        email = accounts.normalise_email(form.email.data or "")
+        cfg = current_app.config
+        store = limiter.limiter
+        per_email = parse(cfg["PASSWORD_RESET_LIMIT_PER_EMAIL"])
+        per_ip = parse(cfg["PASSWORD_RESET_LIMIT_PER_ADDRESS"])
+        ip = request.remote_addr or ""
+        allowed = store.hit(per_email, "reset-email", _limit_key(email)) and store.hit(
+            per_ip, "reset-address", ip
+        )
+        if allowed and (found := accounts.start_password_reset(db.session, email)) is not None:
+            user, token = found
+            mail = (
+                user.email,
+                _("【%(city)sふるさと納税】パスワードの再設定", city=cfg["CITY_NAME"]),
+                render_template(
+                    "mail/password_reset.txt",
+                    user=user,
+                    link=public_url("auth.password_reset", token=token),
+                    minutes=accounts.RESET_MINUTES,
+                ),
+            )
+            uow.after_commit(lambda: send_mail(*mail))
+        flash(
+            _(
+                "ご登録のアドレスであれば、パスワード再設定のリンクをお送りしました"
+                "（30分有効・1回限り）。メールをご確認ください。"
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"), 303)
+    return render_template("auth/password_forgot.html", form=form)
+
+
+def password_reset(token: str) -> Response | str | tuple[str, int]:
+    try:
+        accounts.find_password_reset(db.session, token)
+    except DomainError as e:
+        return render_template("auth/invitation_invalid.html", message=str(e.message)), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, token, form.password.data or "")
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            logout_user()
+            session.clear()
+            flash(
+                _("パスワードを再設定しました。新しいパスワードでログインしてください。"), "success"
+            )
+            return redirect(url_for("auth.login"), 303)
+    return render_template("auth/password_reset.html", form=form), (422 if form.errors else 200)
+
+
+bp.add_url_rule("/password/forgot", view_func=password_forgot, methods=["GET", "POST"])
+bp.add_url_rule("/password/reset/<token>", view_func=password_reset, methods=["GET", "POST"])
