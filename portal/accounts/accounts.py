@@ -11,7 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.accounts import sessions
-from portal.accounts.models import Invitation, PasswordReset, Supplier, User
+from portal.accounts.models import (
+    Invitation,
+    InvitationKind,
+    PasswordReset,
+    Supplier,
+    User,
+)
 from portal.accounts.passwords import (
     MIN_LENGTH,
     burn_time,
@@ -114,8 +120,17 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite(session: Session, user: User, *, by_user: User | None, hours: int = 72) -> str:
-    """Create a single-use invitation; returns the token (only its hash is stored)."""
+def invite(
+    session: Session,
+    user: User,
+    *,
+    by_user: User | None,
+    hours: int = 72,
+    kind: InvitationKind = InvitationKind.PASSWORD,
+) -> str:
+    """Create a single-use invitation; returns the token (only its hash is stored). A TOTP
+    enrolment link (`kind=InvitationKind.TOTP`) is how a user whose authenticator was reset
+    enrols again: the password alone never enrols a second factor."""
     token = secrets.token_urlsafe(32)
     session.add(
         Invitation(
@@ -123,6 +138,7 @@ def invite(session: Session, user: User, *, by_user: User | None, hours: int = 7
             token_hash=_token_hash(token),
             expires_at=utcnow() + timedelta(hours=hours),
             created_by_id=by_user.id if by_user else None,
+            kind=kind,
         )
     )
     session.flush()
@@ -144,6 +160,8 @@ def find_invitation(session: Session, token: str) -> Invitation:
 def accept_invitation(session: Session, token: str, password: str) -> User:
     """Set the password through an invitation; the row is locked so it is used once."""
     inv = find_invitation(session, token)
+    if inv.kind != InvitationKind.PASSWORD:
+        raise DomainError(_l("この招待リンクは使えません。"))
     # Claim the invitation atomically: a double submit finds used_at already set.
     claimed = rowcount(
         session.execute(
@@ -155,6 +173,30 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
     if claimed != 1:
         raise DomainError(_l("この招待リンクは既に使われています。"))
     set_password(inv.user, password)
+    return inv.user
+
+
+def claim_invitation(session: Session, inv: Invitation) -> None:
+    """Use an invitation up (atomically: a double submit finds it used)."""
+    claimed = rowcount(
+        session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == inv.id, Invitation.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+    )
+    if claimed != 1:
+        raise DomainError(_l("この招待リンクは既に使われています。"))
+
+
+def accept_enrolment_link(session: Session, token: str, password: str) -> User:
+    """A TOTP enrolment link, opened by its user, who proves it with the password."""
+    inv = find_invitation(session, token)
+    if inv.kind != InvitationKind.TOTP:
+        raise DomainError(_l("この招待リンクは使えません。"))
+    if not inv.user.active or not verify_password(inv.user.password_hash, password):
+        raise DomainError(_l("パスワードが正しくありません。"), field="password")
+    claim_invitation(session, inv)
     return inv.user
 
 

@@ -29,8 +29,11 @@ ISSUER = "Furusato Portal"
 
 
 def required_for(user: User) -> bool:
-    """Staff accounts need the second factor (switchable off only for demos and e2e tests)."""
-    return user.role in STAFF_ROLES and bool(current_app.config.get("STAFF_TOTP_REQUIRED", True))
+    """Staff accounts need the second factor (switchable off only for demos and e2e tests);
+    a supplier who chose to enrol one (their account page) needs it from then on."""
+    if user.role in STAFF_ROLES:
+        return bool(current_app.config.get("STAFF_TOTP_REQUIRED", True))
+    return bool(user.totp_secret)
 
 
 def new_secret() -> str:

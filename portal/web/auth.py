@@ -22,11 +22,11 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from portal.accounts import accounts
+from portal.accounts import accounts, recovery
 from portal.accounts import sessions as user_sessions
 from portal.accounts import totp as second_factor
-from portal.accounts.models import User
-from portal.accounts.passwords import MIN_LENGTH
+from portal.accounts.models import InvitationKind, User
+from portal.accounts.passwords import MIN_LENGTH, verify_password
 from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.links import public_url
@@ -109,20 +109,37 @@ def login() -> Response | str | tuple[str, int]:
             form.form_errors.append(_("メールアドレスまたはパスワードが正しくありません。"))
             return render_template("auth/login.html", form=form, next=target), 200
         if second_factor.required_for(user):
+            if not user.totp_secret:
+                # The password alone never enrols a second factor: that takes the
+                # invitation, or an enrolment link an administrator issues (reset-totp).
+                form.form_errors.append(
+                    _(
+                        "確認コードアプリがまだ登録されていません。招待メールのリンク、"
+                        "または管理者が発行する登録用リンクから登録してください。"
+                    )
+                )
+                return render_template("auth/login.html", form=form, next=target), 200
             # The password was right; the session is not signed in until the code is.
-            session["login_pending"] = {
-                "uid": user.id,
-                "ver": user.session_version,
-                "next": target,
-                "at": clock.timestamp(),
-            }
-            return redirect(url_for("auth.totp_setup" if not user.totp_secret else "auth.totp"))
+            _pend(user, target)
+            return redirect(url_for("auth.totp"))
         sign_in(user)
         return redirect(target or url_for(home_endpoint(user)))
     return render_template("auth/login.html", form=form, next=target)
 
 
 PENDING_SECONDS = 300
+
+
+def _pend(user: User, target: str | None, *, enrol: bool = False) -> None:
+    """The password step is done; the code step (or, through an invitation or an enrolment
+    link only, the authenticator's enrolment) comes next."""
+    session["login_pending"] = {
+        "uid": user.id,
+        "ver": user.session_version,
+        "next": target,
+        "at": clock.timestamp(),
+        "enrol": enrol,
+    }
 
 
 def _pending_user() -> tuple[User, dict] | None:
@@ -187,7 +204,16 @@ def totp() -> Response | str | tuple[str, int]:
                 )
             )
             return render_template("auth/totp.html", form=form), 429
-        if second_factor.verify(db.session, user, form.code.data or ""):
+        code = form.code.data or ""
+        if second_factor.verify(db.session, user, code) or recovery.use(db.session, user, code):
+            if recovery.looks_like_one(code):
+                flash(
+                    _(
+                        "回復用コードを1つ使いました。残り%(n)d個です。",
+                        n=recovery.remaining(db.session, user),
+                    ),
+                    "warning",
+                )
             return _finish_login(user, pending)
         db.session.rollback()
         _count_failure(key)
@@ -206,6 +232,8 @@ def totp_setup() -> Response | str | tuple[str, int]:
     user, pending = found
     if user.totp_secret:
         return redirect(url_for("auth.totp"))
+    if not pending.get("enrol"):
+        return _restart()
     secret = session.get("totp_enrol_secret") or second_factor.new_secret()
     session["totp_enrol_secret"] = secret
     form = CodeForm()
@@ -215,11 +243,14 @@ def totp_setup() -> Response | str | tuple[str, int]:
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            flash(
-                _("確認コードアプリを登録しました。次回からはログインのたびにコードを入力します。"),
-                "success",
+            codes = recovery.issue(db.session, user)
+            sign_in(user)
+            # Shown this once, in this response; only their hashes are kept.
+            return render_template(
+                "auth/recovery_codes.html",
+                codes=codes,
+                target=safe_next(pending.get("next")) or url_for(home_endpoint(user)),
             )
-            return _finish_login(user, pending)
     uri = second_factor.provisioning_uri(user, secret)
     return render_template(
         "auth/totp_setup.html",
@@ -244,6 +275,8 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
         inv = accounts.find_invitation(db.session, token)
     except DomainError as e:
         return render_template("auth/invitation_invalid.html", message=str(e.message)), 410
+    if inv.kind == InvitationKind.TOTP:
+        return _enrolment_link(token, inv.user)
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -252,10 +285,37 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
             apply_domain_error(form, e)
         else:
             logout_user()
-            sign_in(user)
             flash(_("パスワードを設定しました。"), "success")
+            if second_factor.required_for(user) and not user.totp_secret:
+                session.clear()
+                _pend(user, None, enrol=True)  # staff: the authenticator next, then signed in
+                return redirect(url_for("auth.totp_setup"), 303)
+            sign_in(user)
             return redirect(url_for(home_endpoint(user)), 303)
     return render_template("auth/invitation.html", form=form, invited=inv.user)
+
+
+class EnrolmentForm(FlaskForm):
+    password = PasswordField(_l("パスワード"), validators=[DataRequired()])
+
+
+def _enrolment_link(token: str, invited: User) -> Response | str | tuple[str, int]:
+    """An administrator's enrolment link after a TOTP reset: the user proves it is them with
+    their password, then enrols a new authenticator."""
+    form = EnrolmentForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_enrolment_link(db.session, token, form.password.data or "")
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            logout_user()
+            session.clear()
+            _pend(user, None, enrol=True)
+            return redirect(url_for("auth.totp_setup"), 303)
+    return render_template("auth/enrolment_link.html", form=form, invited=invited), (
+        422 if form.errors else 200
+    )
 
 
 # --- the user's own account: password, sessions ---------------------------------------------
@@ -295,6 +355,8 @@ def account() -> Response | str | tuple[str, int]:
     return render_template(
         "auth/account.html",
         form=form,
+        confirm_form=ConfirmPasswordForm(formdata=None),
+        recovery_left=recovery.remaining(db.session, user) if user.totp_secret else None,
         sessions=user_sessions.live_sessions(db.session, user),
         current_hash=user_sessions.token_hash(session.get(SESSION_ID_KEY) or ""),
     ), (422 if form.errors else 200)
@@ -312,7 +374,66 @@ def logout_everywhere() -> Response:
     return redirect(url_for("auth.login"), 303)
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(_l("パスワード"), validators=[DataRequired()])
+
+
+def account_totp() -> Response | str | tuple[str, int]:
+    """A supplier may choose to sign in with a code too (staff always do, enrolled through
+    their invitation). Enrolled here, it is required at every sign-in from then on."""
+    if (gone := _signed_in()) is not None:
+        return gone
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    if user.role != Role.SUPPLIER or user.totp_secret:
+        return redirect(url_for("auth.account"), 303)
+    secret = session.get("totp_enrol_secret") or second_factor.new_secret()
+    session["totp_enrol_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            second_factor.enrol(db.session, user, secret, form.code.data or "")
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            session.pop("totp_enrol_secret", None)
+            return render_template(
+                "auth/recovery_codes.html",
+                codes=recovery.issue(db.session, user),
+                target=url_for("auth.account"),
+            )
+    uri = second_factor.provisioning_uri(user, secret)
+    return render_template(
+        "auth/totp_setup.html",
+        form=form,
+        qr=second_factor.qr_svg_data_uri(uri),
+        secret=second_factor.grouped(secret),
+        action=url_for("auth.account_totp"),
+        optional=True,
+    ), (422 if form.errors else 200)
+
+
+def account_recovery_codes() -> Response | str | tuple[str, int]:
+    """A new set of recovery codes (the old ones stop working), after the password again."""
+    if (gone := _signed_in()) is not None:
+        return gone
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = ConfirmPasswordForm()
+    if not user.totp_secret:
+        return redirect(url_for("auth.account"), 303)
+    if form.validate_on_submit():
+        if verify_password(user.password_hash, form.password.data or ""):
+            return render_template(
+                "auth/recovery_codes.html",
+                codes=recovery.issue(db.session, user),
+                target=url_for("auth.account"),
+            )
+        flash(_("パスワードが正しくありません。"), "error")
+    return redirect(url_for("auth.account"), 303)
+
+
 bp.add_url_rule("/account", view_func=account, methods=["GET", "POST"])
+bp.add_url_rule("/account/totp", view_func=account_totp, methods=["GET", "POST"])
+bp.add_url_rule("/account/recovery-codes", view_func=account_recovery_codes, methods=["POST"])
 bp.add_url_rule("/account/logout-everywhere", view_func=logout_everywhere, methods=["POST"])
 
 

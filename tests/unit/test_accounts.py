@@ -79,14 +79,14 @@ def test_password_change_ends_other_sessions(make_user) -> None:
         "Password2026!",
     ],
 )
-def test_common_and_guessable_passwords_are_refused(session, make_user, weak) -> None:
+def test_common_and_guessable_passwords_are_refused(make_user, weak) -> None:
     user = make_user(Role.SUPPLIER, email="shobara@farm.example")
     with pytest.raises(DomainError) as refused:
         accounts.set_password(user, weak)
     assert "推測されやすい" in str(refused.value.message)
 
 
-def test_passwords_need_twelve_characters(session, make_user) -> None:
+def test_passwords_need_twelve_characters(make_user) -> None:
     user = make_user(Role.SUPPLIER)
     with pytest.raises(DomainError) as refused:
         accounts.set_password(user, "Zq8#vT!2mK")  # 10 characters, random

@@ -101,7 +101,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
 # Logging out is checked in test_auth; here it would end the session under test.
 SKIP = {"auth.logout", "auth.logout_everywhere", "donor.logout"}
 # The user's own account page: any signed-in user (staff or supplier), nobody else.
-SIGNED_IN = {"auth.account"}
+SIGNED_IN = {"auth.account", "auth.account_totp", "auth.account_recovery_codes"}
 
 SAMPLE = {"integer": "987654", "unicode": "x" * 43, "default": "x" * 43, "path": "x"}
 SAMPLE_BY_NAME = {"kind": "receipt-reissue", "fmt": "csv", "filename": "css/portal.css"}
