@@ -1,7 +1,7 @@
 """sessions and accounts: server-side sessions, recovery codes, password resets, TOTP enrolment links
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0021 (written on 0012; re-chained after main gained 0021)
 Create Date: 2026-12-01 (issue 16 items 1 and 8)
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
