@@ -93,6 +93,10 @@ class Mapping:
     # Wordings of the payment_state column that mean the order was cancelled at the portal:
     # a donation not yet shipped is cancelled (cancel_donation) with this reason.
     cancelled_states: list[str] = field(default_factory=list)
+    # 災害支援: a donation is disaster relief when its disaster_relief column (a flag) says so,
+    # or when its purpose (the file's wording or the mapped one) or project contains one of
+    # these words — most portals carry relief only as a 使い道 / project wording.
+    disaster_relief_words: list[str] = field(default_factory=list)
 
 
 def load_mapping(portal: str) -> Mapping:
@@ -189,6 +193,7 @@ class Parser:
         self.option_names = {v: k for k, v in mapping.options.items()}
         self.flags = {norm.nfkc(k): v for k, v in {**DEFAULT_FLAGS, **mapping.flags}.items()}
         self.cancelled_states = {norm.nfkc(s) for s in mapping.cancelled_states}
+        self.relief_words = tuple(w for w in map(norm.nfkc, mapping.disaster_relief_words) if w)
         self.known_codes: set[str] | None = None  # set by import_file: picks among gift_codes
         self._dates: dict[str, date] = {}
         missing = [f for f in REQUIRED if f not in self.index]
@@ -322,6 +327,7 @@ class Parser:
             paid_on = self.date(first, "settled_on")
         amount = self.integer(first, "amount")
         purpose = norm.nfkc(self.value(first, "purpose", options))
+        mapped_purpose = self.m.purposes.get(purpose, purpose)
         data = DonationData(
             portal=Portal(self.m.portal),
             portal_order_no=norm.nfkc(self.raw(first, "portal_order_no")),
@@ -331,7 +337,7 @@ class Parser:
             payment_method=PaymentMethod(method),
             payment_state=state,
             paid_on=paid_on,
-            purpose=self.m.purposes.get(purpose, purpose),
+            purpose=mapped_purpose,
             onestop_requested=self.flag(first, "onestop_requested", False, options),
             receipt_wanted=self.flag(first, "receipt_wanted", True, options),
             publish_name=self.flag(first, "publish_name", False, options),
@@ -340,6 +346,9 @@ class Parser:
         )
         for fld, fn in TEXT_FIELDS.items():
             setattr(data, fld, fn(self.value(first, fld, options)))
+        if not data.disaster_relief and self.relief_words:
+            texts = (purpose, mapped_purpose, data.project)
+            data.disaster_relief = any(w in t for w in self.relief_words for t in texts if t)
         if state == PaymentState.PAID and data.paid_on is None:
             data.paid_on = received_on_for(data.payment_method, None, data.applied_on)
         for _line_no, row in rows:
