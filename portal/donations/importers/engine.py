@@ -214,6 +214,7 @@ class Parser:
         self._ints: dict[str, int] = {}
         self._flag_values: dict[str, bool] = {}
         self._nfkc: dict[str, str] = {}
+        self._relief_purposes: dict[str, bool] = {}
         missing = [f for f in REQUIRED if f not in self.index]
         if missing:
             wanted = {v: k for k, v in mapping.columns.items()}
@@ -267,6 +268,15 @@ class Parser:
             if len(self._nfkc) < 10_000:
                 self._nfkc[text] = got
         return got
+
+    def _relief(self, purpose: str, mapped: str) -> bool:
+        """Whether a purpose wording (the file's or the mapped one) names disaster relief."""
+        known = self._relief_purposes.get(purpose)
+        if known is None:
+            known = any(w in t for w in self.relief_words for t in (purpose, mapped) if t)
+            if len(self._relief_purposes) < 1_000:
+                self._relief_purposes[purpose] = known
+        return known
 
     def column(self, fld: str) -> str:
         idx = self.index.get(fld)
@@ -428,8 +438,9 @@ class Parser:
             **texts,
         )
         if not data.disaster_relief and self.relief_words:
-            found = (purpose, mapped_purpose, data.project)
-            data.disaster_relief = any(w in t for w in self.relief_words for t in found if t)
+            data.disaster_relief = self._relief(purpose, mapped_purpose) or (
+                bool(data.project) and any(w in data.project for w in self.relief_words)
+            )
         if state == PaymentState.PAID and data.paid_on is None:
             data.paid_on = received_on_for(data.payment_method, None, data.applied_on)
         for _line_no, row in rows:
