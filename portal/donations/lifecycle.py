@@ -110,6 +110,8 @@ UPDATABLE_FIELDS = (
     "mail_name",
     "mail_postal_code",
     "mail_address",
+    "project",
+    "disaster_relief",
 )
 
 
