@@ -9,7 +9,6 @@ CONFIRMED (locked: nothing can change it). Confirming twice is harmless.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from portal.core.audit import audit
 from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role, is_operator
+from portal.core.spreadsheet import csv_writer
 from portal.core.timeline import record_event
 from portal.donations.models import DonationLine
 from portal.gifts.models import Gift
@@ -271,7 +271,7 @@ def statements_csv(session: Session, month: str, *, by_user: User) -> bytes:
     """The month's lines for staff (UTF-8 with BOM so Excel opens it as UTF-8)."""
     statements = month_statements(session, month)
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_HEADER)
     for st in statements:
         for line in st.lines:
