@@ -15,10 +15,12 @@ actor and the client's address.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.models import utcnow
@@ -48,6 +50,49 @@ class AuditEntry(Model):
     __table_args__ = (sa.Index("ix_audit_entry_subject", "subject_type", "subject_id"),)
 
 
+# subject_type → how to name one subject in words ("寄附 2026-000001"). Domain packages
+# register theirs (core does not import them); a row written without a label gets one here.
+Labeler = Callable[[Session, str], str | None]
+LABELERS: dict[str, Labeler] = {}
+
+
+def register_label(subject_type: str, labeler: Labeler) -> None:
+    LABELERS[subject_type] = labeler
+
+
+def label_for(session: Session, subject_type: str, subject_id: object) -> str:
+    labeler = LABELERS.get(subject_type)
+    ref = str(subject_id)
+    if labeler is None or ref in ("", "-"):
+        return ""
+    try:
+        return (labeler(session, ref) or "")[:255]
+    except (ValueError, LookupError):
+        return ""
+
+
+T = TypeVar("T")
+
+
+def by_id(model: type[T], word: str, attr: Callable[[T], str]) -> Labeler:
+    """A labeler that loads `model` by integer id and names it `word attr(obj)`."""
+
+    def labeler(session: Session, ref: str) -> str | None:
+        if not ref.isdigit():
+            return None
+        with session.no_autoflush:
+            obj = session.get(model, int(ref))
+        return f"{word} {attr(obj)}" if obj is not None else None
+
+    return labeler
+
+
+def request_ip() -> str:
+    """The client's address when called during a request (the real one behind a trusted
+    proxy once ProxyFix applies), else ""."""
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
 def audit(
     session: Session,
     *,
@@ -68,9 +113,9 @@ def audit(
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),
-        label=label[:255],
+        label=(label or label_for(session, subject_type, subject_id))[:255],
         detail=detail[:255],
-        ip=ip,
+        ip=ip or request_ip(),
     )
     session.add(entry)
     return entry

@@ -135,6 +135,10 @@ def confirm(session: Session, statement: Statement, *, by_user: User) -> Stateme
     statement.confirmed_at = utcnow()
     statement.confirmed_by_id = by_user.id
     record_event(session, "statement", statement.id, StatementEvent.CONFIRMED, by_user=by_user)
+    audit(
+        session, actor=by_user, action="approval.confirmed", subject_type="statement",
+        subject_id=statement.id,
+    )  # fmt: skip
     session.flush()
     return statement
 
@@ -159,6 +163,10 @@ def dispute(
     record_event(
         session, "statement", statement.id, StatementEvent.DISPUTED, by_user=by_user,
         line_id=line.id, gift_name=line.gift_name,
+    )  # fmt: skip
+    audit(
+        session, actor=by_user, action="approval.disputed", subject_type="statement",
+        subject_id=statement.id, detail=f"line={line.id}",
     )  # fmt: skip
     session.flush()
     return line
@@ -203,6 +211,11 @@ def correct_line(
         session, "statement", statement.id, StatementEvent.CORRECTED, by_user=by_user,
         line_id=line.id, before=before,
         after={"count": count, "unit_cost": unit_cost, "unit_shipping": unit_shipping},
+    )  # fmt: skip
+    audit(
+        session, actor=by_user, action="money.statement_corrected", subject_type="statement",
+        subject_id=statement.id,
+        detail=f"line={line.id} count={count} unit_cost={unit_cost} unit_shipping={unit_shipping}",
     )  # fmt: skip
     session.flush()
     return line

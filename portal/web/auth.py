@@ -27,7 +27,9 @@ from portal.accounts.passwords import MIN_LENGTH
 from portal.core import clock
 from portal.core.errors import DomainError
 from portal.core.roles import home_endpoint
+from portal.core.secrets_at_rest import keyed_digest
 from portal.extensions import db, limiter
+from portal.web import audit_trail
 from portal.web.forms import FlaskForm, apply_domain_error
 from portal.web.guards import safe_next
 
@@ -59,7 +61,7 @@ def _over_limit(email: str) -> bool:
     cfg = current_app.config
     store = limiter.limiter
     return not (
-        store.test(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", email)
+        store.test(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", keyed_digest(email))
         and store.test(
             parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or ""
         )
@@ -69,7 +71,7 @@ def _over_limit(email: str) -> bool:
 def _count_failure(email: str) -> None:
     cfg = current_app.config
     store = limiter.limiter
-    store.hit(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", email)
+    store.hit(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", keyed_digest(email))
     store.hit(parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or "")
 
 
@@ -87,11 +89,13 @@ def login() -> Response | str | tuple[str, int]:
                     "ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。"
                 )
             )
+            audit_trail.login_failed(accounts.find_user(db.session, email), reason="locked")
             return render_template("auth/login.html", form=form, next=target), 429
         user = accounts.authenticate(db.session, email, form.password.data or "")
         if user is None:
             _count_failure(email)
             db.session.rollback()
+            audit_trail.login_failed(accounts.find_user(db.session, email))
             # One message whether the account exists or not.
             form.form_errors.append(_("メールアドレスまたはパスワードが正しくありません。"))
             return render_template("auth/login.html", form=form, next=target), 200
@@ -104,8 +108,10 @@ def login() -> Response | str | tuple[str, int]:
                 "next": target,
                 "at": clock.timestamp(),
             }
+            audit_trail.login_succeeded(user, step="password")
             return redirect(url_for("auth.totp_setup" if not user.totp_secret else "auth.totp"))
         login_user(user, remember=bool(form.remember.data))
+        audit_trail.login_succeeded(user)
         return redirect(target or url_for(home_endpoint(user)))
     return render_template("auth/login.html", form=form, next=target)
 
@@ -130,6 +136,7 @@ def _finish_login(user: User, pending: dict) -> Response:
     session.pop("login_pending", None)
     session.pop("totp_enrol_secret", None)
     login_user(user, remember=pending["remember"])
+    audit_trail.totp_succeeded(user)
     return redirect(safe_next(pending.get("next")) or url_for(home_endpoint(user)), 303)
 
 
@@ -155,11 +162,13 @@ def totp() -> Response | str | tuple[str, int]:
                     "ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。"
                 )
             )
+            audit_trail.totp_failed(user, reason="locked")
             return render_template("auth/totp.html", form=form), 429
         if second_factor.verify(user, form.code.data or ""):
             return _finish_login(user, pending)
         db.session.rollback()
         _count_failure(key)
+        audit_trail.totp_failed(user)
         apply_domain_error(
             form,
             DomainError(_l("確認コードが正しくないか、すでに使われています。"), field="code"),
@@ -183,6 +192,7 @@ def totp_setup() -> Response | str | tuple[str, int]:
             second_factor.enrol(db.session, user, secret, form.code.data or "")
         except DomainError as e:
             apply_domain_error(form, e)
+            audit_trail.totp_failed(user, reason="enrol")
         else:
             flash(
                 _("確認コードアプリを登録しました。次回からはログインのたびにコードを入力します。"),
@@ -200,6 +210,8 @@ def totp_setup() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        audit_trail.logged_out(current_user)
     logout_user()
     flash(_("ログアウトしました。"), "info")
     return redirect(url_for("auth.login"), 303)

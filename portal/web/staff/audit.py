@@ -123,6 +123,7 @@ def audit_export() -> Response:
             _("操作"),
             _("対象"),
             _("対象ID"),
+            _("対象（名称）"),
             _("詳細"),
             _("IPアドレス"),
         ]
@@ -140,6 +141,7 @@ def audit_export() -> Response:
                 row.action,
                 row.subject_type,
                 row.subject_id,
+                row.label,
                 row.detail,
                 row.ip,
             ]

@@ -26,7 +26,7 @@ from portal.core.roles import can_handle_donations
 from portal.donations import import_jobs
 from portal.donations.importers import PORTALS, import_file, rejected_csv
 from portal.extensions import db
-from portal.web import uow
+from portal.web import audit_trail, uow
 from portal.web.forms import FlaskForm, choices
 from portal.web.guards import requires
 from portal.web.htmx import is_fragment_request, render
@@ -169,6 +169,8 @@ def donation_import_rejected() -> Response:
     else:
         data = rejected_csv(import_file(db.session, portal, path, dry_run=True))
         db.session.rollback()
+    # The rejected rows carry donors' names and addresses.
+    audit_trail.record("export", "donation_import", portal, label=f"取込エラー行 {portal}")
     return Response(
         data,
         mimetype="text/csv",

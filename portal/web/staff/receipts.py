@@ -35,7 +35,7 @@ from portal.receipts.models import (
     ReceiptBatch,
     ReceiptStatus,
 )
-from portal.web import uow
+from portal.web import audit_trail, uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.guards import requires
 from portal.web.htmx import redirect as hx_redirect
@@ -149,6 +149,10 @@ def receipts() -> str:
     recent = db.session.scalars(
         sa.select(ReceiptBatch).order_by(ReceiptBatch.id.desc()).limit(5)
     ).all()
+    audit_trail.record_list(
+        "donation", "受領証明書の未発行・再発行待ち", [d.donation_no for d in unissued]
+        + [r.donation.donation_no for r in waiting],
+    )  # fmt: skip
     return render(
         "staff/receipts/index.html",
         unissued=unissued,
@@ -325,10 +329,9 @@ def receipts_returned() -> Response | str:
 
 
 def address_checks() -> str:
-    return render(
-        "staff/receipts/address_checks.html",
-        cases=service.open_cases(db.session),
-    )
+    cases = service.open_cases(db.session)
+    audit_trail.record_list("receipt", "住所確認の一覧", [c.receipt.number for c in cases])
+    return render("staff/receipts/address_checks.html", cases=cases)
 
 
 @requires(can_issue_receipts, methods=["POST"])
@@ -435,6 +438,9 @@ def onestop_record(donation_id: int) -> Response | str:
 
 def onestop_incomplete() -> str:
     rows = onestop.incomplete_returns(db.session)
+    audit_trail.record_list(
+        "donation", "ワンストップ申請書の不備", [r.donation.donation_no for r in rows]
+    )
     return render(
         "staff/receipts/onestop_incomplete.html",
         rows=rows,

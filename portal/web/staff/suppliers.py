@@ -17,7 +17,7 @@ from portal.core.errors import DomainError
 from portal.core.mail import send_mail
 from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
-from portal.web import uow
+from portal.web import audit_trail, uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.guards import requires
 from portal.web.staff.labels import SUPPLIER_STATUS_LABELS
@@ -157,6 +157,12 @@ def supplier_invite(supplier_id: int) -> Response | str:
         except DomainError as e:
             apply_domain_error(form, e)
         else:
+            audit_trail.record(
+                "role.granted",
+                "user",
+                user.id,
+                detail=f"{user.role.value} supplier={supplier.code}",
+            )
             link = url_for("auth.invitation", token=token, _external=True)
             mail = (
                 user.email,
