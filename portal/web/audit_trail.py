@@ -117,17 +117,26 @@ def rewrite_kept_after_rollback() -> None:
 
 
 # Logins ----------------------------------------------------------------------------------
+# Stored in the log's language (Japanese), as the labels are: the row is a record.
+STEP_WORDS = {"password": "パスワード確認済", "totp": "確認コード確認済"}
+REASON_WORDS = {
+    "password": "パスワードの誤り",
+    "locked": "試行回数の上限",
+    "code": "確認コードの誤り",
+    "enrol": "確認コードアプリ登録の失敗",
+}
 # Subject: the account ("user", id). A failed login for an address that has no account names
 # no one: the typed address is personal data and is not stored.
 
 
 def login_succeeded(user: User, *, step: str = "password") -> AuditEntry:
+    """`step`: "password" (the password was right; a TOTP step may follow) or "totp"."""
     return record(
         "login.succeeded",
         "user",
         user.id,
         label=f"アカウント {user.id}",
-        detail=step,
+        detail=STEP_WORDS.get(step, step),
         actor=user,
         keep=True,
     )
@@ -140,7 +149,7 @@ def login_failed(user: User | None, *, reason: str = "password") -> AuditEntry:
         "user",
         user.id if user is not None else "-",
         label=f"アカウント {user.id}" if user is not None else "不明なアカウント",
-        detail=reason,
+        detail=REASON_WORDS.get(reason, reason),
         actor=user,
         keep=True,
     )
@@ -163,7 +172,7 @@ def totp_failed(user: User, *, reason: str = "code") -> AuditEntry:
         "user",
         user.id,
         label=f"アカウント {user.id}",
-        detail=reason,
+        detail=REASON_WORDS.get(reason, reason),
         actor=user,
         keep=True,
     )

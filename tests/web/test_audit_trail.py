@@ -153,7 +153,7 @@ def test_a_locked_out_login_is_recorded_although_the_request_rolls_back(
     r = client.post("/login", data={"email": user.email, "password": "wrong"})
     assert r.status_code == 429
     rows = _rows(session, before)
-    assert [(r.action, r.detail) for r in rows] == [("login.failed", "locked")]
+    assert [(r.action, r.detail) for r in rows] == [("login.failed", "試行回数の上限")]
 
 
 def test_rows_cannot_be_changed_or_deleted_through_the_application(session, make_user) -> None:

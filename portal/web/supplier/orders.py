@@ -292,7 +292,7 @@ def _orders_page(f: Filters) -> str:
             subject_type="supplier_orders",
             subject_id=current_user.supplier_id,
             label=list_label("注文一覧", [shipments.order_no(o) for o in rows]),
-            detail="search" if f.q else "",
+            detail="検索結果" if f.q else "",
             ip=_ip(),
         )
     return html
