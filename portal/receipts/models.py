@@ -198,3 +198,4 @@ class OnestopReturn(TimestampMixin, Model):
 
 
 register_label("receipt", by_id(Receipt, "受領証明書", lambda r: r.number))
+register_label("receipt_batch", by_id(ReceiptBatch, "印刷バッチ", lambda b: str(b.id)))

@@ -298,6 +298,6 @@ def statements_csv(session: Session, month: str, *, by_user: User) -> bytes:
             )  # fmt: skip
     audit(
         session, actor=by_user, action="statement.export", subject_type="statement_month",
-        subject_id=normalise_month(month),
+        subject_id=normalise_month(month), label=f"月次明細 {normalise_month(month)}",
     )  # fmt: skip
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -152,6 +152,7 @@ def audit_export() -> Response:
         action="export",
         subject_type="audit_log",
         subject_id="-",
+        label="操作ログ",
         detail=" ".join(f"{k}={v}" for k, v in values.items() if v)[:255],
         ip=request.remote_addr or "",
     )

@@ -439,7 +439,7 @@ def _bulk_page(
         action="list",
         subject_type="supplier_orders",
         subject_id=current_user.supplier_id,
-        detail=f"bulk ship {len(orders)} orders",
+        label=list_label("一括発送の注文", [shipments.order_no(o) for o in orders]),
         ip=_ip(),
     )
     return make_response(html, status)
