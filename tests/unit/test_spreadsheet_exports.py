@@ -121,3 +121,18 @@ def test_audit_log_export(client, session, make_user, login) -> None:
     response = client.get("/staff/audit.csv")
     assert response.status_code == 200
     _assert_neutral(_cells(response.get_data().decode("utf-8-sig")))
+
+
+def test_no_export_bypasses_the_writer() -> None:
+    """A new CSV or xlsx export must go through portal/core/spreadsheet.py."""
+    import re
+    from pathlib import Path
+
+    root = Path(spreadsheet.__file__).resolve().parents[1]
+    direct = re.compile(r"csv\.(writer|DictWriter)\(|\bWorkbook\(")
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "spreadsheet.py" and direct.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
