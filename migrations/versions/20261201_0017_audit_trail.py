@@ -1,7 +1,7 @@
 """audit trail: a label in words, rows that cannot be changed or deleted; secrets at rest
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0021
 Create Date: 2026-12-01
 
 audit_entry.label names the subject as a city auditor reads it ("寄附 2026-000001").
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
