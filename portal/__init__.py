@@ -36,7 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ext.babel.init_app(app, locale_selector=ext.select_locale)
     ext.limiter.init_app(app)
 
-    from portal.core import database, jobs
+    from portal.core import database, jobs, log_redaction
+
+    log_redaction.install()  # no link tokens or query strings in access logs
 
     with app.app_context():
         database.configure_engine(ext.db.engine)

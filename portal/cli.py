@@ -52,6 +52,13 @@ def create_user_command(email: str, role: str, supplier_code: str | None, name: 
         user = accounts.create_user(
             session, email, Role(role), name=name, password=password, supplier=supplier
         )
+        session.flush()
+        from portal.core.audit import audit
+
+        audit(
+            session, actor=None, action="role.granted", subject_type="user", subject_id=user.id,
+            detail=f"{user.role.value} (create-user)",
+        )  # fmt: skip
         session.commit()
     except DomainError as e:
         session.rollback()

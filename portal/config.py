@@ -49,6 +49,9 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
     given = given or {}
     return {
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(),
+        # Fernet key(s) for secrets at rest (TOTP secrets; portal/core/secrets_at_rest.py):
+        # comma-separated, the first encrypts. Empty: derived from SECRET_KEY.
+        "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI") or database_url(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Flask-WTF: the token lives as long as the session, so a page left open all

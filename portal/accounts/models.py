@@ -7,8 +7,10 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.core.roles import Role
+from portal.core.secrets_at_rest import EncryptedText
 from portal.extensions import Model
 
 
@@ -64,7 +66,8 @@ class User(UserMixin, TimestampMixin, Model):
     last_login_at: Mapped[datetime | None]
     # Staff second factor (portal.accounts.totp): the base32 secret once enrolled, and the
     # last accepted time step so no code works twice.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # Encrypted at rest (DATA_ENCRYPTION_KEY); the attribute is the base32 secret.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     supplier: Mapped[Supplier | None] = relationship(back_populates="users")
@@ -154,3 +157,7 @@ class PasswordReset(Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+register_label("user", by_id(User, "アカウント", lambda u: f"{u.id}（{u.role.value}）"))
+
+
+register_label("supplier", by_id(Supplier, "事業者", lambda s: s.code))

@@ -1,15 +1,26 @@
 """Audit log: every view of personal data and every privileged change leaves a row.
 
-Rows name the subject by type and id, never by its content, so the log itself holds no
-personal data.
+Rows name the subject by type and id plus a label a city auditor reads ("寄附 2026-000001",
+"寄附一覧 20件: 2026-000001〜2026-000020"), never by its content (no name, address, e-mail of
+a donor), so the log itself holds no personal data.
+
+Rows are append-only: the ORM refuses to update or delete an `AuditEntry` (and on PostgreSQL
+a trigger from migration 0017 refuses UPDATE/DELETE on the table).
+
+API: `audit(session, ...)` writes a row in the given session (domain code, jobs, CLI).
+Web code uses `portal.web.audit_trail` (`record`, `record_list`, `login_succeeded`,
+`login_failed`, `totp_succeeded`, `totp_failed`, `logged_out`), which fills in the signed-in
+actor and the client's address.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.models import utcnow
@@ -31,10 +42,55 @@ class AuditEntry(Model):
     action: Mapped[str] = mapped_column(sa.String(64))  # e.g. "view", "update", "export"
     subject_type: Mapped[str] = mapped_column(sa.String(64))
     subject_id: Mapped[str] = mapped_column(sa.String(64))
+    # The subject in words: "寄附 2026-000001", "寄附一覧 20件: 2026-000001〜2026-000020".
+    label: Mapped[str] = mapped_column(sa.String(255), default="")
     detail: Mapped[str] = mapped_column(sa.String(255), default="")
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
 
     __table_args__ = (sa.Index("ix_audit_entry_subject", "subject_type", "subject_id"),)
+
+
+# subject_type → how to name one subject in words ("寄附 2026-000001"). Domain packages
+# register theirs (core does not import them); a row written without a label gets one here.
+Labeler = Callable[[Session, str], str | None]
+LABELERS: dict[str, Labeler] = {}
+
+
+def register_label(subject_type: str, labeler: Labeler) -> None:
+    LABELERS[subject_type] = labeler
+
+
+def label_for(session: Session, subject_type: str, subject_id: object) -> str:
+    labeler = LABELERS.get(subject_type)
+    ref = str(subject_id)
+    if labeler is None or ref in ("", "-"):
+        return ""
+    try:
+        return (labeler(session, ref) or "")[:255]
+    except (ValueError, LookupError):
+        return ""
+
+
+T = TypeVar("T")
+
+
+def by_id(model: type[T], word: str, attr: Callable[[T], str]) -> Labeler:
+    """A labeler that loads `model` by integer id and names it `word attr(obj)`."""
+
+    def labeler(session: Session, ref: str) -> str | None:
+        if not ref.isdigit():
+            return None
+        with session.no_autoflush:
+            obj = session.get(model, int(ref))
+        return f"{word} {attr(obj)}" if obj is not None else None
+
+    return labeler
+
+
+def request_ip() -> str:
+    """The client's address when called during a request (the real one behind a trusted
+    proxy once ProxyFix applies), else ""."""
+    return (request.remote_addr or "") if has_request_context() else ""
 
 
 def audit(
@@ -48,6 +104,7 @@ def audit(
     ip: str = "",
     actor_kind: str | None = None,
     actor_ref: str = "",
+    label: str = "",
 ) -> AuditEntry:
     entry = AuditEntry(
         actor_user_id=actor.id if actor is not None else None,
@@ -56,8 +113,41 @@ def audit(
         action=action,
         subject_type=subject_type,
         subject_id=str(subject_id),
-        detail=detail,
-        ip=ip,
+        label=(label or label_for(session, subject_type, subject_id))[:255],
+        detail=detail[:255],
+        ip=ip or request_ip(),
     )
     session.add(entry)
     return entry
+
+
+def list_label(what: str, refs: list[str], total: int | None = None) -> str:
+    """One row per list page: "寄附一覧 20件: 2026-000001〜2026-000020" (refs as shown, in order)."""
+    count = len(refs) if total is None else total
+    if not refs:
+        return f"{what} 0件"
+    span = refs[0] if len(refs) == 1 else f"{refs[0]}〜{refs[-1]}"
+    return f"{what} {count}件: {span}"[:255]
+
+
+class AuditRowImmutable(RuntimeError):
+    """An audit row was about to be changed or deleted: the log is append-only."""
+
+
+@sa.event.listens_for(AuditEntry, "before_update")
+def _refuse_update(*_args: object) -> None:
+    raise AuditRowImmutable("audit rows cannot be changed")
+
+
+@sa.event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(*_args: object) -> None:
+    raise AuditRowImmutable("audit rows cannot be deleted")
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk(state: sa.orm.ORMExecuteState) -> None:
+    """Bulk `update(AuditEntry)` / `delete(AuditEntry)` bypass the mapper events."""
+    if (state.is_update or state.is_delete) and any(
+        getattr(m, "class_", None) is AuditEntry for m in state.all_mappers
+    ):
+        raise AuditRowImmutable("audit rows cannot be changed or deleted")

@@ -29,7 +29,6 @@ pypdf): slower, and the reference the fast path is tested against.
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
 import io
@@ -46,6 +45,7 @@ from weasyprint.document import Document, Page
 
 from portal.core.dates import wareki
 from portal.core.money import format_yen
+from portal.core.spreadsheet import SafeDictWriter
 from portal.documents import weasy_internals as internals
 from portal.documents.pdfstream import (
     Fragment,
@@ -504,7 +504,7 @@ MANIFEST_FIELDS = [
 
 def manifest_csv(manifest: Iterable[ManifestRow]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+    writer = SafeDictWriter(buf, MANIFEST_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in manifest:
         writer.writerow(asdict(row))

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.core.numbering import Counter, next_number
 from portal.core.portals import Portal
@@ -401,6 +402,10 @@ def mark_paid(
     donation.received_on = received_on_for(donation.payment_method, paid_on, donation.applied_on)
     transition(session, donation, DonationState.PAID, by_user=by_user, paid_on=paid_on.isoformat())
     create_orders(session, donation, by_user=by_user)
+    audit(
+        session, actor=by_user, action="money.paid", subject_type="donation",
+        subject_id=donation.id, detail=f"入金 {donation.amount}円 {paid_on.isoformat()}",
+    )  # fmt: skip
     return donation
 
 
@@ -431,6 +436,10 @@ def cancel_donation(
                 move_order(session, order, OrderStatus.CANCELLED, by_user=by_user)
     donation.cancel_reason = reason[:300]
     transition(session, donation, DonationState.CANCELLED, by_user=by_user, reason=reason[:300])
+    audit(
+        session, actor=by_user, action="money.cancelled", subject_type="donation",
+        subject_id=donation.id, detail=f"取消 {donation.amount}円",
+    )  # fmt: skip
     return donation
 
 

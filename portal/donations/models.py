@@ -12,6 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column
 from portal.core.portals import Portal
 from portal.extensions import Model
@@ -168,3 +169,6 @@ class DonationLine(Model):
     orders: Mapped[list[Order]] = relationship(back_populates="line")
 
     __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+register_label("donation", by_id(Donation, "寄附", lambda d: d.donation_no))

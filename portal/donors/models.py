@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.donations.models import Donation
 from portal.extensions import Model
@@ -102,3 +103,6 @@ class DonorRequest(TimestampMixin, Model):
 
     donation: Mapped[Donation] = relationship()
     decided_by: Mapped[User | None] = relationship()
+
+
+register_label("donor_request", by_id(DonorRequest, "寄附者からの申請", lambda r: str(r.id)))

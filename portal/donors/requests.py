@@ -255,6 +255,11 @@ def decide(
         request_kind=req.kind.value,
         status=decision.value,
     )
+    audit(
+        session, actor=by_user, action=f"approval.request_{decision.value}",
+        subject_type="donation", subject_id=req.donation_id,
+        detail=f"donor_request={req.id} {req.kind.value}",
+    )  # fmt: skip
     return req
 
 

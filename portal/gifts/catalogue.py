@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Supplier, User
+from portal.core.audit import audit
 from portal.core.errors import DomainError, PermissionDenied
 from portal.core.roles import can_change_required_amount, can_edit_gifts, can_list_gifts
 from portal.gifts.models import (
@@ -149,6 +150,10 @@ def change_required_amount(
     )
     gift.required_amount = amount
     session.add(change)
+    audit(
+        session, actor=by_user, action="money.required_amount", subject_type="gift",
+        subject_id=gift.id, detail=f"必要寄附額 {change.old_amount}円 → {amount}円",
+    )  # fmt: skip
     if list_it and not gift.is_offered:
         _refuse_listing(by_user)
         gift.status = GiftStatus.LISTED

@@ -9,6 +9,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.extensions import Model
 
@@ -147,3 +148,6 @@ class RequiredAmountChange(Model):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     changed_by: Mapped[User] = relationship()
+
+
+register_label("gift", by_id(Gift, "返礼品", lambda g: g.code))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.core.roles import Role
 from portal.extensions import Model
@@ -236,3 +237,6 @@ class Consultation(TimestampMixin, Model):
 
     supplier: Mapped[Supplier] = relationship()
     recorded_by: Mapped[User] = relationship()
+
+
+register_label("proposal", by_id(Proposal, "返礼品の提案", lambda p: str(p.id)))

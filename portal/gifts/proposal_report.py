@@ -5,7 +5,6 @@ Headers are in Japanese because the sheet goes to 総務省 and the city's files
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.dates import JST, to_jst
+from portal.core.spreadsheet import csv_bytes, xlsx_bytes
 from portal.gifts.proposal_models import Proposal, ProposalState
 
 HEADERS = (
@@ -101,23 +101,9 @@ def report_rows(
 
 
 def write_xlsx(rows: list[list[Any]], path: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    wb = Workbook()
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
-    ws.title = "返礼品"
-    ws.append(list(HEADERS))
-    for row in rows:
-        ws.append(row)
-    ws.freeze_panes = "A2"
-    wb.save(path)
+    path.write_bytes(xlsx_bytes([("返礼品", HEADERS, rows)]))
 
 
 def write_csv(rows: list[list[Any]], path: Path) -> None:
     """UTF-8 with BOM so that Excel on a city PC opens it without mojibake."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADERS)
-        writer.writerows(rows)
+    path.write_bytes(csv_bytes(HEADERS, rows))

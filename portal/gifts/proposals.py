@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.core.audit import audit
 from portal.core.database import rowcount
 from portal.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.core.models import utcnow
@@ -392,6 +393,10 @@ def transition(
         comment=comment,
         from_state=frm.value,
     )
+    audit(
+        session, actor=by_user, action=f"approval.{to.value}", subject_type="proposal",
+        subject_id=p.id, detail=f"{frm.value} → {to.value}",
+    )  # fmt: skip
     session.flush()
     return p
 

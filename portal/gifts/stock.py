@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.accounts.models import User
+from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.core.models import TimestampMixin, utcnow
 from portal.extensions import Model
@@ -250,6 +251,10 @@ def set_allocation(
         alloc.low_threshold = low_threshold
     session.flush()
     _ledger(session, gift_id, portal, before, remaining, "set", note=note, by_user=by_user)
+    audit(
+        session, actor=by_user, action="stock.set", subject_type="gift", subject_id=gift_id,
+        detail=f"{portal} {before} → {remaining}",
+    )  # fmt: skip
     return alloc
 
 
@@ -269,6 +274,10 @@ def move_allocation(
         raise DomainError(_l("移動元の在庫が足りません。"), field="quantity")
     session.flush()
     restore_units(session, gift_id, to_portal, n, note=f"from {from_portal}", by_user=by_user)
+    audit(
+        session, actor=by_user, action="stock.moved", subject_type="gift", subject_id=gift_id,
+        detail=f"{from_portal} → {to_portal} {n}",
+    )  # fmt: skip
 
 
 def total_remaining(session: Session, gift_id: int) -> int:
@@ -420,7 +429,7 @@ def set_thresholds(
     total: int,
     per_portal: dict[str, int],
     *,
-    by_user: User | None = None,  # noqa: ARG001 - the staff route says who; thresholds keep no history
+    by_user: User | None = None,
 ) -> None:
     """Staff set the total and per-portal low-stock thresholds (0 = alert only when empty)."""
     if total < 0 or any(v < 0 for v in per_portal.values()):
@@ -432,6 +441,10 @@ def set_thresholds(
         if alloc.portal in per_portal:
             alloc.low_threshold = per_portal[alloc.portal]
     session.flush()
+    audit(
+        session, actor=by_user, action="stock.thresholds", subject_type="gift",
+        subject_id=gift.id, detail=f"total={total} " + " ".join(f"{k}={v}" for k, v in per_portal.items()),
+    )  # fmt: skip
 
 
 PAUSE_REASON_MAX = 300
@@ -459,6 +472,10 @@ def pause_gift(
     total = total_remaining(session, gift.id)
     gift.stock_paused = paused
     gift.stock_paused_reason = reason if paused else ""
+    audit(
+        session, actor=by_user, action="stock.paused" if paused else "stock.resumed",
+        subject_type="gift", subject_id=gift.id,
+    )  # fmt: skip
     _ledger(
         session,
         gift.id,

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
+from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError, PermissionDenied
 from portal.core.portals import Portal
@@ -105,6 +106,10 @@ def add_stock(
     ).scalar_one()
     session.expire(alloc)
     _ledger(session, gift.id, portal, after - n, after, "add", note=reason, by_user=by_user)
+    audit(
+        session, actor=by_user, action="stock.added", subject_type="gift", subject_id=gift.id,
+        detail=f"{portal} {after - n} → {after}",
+    )  # fmt: skip
     session.flush()
     return after
 

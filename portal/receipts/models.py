@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.donations.models import Donation
 from portal.extensions import Model
@@ -198,3 +199,7 @@ class OnestopReturn(TimestampMixin, Model):
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
     donation: Mapped[Donation] = relationship()
+
+
+register_label("receipt", by_id(Receipt, "受領証明書", lambda r: r.number))
+register_label("receipt_batch", by_id(ReceiptBatch, "印刷バッチ", lambda b: str(b.id)))

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload
 
 from portal.accounts.models import Supplier, User
+from portal.core.audit import by_id, register_label
 from portal.core.dates import today_jst
 from portal.core.errors import Conflict, DomainError, PermissionDenied, TooLate
 from portal.core.models import utcnow
@@ -522,3 +523,6 @@ def apply_upload(session: Session, upload: ShipmentUpload, *, by_user: User) -> 
     upload.applied_count = applied
     session.flush()
     return upload
+
+
+register_label("order", by_id(Order, "注文", order_no))

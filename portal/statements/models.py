@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.extensions import Model
 
@@ -115,3 +116,8 @@ class StatementLine(Model):
     @property
     def total(self) -> int:
         return self.cost_total + self.shipping_total
+
+
+register_label(
+    "statement", by_id(Statement, "月次明細", lambda s: f"{s.month} 事業者{s.supplier_id}")
+)

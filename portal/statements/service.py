@@ -9,7 +9,6 @@ CONFIRMED (locked: nothing can change it). Confirming twice is harmless.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from portal.core.audit import audit
 from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role, is_operator
+from portal.core.spreadsheet import csv_writer
 from portal.core.timeline import record_event
 from portal.donations.models import DonationLine
 from portal.gifts.models import Gift
@@ -135,6 +135,10 @@ def confirm(session: Session, statement: Statement, *, by_user: User) -> Stateme
     statement.confirmed_at = utcnow()
     statement.confirmed_by_id = by_user.id
     record_event(session, "statement", statement.id, StatementEvent.CONFIRMED, by_user=by_user)
+    audit(
+        session, actor=by_user, action="approval.confirmed", subject_type="statement",
+        subject_id=statement.id,
+    )  # fmt: skip
     session.flush()
     return statement
 
@@ -159,6 +163,10 @@ def dispute(
     record_event(
         session, "statement", statement.id, StatementEvent.DISPUTED, by_user=by_user,
         line_id=line.id, gift_name=line.gift_name,
+    )  # fmt: skip
+    audit(
+        session, actor=by_user, action="approval.disputed", subject_type="statement",
+        subject_id=statement.id, detail=f"line={line.id}",
     )  # fmt: skip
     session.flush()
     return line
@@ -203,6 +211,11 @@ def correct_line(
         session, "statement", statement.id, StatementEvent.CORRECTED, by_user=by_user,
         line_id=line.id, before=before,
         after={"count": count, "unit_cost": unit_cost, "unit_shipping": unit_shipping},
+    )  # fmt: skip
+    audit(
+        session, actor=by_user, action="money.statement_corrected", subject_type="statement",
+        subject_id=statement.id,
+        detail=f"line={line.id} count={count} unit_cost={unit_cost} unit_shipping={unit_shipping}",
     )  # fmt: skip
     session.flush()
     return line
@@ -271,7 +284,7 @@ def statements_csv(session: Session, month: str, *, by_user: User) -> bytes:
     """The month's lines for staff (UTF-8 with BOM so Excel opens it as UTF-8)."""
     statements = month_statements(session, month)
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(CSV_HEADER)
     for st in statements:
         for line in st.lines:
@@ -285,6 +298,6 @@ def statements_csv(session: Session, month: str, *, by_user: User) -> bytes:
             )  # fmt: skip
     audit(
         session, actor=by_user, action="statement.export", subject_type="statement_month",
-        subject_id=normalise_month(month),
+        subject_id=normalise_month(month), label=f"月次明細 {normalise_month(month)}",
     )  # fmt: skip
     return ("\ufeff" + out.getvalue()).encode("utf-8")

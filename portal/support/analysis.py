@@ -7,8 +7,6 @@ The monthly report reuses `monthly_summary` and `rows`.
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.core.dates import JST
+from portal.core.spreadsheet import csv_bytes, xlsx_bytes
 from portal.support.hours import DeskCalendar, load_calendar
 from portal.support.models import (
     CATEGORY_LABELS,
@@ -159,28 +158,12 @@ def rows(session: Session, year: int, month: int) -> list[list[Any]]:
 
 def to_csv(session: Session, year: int, month: int) -> bytes:
     """UTF-8 with BOM and CRLF, so Excel on Windows opens the Japanese columns correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([str(h) for h in HEADER])
-    writer.writerows(rows(session, year, month))
-    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+    return csv_bytes(HEADER, rows(session, year, month))
 
 
 def to_xlsx(session: Session, year: int, month: int) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    wb = Workbook()
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
-    ws.title = f"{year}-{month:02d}"
-    ws.append([str(h) for h in HEADER])
-    for r in rows(session, year, month):
-        ws.append(r)
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    """Text cells are string cells: a message typed as =HYPERLINK(...) is never a formula."""
+    return xlsx_bytes([(f"{year}-{month:02d}", HEADER, rows(session, year, month))])
 
 
 def parse_month(text: str | None, today: date) -> tuple[int, int]:

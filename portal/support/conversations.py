@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from portal.core import dates
 from portal.core.errors import DomainError
 from portal.core.models import utcnow
+from portal.core.secrets_at_rest import token_digest
 from portal.core.timeline import record_event
 from portal.support import attachments as att
 from portal.support.hours import load_calendar
@@ -380,10 +381,11 @@ def request_survey(session: Session, conv: Conversation, *, by_user: User) -> st
         raise DomainError(_l("アンケートは解決済の問い合わせにだけ送れます。"), field="status")
     if conv.satisfaction is not None:
         raise DomainError(_l("この問い合わせのアンケートは回答済です。"), field="status")
-    conv.survey_token = secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(24)
+    conv.survey_token = token_digest(token)  # only the digest is kept; the link is mailed
     record_event(session, SUBJECT, conv.id, ConversationEvent.SURVEY_SENT, by_user=by_user)
     session.flush()
-    return conv.survey_token
+    return token
 
 
 def answer_survey(

@@ -7,6 +7,7 @@ question. Good enough for a few dozen entries; no search engine to run.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import timedelta
 
@@ -20,6 +21,33 @@ from portal.support.models import Category, FaqEntry, FaqSearchMiss
 
 MIN_QUERY = 2
 MIN_MISS_LOG = 4
+MISS_MAX = 60  # at most this long: the rest of a drafted message is not kept
+MISS_KEEP_DAYS = 400  # the monthly analysis looks back a year; older misses are deleted
+
+# What a customer types while the FAQ box searches is often the start of a real message.
+# A miss keeps only what says what was looked for: addresses, numbers and the usual ways a
+# name is written (〜様, 〜と申します, 〜です at the start) are masked.
+_PERSONAL = (
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "［メール］"),
+    (re.compile(r"https?://\S+"), "［URL］"),
+    (re.compile(r"\d[\d\-()]{3,}\d|\d{2,}"), "［番号］"),
+    (re.compile(r"[^\s。、,.!?！？]{1,12}(?=様|さま|と申します)"), "［氏名］"),
+    (re.compile(r"^[^\s。、,.!?！？]{1,10}(?=です[。、\s])"), "［氏名］"),
+)
+
+
+def miss_terms(text: str) -> str:
+    """The part of a missed search that is kept: first sentence, personal parts masked."""
+    kept = []
+    for sentence in re.split(r"(?<=[。!?！？\n])", unicodedata.normalize("NFKC", text or "")):
+        t = sentence.strip()
+        for pattern, mask in _PERSONAL:
+            t = pattern.sub(mask, t)
+        if t.startswith("［氏名］") and len(t) <= 12:
+            continue  # a self-introduction says nothing about what was looked for
+        if t:
+            kept.append(t)
+    return "".join(kept)[:MISS_MAX]
 
 
 def normalise(text: str) -> str:
@@ -51,9 +79,12 @@ def match(session: Session, query: str, limit: int = 3) -> list[FaqEntry]:
 
 def log_miss(session: Session, query: str, searcher: str) -> None:
     """Record a search that found nothing; while typing, the longer text replaces its prefix."""
-    q = (query or "").strip()[:300]
+    q = miss_terms(query)
     if len(normalise(q)) < MIN_MISS_LOG:
         return
+    session.execute(
+        sa.delete(FaqSearchMiss).where(FaqSearchMiss.at < utcnow() - timedelta(days=MISS_KEEP_DAYS))
+    )
     last = session.scalar(
         sa.select(FaqSearchMiss)
         .where(

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Supplier, User
+from portal.core.audit import by_id, register_label
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.extensions import Model
 
@@ -133,6 +134,7 @@ class Conversation(TimestampMixin, Model):
     staff_read_upto: Mapped[int] = mapped_column(default=0)
     customer_read_upto: Mapped[int] = mapped_column(default=0)
     satisfaction: Mapped[int | None]  # 1..5, from the optional survey
+    # SHA-256 of the survey link token (secrets_at_rest.token_digest); the token is only mailed.
     survey_token: Mapped[str | None] = mapped_column(sa.String(64))
 
     supplier: Mapped[Supplier | None] = relationship()
@@ -234,3 +236,6 @@ class DeskDay(TimestampMixin, Model):
     closes_at: Mapped[time | None]
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+
+register_label("support_conversation", by_id(Conversation, "問い合わせ", lambda c: str(c.id)))

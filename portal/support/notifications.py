@@ -61,14 +61,15 @@ def reply_notice(session: Session, conv: Conversation, msg: Message) -> Callable
     return send
 
 
-def send_survey(session: Session, conv: Conversation) -> int:
+def send_survey(session: Session, conv: Conversation, token: str | None = None) -> int:
     """The one question after a resolved conversation. A supplier answers signed in; a donor
     has no account, so the survey token itself is the link (random, single use: answering
-    clears it; it opens nothing but this one question)."""
+    clears it; it opens nothing but this one question). `token` is the link token that
+    request_survey returned: the database keeps only its digest."""
     if conv.customer_kind == CustomerKind.SUPPLIER:
         link = public_url("supplier.support_survey", conv_id=conv.id)
-    elif conv.survey_token:
-        link = public_url("donor.support_survey", token=conv.survey_token)
+    elif conv.survey_token and token:
+        link = public_url("donor.support_survey", token=token)
     else:
         return 0
     body = render_template("mail/support_survey.txt", conv=conv, link=link)

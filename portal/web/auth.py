@@ -32,8 +32,9 @@ from portal.core.errors import DomainError
 from portal.core.links import public_url
 from portal.core.mail import send_mail
 from portal.core.roles import Role, home_endpoint
+from portal.core.secrets_at_rest import keyed_digest
 from portal.extensions import db, limiter
-from portal.web import uow
+from portal.web import audit_trail, uow
 from portal.web.forms import FlaskForm, apply_domain_error
 from portal.web.guards import safe_next
 
@@ -72,7 +73,7 @@ def _over_limit(email: str) -> bool:
     cfg = current_app.config
     store = limiter.limiter
     return not (
-        store.test(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", email)
+        store.test(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", keyed_digest(email))
         and store.test(
             parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or ""
         )
@@ -82,7 +83,7 @@ def _over_limit(email: str) -> bool:
 def _count_failure(email: str) -> None:
     cfg = current_app.config
     store = limiter.limiter
-    store.hit(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", email)
+    store.hit(parse(cfg["LOGIN_LIMIT_PER_ACCOUNT"]), "login-account", keyed_digest(email))
     store.hit(parse(cfg["LOGIN_LIMIT_PER_ADDRESS"]), "login-address", request.remote_addr or "")
 
 
@@ -100,11 +101,13 @@ def login() -> Response | str | tuple[str, int]:
                     "ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。"
                 )
             )
+            audit_trail.login_failed(accounts.find_user(db.session, email), reason="locked")
             return render_template("auth/login.html", form=form, next=target), 429
         user = accounts.authenticate(db.session, email, form.password.data or "")
         if user is None:
             _count_failure(email)
             db.session.rollback()
+            audit_trail.login_failed(accounts.find_user(db.session, email))
             # One message whether the account exists or not.
             form.form_errors.append(_("メールアドレスまたはパスワードが正しくありません。"))
             return render_template("auth/login.html", form=form, next=target), 200
@@ -121,8 +124,10 @@ def login() -> Response | str | tuple[str, int]:
                 return render_template("auth/login.html", form=form, next=target), 200
             # The password was right; the session is not signed in until the code is.
             _pend(user, target)
+            audit_trail.login_succeeded(user, step="password")
             return redirect(url_for("auth.totp"))
         sign_in(user)
+        audit_trail.login_succeeded(user)
         return redirect(target or url_for(home_endpoint(user)))
     return render_template("auth/login.html", form=form, next=target)
 
@@ -178,6 +183,7 @@ def sign_in(user: User) -> None:
 
 def _finish_login(user: User, pending: dict) -> Response:
     sign_in(user)
+    audit_trail.totp_succeeded(user)
     return redirect(safe_next(pending.get("next")) or url_for(home_endpoint(user)), 303)
 
 
@@ -203,6 +209,7 @@ def totp() -> Response | str | tuple[str, int]:
                     "ログインの試行回数が上限に達しました。15分ほど待ってから、もう一度お試しください。"
                 )
             )
+            audit_trail.totp_failed(user, reason="locked")
             return render_template("auth/totp.html", form=form), 429
         code = form.code.data or ""
         if second_factor.verify(db.session, user, code) or recovery.use(db.session, user, code):
@@ -217,6 +224,7 @@ def totp() -> Response | str | tuple[str, int]:
             return _finish_login(user, pending)
         db.session.rollback()
         _count_failure(key)
+        audit_trail.totp_failed(user)
         apply_domain_error(
             form,
             DomainError(_l("確認コードが正しくないか、すでに使われています。"), field="code"),
@@ -242,6 +250,7 @@ def totp_setup() -> Response | str | tuple[str, int]:
             second_factor.enrol(db.session, user, secret, form.code.data or "")
         except DomainError as e:
             apply_domain_error(form, e)
+            audit_trail.totp_failed(user, reason="enrol")
         else:
             codes = recovery.issue(db.session, user)
             sign_in(user)
@@ -262,6 +271,8 @@ def totp_setup() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        audit_trail.logged_out(current_user)
     user_sessions.revoke(db.session, session.get(SESSION_ID_KEY))
     logout_user()
     session.clear()

@@ -126,7 +126,9 @@ def send_attachment(attachment_id: int, scope: sa.ColumnElement[bool]) -> Respon
 def faq_suggestions(source: str) -> str:
     """FAQ answers matching what the customer is typing (htmx, debounced); a real question
     that finds nothing is logged for the monthly analysis, an empty box is not."""
-    args = request.args
+    # POST (htmx hx-post with the CSRF header): the unsent text never lands in a URL or an
+    # access log; only its non-personal terms are kept for the analysis (faq.miss_terms).
+    args = request.form
     q = (args.get("body") or args.get("subject") or args.get("q") or "")[:300]
     matches = faq.match(db.session, q)
     if not matches and q.strip():

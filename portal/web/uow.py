@@ -15,6 +15,7 @@ from collections.abc import Callable
 from flask import Flask, Response, g
 
 from portal.extensions import db
+from portal.web import audit_trail
 
 
 def after_commit(fn: Callable[[], object]) -> None:
@@ -28,7 +29,9 @@ def init_app(app: Flask) -> None:
         if response.status_code >= 400:
             db.session.rollback()
             g.pop("_after_commit", None)
+            audit_trail.rewrite_kept_after_rollback()
             return response
+        audit_trail.restore_kept()
         db.session.commit()
         for fn in g.pop("_after_commit", []):
             fn()
@@ -39,3 +42,4 @@ def init_app(app: Flask) -> None:
         if exc is not None:
             db.session.rollback()
             g.pop("_after_commit", None)
+            audit_trail.rewrite_kept_after_rollback()

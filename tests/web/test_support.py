@@ -218,8 +218,8 @@ def test_faq_suggestions_and_crud(client, session, make_user, login) -> None:
 
     faq.seed(session)
     login(make_user(Role.SUPPLIER))
-    body = client.get(
-        "/supplier/support/faq?body=口座を変更したい", headers={"HX-Request": "true"}
+    body = client.post(
+        "/supplier/support/faq", data={"body": "口座を変更したい"}, headers={"HX-Request": "true"}
     ).get_data(as_text=True)
     assert "振込口座" in body
     client.post("/logout")

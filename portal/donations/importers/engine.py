@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
 from portal.core.portals import Portal
+from portal.core.spreadsheet import csv_writer
 from portal.core.timeline import record_event
 from portal.donations import normalise as norm
 from portal.donations.bulk import create_donations
@@ -984,7 +985,7 @@ def rejected_csv(result: ImportResult) -> bytes:
     """The rejected rows with the original header and a reason column at the end (extra columns
     are ignored on re-upload), UTF-8 with BOM so spreadsheet software opens it."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow([*result.header, "取込エラー行", "取込エラー理由"])
     for r in result.rejected:
         writer.writerow([*r.row, r.line, str(r.reason)])

@@ -7,7 +7,6 @@ carrier, so older links keep working).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from portal.core.errors import DomainError
+from portal.core.spreadsheet import csv_writer
 from portal.shipping.carriers import b2cloud, cp932, ehiden, ehiden3, yupri
 from portal.shipping.carriers.layout import LabelRow, Layout, time_band
 from portal.shipping.carriers.names import Carrier
@@ -51,10 +51,12 @@ def label_format(key: str | Carrier) -> LabelFormat:
 
 def label_csv(key: str | Carrier, rows: Sequence[LabelRow]) -> bytes:
     """The file the label software imports: CP932, CRLF, a title row unless the layout is
-    positional (ゆうプリR)."""
+    positional (ゆうプリR). No value can start a formula (core/spreadsheet): every column of
+    the four layouts is text the software reads as typed (phones, postal codes, dates and
+    counts never start with - + = @), so none is declared numeric."""
     layout = label_format(key).layout
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     if layout.header_row:
         writer.writerow(layout.header)
     for row in rows:

@@ -58,6 +58,7 @@ def analysis_export(fmt: str) -> Response:
         action="export",
         subject_type="support_analysis",
         subject_id=f"{year}-{month:02d}",
+        label=f"問い合わせ分析 {year}-{month:02d}",
     )
     response = make_response(data)
     response.mimetype = mimetype

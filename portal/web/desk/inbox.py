@@ -21,7 +21,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.models import Supplier, User
-from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.roles import STAFF_ROLES, can_work_support_desk
@@ -41,7 +40,7 @@ from portal.support.models import (
     CustomerKind,
 )
 from portal.support.notifications import reply_notice, send_survey
-from portal.web import chat, htmx, uow
+from portal.web import audit_trail, chat, htmx, uow
 from portal.web.chat_forms import (
     AssignForm,
     CategoriseForm,
@@ -105,6 +104,9 @@ def index() -> str:
     if f.get("channel") in {c.value for c in Channel}:
         q = q.where(Conversation.channel == Channel(f["channel"]))
     convs = db.session.scalars(q.order_by(Conversation.last_message_at.desc()).limit(PAGE)).all()
+    audit_trail.record_list(
+        "support_conversation", "問い合わせ一覧", [f"問い合わせ {c.id}" for c in convs]
+    )
     return render_template(
         "support/index.html",
         convs=convs,
@@ -170,13 +172,7 @@ def _staff_version(conv: Conversation) -> str:
 
 def conversation(conv_id: int) -> Response:
     conv = get_conversation(conv_id)
-    audit(
-        db.session,
-        actor=current_user,
-        action="view",
-        subject_type="support_conversation",
-        subject_id=conv.id,
-    )
+    audit_trail.record("view", "support_conversation", conv.id)
     conv_uc.mark_read_by_staff(conv)
     response = _conversation_page(conv)
     return response
@@ -186,7 +182,8 @@ def poll(conv_id: int) -> Response:
     conv = get_conversation(conv_id)
     version = _staff_version(conv)
     if request.args.get("v") == version:
-        return make_response("", 204)
+        return make_response("", 204)  # nothing new is shown: no audit row
+    audit_trail.record("view", "support_conversation", conv.id, detail="poll")
     conv_uc.mark_read_by_staff(conv)
     html = render_template(
         "support/_chat_log.html",
@@ -284,10 +281,10 @@ def change_status(conv_id: int) -> Response:
 def survey(conv_id: int) -> Response:
     conv = get_conversation(conv_id)
     try:
-        conv_uc.request_survey(db.session, conv, by_user=current_user)
+        token = conv_uc.request_survey(db.session, conv, by_user=current_user)
     except DomainError:
         abort(409)
-    uow.after_commit(lambda: send_survey(db.session, conv))
+    uow.after_commit(lambda: send_survey(db.session, conv, token))
     return htmx.redirect(url_for("support.conversation", conv_id=conv.id))
 
 
@@ -295,6 +292,9 @@ def attachment(attachment_id: int) -> Response:
     a = db.session.get(Attachment, attachment_id)
     if a is None:
         abort(404)
+    audit_trail.record(
+        "download", "support_conversation", a.message.conversation_id, detail=f"attachment={a.id}"
+    )
     return send_file(
         att.path_of(current_app.config["UPLOAD_DIR"], a.stored_name),
         mimetype=a.content_type,

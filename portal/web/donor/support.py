@@ -21,6 +21,7 @@ from flask import (
 )
 
 from portal.core.errors import DomainError
+from portal.core.secrets_at_rest import token_digest
 from portal.donations.models import Donation
 from portal.extensions import db
 from portal.support import conversations as conv_uc
@@ -197,7 +198,7 @@ def _survey_conversation(token: str) -> Conversation | None:
     return db.session.scalar(
         sa.select(Conversation).where(
             Conversation.customer_kind == CustomerKind.DONOR,
-            Conversation.survey_token == token,
+            Conversation.survey_token == token_digest(token),
         )
     )
 

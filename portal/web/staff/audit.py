@@ -5,7 +5,6 @@ CSV export (UTF-8 with BOM for Excel), which is itself audited."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, datetime, time, timedelta
 
@@ -18,6 +17,7 @@ from portal.accounts.models import User
 from portal.core.audit import AuditEntry, audit
 from portal.core.dates import JST
 from portal.core.roles import can_read_audit_log
+from portal.core.spreadsheet import csv_writer
 from portal.extensions import db
 from portal.web.guards import requires
 from portal.web.htmx import render
@@ -114,7 +114,7 @@ def audit_export() -> Response:
     stmt, values = _filtered()
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 with a BOM
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)
     writer.writerow(
         [
             _("日時"),
@@ -123,6 +123,7 @@ def audit_export() -> Response:
             _("操作"),
             _("対象"),
             _("対象ID"),
+            _("対象（名称）"),
             _("詳細"),
             _("IPアドレス"),
         ]
@@ -140,6 +141,7 @@ def audit_export() -> Response:
                 row.action,
                 row.subject_type,
                 row.subject_id,
+                row.label,
                 row.detail,
                 row.ip,
             ]
@@ -150,6 +152,7 @@ def audit_export() -> Response:
         action="export",
         subject_type="audit_log",
         subject_id="-",
+        label="操作ログ",
         detail=" ".join(f"{k}={v}" for k, v in values.items() if v)[:255],
         ip=request.remote_addr or "",
     )

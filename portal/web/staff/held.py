@@ -16,7 +16,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.core.audit import audit
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.portals import Portal
@@ -35,6 +34,7 @@ from portal.gifts.stock import (
     listings_to_close,
     move_allocation,
 )
+from portal.web import audit_trail
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.guards import requires
 from portal.web.htmx import render
@@ -68,6 +68,7 @@ def donations_held() -> str:
         ):
             allocations.setdefault(alloc.gift_id, []).append(alloc)
     to_close = listings_to_close(db.session, today_jst())
+    audit_trail.record_list("donation", "保留中の寄附", [ln.donation.donation_no for ln in lines])
     return render(
         "staff/donations_held.html",
         lines=lines,
@@ -153,14 +154,7 @@ def donation_line_substitute(line_id: int) -> Response | str:
                 "success",
             )
             return redirect(url_for("staff.donation_detail", donation_id=line.donation_id), 303)
-    audit(
-        db.session,
-        actor=current_user,
-        action="view",
-        subject_type="donation",
-        subject_id=line.donation_id,
-        ip=request.remote_addr or "",
-    )
+    audit_trail.record("view", "donation", line.donation_id)
     return render(
         "staff/donation_substitute.html",
         line=line,

@@ -31,7 +31,7 @@ from portal.donations.importers import PORTALS, import_file, rejected_csv
 from portal.extensions import db
 from portal.gifts.listings import LISTING_PORTALS, ListingData, set_listing
 from portal.gifts.models import Gift
-from portal.web import uow
+from portal.web import audit_trail, uow
 from portal.web.forms import FlaskForm, choices, flash_domain_error
 from portal.web.guards import requires
 from portal.web.htmx import is_fragment_request, render
@@ -273,6 +273,8 @@ def donation_import_rejected() -> Response:
     else:
         data = rejected_csv(import_file(db.session, portal, path, dry_run=True))
         db.session.rollback()
+    # The rejected rows carry donors' names and addresses.
+    audit_trail.record("export", "donation_import", portal, label=f"取込エラー行 {portal}")
     return Response(
         data,
         mimetype="text/csv",

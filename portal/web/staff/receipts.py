@@ -7,7 +7,6 @@ only; a page that shows a donor's name or address writes an audit row.
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.jobs import JobRun, JobState
 from portal.core.roles import can_issue_receipts
+from portal.core.spreadsheet import csv_bytes
 from portal.donations.models import Donation, DonationState
 from portal.extensions import db
 from portal.receipts import batches, onestop, service, yearend
@@ -37,7 +37,7 @@ from portal.receipts.models import (
     ReceiptBatch,
     ReceiptStatus,
 )
-from portal.web import uow
+from portal.web import audit_trail, uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, flash_domain_error, nfkc
 from portal.web.guards import requires
 from portal.web.htmx import redirect as hx_redirect
@@ -151,6 +151,10 @@ def receipts() -> str:
     recent = db.session.scalars(
         sa.select(ReceiptBatch).order_by(ReceiptBatch.id.desc()).limit(5)
     ).all()
+    audit_trail.record_list(
+        "donation", "受領証明書の未発行・再発行待ち", [d.donation_no for d in unissued]
+        + [r.donation.donation_no for r in waiting],
+    )  # fmt: skip
     return render(
         "staff/receipts/index.html",
         unissued=unissued,
@@ -413,10 +417,9 @@ def receipts_returned() -> Response | str:
 
 
 def address_checks() -> str:
-    return render(
-        "staff/receipts/address_checks.html",
-        cases=service.open_cases(db.session),
-    )
+    cases = service.open_cases(db.session)
+    audit_trail.record_list("receipt", "住所確認の一覧", [c.receipt.number for c in cases])
+    return render("staff/receipts/address_checks.html", cases=cases)
 
 
 @requires(can_issue_receipts, methods=["POST"])
@@ -523,6 +526,9 @@ def onestop_record(donation_id: int) -> Response | str:
 
 def onestop_incomplete() -> str:
     rows = onestop.incomplete_returns(db.session)
+    audit_trail.record_list(
+        "donation", "ワンストップ申請書の不備", [r.donation.donation_no for r in rows]
+    )
     return render(
         "staff/receipts/onestop_incomplete.html",
         rows=rows,
@@ -559,13 +565,10 @@ def onestop_yearend() -> str:
 def onestop_yearend_csv() -> Response:
     year = _yearend_year()
     data = yearend.yearend_list(db.session, year)
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(yearend.CSV_HEADER)
-    writer.writerows(yearend.csv_rows(data))
+    body = csv_bytes(yearend.CSV_HEADER, yearend.csv_rows(data))  # formulas neutralised
     _audit_view("onestop_yearend", year, action="export")
     name = f"onestop-{year}-by-municipality.csv"
-    response = make_response(out.getvalue().encode("utf-8-sig"))
+    response = make_response(body)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f"attachment; filename={name}"
     return response

@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from wtforms import StringField, TelField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.core.roles import can_handle_donations
 from portal.donors import requests as donor_requests
@@ -28,7 +27,7 @@ from portal.donors.models import (
     RequestStatus,
 )
 from portal.extensions import db
-from portal.web import htmx, uow
+from portal.web import audit_trail, htmx, uow
 from portal.web.forms import FlaskForm, apply_domain_error, nfkc
 from portal.web.guards import requires
 
@@ -62,6 +61,9 @@ def requests() -> str:
     if kind in {k.value for k in RequestKind}:
         q = q.where(DonorRequest.kind == RequestKind(kind))
     rows = db.session.scalars(q.limit(PAGE)).all()
+    audit_trail.record_list(
+        "donor_request", "寄附者からの申請一覧", [r.donation.donation_no for r in rows]
+    )
     counts = dict(
         db.session.execute(
             sa.select(DonorRequest.status, sa.func.count()).group_by(DonorRequest.status)
@@ -87,15 +89,7 @@ def _get(request_id: int) -> DonorRequest:
 
 
 def _page(req: DonorRequest, form: DecisionForm, code: int = 200) -> Response:
-    audit(
-        db.session,
-        actor=current_user,
-        action="view",
-        subject_type="donation",
-        subject_id=req.donation_id,
-        detail=f"donor_request={req.id}",
-        ip=request.remote_addr or "",
-    )
+    audit_trail.record("view", "donation", req.donation_id, detail=f"donor_request={req.id}")
     html = render_template(
         "staff/request_detail.html",
         req=req,

@@ -18,7 +18,7 @@ from portal.core.links import public_url
 from portal.core.mail import send_mail
 from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
-from portal.web import uow
+from portal.web import audit_trail, uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.guards import requires
 from portal.web.staff.labels import SUPPLIER_STATUS_LABELS
@@ -158,6 +158,12 @@ def supplier_invite(supplier_id: int) -> Response | str:
         except DomainError as e:
             apply_domain_error(form, e)
         else:
+            audit_trail.record(
+                "role.granted",
+                "user",
+                user.id,
+                detail=f"{user.role.value} supplier={supplier.code}",
+            )
             link = public_url("auth.invitation", token=token)
             mail = (
                 user.email,

@@ -17,6 +17,7 @@ guard(bp)
 # orders
 bp.add_url_rule("/", view_func=orders.index)
 bp.add_url_rule("/orders", view_func=orders.orders)
+bp.add_url_rule("/orders", view_func=orders.orders_search, methods=["POST"])
 bp.add_url_rule("/orders/<int:order_id>", view_func=orders.order_detail)
 bp.add_url_rule("/orders/<int:order_id>/ship", view_func=orders.order_ship, methods=["POST"])
 bp.add_url_rule("/orders/<int:order_id>/correct", view_func=orders.order_correct, methods=["POST"])
@@ -72,7 +73,7 @@ bp.add_url_rule("/support/<int:conv_id>", view_func=support.support_chat)
 bp.add_url_rule("/support/<int:conv_id>/messages", view_func=support.support_send, methods=["POST"])
 bp.add_url_rule("/support/<int:conv_id>/poll", view_func=support.support_poll)
 bp.add_url_rule("/support/attachments/<int:attachment_id>", view_func=support.support_attachment)
-bp.add_url_rule("/support/faq", view_func=support.support_faq)
+bp.add_url_rule("/support/faq", view_func=support.support_faq, methods=["POST"])
 bp.add_url_rule(
     "/support/<int:conv_id>/survey", methods=["GET", "POST"], view_func=support.support_survey
 )

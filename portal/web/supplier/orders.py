@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, make_response, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, FileField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portal.core.audit import audit
+from portal.core.audit import audit, list_label
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.donations.models import Donation, DonationLine
@@ -133,7 +133,10 @@ class Filters:
             "gift": self.gift or None,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
-            "q": self.q or None,
+            # An order or donation number may be in a URL; a name never is: a name search
+            # was POSTed and stays in the session, the URL only says "the saved search" (s=1).
+            "q": self.q if is_number_search(self.q) else None,
+            "s": "1" if self.q and not is_number_search(self.q) else None,
         }
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
@@ -144,15 +147,44 @@ class Filters:
         return self.status == OrderStatus.ORDERED.value
 
 
+SEARCH_KEY = "supplier_orders_q"
+
+
+def is_number_search(q: str) -> bool:
+    """An order number (2026-000123-1) or a whole donation's number (2026-000123)."""
+    q = q or ""
+    return shipments.parse_order_no(q) is not None or (
+        len(q) >= 11 and q[:4].isdigit() and q[4] == "-" and q[5:].isdigit()
+    )
+
+
+def _values() -> Any:
+    return request.form if request.method == "POST" else request.args
+
+
+def _search_term() -> str:
+    if request.method == "POST":
+        q = nfkc(request.form.get("q", ""))[:100]
+        if q and not is_number_search(q):
+            session[SEARCH_KEY] = q
+        else:
+            session.pop(SEARCH_KEY, None)
+        return q
+    q = nfkc(request.args.get("q", ""))[:100]
+    if q:
+        return q
+    return str(session.get(SEARCH_KEY, "")) if request.args.get("s") == "1" else ""
+
+
 def _date_arg(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, "").strip())
+        return date.fromisoformat(_values().get(name, "").strip())
     except ValueError:
         return None
 
 
 def _filters() -> Filters:
-    status = request.args.get("status", OrderStatus.ORDERED.value)
+    status = _values().get("status", OrderStatus.ORDERED.value)
     if status not in {s.value for s in OrderStatus} | {"all"}:
         status = OrderStatus.ORDERED.value
     after = None
@@ -165,10 +197,10 @@ def _filters() -> Filters:
             after = None
     return Filters(
         status=status,
-        gift=request.args.get("gift", type=int),
+        gift=_values().get("gift", type=int),
         date_from=_date_arg("from"),
         date_to=_date_arg("to"),
-        q=nfkc(request.args.get("q", ""))[:100],
+        q=_search_term(),
         after=after,
     )
 
@@ -221,8 +253,23 @@ def order_page(supplier_id: int, f: Filters, size: int = PAGE_SIZE) -> tuple[lis
     return rows[:size], cursor
 
 
-def orders() -> str:
+def orders_search() -> Response:
+    """The search box POSTs (a donor's name never lands in a URL or an access log); the page
+    then stands at a URL with only the non-personal filters."""
     f = _filters()
+    target = url_for("supplier.orders", **f.args())
+    if not htmx.is_fragment_request():
+        return redirect(target, 303)
+    response = make_response(_orders_page(f))
+    response.headers["HX-Push-Url"] = target
+    return response
+
+
+def orders() -> str:
+    return _orders_page(_filters())
+
+
+def _orders_page(f: Filters) -> str:
     rows, cursor = order_page(current_user.supplier_id, f)
     html = htmx.render(
         "supplier/orders/list.html",
@@ -244,7 +291,8 @@ def orders() -> str:
             action="list",
             subject_type="supplier_orders",
             subject_id=current_user.supplier_id,
-            detail=f"{len(rows)} orders",
+            label=list_label("注文一覧", [shipments.order_no(o) for o in rows]),
+            detail="検索結果" if f.q else "",
             ip=_ip(),
         )
     return html
@@ -391,7 +439,7 @@ def _bulk_page(
         action="list",
         subject_type="supplier_orders",
         subject_id=current_user.supplier_id,
-        detail=f"bulk ship {len(orders)} orders",
+        label=list_label("一括発送の注文", [shipments.order_no(o) for o in orders]),
         ip=_ip(),
     )
     return make_response(html, status)
