@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +27,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Supplier, User
 from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.extensions import Model
+
+if TYPE_CHECKING:
+    from portal.payments.models import PaymentRun
 
 
 class StatementState(enum.StrEnum):
@@ -105,7 +109,7 @@ class Statement(TimestampMixin, Model):
 
     @property
     def is_paid(self) -> bool:
-        return any(line.paid_run_id is not None for line in self.lines)
+        return any(line.is_paid for line in self.lines)
 
 
 class StatementLine(Model):
@@ -140,6 +144,7 @@ class StatementLine(Model):
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
     corrected_by: Mapped[User | None] = relationship()
+    paid_run: Mapped[PaymentRun | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint("count >= 0", name="count_not_negative"),
@@ -157,7 +162,9 @@ class StatementLine(Model):
 
     @property
     def is_paid(self) -> bool:
-        return self.paid_run_id is not None
+        """In a payment run marked paid (`paid_run_id` is the run that pays the line: set when
+        a run is made, the line is paid once that run is marked paid)."""
+        return self.paid_run is not None and self.paid_run.is_paid
 
     @property
     def total(self) -> int:

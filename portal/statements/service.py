@@ -152,20 +152,25 @@ def generate(
     portal.statements.models for the flags the invoice filters on)."""
     month = normalise_month(month)
     by_supplier = _month_groups(session, month, supplier_id)
-    existing = set(
-        session.scalars(
-            sa.select(Statement.supplier_id).where(
+    existing = {
+        st.supplier_id: st
+        for st in session.scalars(
+            _with_lines().where(
                 Statement.month == month, Statement.supplier_id.in_(list(by_supplier))
             )
         )
-    )
+    }
     created = []
     for sup_id, groups in sorted(by_supplier.items()):
-        if sup_id in existing:
-            continue
+        statement = existing.get(sup_id)
+        if statement is not None and (
+            statement.is_locked or any(ln.kind != LineKind.ADJUSTMENT for ln in statement.lines)
+        ):
+            continue  # generated before: left as it is
+        # (A statement holding only adjustments of paid lines gets the month's lines.)
         gift_ids = sorted({key[0] for key in groups})
         gifts = {g.id: g for g in session.scalars(sa.select(Gift).where(Gift.id.in_(gift_ids)))}
-        statement = Statement(supplier_id=sup_id, month=month)
+        statement = statement or Statement(supplier_id=sup_id, month=month)
         for (gift_id, kind, carrier, cause), group in sorted(groups.items()):
             gift = gifts[gift_id]
             resend_cause = ResendCause(cause) if cause else None
