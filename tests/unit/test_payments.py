@@ -293,3 +293,24 @@ def test_zengin_kana_and_codes():
         with pytest.raises(DomainError) as err:
             zengin.lookup(bank, branch)
         assert err.value.field == field
+
+
+@pytest.mark.usefixtures("month")
+def test_the_worker_schedules_the_statement_job(app, session, monkeypatch):
+    from datetime import datetime
+
+    from huey import MemoryHuey
+
+    from portal.core import jobs
+    from portal.statements import jobs as statement_jobs
+
+    monkeypatch.setitem(app.extensions, "huey", MemoryHuey("h7-test", immediate=True))
+    monkeypatch.setitem(app.extensions, "huey_tasks", {})
+    huey = jobs.register_all(app)
+    name = "portal.statements.jobs.generate_closed_month"
+    (task,) = [t() for t in huey._registry._periodic_tasks if t.__name__ == name]
+    # huey's crontab is UTC: 16:05 UTC is 01:05 JST, and only that minute of the day runs it.
+    assert task.validate_datetime(datetime(2026, 10, 31, 16, 5))
+    assert not task.validate_datetime(datetime(2026, 11, 1, 1, 5))
+    assert statement_jobs.generate_closed_month(session) == 2  # frozen on 10 November: October
+    assert statement_jobs.generate_closed_month(session) == 0
