@@ -89,7 +89,9 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "PAYMENT_REMITTER_NAME_KANA": os.environ.get(
             "PAYMENT_REMITTER_NAME_KANA", "ｼｮｳﾊﾞﾗｼﾌﾙｻﾄﾉｳｾﾞｲｳﾝｴｲｼﾞﾑｷｮｸ"
         ),
-        "PAYMENT_REMITTER_NAME": os.environ.get("PAYMENT_REMITTER_NAME", "庄原市ふるさと納税運営事務局"),
+        "PAYMENT_REMITTER_NAME": os.environ.get(
+            "PAYMENT_REMITTER_NAME", "庄原市ふるさと納税運営事務局"
+        ),
         "PAYMENT_REMITTER_BANK": os.environ.get("PAYMENT_REMITTER_BANK", "0169"),
         "PAYMENT_REMITTER_BRANCH": os.environ.get("PAYMENT_REMITTER_BRANCH", "001"),
         "PAYMENT_REMITTER_ACCOUNT_TYPE": os.environ.get("PAYMENT_REMITTER_ACCOUNT_TYPE", "1"),

@@ -21,7 +21,7 @@ from portal.shipping.models import ResendCause
 from portal.shipping.shipments import confirm_shipment, shipment_for
 from portal.statements import service as statements
 from portal.statements.models import LineKind, StatementState
-from tests.conftest import jst
+from tests.conftest import jst, pdf_text
 
 SEPTEMBER = {"paid_on": date(2026, 9, 1), "ship_by": date(2026, 9, 20)}
 
@@ -314,3 +314,26 @@ def test_the_worker_schedules_the_statement_job(app, session, monkeypatch):
     assert not task.validate_datetime(datetime(2026, 11, 1, 1, 5))
     assert statement_jobs.generate_closed_month(session) == 2  # frozen on 10 November: October
     assert statement_jobs.generate_closed_month(session) == 0
+
+
+def test_the_cli_writes_the_file_and_one_advice_per_supplier(session, month, runner, tmp_path):
+    _confirm_all(session, month, _statements(session))
+    result = runner.invoke(args=["payments", "run", "2026-10", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "suppliers=2 total=34900"
+    assert "carrier sagawa amount=4000" in result.output
+    raw = (tmp_path / "sogofurikomi-2026-10.txt").read_bytes()
+    parsed = zengin.parse_transfer_file(raw)
+    assert parsed.trailer_total == 34900 and parsed.header[54:58] == b"1125"  # 25 November
+    text = pdf_text(tmp_path / "shiharai-tsuchi-2026-10-S001.pdf")
+    assert "支払通知書" in text and "山田農園" in text and "27,700円" in text
+    assert "対象外" in text  # its own re-send, listed but not paid
+    tea = pdf_text(tmp_path / "shiharai-tsuchi-2026-10-S002.pdf")
+    assert "7,200円" in tea and "配送事業者へ直接" in tea
+    again = runner.invoke(args=["payments", "run", "2026-10", "--out", str(tmp_path)])
+    assert again.output.strip().splitlines()[-1] == "suppliers=2 total=34900"  # rebuilt, same
+
+
+def test_the_cli_refuses_a_bad_month(runner, tmp_path):
+    result = runner.invoke(args=["payments", "run", "2026-13", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "2026-10" in result.output
