@@ -42,9 +42,7 @@ def test_staff_record_a_resend_and_a_fee_then_generate_and_pay(
     donation_url = f"/staff/donations/{order.line.donation_id}"
     page = client.get(donation_url).get_data(as_text=True)
     assert "送料 3,000円" in page  # 1,500 × 2 from the gift
-    bad = client.post(
-        f"/staff/orders/{order.id}/fee", data={f"f{order.id}-shipping_fee": "2800"}
-    )
+    bad = client.post(f"/staff/orders/{order.id}/fee", data={f"f{order.id}-shipping_fee": "2800"})
     assert bad.status_code == 422 and "訂正の理由を入力してください" in bad.get_data(as_text=True)
     ok = client.post(
         f"/staff/orders/{order.id}/fee",
