@@ -106,11 +106,10 @@ def build_run(
     else:
         run.transfer_on = transfer_on
         run.lines.clear()
-        session.execute(
-            sa.update(StatementLine)
-            .where(StatementLine.paid_run_id == run.id)
-            .values(paid_run_id=None)
-        )
+        for taken in session.scalars(
+            sa.select(StatementLine).where(StatementLine.paid_run_id == run.id)
+        ):
+            taken.paid_run = None
         session.flush()
     lines = _unpaid_lines(session, month)
     suppliers: dict[int, Supplier] = {}
@@ -131,7 +130,7 @@ def build_run(
                 o.shipping += line.shipping_total
         elif operator_pays:
             o.deduction += line.shipping_total
-        line.paid_run_id = run.id
+        line.paid_run = run
     for sup_id, o in sorted(owed.items(), key=lambda kv: suppliers[kv[0]].code):
         s = suppliers[sup_id]
         names = _bank_names(s)
@@ -270,10 +269,10 @@ def add_adjustment(
     note: str,
     by_user: User,
 ) -> StatementLine:
-    """A correction of a paid line: a new ADJUSTMENT line (signed amounts) on the supplier's
-    first statement after the paid one that is still open (created if there is none)."""
+    """A correction of a paid (or confirmed, hence locked) line: a new ADJUSTMENT line with
+    signed amounts on the supplier's first later statement still open (made if none is)."""
     _staff(by_user)
-    if not line.is_paid:
+    if not (line.is_paid or line.statement.is_locked):
         raise DomainError(_l("支払前の行は明細の修正で直してください。"))
     note = (note or "").strip()
     if not note:

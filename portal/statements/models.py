@@ -144,7 +144,7 @@ class StatementLine(Model):
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
     corrected_by: Mapped[User | None] = relationship()
-    paid_run: Mapped[PaymentRun | None] = relationship()
+    paid_run: Mapped[PaymentRun | None] = relationship(lazy="selectin")
 
     __table_args__ = (
         sa.CheckConstraint("count >= 0", name="count_not_negative"),

@@ -361,3 +361,17 @@ def test_the_csv_says_which_lines_the_city_is_billed_for(session, month):
         ("運営事務局の責", "対象外", "対象"),
         ("配送事故", "対象", "対象"),
     ]
+
+
+def test_an_open_line_is_corrected_in_place_not_by_an_adjustment(session, month):
+    sts = _statements(session)
+    line = sts["S001"].lines[0]
+    with pytest.raises(DomainError):
+        payments.add_adjustment(
+            session, line, cost_delta=-1, shipping_delta=0, note="x", by_user=month["staff"]
+        )
+    statements.confirm(session, sts["S001"], by_user=month["user_farm"])  # locked, not paid
+    adj = payments.add_adjustment(
+        session, line, cost_delta=0, shipping_delta=-200, note="送料の割引", by_user=month["staff"]
+    )
+    assert (adj.statement.month, adj.shipping_total, adj.payable) == ("2026-11", -200, True)

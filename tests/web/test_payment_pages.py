@@ -93,7 +93,7 @@ def test_staff_record_a_resend_and_a_fee_then_generate_and_pay(
     paid = client.post(f"/staff/payments/{run.id}/paid", data={"paid_on": "2026-11-25"})
     assert paid.status_code == 303 and run.state == RunState.PAID
     page = client.get(f"/staff/statements/{st.id}").get_data(as_text=True)
-    assert "支払後の訂正" in page and "この行を修正する" not in page
+    assert "確定・支払後の訂正" in page and "この行を修正する" not in page
     line = st.lines[0]
     adjust = client.post(
         f"/staff/statements/{st.id}/lines/{line.id}/adjust",

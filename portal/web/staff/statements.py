@@ -124,7 +124,9 @@ def _detail(
         )
         for line in st.lines
     }  # fmt: skip
-    adjust_forms = {line.id: AdjustForm(formdata=None) for line in st.lines if line.is_paid}
+    adjust_forms = {
+        line.id: AdjustForm(formdata=None) for line in st.lines if line.is_paid or st.is_locked
+    }
     if form is not None and line_id is not None:
         forms[line_id] = form
     if adjust_form is not None and line_id is not None:
