@@ -2,7 +2,7 @@
 suppliers' 全銀 codes and who pays the carrier, payment runs and their lines
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0021 (0012 on the branch; re-chained after 0021 landed on main)
 Create Date: 2026-12-01
 
 Existing shipments get the gift's 送料 × units (what the statements charged until now);
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0012"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
