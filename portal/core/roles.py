@@ -111,3 +111,9 @@ def can_review_proposals(user: User) -> bool:
 def can_correct_statements(user: User) -> bool:
     """Operator staff correct a disputed statement line; the city reads statements."""
     return user.role in OPERATOR_ROLES
+
+
+def can_handle_payments(user: User) -> bool:
+    """The operator pays suppliers and carriers [6(3)カ] and generates statements; the city
+    reads the payment runs."""
+    return user.role in OPERATOR_ROLES

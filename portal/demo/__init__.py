@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from portal.demo import (
     donations,
     donors,
+    payments,
     programme,
     proposals,
     receipts,
@@ -40,6 +41,7 @@ def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
     proposals.seed(session, ctx)  # S001's proposals in every review state
     receipts.seed(session, ctx)  # after the payments: batches, returns, one-stop forms
     statements.seed(session, ctx)  # after the shipments: last month's statements
+    payments.seed(session, ctx)  # after the statements: the confirmed ones' draft payment run
     stock.seed(session, ctx)  # after donations and receipts: stock decisions, substitution
     timeline.seed(session, ctx)  # last: every event on the day it describes
     return [(email, role.value) for email, role, _, _ in DEMO_ACCOUNTS]
