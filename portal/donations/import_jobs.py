@@ -91,6 +91,7 @@ def process_import(session: Session, run: JobRun, steps: Steps, locale: str) -> 
             ],
             "conflicts": [list(c) for c in result.conflicts[:SHOWN]],
             "summary": result.summary(),
+            "mapping_version": result.mapping_version,  # which 取込形式 version read the file
         }
 
 

@@ -93,6 +93,8 @@ class Mapping:
     # Wordings of the payment_state column that mean the order was cancelled at the portal:
     # a donation not yet shipped is cancelled (cancel_donation) with this reason.
     cancelled_states: list[str] = field(default_factory=list)
+    # Which version this is: 0 = the shipped JSON, N = staff's stored version N (stored.py).
+    version: int = 0
 
 
 def load_mapping(portal: str) -> Mapping:
@@ -101,6 +103,16 @@ def load_mapping(portal: str) -> Mapping:
     raw = json.loads((MAPPING_DIR / f"{portal}.json").read_text(encoding="utf-8"))
     raw.pop("_comment", None)
     return Mapping(portal=portal, **raw)
+
+
+def effective_mapping(session: Session, portal: str) -> Mapping:
+    """The mapping an import uses: staff's latest stored version of it, else the shipped JSON
+    (load_mapping). Stored versions live in importers/stored.py, which builds on this module."""
+    from portal.donations.importers import stored
+
+    if portal not in PORTALS:
+        return load_mapping(portal)  # the same translated refusal
+    return stored.effective_mapping(session, portal)
 
 
 _BRACKETS = re.compile(r"[()\[\]{}<>「」『』【】〔〕〈〉《》]")
@@ -128,6 +140,7 @@ class Rejected:
 @dataclass
 class ImportResult:
     header: list[str] = field(default_factory=list)
+    mapping_version: int = 0  # the mapping used: 0 = the shipped default
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -466,6 +479,7 @@ def import_file(
     commit: Callable[[], None] | None = None,
     batch: int = 1000,
     progress: Callable[[Progress], None] | None = None,
+    mapping: Mapping | None = None,
 ) -> ImportResult:
     """Import one export file, streamed and applied in chunks of `batch` donations.
 
@@ -473,9 +487,12 @@ def import_file(
     they are few), the new donations are written in bulk (portal.donations.bulk) inside a
     savepoint, and on a database error the chunk is redone donation by donation, each in its
     own savepoint. `commit` (CLI, jobs) is called after every chunk, so a crash loses at most
-    the unfinished chunk — never part of a donation. `progress` is called after every chunk."""
-    mapping = load_mapping(portal)
-    result = ImportResult()
+    the unfinished chunk — never part of a donation. `progress` is called after every chunk.
+    The mapping is the portal's effective one (staff's latest stored version, else the
+    shipped default) unless one is given (the mapping page's preview)."""
+    if mapping is None:
+        mapping = effective_mapping(session, portal)
+    result = ImportResult(mapping_version=mapping.version)
     raw = _open(source)
     try:
         total_bytes = raw.seek(0, io.SEEK_END)
