@@ -77,9 +77,11 @@ def test_a_stale_save_is_refused_and_keeps_the_other_change(session, make_user):
         stored.save(session, "standard", other, based_on=version, by_user=second)
     assert "別の人が保存しました（現在は版 1）" in str(err.value.message)
     now_version, now = stored.current(session, "standard")
-    assert now_version == 1 and "寄附者氏名" in now["columns"] and "PayPay" not in now[
-        "payment_methods"
-    ]
+    assert (
+        now_version == 1
+        and "寄附者氏名" in now["columns"]
+        and "PayPay" not in now["payment_methods"]
+    )
 
 
 def test_revert_and_restore_are_new_versions_and_keep_every_earlier_one(session, make_user):
@@ -95,8 +97,12 @@ def test_revert_and_restore_are_new_versions_and_keep_every_earlier_one(session,
     assert [r.version for r in stored.history(session, "standard")] == [3, 2, 1]
     assert stored.effective_mapping(session, "standard").version == 3
     # saving what is already in effect stores nothing
-    assert stored.save(session, "standard", stored.current(session, "standard")[1],
-                       based_on=3, by_user=staff) is None
+    assert (
+        stored.save(
+            session, "standard", stored.current(session, "standard")[1], based_on=3, by_user=staff
+        )
+        is None
+    )
 
 
 def test_validation_lists_every_problem_in_words_staff_can_act_on(session):

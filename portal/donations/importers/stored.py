@@ -411,7 +411,7 @@ def save(
     if based_on != version:
         raise _stale(version)
     diff = changes(before, data)
-    if not diff and kind == EditKind.EDIT:
+    if not diff:  # nothing to store (an edit that changed nothing, a revert to what is in effect)
         return None
     row = ImportMapping(
         portal=portal,
