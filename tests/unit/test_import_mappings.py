@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -178,3 +180,22 @@ def test_the_sample_preview_shows_matches_and_parsed_rows_without_writing(sessio
 )
 def test_header_matching_is_tolerant_the_way_real_exports_need(header, key):
     assert header_key(header) == key
+
+
+def test_a_renamed_rakuten_option_is_read_once_staff_add_its_item_name(session):
+    """A shop renames its 項目 「寄附金の使い道」: unmapped, the 使途 is lost (a shop may add
+    項目 of its own, so they are skipped); with the new 項目名 in the mapping it is read."""
+    fixture = Path(__file__).parent.parent / "fixtures" / "imports" / "rakuten.csv"
+    sample = fixture.read_bytes().decode("cp932").replace("寄附金の使い道", "寄附の使いみち")
+    data = sample.encode("cp932")
+    default = stored.preview_sample(stored.effective_mapping(session, "rakuten"), data)
+    assert ("寄附の使いみち", None) in default.option_names
+    assert default.rows[0].purpose == ""
+    raw = stored.default_data("rakuten")
+    raw["options"]["寄附の使いみち"] = "purpose"
+    edited = stored.preview_sample(stored.build("rakuten", stored.validate("rakuten", raw)), data)
+    assert ("寄附の使いみち", "purpose") in edited.option_names
+    assert (edited.rows[0].purpose, edited.rows[0].purpose_raw) == (
+        "子育て・教育",
+        "子育て・教育の充実",
+    )

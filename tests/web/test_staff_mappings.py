@@ -98,6 +98,7 @@ def test_edit_preview_save_then_the_refused_file_imports(operator, session, make
     page = refused.get_data(as_text=True)
     assert "見出し行に必要な列「氏名」がありません。" in page
     assert "必須の項目に対応する列がありません：寄附者氏名" in page
+    assert "対応なしの列（1列）" in page and '<p lang="ja">寄附者氏名</p>' in page
 
     # the edit, previewed through the sample uploaded a moment ago (not sent again)
     fields = _renamed(_form(client))
@@ -112,8 +113,8 @@ def test_edit_preview_save_then_the_refused_file_imports(operator, session, make
     rows = html.split('data-testid="sample-rows"')[1].split("</table>")[0]
     assert "R-1" in rows and "庄原 花子" in rows and "子育て・教育" in rows
     assert "こどもの未来のために" in rows and "入金済" in rows and "未入金" in rows
-    columns = html.split('data-testid="sample-columns"')[1].split("</table>")[0]
-    assert "寄附者氏名</td><td" in columns and "対応なし" not in columns
+    assert '<span lang="ja" data-sample-field="donor_name">寄附者氏名</span>' in html
+    assert "対応なしの列" not in html  # every column of the sample is matched
     assert stored.latest(session, "standard") is None  # a preview saves nothing
     viewed = session.scalars(
         sa.select(AuditEntry).where(AuditEntry.subject_type == "import_sample")
@@ -130,9 +131,11 @@ def test_edit_preview_save_then_the_refused_file_imports(operator, session, make
     assert "対応表を保存しました（版 1）。" in page and "使用中：版 1" in page
     history = page.split('data-testid="mapping-history"')[1].split("</table>")[0]
     assert "取込 担当" in history
-    assert '見出し「<span lang="ja">寄附者氏名</span>」：追加 寄附者氏名' in history
+    assert '見出し「<span lang="ja">寄附者氏名</span>」：追加 → 寄附者氏名' in history
     assert '見出し「<span lang="ja">氏名</span>」：削除（寄附者氏名）' in history
-    assert '使途の表記「<span lang="ja">こどもの未来のために</span>」：追加 子育て・教育' in history
+    assert (
+        '使途の表記「<span lang="ja">こどもの未来のために</span>」：追加 → 子育て・教育' in history
+    )
     assert "理由：ポータルが見出しを変更" in history
 
     # the import now reads the file with version 1, and the job says so

@@ -344,6 +344,9 @@ def _page(
     for header, fld in preview.columns if preview else []:
         if fld:
             sample_cols.setdefault(fld, []).append(header)
+    for name, fld in preview.option_names if preview else []:
+        if fld:
+            sample_cols.setdefault(fld, []).append(_("「項目・選択肢」の%(name)s", name=name))
     return render(
         "staff/mapping_edit.html",
         portal=portal,
