@@ -134,7 +134,8 @@ def test_edit_preview_save_then_the_refused_file_imports(operator, session, make
     assert '見出し「<span lang="ja">寄附者氏名</span>」：追加 → 寄附者氏名' in history
     assert '見出し「<span lang="ja">氏名</span>」：削除（寄附者氏名）' in history
     assert (
-        '使途の表記「<span lang="ja">こどもの未来のために</span>」：追加 → 子育て・教育' in history
+        '使途の表記「<span lang="ja">こどもの未来のために</span>」：追加 → <span lang="ja">子育て・教育</span>'
+        in history
     )
     assert "理由：ポータルが見出しを変更" in history
 
