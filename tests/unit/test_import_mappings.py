@@ -199,3 +199,21 @@ def test_a_renamed_rakuten_option_is_read_once_staff_add_its_item_name(session):
         "子育て・教育",
         "子育て・教育の充実",
     )
+
+
+def test_two_saves_racing_for_the_same_version_the_unique_index_refuses_the_second(
+    session, make_user, monkeypatch
+):
+    """Both requests read version 0 before either wrote: the second insert of version 1 hits
+    the (portal, version) index and is refused as stale, and the first save stands."""
+    staff = make_user(role="operator")
+    _, data = stored.current(session, "standard")
+    stored.save(session, "standard", _edited(data), based_on=0, by_user=staff)
+    default = stored.default_data("standard")
+    monkeypatch.setattr(stored, "current", lambda _s, _p: (0, default))  # read before the write
+    other = {**default, "payment_methods": {**default["payment_methods"], "PayPay": "card"}}
+    with pytest.raises(Conflict):
+        stored.save(session, "standard", other, based_on=0, by_user=staff)
+    monkeypatch.undo()
+    assert [r.version for r in stored.history(session, "standard")] == [1]
+    assert "PayPay" not in stored.current(session, "standard")[1]["payment_methods"]

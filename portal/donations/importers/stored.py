@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import copy
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -523,8 +524,6 @@ def preview_sample(
 ) -> SamplePreview:
     """Read a sample through a mapping without touching the database: which columns match
     which field, and the first `limit` donations as they would be parsed (or why not)."""
-    import io
-
     out = SamplePreview()
     try:
         text = open_text(io.BytesIO(data), mapping.encoding)

@@ -30,6 +30,8 @@ SUBJECT_LABELS = {
     "statement_month": _l("月次明細"),
     "user": _l("アカウント"),
     "audit_log": _l("操作ログ"),
+    "import_mapping": _l("取込形式の対応表"),
+    "import_sample": _l("取込形式のサンプル"),
 }
 
 # Known actions and subjects in plain words; anything else is shown as recorded.
