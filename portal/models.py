@@ -12,6 +12,7 @@ from portal.donations.importers.stored import ImportMapping  # noqa: F401
 from portal.donations.models import Donation, DonationLine  # noqa: F401
 from portal.donations.substitution import LineSubstitution  # noqa: F401
 from portal.donors.models import DonorRequest, DonorToken  # noqa: F401
+from portal.gifts.listings import GiftListing  # noqa: F401
 from portal.gifts.models import Gift, GiftImage, RequiredAmountChange  # noqa: F401
 from portal.gifts.proposal_models import (  # noqa: F401
     Consultation,

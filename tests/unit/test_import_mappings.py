@@ -217,3 +217,9 @@ def test_two_saves_racing_for_the_same_version_the_unique_index_refuses_the_seco
     monkeypatch.undo()
     assert [r.version for r in stored.history(session, "standard")] == [1]
     assert "PayPay" not in stored.current(session, "standard")[1]["payment_methods"]
+
+
+@pytest.mark.parametrize("portal", stored.PORTALS)
+def test_every_shipped_default_passes_the_schema(portal):
+    """A default that failed validation could never be restored or edited as JSON."""
+    assert stored.validate(portal, stored.default_data(portal)) == stored.default_data(portal)

@@ -30,13 +30,19 @@ def test_a_name_outside_ipaex_prints_from_the_ipamj_fallback(app, tmp_path):
     with app.app_context():
         path = tmp_path / "set.pdf"
         path.write_bytes(
-            render_set(replace(BASE, donor_name="𠮷田 花子", address="広島県庄原市𡈽町1番地 髙﨑荘"))
+            render_set(
+                replace(BASE, donor_name="𠮷田 花子", address="広島県庄原市𡈽町1番地 髙﨑荘")
+            )
         )
-    text = flat(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                               check=True).stdout)
+    text = flat(
+        subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+    )
     assert "𠮷田花子" in text and "𡈽町" in text and "髙﨑荘" in text
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
-                           check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     assert "IPAmjMincho" in fonts and "IPAexMincho" in fonts
 
 
@@ -60,7 +66,8 @@ def test_a_batch_with_an_unprintable_name_waits_for_staff_then_prints_the_correc
     batch = session.get(ReceiptBatch, batch_id)
     assert batch.status == BatchStatus.HELD and not batch.pdf_path and batch.count == 2
     assert not service.document_dir().joinpath("receipts").exists() or not any(
-        service.document_dir().joinpath("receipts").rglob(f"{batch.label}*.pdf"))
+        service.document_dir().joinpath("receipts").rglob(f"{batch.label}*.pdf")
+    )
     assert [(r["donation_number"], r["field"], r["chars"]) for r in batch.unprintable] == [
         (bad_no, "donor_name", ["U+E123"])
     ]
@@ -73,7 +80,12 @@ def test_a_batch_with_an_unprintable_name_waits_for_staff_then_prints_the_correc
     batch = session.get(ReceiptBatch, batch_id)
     staff_user = session.get(User, user_id)
     left = batches.correct_for_print(
-        session, batch, donation_id=bad_id, field="donor_name", value="山田 恵子", by_user=staff_user
+        session,
+        batch,
+        donation_id=bad_id,
+        field="donor_name",
+        value="山田 恵子",
+        by_user=staff_user,
     )
     assert left == []
     batches.release_held(session, batch, force=False, by_user=staff_user)
@@ -85,13 +97,21 @@ def test_a_batch_with_an_unprintable_name_waits_for_staff_then_prints_the_correc
     assert batch.status == BatchStatus.READY
     text = flat(pdf_text(files(batch)))
     assert "𠮷田花子" in text and "山田恵子" in text
-    assert service.receipt_for(session, session.get(Donation, good_id)).status == ReceiptStatus.ISSUED
-    assert session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.subject_type == "donation", AuditEntry.subject_id == str(bad_id),
-            AuditEntry.action == "update",
+    assert (
+        service.receipt_for(session, session.get(Donation, good_id)).status == ReceiptStatus.ISSUED
+    )
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(
+                AuditEntry.subject_type == "donation",
+                AuditEntry.subject_id == str(bad_id),
+                AuditEntry.action == "update",
+            )
         )
-    ) == 1
+        == 1
+    )
 
 
 def test_a_held_batch_prints_as_is_only_when_staff_say_so(session, make_user):

@@ -11,28 +11,60 @@ from tests.unit.test_receipts import paid
 
 
 def applied(session, order_no, *, received=date(2025, 12, 20), missing=(), **kw):
-    d = paid(session, order_no, paid_on=kw.pop("paid_on", date(2025, 12, 10)),
-             onestop_requested=True, **kw)
+    d = paid(
+        session,
+        order_no,
+        paid_on=kw.pop("paid_on", date(2025, 12, 10)),
+        onestop_requested=True,
+        **kw,
+    )
     onestop.register_return(session, d, received_on=received, missing=list(missing), by_user=None)
     return d
 
 
 def donors(session):
-    a = applied(session, "Y-1", donor_name="庄原 花子", donor_kana="ショウバラ ハナコ", amount=10000)
-    applied(session, "Y-2", donor_name="庄原 花子", donor_kana="ショウバラ ハナコ", amount=30000,
-            paid_on=date(2025, 6, 1))  # the same person twice: one applicant, two donations
-    applied(session, "Y-3", donor_name="札幌 一郎", postal_code="0600001",
-            address="北海道札幌市中央区北一条西1丁目", amount=20000)
-    applied(session, "Y-4", donor_name="札幌 二郎", postal_code="0010010",
-            address="北海道札幌市北区北十条西1丁目", amount=15000)  # a ward: still 札幌市
-    applied(session, "Y-5", donor_name="千代田 三子", postal_code="1000001",
-            address="東京都千代田区千代田1-1", amount=50000)  # a 特別区 is a municipality
+    a = applied(
+        session, "Y-1", donor_name="庄原 花子", donor_kana="ショウバラ ハナコ", amount=10000
+    )
+    applied(
+        session,
+        "Y-2",
+        donor_name="庄原 花子",
+        donor_kana="ショウバラ ハナコ",
+        amount=30000,
+        paid_on=date(2025, 6, 1),
+    )  # the same person twice: one applicant, two donations
+    applied(
+        session,
+        "Y-3",
+        donor_name="札幌 一郎",
+        postal_code="0600001",
+        address="北海道札幌市中央区北一条西1丁目",
+        amount=20000,
+    )
+    applied(
+        session,
+        "Y-4",
+        donor_name="札幌 二郎",
+        postal_code="0010010",
+        address="北海道札幌市北区北十条西1丁目",
+        amount=15000,
+    )  # a ward: still 札幌市
+    applied(
+        session,
+        "Y-5",
+        donor_name="千代田 三子",
+        postal_code="1000001",
+        address="東京都千代田区千代田1-1",
+        amount=50000,
+    )  # a 特別区 is a municipality
     applied(session, "Y-6", donor_name="遅延 四郎", received=date(2026, 1, 20))  # after 13 Jan
     applied(session, "Y-7", donor_name="不備 五子", missing=["mynumber"])
     gone = applied(session, "Y-8", donor_name="取消 六郎")
     cancel_donation(session, gone, reason="test", by_user=None)
-    applied(session, "Y-9", donor_name="翌年 七子", paid_on=date(2026, 1, 5),
-            received=date(2026, 1, 8))  # a 2026 donation: next year's list
+    applied(
+        session, "Y-9", donor_name="翌年 七子", paid_on=date(2026, 1, 5), received=date(2026, 1, 8)
+    )  # a 2026 donation: next year's list
     applied(session, "Y-10", donor_name="不明 八郎", postal_code="9999999", address="どこか")
     return a
 

@@ -57,6 +57,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.donation_import": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.donation_import_apply": {"POST": OPERATORS},
     "staff.donation_import_job": {"GET": OPERATORS},
+    "staff.donation_import_map": {"POST": OPERATORS},
     "staff.donation_import_rejected": {"POST": OPERATORS},
     "staff.donation_line_release": {"POST": OPERATORS},
     "staff.donation_line_substitute": {"GET": OPERATORS, "POST": OPERATORS},
@@ -69,6 +70,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     # 必要寄附額 is the city's alone [6(2)]
     "staff.gift_amount": {"GET": frozenset({"city"}), "POST": frozenset({"city"})},
     "staff.gift_edit": {"GET": OPERATORS, "POST": OPERATORS},
+    "staff.gift_listing": {"POST": OPERATORS},
     "staff.gift_new": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.import_mapping": {"POST": OPERATORS},
     "staff.import_mapping_json": {"POST": OPERATORS},

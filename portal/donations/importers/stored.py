@@ -241,7 +241,7 @@ def _str_dict(raw: dict[str, Any], key: str, problems: list[Any]) -> dict[str, A
             _l("「%(key)s」は「表記: 値」の組の一覧にしてください。", key=SECTION_LABELS[key])
         )
         return {}
-    if any(not k.strip() for k in value):
+    if key != "flags" and any(not k.strip() for k in value):  # flags: "" = an empty cell
         problems.append(_l("「%(key)s」に空の表記があります。", key=SECTION_LABELS[key]))
     return value
 
