@@ -1,18 +1,28 @@
 """Import benchmark: N donations (default 100,000; ~20% with two gift lines) as a CP932 file,
 imported through the real engine, beside a raw Core executemany of the same rows (the floor).
 
-    .venv/bin/python bench/import.py [N] [--url postgresql+psycopg://…]
+    .venv/bin/python bench/import.py [N] [--url postgresql+psycopg://…] [--format F]
 
-Without --url it uses a fresh SQLite file. Last line:
-`bench import donations=N per_s=… ratio=… peak_mb=…` (ratio = import time / floor time;
-peak_mb = peak resident memory of the process).
+Formats: `standard` (the standard CSV, 22 columns) and `rakuten` (the RMS 楽天ペイ受注管理
+受注CSV, 107 columns in the fixture's real header order, one row per 商品明細 with 合計金額
+repeated, 項目・選択肢 with line breaks, addresses and phones in parts, ~1/1000 orders
+キャンセル確定); `both` (the default) runs each in its own process on a fresh database (so
+peak memory is per format). Without --url it uses a fresh SQLite file. One line per format:
+`bench import format=F donations=N per_s=… seconds=… floor_s=… ratio=… cpu_s=… floor_cpu_s=…
+cpu_ratio=… peak_mb=…`: ratio = import time / floor time, both measured in the same run (the
+machine is shared); cpu_s, floor_cpu_s and cpu_ratio = the same in CPU time of this process,
+which a busy machine disturbs less; peak_mb = peak resident memory during the import (the
+floor runs after it). With
+`both` a last line with both formats' figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +37,8 @@ HEADER = (
     "返礼品コード,数量,配送先氏名,配送先郵便番号,配送先住所,配送先電話番号,寄附使途,ワンストップ希望,"
     "受領証明書要否,氏名公表,応援メッセージ"
 )
+ROOT = Path(__file__).resolve().parent.parent
+RAKUTEN_FIXTURE = ROOT / "tests" / "fixtures" / "imports" / "rakuten.csv"
 
 
 def generate(path: Path, n: int) -> int:
@@ -47,13 +59,89 @@ def generate(path: Path, n: int) -> int:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("n", nargs="?", type=int, default=100_000)
-    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL"))
-    args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    url = args.url or f"sqlite:///{tmp / 'bench.sqlite3'}"
+RAKUTEN_OPTIONS = (
+    "寄附金の使い道:自治体におまかせ\r\n"
+    "ワンストップ特例申請書:必要（ワンストップ特例申請用）\r\n"
+    "受領証明書:必要"
+)
+
+
+def rakuten_header() -> list[str]:
+    """The real RMS header, as the fixture has it (read by name, so its order is the file's)."""
+    with RAKUTEN_FIXTURE.open(encoding="cp932", newline="") as f:
+        return next(csv.reader(f))
+
+
+def generate_rakuten(path: Path, n: int) -> int:
+    header = rakuten_header()
+    at = {name: i for i, name in enumerate(header)}
+    rows = 0
+    with path.open("w", encoding="cp932", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(header)
+        for i in range(n):
+            codes = ("BN-001", "BN-002") if i % 5 == 0 else ("BN-001",)
+            if i % 1000 == 999:
+                status = "キャンセル確定"
+            else:
+                status = "発送待ち" if i % 3 else "注文確認待ち"
+            method = "銀行振込" if i % 10 == 7 else "クレジットカード"
+            order = {
+                "注文番号": f"419999-20261201-{i:07d}",
+                "ステータス": status,
+                "注文日時": "2026-12-01 12:00:00",
+                "注文日": "2026-12-01",
+                "注文確定日時": "2026-12-02 09:00:00" if status == "発送待ち" else "",
+                "支払方法名": method,
+                "商品合計金額": "20000",
+                "請求金額": "20000",
+                "合計金額": "20000",
+                "注文者郵便番号1": "727",
+                "注文者郵便番号2": "0011",
+                "注文者住所都道府県": "広島県",
+                "注文者住所郡市区": "庄原市",
+                "注文者住所それ以降の住所": f"東本町{i % 50}-{i % 9}\r\nしょうばらハイツ{i % 20}号",
+                "注文者姓": "庄原",
+                "注文者名": f"太郎{i % 100}",
+                "注文者姓カナ": "ショウバラ",
+                "注文者名カナ": "タロウ",
+                "注文者電話番号1": "0824",
+                "注文者電話番号2": "72",
+                "注文者電話番号3": f"{i % 10000:04d}",
+                "注文者メールアドレス": f"donor{i}@fw.rakuten.ne.jp",
+                "送付先郵便番号1": "727",
+                "送付先郵便番号2": "0011",
+                "送付先住所都道府県": "広島県",
+                "送付先住所郡市区": "庄原市",
+                "送付先住所それ以降の住所": f"東本町{i % 50}-{i % 9}",
+                "送付先姓": "庄原",
+                "送付先名": f"太郎{i % 100}",
+                "送付先電話番号1": "0824",
+                "送付先電話番号2": "72",
+                "送付先電話番号3": f"{i % 10000:04d}",
+                "項目・選択肢": RAKUTEN_OPTIONS,
+                "コメント": "応援しています。\r\n頑張ってください",
+            }
+            for k, code in enumerate(codes, start=1):
+                row = [""] * len(header)
+                for name, value in order.items():
+                    row[at[name]] = value
+                row[at["商品明細ID"]] = f"{k:04d}"
+                row[at["商品番号"]] = code
+                row[at["商品管理番号"]] = f"f342106-shobara-{code.lower().replace('-', '')}"
+                row[at["個数"]] = "1"
+                row[at["単価"]] = "20000"
+                writer.writerow(row)
+                rows += 1
+    return rows
+
+
+GENERATORS = {"standard": generate, "rakuten": generate_rakuten}
+
+
+def run_one(n: int, url: str | None, fmt: str, tmp: Path) -> str:
+    """One format on a fresh database; returns its `bench import format=…` line."""
+    url = url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = url
 
     from flask_migrate import upgrade
@@ -86,21 +174,31 @@ def main() -> None:
             )
         db.session.commit()
 
-        path = tmp / "donations.csv"
-        rows = generate(path, args.n)
-        print(f"file rows={rows} bytes={path.stat().st_size}", flush=True)
+        path = tmp / f"donations-{fmt}.csv"
+        rows = GENERATORS[fmt](path, n)
+        print(f"file format={fmt} rows={rows} bytes={path.stat().st_size}", flush=True)
 
-        # Floor: a raw Core executemany of the same rows into a scratch table.
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = import_file(db.session, fmt, path, commit=db.session.commit, batch=1000)
+        db.session.commit()
+        took, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"import {result.summary()} seconds={took:.2f}", flush=True)
+        # Peak memory of the import alone (the floor below holds 10,000-row batches).
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        # Floor, after the import: a raw Core executemany of the same rows (every column)
+        # into a scratch table, in the same process and minute (the machine is shared).
+        with path.open(encoding="cp932", newline="") as f:
+            width = len(next(csv.reader(f)))
         scratch = sa.Table(
             "bench_floor",
             sa.MetaData(),
             sa.Column("id", sa.Integer, primary_key=True),
-            *(sa.Column(f"c{i}", sa.String) for i in range(22)),
+            *(sa.Column(f"c{i}", sa.String) for i in range(width)),
         )
         scratch.create(db.engine)
-        import csv
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with path.open(encoding="cp932", newline="") as f, db.engine.begin() as conn:
             reader = csv.reader(f)
             next(reader)
@@ -112,22 +210,43 @@ def main() -> None:
                     batch = []
             if batch:
                 conn.execute(scratch.insert(), batch)
-        floor = time.perf_counter() - t0
+        floor, floor_cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"floor executemany rows={rows} seconds={floor:.2f}", flush=True)
 
-        t0 = time.perf_counter()
-        result = import_file(db.session, "standard", path, commit=db.session.commit, batch=1000)
-        db.session.commit()
-        took = time.perf_counter() - t0
-        print(f"import {result.summary()} seconds={took:.2f}", flush=True)
         db.engine.dispose()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    dialect = url.split(":", 1)[0]
-    print(f"database={dialect}")
-    print(
-        f"bench import donations={args.n} per_s={args.n / took:.0f} "
-        f"ratio={took / floor:.1f} peak_mb={peak_mb:.0f}"
+    dialect = url.split(":", 1)[0].split("+")[0]
+    return (
+        f"bench import format={fmt} database={dialect} donations={n} per_s={n / took:.0f} "
+        f"seconds={took:.2f} floor_s={floor:.2f} ratio={took / floor:.1f} cpu_s={cpu:.2f} "
+        f"floor_cpu_s={floor_cpu:.2f} cpu_ratio={cpu / floor_cpu:.1f} peak_mb={peak_mb:.0f}"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", nargs="?", type=int, default=100_000)
+    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--format", choices=[*GENERATORS, "both"], default="both")
+    args = parser.parse_args()
+    if args.format != "both":
+        tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
+        print(run_one(args.n, args.url, args.format, tmp), flush=True)
+        return
+    lines = []
+    for fmt in GENERATORS:  # each in its own process: a fresh database, its own peak memory
+        cmd = [sys.executable, __file__, str(args.n), "--format", fmt]
+        if args.url:
+            cmd += ["--url", args.url]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        print(out, end="", flush=True)
+        lines.append(out.strip().splitlines()[-1])
+    figures = [dict(kv.split("=", 1) for kv in line.split()[2:]) for line in lines]
+    both = " ".join(
+        f"{f['format']}_{key}={f[key]}"
+        for f in figures
+        for key in ("per_s", "seconds", "floor_s", "ratio", "cpu_ratio", "peak_mb")
+    )
+    print(f"bench import database={figures[0]['database']} donations={args.n} {both}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,14 @@
 Each domain adds its own line here when it adds a models module.
 """
 
-from portal.accounts.models import Invitation, Supplier, User  # noqa: F401
+from portal.accounts.models import (  # noqa: F401
+    Invitation,
+    PasswordReset,
+    RecoveryCode,
+    Supplier,
+    User,
+    UserSession,
+)
 from portal.core.audit import AuditEntry  # noqa: F401
 from portal.core.jobs import JobRun  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401

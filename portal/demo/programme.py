@@ -295,10 +295,10 @@ def seed(session: Session, *, password: str) -> Context:
         u = accounts.find_user(session, email)
         if u is None:
             u = accounts.create_user(
-                session, email, role, name=name, password=password, supplier=supplier
+                session, email, role, name=name, password=password, supplier=supplier, demo=True
             )
         elif not u.password_hash or not verify_password(u.password_hash, password):
-            accounts.set_password(u, password)  # DEMO_PASSWORD changed
+            accounts.set_password(u, password, demo=True)  # DEMO_PASSWORD changed
         users[role.value] = u
 
     for email, role, name, supplier_code in DEMO_ACCOUNTS:

@@ -46,6 +46,8 @@ class DirectEntry:
     onestop_requested: bool = False
     receipt_wanted: bool = True
     publish_name: bool = False
+    disaster_relief: bool = False  # 災害支援 (e.g. a transfer to the city's relief account)
+    project: str = ""  # クラウドファンディングのプロジェクト名 (empty: an ordinary donation)
     gift_code: str = ""
     quantity: int = 1
 
@@ -90,6 +92,8 @@ def enter_direct_donation(session: Session, entry: DirectEntry, *, by_user: User
             onestop_requested=entry.onestop_requested,
             receipt_wanted=entry.receipt_wanted,
             publish_name=entry.publish_name,
+            disaster_relief=entry.disaster_relief,
+            project=norm.nfkc(entry.project)[:200],
             lines=[LineData(gift_code=norm.nfkc(entry.gift_code), quantity=entry.quantity)]
             if entry.gift_code.strip()
             else [],

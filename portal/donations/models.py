@@ -66,6 +66,14 @@ DONATION_MOVE_EVENTS: dict[DonationState, DonationEvent] = {
 }
 
 
+class DonationKind(enum.StrEnum):
+    """What the donation list filters on and the figures count separately."""
+
+    DISASTER_RELIEF = "disaster_relief"  # 災害支援
+    CROWDFUNDING = "crowdfunding"  # クラウドファンディング (a project is named)
+    REGULAR = "regular"  # neither
+
+
 class LineHold(enum.StrEnum):
     NONE = "none"  # 在庫確保済 (or no gift)
     STOCK = "stock"  # 在庫超過: no allocation left on this portal

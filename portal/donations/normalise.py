@@ -40,8 +40,22 @@ def widths(value: str) -> str:
     return text.replace("\u3000", " ").strip()
 
 
+# Compiled once: these run several times for every row of an import (re.sub with a string
+# pattern pays a cache lookup per call, and eight str.replace calls cost more than one
+# translate).
+_NON_DIGIT = re.compile(r"\D")
+_NOT_PHONE = re.compile(r"[^0-9-]")
+_SPACES = re.compile(r" +")
+_WHITESPACE = re.compile(r"\s+")
+_HYPHEN_TO_DASH = str.maketrans(dict.fromkeys(_HYPHENS, "-"))
+_DASH_TO_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
+# The only characters jaconv.h2z(kana=True) and hira2kata change: hiragana and half-width
+# kana (checked against jaconv's tables); a value without any is already katakana.
+_KANA_TO_CONVERT = re.compile("[\u3041-\u309f\uff61-\uff9f]")
+
+
 def digits(value: str) -> str:
-    return re.sub(r"\D", "", nfkc(value))
+    return _NON_DIGIT.sub("", nfkc(value))
 
 
 def postal_code(value: str) -> str:
@@ -51,30 +65,29 @@ def postal_code(value: str) -> str:
 
 def phone(value: str) -> str:
     """Full-width digits and any dash → ASCII digits with hyphens kept where given."""
-    text = nfkc(value)
-    for h in _HYPHENS:
-        text = text.replace(h, "-")
-    return re.sub(r"[^0-9-]", "", text).strip("-")
+    text = nfkc(value).translate(_HYPHEN_TO_DASH)
+    return _NOT_PHONE.sub("", text).strip("-")
 
 
 def kana(value: str) -> str:
     """フリガナ in full-width katakana (hiragana and half-width accepted)."""
-    text = jaconv.h2z(value or "", kana=True, ascii=False, digit=False)
-    return jaconv.hira2kata(text).replace("\u3000", " ").strip()
+    text = value or ""
+    if _KANA_TO_CONVERT.search(text):
+        text = jaconv.hira2kata(jaconv.h2z(text, kana=True, ascii=False, digit=False))
+    return text.replace("\u3000", " ").strip()
 
 
 def name(value: str) -> str:
     """A person's name: widths unified (see `widths`), runs of spaces one space; never NFKC."""
-    return re.sub(r" +", " ", widths(value))
+    text = widths(value)
+    return _SPACES.sub(" ", text) if "  " in text else text
 
 
 def address(value: str) -> str:
     """Quoted newlines in an export's address become a space; widths are unified (not NFKC:
     ①, ㈱ and 髙 stay as written)."""
     text = widths(value.replace("\r", " ").replace("\n", " "))
-    for h in _DASHES:  # not ー: building names use it
-        text = text.replace(h, "-")
-    return re.sub(r"\s+", " ", text)
+    return _WHITESPACE.sub(" ", text.translate(_DASH_TO_HYPHEN))  # not ー: building names use it
 
 
 def format_postal(code: str) -> str:

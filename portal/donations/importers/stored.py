@@ -116,6 +116,7 @@ SECTION_LABELS: dict[str, Any] = {
     "date_formats": _l("日付の形式"),
     "options": _l("項目・選択肢の項目名"),
     "cancelled_states": _l("キャンセルの表記"),
+    "disaster_relief_words": _l("災害支援と読む語"),
 }
 
 
@@ -134,6 +135,7 @@ KEYS = (
     "date_formats",
     "options",
     "cancelled_states",
+    "disaster_relief_words",
 )
 
 
@@ -327,7 +329,7 @@ def validate(portal: str, raw: Any) -> dict[str, Any]:
     for fld, sep in _str_dict(raw, "joins", problems).items():
         if fld not in FIELDS or not isinstance(sep, str):
             problems.append(_l("連結の指定「%(field)s」は使えません。", field=fld))
-    for key in ("date_formats", "cancelled_states"):
+    for key in ("date_formats", "cancelled_states", "disaster_relief_words"):
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             problems.append(

@@ -24,6 +24,7 @@ from portal.core.dates import today_jst
 from portal.core.jobs import JobRun
 from portal.core.roles import Role
 from portal.donations import import_jobs
+from portal.donations import queries as donation_queries
 from portal.donations.models import Donation, DonationLine, DonationState, LineHold
 from portal.donors.models import DonorRequest, RequestStatus
 from portal.extensions import db
@@ -112,6 +113,7 @@ def index() -> str:
     return render_template(
         template,
         counts=counts,
+        figures=donation_queries.donation_figures(db.session, today.year),
         today=today,
         imports=recent_imports(db.session),
         job_states=JOB_STATE_LABELS,

@@ -47,6 +47,11 @@ class DirectForm(FlaskForm):
     payment_method = SelectField(_l("決済方法"), choices=choices(METHOD_LABELS.items()))
     paid_on = DateField(_l("入金日（入金済の場合）"), validators=[Optional()])
     purpose = StringField(_l("寄附使途"), validators=[Optional(), Length(max=200)])
+    disaster_relief = BooleanField(_l("災害支援の寄附"))
+    project = StringField(
+        _l("クラウドファンディングのプロジェクト名（なしは空欄）"),
+        validators=[Optional(), Length(max=200)],
+    )
     gift_code = StringField(
         _l("返礼品コード（なしは空欄）"), filters=[nfkc], validators=[Optional(), Length(max=30)]
     )
@@ -80,6 +85,8 @@ def donation_new() -> Response | str:
                     onestop_requested=form.onestop_requested.data,
                     receipt_wanted=form.receipt_wanted.data,
                     publish_name=form.publish_name.data,
+                    disaster_relief=form.disaster_relief.data,
+                    project=form.project.data or "",
                     gift_code=form.gift_code.data or "",
                     quantity=form.quantity.data or 1,
                 ),

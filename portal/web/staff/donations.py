@@ -27,7 +27,7 @@ from portal.core.portals import Portal
 from portal.core.roles import can_correct_shipments, can_handle_donations
 from portal.donations import lifecycle
 from portal.donations import queries as donation_queries
-from portal.donations.models import Donation, DonationState
+from portal.donations.models import Donation, DonationKind, DonationState
 from portal.donations.queries import ShipmentItem
 from portal.donors.models import KIND_LABELS as REQUEST_KIND_LABELS
 from portal.donors.models import STATUS_LABELS as REQUEST_STATUS_LABELS
@@ -42,6 +42,7 @@ from portal.web.htmx import render
 from portal.web.labels import PORTAL_LABELS
 from portal.web.staff.labels import (
     CONSENT_LABELS,
+    DONATION_KIND_LABELS,
     EVENT_LABELS,
     HOLD_LABELS,
     ORDER_STATUS_LABELS,
@@ -60,22 +61,37 @@ class CancelForm(FlaskForm):
     reason = StringField(_l("取消理由"), validators=[DataRequired(), Length(max=300)])
 
 
+def _list_args(**values: str | int | None) -> dict[str, str | int]:
+    """The list's query string without empty filters (chips and the next page use it)."""
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
 def donations() -> str:
     q = request.args.get("q", "").strip()
     portal = request.args.get("portal", "")
     state = request.args.get("state", "")
+    kind = request.args.get("kind", "")
     before = request.args.get("before", type=int)
     stmt = sa.select(Donation).order_by(Donation.id.desc())
     if portal in {p.value for p in Portal}:
         stmt = stmt.where(Donation.portal == Portal(portal))
+    else:
+        portal = ""
     if state in {s.value for s in DonationState}:
         stmt = stmt.where(Donation.state == DonationState(state))
+    else:
+        state = ""
+    if kind in {k.value for k in DonationKind}:
+        stmt = stmt.where(donation_queries.kind_clause(DonationKind(kind)))
+    else:
+        kind = ""
     if q:
         stmt = stmt.where(sa.or_(Donation.donation_no == q, Donation.portal_order_no == q))
     if before:
         stmt = stmt.where(Donation.id < before)
     rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    current = {"q": q, "portal": portal, "state": state, "kind": kind}
     return render(
         "staff/donations.html",
         "staff/_donation_rows.html",
@@ -84,8 +100,11 @@ def donations() -> str:
         q=q,
         portal=portal,
         state=state,
+        kind=kind,
+        list_args=lambda **override: _list_args(**{**current, **override}),
         portals=PORTAL_LABELS,
         states=STATE_LABELS,
+        kinds=DONATION_KIND_LABELS,
         held_count=len(lifecycle.held_lines(db.session)),
     )
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import SupplierStatus
 from portal.core.jobs import JobState
-from portal.donations.models import DonationState, LineHold
+from portal.donations.models import DonationKind, DonationState, LineHold
 from portal.donations.substitution import (
     ConsentChannel,
 )
@@ -112,6 +112,12 @@ HOLD_LABELS = {
     LineHold.STOCK: _l("在庫超過"),
     LineHold.WINDOW: _l("受付期間外"),
     LineHold.CANCELLED: _l("取消"),
+}
+
+DONATION_KIND_LABELS = {
+    DonationKind.DISASTER_RELIEF: _l("災害支援"),
+    DonationKind.CROWDFUNDING: _l("クラウドファンディング"),
+    DonationKind.REGULAR: _l("通常の寄附"),
 }
 
 STATE_LABELS = {

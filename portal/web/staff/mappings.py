@@ -139,7 +139,8 @@ class FormProblem(DomainError):
 def _read(form: Any, base: dict[str, Any]) -> dict[str, Any]:
     """The raw mapping the form describes; what the form does not show (joins) is kept from
     the version it was opened on. A wording listed twice is refused at its field."""
-    raw = {k: v for k, v in base.items() if k not in stored.KEYS or k == "joins"}
+    shown_keys = set(stored.KEYS) - {"joins", "disaster_relief_words"}  # kept as they were
+    raw = {k: v for k, v in base.items() if k not in shown_keys}
     raw["encoding"] = form.encoding.data
     columns: dict[str, str] = {}
     for fld in stored.FIELDS:
