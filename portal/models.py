@@ -15,6 +15,7 @@ from portal.core.audit import AuditEntry  # noqa: F401
 from portal.core.jobs import JobRun  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401
 from portal.core.timeline import TimelineEvent  # noqa: F401
+from portal.donations.importers.stored import ImportMapping  # noqa: F401
 from portal.donations.models import Donation, DonationLine  # noqa: F401
 from portal.donations.substitution import LineSubstitution  # noqa: F401
 from portal.donors.models import DonorRequest, DonorToken  # noqa: F401

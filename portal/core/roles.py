@@ -74,6 +74,13 @@ def can_handle_donations(user: User) -> bool:
     return user.role in OPERATOR_ROLES
 
 
+def can_edit_import_mappings(user: User) -> bool:
+    """The operator staff who run the imports correct a portal's mapping (header names, 使途
+    and choice wording) when an export is refused — in December, the same evening; every save
+    is a version with its author, audited. The city reads the mappings and their history."""
+    return user.role in OPERATOR_ROLES
+
+
 def can_issue_receipts(user: User) -> bool:
     """Operator staff issue and mail receipts, enter returned mail and one-stop forms; the city
     reads the lists and batches."""

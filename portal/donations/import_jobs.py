@@ -181,6 +181,7 @@ def process_import(session: Session, run: JobRun, steps: Steps, locale: str) -> 
                 :SHOWN
             ],
             "summary": result.summary(),
+            "mapping_version": result.mapping_version,  # which 取込形式 version read the file
         }
 
 

@@ -102,6 +102,8 @@ class Mapping:
     # or when its purpose (the file's wording or the mapped one) or project contains one of
     # these words — most portals carry relief only as a 使い道 / project wording.
     disaster_relief_words: list[str] = field(default_factory=list)
+    # Which version this is: 0 = the shipped JSON, N = staff's stored version N (stored.py).
+    version: int = 0
 
 
 def load_mapping(portal: str) -> Mapping:
@@ -110,6 +112,16 @@ def load_mapping(portal: str) -> Mapping:
     raw = json.loads((MAPPING_DIR / f"{portal}.json").read_text(encoding="utf-8"))
     raw.pop("_comment", None)
     return Mapping(portal=portal, **raw)
+
+
+def effective_mapping(session: Session, portal: str) -> Mapping:
+    """The mapping an import uses: staff's latest stored version of it, else the shipped JSON
+    (load_mapping). Stored versions live in importers/stored.py, which builds on this module."""
+    from portal.donations.importers import stored
+
+    if portal not in PORTALS:
+        return load_mapping(portal)  # the same translated refusal
+    return stored.effective_mapping(session, portal)
 
 
 _BRACKETS = re.compile(r"[()\[\]{}<>「」『』【】〔〕〈〉《》]")
@@ -137,6 +149,7 @@ class Rejected:
 @dataclass
 class ImportResult:
     header: list[str] = field(default_factory=list)
+    mapping_version: int = 0  # the mapping used: 0 = the shipped default
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -628,6 +641,7 @@ def import_file(
     commit: Callable[[], None] | None = None,
     batch: int = 1000,
     progress: Callable[[Progress], None] | None = None,
+    mapping: Mapping | None = None,
     preview: Callable[[Preview], None] | None = None,
 ) -> ImportResult:
     """Import one export file, streamed and applied in chunks of `batch` donations.
@@ -639,8 +653,10 @@ def import_file(
     the unfinished chunk — never part of a donation. `progress` is called after every chunk.
     `preview` (dry runs only) is called, in file order, with each donation that would be
     created or updated and what looks damaged in it; unknown item IDs are counted in
-    `result.unknown_ids` either way."""
-    mapping = load_mapping(portal)
+    `result.unknown_ids` either way. The mapping is the portal's effective one (staff's latest
+    stored version, else the shipped default) unless one is given."""
+    if mapping is None:
+        mapping = effective_mapping(session, portal)
     # The cyclic GC's full collections walk every object of the process (the app, its
     # metadata, catalogues …), and a chunk's many live objects trigger a dozen of them per
     # 50k donations: a third of the import's CPU time. Frozen objects are left out of those
@@ -701,7 +717,7 @@ def _import_file(
     portal: str,
     preview: Callable[[Preview], None] | None,
 ) -> ImportResult:
-    result = ImportResult()
+    result = ImportResult(mapping_version=mapping.version)
     raw = _open(source)
     try:
         total_bytes = raw.seek(0, io.SEEK_END)

@@ -19,6 +19,7 @@ from portal.web.staff import (
     gifts,
     held,
     imports,
+    mappings,
     orders,
     payments,
     proposals,
@@ -102,6 +103,24 @@ bp.add_url_rule(
     "/donations/lines/<int:line_id>/substitute",
     methods=["GET", "POST"],
     view_func=held.donation_line_substitute,
+)
+
+# import mappings (取込形式の対応表)
+bp.add_url_rule("/donations/import/mappings", view_func=mappings.import_mappings)
+bp.add_url_rule(
+    "/donations/import/mappings/<portal>",
+    methods=["GET", "POST"],
+    view_func=mappings.import_mapping,
+)
+bp.add_url_rule(
+    "/donations/import/mappings/<portal>/json",
+    view_func=mappings.import_mapping_json,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/donations/import/mappings/<portal>/restore",
+    view_func=mappings.import_mapping_restore,
+    methods=["POST"],
 )
 
 # gifts
