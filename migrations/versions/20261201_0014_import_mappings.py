@@ -1,7 +1,7 @@
 """import_mapping: staff-edited, versioned import mappings per portal (issue 12 item 3)
 
 Revision ID: 0014
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-01
 
 The shipped JSON mappings stay the defaults (version 0); every staff save is a new row, so
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0014"
-down_revision = "0016"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
