@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "portal.gifts.proposal_cli",
     "portal.statements.cli",
     "portal.receipts.cli",
+    "portal.monthly.cli",
 ]
 
 

@@ -111,3 +111,14 @@ def can_review_proposals(user: User) -> bool:
 def can_correct_statements(user: User) -> bool:
     """Operator staff correct a disputed statement line; the city reads statements."""
     return user.role in OPERATOR_ROLES
+
+
+def can_prepare_monthly(user: User) -> bool:
+    """Operator staff keep the contract table, enter city-paid advertising, issue the city
+    invoice and prepare the monthly report [7(1), 8]; the city reads all of it."""
+    return user.role in OPERATOR_ROLES
+
+
+def can_inspect_monthly_report(user: User) -> bool:
+    """Only city staff inspect the monthly report: accept it or send it back [7(1), 8]."""
+    return user.role == Role.CITY

@@ -1,0 +1,49 @@
+"""Wording the monthly documents print (the PDF and xlsx are made below the web layer)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.core.portals import Portal
+from portal.gifts.proposal_models import ConsultationKind, ProposalState
+from portal.monthly.models import ReportState
+
+PORTAL_NAMES = {
+    Portal.STANDARD: _l("標準CSV"),
+    Portal.CHOICE: _l("ふるさとチョイス"),
+    Portal.RAKUTEN: _l("楽天ふるさと納税"),
+    Portal.FURUNAVI: _l("ふるなび"),
+    Portal.JAL: _l("JALふるさと納税"),
+    Portal.SATOFULL: _l("さとふる"),
+    Portal.DIRECT: _l("直接受付"),
+}
+PROPOSAL_STATES = {
+    ProposalState.DRAFT: _l("下書き"),
+    ProposalState.SUBMITTED: _l("提出済"),
+    ProposalState.UNDER_REVIEW: _l("審査中"),
+    ProposalState.CHANGES_REQUESTED: _l("修正依頼"),
+    ProposalState.RESUBMITTED: _l("再提出"),
+    ProposalState.RECOMMENDED: _l("市の承認待ち"),
+    ProposalState.APPROVED: _l("承認"),
+    ProposalState.REJECTED: _l("不承認"),
+}
+CONSULTATION_KINDS = {
+    ConsultationKind.MEETING: _l("面談"),
+    ConsultationKind.CALL: _l("電話"),
+    ConsultationKind.VISIT: _l("訪問"),
+    ConsultationKind.MAIL: _l("メール"),
+}
+REPORT_STATES = {
+    ReportState.DRAFT: _l("作成中"),
+    ReportState.SUBMITTED: _l("提出済（市の検査待ち）"),
+    ReportState.RETURNED: _l("差戻し"),
+    ReportState.ACCEPTED: _l("検査済"),
+}
+SECTION_TITLES = {
+    "a": _l("ア 寄附の受入状況"),
+    "i": _l("イ 返礼品の発送状況"),
+    "u": _l("ウ 寄附者問合せ状況"),
+    "e": _l("エ 寄附金受領証明書及びお礼状等の発送"),
+    "o": _l("オ 返礼品等の開発及び提案"),
+    "ka": _l("カ 寄附件数増加のための情報発信"),
+}
