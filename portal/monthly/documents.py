@@ -264,8 +264,8 @@ def report_xlsx(f: Figures, report: MonthlyReport | None) -> bytes:
                   c.outcome])  # fmt: skip
     _put(ws, [])
     _put(ws, [str(_l("新規の返礼品提案")), len(f.proposals_new)])
-    for p in f.proposals_new:
-        _put(ws, [p.id, p.supplier.name, p.name, PROPOSAL_STATES[p.state]])
+    for prop in f.proposals_new:
+        _put(ws, [prop.id, prop.supplier.name, prop.name, PROPOSAL_STATES[prop.state]])
     _put(ws, [str(_l("提案の状態（累計）"))])
     for state, n in f.proposal_states.items():
         if n:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.core.portals import Portal
 from portal.gifts.proposal_models import ConsultationKind, ProposalState
-from portal.monthly.models import ReportState
+from portal.monthly.models import ReportEvent, ReportState
 
 PORTAL_NAMES = {
     Portal.STANDARD: _l("標準CSV"),
@@ -46,4 +46,10 @@ SECTION_TITLES = {
     "e": _l("エ 寄附金受領証明書及びお礼状等の発送"),
     "o": _l("オ 返礼品等の開発及び提案"),
     "ka": _l("カ 寄附件数増加のための情報発信"),
+}
+EVENT_LABELS = {
+    ReportEvent.CREATED.value: _l("作成"),
+    ReportEvent.SUBMITTED.value: _l("提出"),
+    ReportEvent.RETURNED.value: _l("差戻し"),
+    ReportEvent.ACCEPTED.value: _l("検査済"),
 }

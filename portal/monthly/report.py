@@ -183,18 +183,20 @@ def figures(session: Session, month: str) -> Figures:
     f.last_ytd_count = sum(r.last_ytd_count for r in f.portals)
     f.last_ytd_amount = sum(r.last_ytd_amount for r in f.portals)
     per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for day, amount in session.execute(
+    for received_on, amount in session.execute(
         sa.select(Donation.received_on, Donation.amount).where(
             Donation.received_on >= start,
             Donation.received_on < end,
             Donation.state != DonationState.CANCELLED,
         )
     ):
-        per_day[day][0] += 1
-        per_day[day][1] += amount
+        if received_on is not None:
+            per_day[received_on][0] += 1
+            per_day[received_on][1] += amount
     day = start
     while day < end:
-        f.days.append((day, *per_day.get(day, [0, 0])))
+        count, amount_sum = per_day.get(day, [0, 0])
+        f.days.append((day, count, amount_sum))
         day += timedelta(days=1)
 
     # イ shipments by supplier and gift, from the statements.
