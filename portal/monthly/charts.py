@@ -10,6 +10,11 @@ from collections.abc import Sequence
 from datetime import date
 from xml.sax.saxutils import escape
 
+
+def _patterns(pid: str) -> str:
+    return PATTERNS.replace('id="hatch"', f'id="{pid}"')
+
+
 PATTERNS = (
     '<pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect width="5" height="5" fill="#fff"/>'
@@ -34,7 +39,7 @@ def daily_bars(days: Sequence[tuple[date, int, int]], *, title: str, legend: str
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-label="{escape(title)}">',
-        f"<defs>{PATTERNS}</defs>",
+        f"<defs>{_patterns('hatch-daily')}</defs>",
         f'<text x="{left}" y="12" font-size="10">{escape(title)}</text>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 4}" y2="{height - bottom}" '
         'stroke="#000" stroke-width="0.8"/>',
@@ -48,7 +53,7 @@ def daily_bars(days: Sequence[tuple[date, int, int]], *, title: str, legend: str
         if amount:
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
-                'fill="url(#hatch)" stroke="#000" stroke-width="0.6"/>'
+                'fill="url(#hatch-daily)" stroke="#000" stroke-width="0.6"/>'
             )
             parts.append(
                 f'<text x="{x + slot * 0.35:.1f}" y="{y - 2:.1f}" font-size="7" '
@@ -78,17 +83,17 @@ def paired_bars(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-label="{escape(title)}">',
-        f"<defs>{PATTERNS}</defs>",
+        f"<defs>{_patterns('hatch-pair')}</defs>",
         f'<text x="0" y="12" font-size="10">{escape(title)}</text>',
         f'<rect x="{left}" y="18" width="12" height="9" fill="{SOLID}" stroke="#000" stroke-width="0.6"/>',
         f'<text x="{left + 16}" y="26" font-size="8">{escape(this_label)}</text>',
-        f'<rect x="{left + 150}" y="18" width="12" height="9" fill="url(#hatch)" stroke="#000" stroke-width="0.6"/>',
+        f'<rect x="{left + 150}" y="18" width="12" height="9" fill="url(#hatch-pair)" stroke="#000" stroke-width="0.6"/>',
         f'<text x="{left + 166}" y="26" font-size="8">{escape(last_label)}</text>',
     ]
     for i, (label, this, last) in enumerate(rows):
         y = 34 + i * row_h
         parts.append(f'<text x="0" y="{y + 15}" font-size="9">{escape(label)}</text>')
-        for j, (value, fill) in enumerate(((this, SOLID), (last, "url(#hatch)"))):
+        for j, (value, fill) in enumerate(((this, SOLID), (last, "url(#hatch-pair)"))):
             w = max(value / peak * span, 0.5 if value else 0)
             yy = y + 2 + j * 12
             parts.append(

@@ -286,3 +286,22 @@ def test_contract_rates_are_checked(session, november):
     with pytest.raises(DomainError):
         records.add_advertisement(session, paid_on=date(2026, 11, 1), amount=100,
                                   description="x", by_user=november["staff"])  # fmt: skip
+
+
+def test_cli_writes_the_invoice_and_the_report(runner, session, november, tmp_path):
+    result = runner.invoke(args=["invoice", NOVEMBER, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == "invoice=INV2026-0001 total=23540"
+    again = runner.invoke(args=["invoice", NOVEMBER, "--out", str(tmp_path)])
+    assert again.output.strip().splitlines()[-1] == "invoice=INV2026-0001 total=23540"
+    assert (tmp_path / "invoice-INV2026-0001.pdf").read_bytes().startswith(b"%PDF")
+
+    result = runner.invoke(args=["monthly-report", NOVEMBER, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    pdf, xlsx = tmp_path / "monthly-report-2026-11.pdf", tmp_path / "monthly-report-2026-11.xlsx"
+    assert result.output.strip().splitlines()[-1] == f"report={NOVEMBER} pdf={pdf} xlsx={xlsx}"
+    assert "93,579" in "".join(pdf_page_texts(pdf)).replace(" ", "")
+    assert 93579 in documents.sheet_values(xlsx.read_bytes())
+    assert report.get_report(session, NOVEMBER).state == ReportState.DRAFT
+    bad = runner.invoke(args=["invoice", "2026-13", "--out", str(tmp_path)])
+    assert bad.exit_code != 0 and "2026-10" in bad.output

@@ -57,7 +57,7 @@ def test_report_prepared_submitted_mailed_and_accepted(client, session, november
     staff, city = november["staff"], november["city"]
     sign_in(client, staff)
     page = client.get(f"/staff/reports/{NOVEMBER}").get_data(as_text=True)
-    assert "93,579" in page and "<svg" in page and "url(#hatch)" in page
+    assert "93,579" in page and "<svg" in page and "url(#hatch-daily)" in page
     client.post(f"/staff/reports/{NOVEMBER}/open", data={"csrf_token": _csrf(page)})
     page = client.get(f"/staff/reports/{NOVEMBER}").get_data(as_text=True)
     token = _csrf(page)
