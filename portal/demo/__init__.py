@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from portal.demo import (
     donations,
     donors,
+    monthly,
     programme,
     proposals,
     receipts,
@@ -41,5 +42,6 @@ def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
     receipts.seed(session, ctx)  # after the payments: batches, returns, one-stop forms
     statements.seed(session, ctx)  # after the shipments: last month's statements
     stock.seed(session, ctx)  # after donations and receipts: stock decisions, substitution
+    monthly.seed(session, ctx)  # contract rates, a city-paid ad, an article, a promotion
     timeline.seed(session, ctx)  # last: every event on the day it describes
     return [(email, role.value) for email, role, _, _ in DEMO_ACCOUNTS]
