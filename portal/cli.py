@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "portal.donations.cli",
     "portal.gifts.proposal_cli",
     "portal.statements.cli",
+    "portal.payments.cli",
     "portal.receipts.cli",
     "portal.monthly.cli",
 ]

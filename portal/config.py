@@ -83,6 +83,19 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,
+        # The operator's account the supplier payments are sent from (全銀 総合振込 header):
+        # 委託者コード given by the bank, 振込依頼人名 in half-width kana, and the account.
+        "PAYMENT_REMITTER_CODE": os.environ.get("PAYMENT_REMITTER_CODE", "0000000000"),
+        "PAYMENT_REMITTER_NAME_KANA": os.environ.get(
+            "PAYMENT_REMITTER_NAME_KANA", "ｼｮｳﾊﾞﾗｼﾌﾙｻﾄﾉｳｾﾞｲｳﾝｴｲｼﾞﾑｷｮｸ"
+        ),
+        "PAYMENT_REMITTER_NAME": os.environ.get(
+            "PAYMENT_REMITTER_NAME", "庄原市ふるさと納税運営事務局"
+        ),
+        "PAYMENT_REMITTER_BANK": os.environ.get("PAYMENT_REMITTER_BANK", "0169"),
+        "PAYMENT_REMITTER_BRANCH": os.environ.get("PAYMENT_REMITTER_BRANCH", "001"),
+        "PAYMENT_REMITTER_ACCOUNT_TYPE": os.environ.get("PAYMENT_REMITTER_ACCOUNT_TYPE", "1"),
+        "PAYMENT_REMITTER_ACCOUNT": os.environ.get("PAYMENT_REMITTER_ACCOUNT", "0000000"),
         # Each upload route has its own body limit (portal.web.uploads); MAX_CONTENT_LENGTH
         # is every other route's. Donation CSV uploads may be far larger (a December day's
         # export runs to tens of MB).

@@ -21,8 +21,9 @@ from portal.gifts.proposal_models import (  # noqa: F401
 )
 from portal.gifts.stock import GiftAllocation, StockLedger  # noqa: F401
 from portal.monthly import models as monthly_models  # noqa: F401
+from portal.payments.models import PaymentLine, PaymentRun  # noqa: F401
 from portal.receipts import models as receipt_models  # noqa: F401
-from portal.shipping.models import Order, Shipment, ShipmentUpload  # noqa: F401
+from portal.shipping.models import Order, Resend, Shipment, ShipmentUpload  # noqa: F401
 from portal.shipping.problems import DeliveryProblem  # noqa: F401
 from portal.statements.models import Statement, StatementLine  # noqa: F401
 from portal.support import models as support_models  # noqa: F401

@@ -2,7 +2,7 @@
 and their lines, gift articles, promotion activities, the report and its section comments
 
 Revision ID: 0020
-Revises: 0012
+Revises: 0019
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0020"
-down_revision = "0012"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,15 @@ class SupplierStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class ShippingPayer(enum.StrEnum):
+    """Who pays the carrier for a supplier's parcels [6(8)ウ(イ)]: the supplier (and the
+    operator reimburses it with the gift cost), or the operator directly (the carrier is paid
+    in the monthly payment run and the supplier only for the gifts)."""
+
+    SUPPLIER = "supplier"
+    OPERATOR = "operator"
+
+
 class Supplier(TimestampMixin, Model):
     """返礼品提供事業者: a company (often one person) that ships gifts."""
 
@@ -38,6 +47,14 @@ class Supplier(TimestampMixin, Model):
     bank_account_type: Mapped[str] = mapped_column(sa.String(10), default="普通")
     bank_account_number: Mapped[str] = mapped_column(sa.String(10), default="")
     bank_account_holder: Mapped[str] = mapped_column(sa.String(100), default="")
+    # 全銀 codes (checked against zengin-code when entered) and the 名義 in half-width kana,
+    # as the transfer file carries it.
+    bank_code: Mapped[str] = mapped_column(sa.String(4), default="")
+    branch_code: Mapped[str] = mapped_column(sa.String(3), default="")
+    bank_account_holder_kana: Mapped[str] = mapped_column(sa.String(30), default="")
+    shipping_paid_by: Mapped[ShippingPayer] = mapped_column(
+        enum_column(ShippingPayer), default=ShippingPayer.SUPPLIER
+    )
     status: Mapped[SupplierStatus] = mapped_column(
         enum_column(SupplierStatus), default=SupplierStatus.ACTIVE
     )

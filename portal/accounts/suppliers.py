@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.accounts import accounts
-from portal.accounts.models import Supplier, SupplierStatus, User
+from portal.accounts.models import ShippingPayer, Supplier, SupplierStatus, User
 from portal.core.errors import DomainError, PermissionDenied
 from portal.core.roles import Role, can_manage_suppliers
+from portal.payments import zengin
 
 
 @dataclass
@@ -29,6 +30,9 @@ class SupplierData:
     bank_account_type: str = "普通"
     bank_account_number: str = ""
     bank_account_holder: str = ""
+    bank_code: str = ""
+    branch_code: str = ""
+    shipping_paid_by: ShippingPayer = ShippingPayer.SUPPLIER
     status: SupplierStatus = SupplierStatus.ACTIVE
 
 
@@ -40,13 +44,44 @@ def save_supplier(
     clash = session.scalar(sa.select(Supplier.id).where(Supplier.code == data.code))
     if clash is not None and (supplier is None or clash != supplier.id):
         raise DomainError(_l("この事業者コードは既に使われています。"), field="code")
+    if supplier is not None and not (data.bank_code or data.branch_code):
+        # an account entered before the codes were asked keeps its names
+        data = replace(data, bank_name=supplier.bank_name, bank_branch=supplier.bank_branch)
+    data = _checked_bank_account(data)
     if supplier is None:
         supplier = Supplier(code=data.code, name=data.name)
         session.add(supplier)
     for f in fields(SupplierData):
         setattr(supplier, f.name, getattr(data, f.name))
+    supplier.bank_account_holder_kana = (
+        zengin.to_zengin_kana(data.bank_account_holder) if data.bank_account_holder else ""
+    )
     session.flush()
     return supplier
+
+
+def _checked_bank_account(data: SupplierData) -> SupplierData:
+    """The 全銀 codes are checked against Japan's bank list, and the bank and branch names
+    are taken from it (the transfer file and the advice show those); the 名義 must be
+    writable in half-width kana. An account without codes is allowed (not paid yet)."""
+    if data.bank_account_holder:
+        zengin.to_zengin_kana(data.bank_account_holder)  # raises on the field
+    if not (data.bank_code or data.branch_code):
+        if data.bank_account_number:
+            raise DomainError(
+                _l("金融機関コードと支店コードを入力してください。"), field="bank_code"
+            )
+        return data
+    found = zengin.lookup(data.bank_code, data.branch_code)
+    if data.bank_account_number and not data.bank_account_holder:
+        raise DomainError(_l("口座名義を入力してください。"), field="bank_account_holder")
+    return replace(
+        data,
+        bank_code=found.bank_code,
+        branch_code=found.branch_code,
+        bank_name=found.bank_name,
+        bank_branch=found.branch_name,
+    )
 
 
 def invite_supplier_user(

@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.core.models import enum_column, utcnow
@@ -181,6 +181,33 @@ def tracked(fn: Callable[..., dict[str, Any] | None]) -> Callable[..., Any]:
     return functools.wraps(fn)(functools.partial(_queue, name))
 
 
+_PERIODIC: dict[str, tuple[dict[str, str], Callable[[], Any]]] = {}
+
+
+def periodic(**schedule: str) -> Callable[[Callable[[Session], Any]], Callable[[Session], Any]]:
+    """`fn(session)` run by the worker on a huey crontab schedule (UTC: huey's default), in
+    one transaction like `task`. Returns `fn` itself, so a test or a command calls the body
+    directly. The body must be idempotent: a schedule may fire twice or be caught up."""
+
+    def wrap(fn: Callable[[Session], Any]) -> Callable[[Session], Any]:
+        name = f"{fn.__module__}.{fn.__name__}"
+
+        def in_app() -> Any:
+            with _app().app_context():
+                try:
+                    result = fn(db.session())
+                    db.session.commit()
+                    return result
+                except Exception:
+                    db.session.rollback()
+                    raise
+
+        _PERIODIC[name] = (dict(schedule), in_app)
+        return fn
+
+    return wrap
+
+
 def build_huey(config: dict[str, Any]) -> Huey:
     if config.get("JOBS_IMMEDIATE") or config.get("TESTING"):
         return MemoryHuey("portal", immediate=True)
@@ -212,7 +239,13 @@ def register_all(app: Flask) -> Huey:
             app.extensions["huey_tasks"][name] = app.extensions["huey"].task(name=name)(
                 _REGISTRY[name]
             )
-    return app.extensions["huey"]
+    huey = app.extensions["huey"]
+    for name, (schedule, body) in _PERIODIC.items():
+        if name not in app.extensions["huey_tasks"]:
+            app.extensions["huey_tasks"][name] = huey.periodic_task(crontab(**schedule), name=name)(
+                body
+            )
+    return huey
 
 
 def is_immediate() -> bool:

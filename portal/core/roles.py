@@ -122,3 +122,9 @@ def can_prepare_monthly(user: User) -> bool:
 def can_inspect_monthly_report(user: User) -> bool:
     """Only city staff inspect the monthly report: accept it or send it back [7(1), 8]."""
     return user.role == Role.CITY
+
+
+def can_handle_payments(user: User) -> bool:
+    """The operator pays suppliers and carriers [6(3)カ] and generates statements; the city
+    reads the payment runs."""
+    return user.role in OPERATOR_ROLES

@@ -11,7 +11,7 @@ runs while rendering), in a handful of queries — one per kind, never one per l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from portal.receipts import onestop
 from portal.receipts import service as receipt_service
 from portal.receipts.models import OnestopState, ReceiptStatus
 from portal.shipping.carriers import Carrier, tracking_url
-from portal.shipping.models import OrderStatus, Shipment
+from portal.shipping.models import OrderStatus, Resend, Shipment
 from portal.shipping.problems import DeliveryProblem, ProblemKind
 
 
@@ -97,6 +97,23 @@ class ShipmentItem:
     tracking_no: str
     shipped_on: date
     corrected_at: datetime | None
+    shipping_fee: int = 0  # 送料 of this parcel (portal.shipping.resends.correct_fee)
+    fee_note: str = ""
+
+
+@dataclass(frozen=True)
+class ResendItem:
+    """A re-send of an order (portal.shipping.resends)."""
+
+    id: int
+    order_id: int
+    cause: str
+    carrier: Carrier
+    tracking_no: str
+    shipped_on: date
+    quantity: int
+    shipping_fee: int
+    note: str
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,7 @@ class DonationDetail:
     onestop_deadline: date | None  # None: no one-stop form requested
     substitutions: tuple[SubstitutionItem, ...]
     events: tuple[EventItem, ...]
+    resends: Mapping[int, tuple[ResendItem, ...]] = field(default_factory=dict)  # by order id
 
 
 def _gift(g: Any) -> GiftRef:
@@ -239,10 +257,28 @@ def donation_detail(session: Session, donation_id: int) -> DonationDetail | None
     order_ids = [o.id for line in donation.lines for o in line.orders]
     shipments: dict[int, ShipmentItem] = {}
     problems: dict[int, list[ProblemItem]] = {}
+    resends: dict[int, list[ResendItem]] = {}
     if order_ids:
         for s in session.scalars(sa.select(Shipment).where(Shipment.order_id.in_(order_ids))):
             shipments[s.order_id] = ShipmentItem(
-                s.order_id, s.carrier, s.tracking_no, s.shipped_on, s.corrected_at
+                s.order_id, s.carrier, s.tracking_no, s.shipped_on, s.corrected_at,
+                s.shipping_fee, s.fee_note,
+            )  # fmt: skip
+        for r in session.scalars(
+            sa.select(Resend).where(Resend.order_id.in_(order_ids)).order_by(Resend.id)
+        ):
+            resends.setdefault(r.order_id, []).append(
+                ResendItem(
+                    r.id,
+                    r.order_id,
+                    r.cause.value,
+                    r.carrier,
+                    r.tracking_no,
+                    r.shipped_on,
+                    r.quantity,
+                    r.shipping_fee,
+                    r.note,
+                )
             )
         for p in session.scalars(
             sa.select(DeliveryProblem)
@@ -274,6 +310,7 @@ def donation_detail(session: Session, donation_id: int) -> DonationDetail | None
         shipments=shipments,
         tracking={oid: tracking_url(s.carrier, s.tracking_no) for oid, s in shipments.items()},
         problems={oid: tuple(ps) for oid, ps in problems.items()},
+        resends={oid: tuple(rs) for oid, rs in resends.items()},
         receipt=None
         if receipt is None
         else ReceiptItem(

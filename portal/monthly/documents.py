@@ -26,6 +26,7 @@ from portal.monthly.labels import (
     PROPOSAL_STATES,
     REPORT_STATES,
     SECTION_TITLES,
+    line_kind_text,
 )
 from portal.monthly.models import Invoice, InvoiceKind, InvoiceLine, MonthlyReport
 from portal.monthly.report import Figures, median_hours
@@ -141,7 +142,7 @@ def report_context(f: Figures, report: MonthlyReport | None) -> dict[str, Any]:
         "f": f, "report": report, "titles": SECTION_TITLES, "portals": PORTAL_NAMES,
         "proposal_states": PROPOSAL_STATES, "consultation_kinds": CONSULTATION_KINDS,
         "report_states": REPORT_STATES, "median_hours": median_hours,
-        "category_label": _category_label,
+        "category_label": _category_label, "line_kind_text": line_kind_text,
         "comment": (lambda s: report.comment_for(s) if report else ""),
         "daily_svg": charts.daily_bars(
             f.days, title=str(_l("日別の寄附金額")),
@@ -190,15 +191,18 @@ def report_xlsx(f: Figures, report: MonthlyReport | None) -> bytes:
     ws = wb.create_sheet("イ 発送")
     _put(ws, [str(t["i"]), f.month])
     _put(ws, [str(h) for h in (
-        _l("事業者"), _l("返礼品コード"), _l("返礼品名"), _l("発送数"), _l("返礼品代"), _l("送料"),
-        _l("合計"), _l("明細"),
+        _l("事業者"), _l("返礼品コード"), _l("返礼品名"), _l("区分"), _l("発送数"), _l("返礼品代"),
+        _l("送料"), _l("市への請求"), _l("明細"),
     )])  # fmt: skip
     for st in f.statements:
         for ln in st.lines:
-            _put(ws, [st.supplier.name, ln.gift_code, ln.gift_name, ln.count, ln.cost_total,
-                      ln.shipping_total, ln.total, f"statement #{st.id}"])  # fmt: skip
-    _put(ws, [str(_l("合計")), "", "", f.shipped_units, f.gift_cost, f.gift_shipping,
-              f.gift_cost + f.gift_shipping])  # fmt: skip
+            _put(ws, [st.supplier.name, ln.gift_code, ln.gift_name,
+                      line_kind_text(ln.kind, ln.resend_cause), ln.count, ln.cost_total,
+                      ln.shipping_total, ln.total if ln.billable else 0,
+                      f"statement #{st.id} line #{ln.id}"])  # fmt: skip
+    _put(ws, [str(_l("合計（市への請求分）")), "", "", "", f.shipped_units, f.gift_cost,
+              f.gift_shipping, f.gift_cost + f.gift_shipping])  # fmt: skip
+    _put(ws, [str(_l("請求しない再送")), "", "", "", f.resent_units, "", "", f.not_billed])
     _comment_row(ws, report, "i")
 
     ws = wb.create_sheet("ウ 問合せ")

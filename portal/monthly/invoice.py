@@ -4,8 +4,10 @@ Lines, in the order the contract lists them:
 - 基本業務委託料 [8(1)ア]: the month's donations (受領日 in the JST month, not cancelled) in three
   groups — with a gift, without a gift, crowdfunding (a donation with a project) — each
   amount × its contract rate, 1円未満切捨て per group.
-- 返礼品代及び送料 [8(1)イ, 6(3)カ]: one line per statement line of the month (supplier, gift,
-  units, 調達費用, 送料); every statement of the month must be confirmed before issuing.
+- 返礼品代及び送料 [8(1)イ, 6(3)カ]: one line per billable statement line of the month
+  (supplier, gift, units, 調達費用, the shipments' own 送料; re-sends by carrier or donor
+  included); every statement of the month must be confirmed before issuing. Re-sends the
+  supplier or the operator caused are listed apart at 0 yen (not billed [8(1)イ]).
 - 受領証明書等送付 [8(1)ウ]: sets in receipt batches mailed in the month × the unit price, or
   shown at 0 yen when the contract folds it into the base fee.
 - 消費税: on the operator's own fees (base + mailing), at the contract's rate and rounding; the
@@ -38,6 +40,7 @@ from portal.core.roles import can_prepare_monthly
 from portal.core.timeline import record_event
 from portal.donations.models import Donation, DonationState
 from portal.monthly.contract import ROUNDING_LABELS, apply_rate, percent_text, rate_for, round_yen
+from portal.monthly.labels import line_kind_text
 from portal.monthly.models import (
     CityAdvertisement,
     ContractRate,
@@ -67,6 +70,7 @@ GROUP_LABELS = {
 SECTION_LABELS = {
     "base": _l("基本業務委託料"),
     "gifts": _l("返礼品代及び送料"),
+    "not_billed": _l("請求しない再送（受注者・事業者の責）[8(1)イ]"),
     "mailing": _l("受領証明書等送付"),
     "tax": _l("消費税"),
     "ads": _l("広告費控除（市が直接支払った広告費）"),
@@ -183,12 +187,14 @@ def build(session: Session, month: str) -> Draft:
         if st.state != StatementState.CONFIRMED:
             draft.unconfirmed.append(st.supplier.name)
         for sl in st.lines:
+            how = line_kind_text(sl.kind, sl.resend_cause)
             add(
-                section="gifts", label=f"{st.supplier.name} {sl.gift_code} {sl.gift_name}",
-                detail=str(_l("調達費用 %(cost)s円 + 送料 %(ship)s円（各1個）",
-                              cost=_yen(sl.unit_cost), ship=_yen(sl.unit_shipping))),
-                quantity=sl.count, unit_price=sl.unit_cost + sl.unit_shipping,
-                cost=sl.cost_total, shipping=sl.shipping_total, amount=sl.total,
+                section="gifts" if sl.billable else "not_billed",
+                label=f"{st.supplier.name} {sl.gift_code} {sl.gift_name}",
+                detail=str(_l("%(how)s 調達費用 %(cost)s円 + 送料 %(ship)s円", how=how,
+                              cost=_yen(sl.cost_total), ship=_yen(sl.shipping_total))),
+                quantity=sl.count, cost=sl.cost_total, shipping=sl.shipping_total,
+                amount=sl.total if sl.billable else 0,
                 ref_type="statement_line", ref_id=f"{st.id}:{sl.id}",
             )  # fmt: skip
 

@@ -41,7 +41,7 @@ from portal.monthly.models import (
     ReportState,
 )
 from portal.receipts.models import AddressCheck, ItemKind, OnestopReturn, OnestopState
-from portal.statements.models import Statement
+from portal.statements.models import LineKind, Statement
 from portal.statements.service import month_range, month_statements, normalise_month
 from portal.support import analysis
 
@@ -110,6 +110,8 @@ class Figures:
     shipped_units: int = 0
     gift_cost: int = 0
     gift_shipping: int = 0
+    resent_units: int = 0
+    not_billed: int = 0  # re-sends the supplier or the operator caused [8(1)イ]
     # ウ
     desk: MonthlySummary | None = None
     # エ
@@ -199,12 +201,18 @@ def figures(session: Session, month: str) -> Figures:
         f.days.append((day, count, amount_sum))
         day += timedelta(days=1)
 
-    # イ shipments by supplier and gift, from the statements.
+    # イ shipments by supplier and gift, from the statements (billed amounts; re-sends apart).
     f.statements = month_statements(session, month)
     for st in f.statements:
         f.shipped_units += st.count_total
-        f.gift_cost += st.cost_total
-        f.gift_shipping += st.shipping_total
+        for line in st.lines:
+            if line.billable:
+                f.gift_cost += line.cost_total
+                f.gift_shipping += line.shipping_total
+            else:
+                f.not_billed += line.total
+            if line.kind == LineKind.RESEND:
+                f.resent_units += line.count
 
     # ウ the desk's monthly analysis.
     f.desk = analysis.monthly_summary(session, start.year, start.month)

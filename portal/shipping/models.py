@@ -44,6 +44,7 @@ class OrderEvent(enum.StrEnum):
     SHIPMENT_CORRECTED = "order.shipment_corrected"
     CORRECTION_REASON = "order.correction_reason"  # internal: why staff corrected a shipment
     DELIVERED = "order.delivered"
+    RESENT = "order.resent"  # a re-send (portal.shipping.resends)
 
 
 # The event each move writes. A cancelled order is told by its donation's own
@@ -53,6 +54,21 @@ ORDER_MOVE_EVENTS: dict[OrderStatus, OrderEvent | None] = {
     OrderStatus.DELIVERED: OrderEvent.DELIVERED,
     OrderStatus.CANCELLED: None,
 }
+
+
+class ResendCause(enum.StrEnum):
+    """Whose doing a re-send was. Re-sends caused by the supplier or the operator are not
+    billed to the city [8(1)イ]; the supplier bears its own."""
+
+    SUPPLIER = "supplier"  # 事業者の責
+    OPERATOR = "operator"  # 受注者（運営事務局）の責
+    CARRIER = "carrier"  # 配送事業者の事故
+    DONOR = "donor"  # 寄附者の事情（長期不在・住所誤り）
+    DISASTER = "disaster"  # 災害
+
+
+NOT_BILLED_TO_CITY: frozenset[ResendCause] = frozenset({ResendCause.SUPPLIER, ResendCause.OPERATOR})
+BORNE_BY_SUPPLIER: frozenset[ResendCause] = frozenset({ResendCause.SUPPLIER})
 
 
 class Order(TimestampMixin, Model):
@@ -96,10 +112,50 @@ class Shipment(TimestampMixin, Model):
     confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
     corrected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     corrected_at: Mapped[datetime | None]
+    # 送料 of this parcel (yen): the gift's fee × units when recorded; staff may correct it
+    # with a reason (audited), and the month's statement sums these.
+    shipping_fee: Mapped[int] = mapped_column(default=0)
+    fee_note: Mapped[str] = mapped_column(sa.Text, default="")
+    fee_corrected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    fee_corrected_at: Mapped[datetime | None]
 
     order: Mapped[Order] = relationship()
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
     corrected_by: Mapped[User | None] = relationship(foreign_keys=[corrected_by_id])
+
+    __table_args__ = (sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_not_negative"),)
+
+
+class Resend(TimestampMixin, Model):
+    """A re-send (再送) of an order's gift: a parcel of its own, with its carrier, 送り状番号,
+    date, units, 送料 and cause. The order keeps its first Shipment; each re-send is a row
+    here, usually closing a delivery problem (damage, return to sender)."""
+
+    __tablename__ = "resend_shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("gift_order.id"), index=True)
+    problem_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delivery_problem.id"))
+    cause: Mapped[ResendCause] = mapped_column(enum_column(ResendCause))
+    carrier: Mapped[Carrier] = mapped_column(enum_column(Carrier))
+    tracking_no: Mapped[str] = mapped_column(sa.String(40))
+    shipped_on: Mapped[date] = mapped_column(index=True)
+    quantity: Mapped[int]
+    shipping_fee: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    order: Mapped[Order] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_not_negative"),
+    )
+
+    @property
+    def billed_to_city(self) -> bool:
+        return self.cause not in NOT_BILLED_TO_CITY
 
 
 class ShipmentUpload(Model):

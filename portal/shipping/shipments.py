@@ -184,6 +184,11 @@ def _validated(
     return carrier, number, shipped_on
 
 
+def default_shipping_fee(order: Order) -> int:
+    """送料 of an order's parcel as the gift master has it: the gift's fee × units."""
+    return order.line.gift.shipping_fee * order.line.quantity
+
+
 def confirm_shipment(
     session: Session,
     order: Order,
@@ -205,6 +210,7 @@ def confirm_shipment(
             tracking_no=number,
             shipped_on=shipped_on,
             confirmed_by_id=by_user.id if by_user is not None else None,
+            shipping_fee=default_shipping_fee(order),
         )
         try:
             with session.begin_nested():

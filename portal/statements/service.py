@@ -13,7 +13,8 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -21,14 +22,30 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.accounts.models import Supplier, User
 from portal.core.audit import audit
+from portal.core.dates import today_jst
 from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.models import utcnow
 from portal.core.roles import Role, is_operator
 from portal.core.timeline import record_event
 from portal.donations.models import DonationLine
 from portal.gifts.models import Gift
-from portal.shipping.models import Order, OrderStatus, Shipment
-from portal.statements.models import Statement, StatementEvent, StatementLine, StatementState
+from portal.shipping.carriers import Carrier
+from portal.shipping.models import (
+    BORNE_BY_SUPPLIER,
+    NOT_BILLED_TO_CITY,
+    Order,
+    OrderStatus,
+    Resend,
+    ResendCause,
+    Shipment,
+)
+from portal.statements.models import (
+    LineKind,
+    Statement,
+    StatementEvent,
+    StatementLine,
+    StatementState,
+)
 
 COMMENT_MAX = 1000
 
@@ -52,7 +69,7 @@ def normalise_month(month: str) -> str:
 def shipped_counts(
     session: Session, month: str, supplier_id: int | None = None
 ) -> Sequence[sa.Row[int, int, int]]:
-    """(supplier_id, gift_id, units) shipped in the month, by the shipment's date."""
+    """(supplier_id, gift_id, units) first shipped in the month, by the shipment's date."""
     start, end = month_range(month)
     stmt = (
         sa.select(Order.supplier_id, DonationLine.gift_id, sa.func.sum(DonationLine.quantity))
@@ -70,41 +87,109 @@ def shipped_counts(
     return session.execute(stmt).all()
 
 
+@dataclass
+class _Group:
+    units: int = 0
+    fees: int = 0
+
+
+# (gift_id, kind, carrier, cause) -> units and 送料
+_Key = tuple[int, LineKind, str, str]
+
+
+def _month_groups(
+    session: Session, month: str, supplier_id: int | None
+) -> dict[int, dict[_Key, _Group]]:
+    """Per supplier: the month's shipments and re-sends grouped into statement lines."""
+    start, end = month_range(month)
+    by_supplier: dict[int, dict[_Key, _Group]] = {}
+    first = (
+        sa.select(
+            Order.supplier_id, DonationLine.gift_id, Shipment.carrier,
+            sa.func.sum(DonationLine.quantity), sa.func.sum(Shipment.shipping_fee),
+        )
+        .join(Shipment, Shipment.order_id == Order.id)
+        .join(DonationLine, DonationLine.id == Order.line_id)
+        .where(
+            Shipment.shipped_on >= start, Shipment.shipped_on < end,
+            Order.status != OrderStatus.CANCELLED,
+        )
+        .group_by(Order.supplier_id, DonationLine.gift_id, Shipment.carrier)
+    )  # fmt: skip
+    again = (
+        sa.select(
+            Order.supplier_id, DonationLine.gift_id, Resend.carrier, Resend.cause,
+            sa.func.sum(Resend.quantity), sa.func.sum(Resend.shipping_fee),
+        )
+        .join(Resend, Resend.order_id == Order.id)
+        .join(DonationLine, DonationLine.id == Order.line_id)
+        .where(Resend.shipped_on >= start, Resend.shipped_on < end)
+        .group_by(Order.supplier_id, DonationLine.gift_id, Resend.carrier, Resend.cause)
+    )  # fmt: skip
+    if supplier_id is not None:
+        first = first.where(Order.supplier_id == supplier_id)
+        again = again.where(Order.supplier_id == supplier_id)
+    for sup_id, gift_id, carrier, units, fees in session.execute(first):
+        key = (gift_id, LineKind.SHIPMENT, Carrier(carrier).value, "")
+        group = by_supplier.setdefault(sup_id, {}).setdefault(key, _Group())
+        group.units += int(units or 0)
+        group.fees += int(fees or 0)
+    for sup_id, gift_id, carrier, cause, units, fees in session.execute(again):
+        key = (gift_id, LineKind.RESEND, Carrier(carrier).value, ResendCause(cause).value)
+        group = by_supplier.setdefault(sup_id, {}).setdefault(key, _Group())
+        group.units += int(units or 0)
+        group.fees += int(fees or 0)
+    return by_supplier
+
+
 def generate(
     session: Session, month: str, *, supplier_id: int | None = None, by_user: User | None = None
 ) -> list[Statement]:
     """Create the month's statements for every supplier that shipped (idempotent: an existing
-    statement is left as it is, whatever its state). Returns the ones created now."""
+    statement is left as it is, whatever its state). Returns the ones created now.
+
+    Lines: first shipments per gift and carrier; re-sends per gift, carrier and cause (see
+    portal.statements.models for the flags the invoice filters on)."""
     month = normalise_month(month)
-    by_supplier: dict[int, list[tuple[int, int]]] = {}
-    for sup_id, gift_id, units in shipped_counts(session, month, supplier_id):
-        by_supplier.setdefault(sup_id, []).append((gift_id, int(units or 0)))
-    existing = set(
-        session.scalars(
-            sa.select(Statement.supplier_id).where(
+    by_supplier = _month_groups(session, month, supplier_id)
+    existing = {
+        st.supplier_id: st
+        for st in session.scalars(
+            _with_lines().where(
                 Statement.month == month, Statement.supplier_id.in_(list(by_supplier))
             )
         )
-    )
+    }
     created = []
-    for sup_id, items in sorted(by_supplier.items()):
-        if sup_id in existing:
-            continue
-        gifts = {
-            g.id: g
-            for g in session.scalars(sa.select(Gift).where(Gift.id.in_([i for i, _ in items])))
-        }
-        statement = Statement(supplier_id=sup_id, month=month)
-        for gift_id, units in items:
+    for sup_id, groups in sorted(by_supplier.items()):
+        statement = existing.get(sup_id)
+        if statement is not None and (
+            statement.is_locked or any(ln.kind != LineKind.ADJUSTMENT for ln in statement.lines)
+        ):
+            continue  # generated before: left as it is
+        # (A statement holding only adjustments of paid lines gets the month's lines.)
+        gift_ids = sorted({key[0] for key in groups})
+        gifts = {g.id: g for g in session.scalars(sa.select(Gift).where(Gift.id.in_(gift_ids)))}
+        statement = statement or Statement(supplier_id=sup_id, month=month)
+        for (gift_id, kind, carrier, cause), group in sorted(groups.items()):
             gift = gifts[gift_id]
+            resend_cause = ResendCause(cause) if cause else None
             statement.lines.append(
                 StatementLine(
                     gift_id=gift.id,
                     gift_code=gift.code,
                     gift_name=gift.name,
-                    count=units,
+                    kind=kind,
+                    carrier=carrier,
+                    resend_cause=cause,
+                    count=group.units,
                     unit_cost=gift.procurement_cost,
                     unit_shipping=gift.shipping_fee,
+                    cost_amount=group.units * gift.procurement_cost,
+                    shipping_amount=group.fees,
+                    billable=resend_cause not in NOT_BILLED_TO_CITY,
+                    payable=resend_cause not in BORNE_BY_SUPPLIER,
+                    disputed=False,
                 )
             )
         session.add(statement)
@@ -114,7 +199,23 @@ def generate(
     return created
 
 
-def _locked_check(statement: Statement) -> None:
+def previous_month(today: date) -> str:
+    """The JST month that closed before `today` (a JST date)."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def generate_closed_month(session: Session, today: date | None = None) -> list[Statement]:
+    """The scheduled job's body: the statements of the month that closed (JST). Idempotent,
+    so it may run every day (a late shipment of that month gets its supplier's statement)."""
+    return generate(session, previous_month(today or today_jst()))
+
+
+def _locked_check(statement: Statement, line: StatementLine | None = None) -> None:
+    if line is not None and line.is_paid:
+        raise Conflict(
+            _l("支払済みの行は変更できません。訂正は翌月以降の明細に訂正行を加えてください。")
+        )
     if statement.is_locked:
         raise Conflict(_l("確認済みの明細は変更できません。"))
 
@@ -144,9 +245,9 @@ def dispute(
 ) -> StatementLine:
     """The supplier disagrees with one line and says why."""
     _own(statement, by_user)
-    _locked_check(statement)
     if line.statement_id != statement.id:
         raise DomainError(_l("この明細の行ではありません。"))
+    _locked_check(statement, line)
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_l("どこが違うかを入力してください。"), field="comment")
@@ -178,9 +279,9 @@ def correct_line(
     """Operator staff put a line right (with a note); the supplier then confirms again."""
     if not is_operator(by_user):
         raise PermissionDenied(_l("明細の修正は運営事務局の職員が行います。"))
-    _locked_check(statement)
     if line.statement_id != statement.id:
         raise DomainError(_l("この明細の行ではありません。"))
+    _locked_check(statement, line)
     note = (note or "").strip()
     if not note:
         raise DomainError(_l("修正の理由を入力してください。"), field="note")
@@ -191,8 +292,16 @@ def correct_line(
     ):
         if value is None or value < 0:
             raise DomainError(_l("0以上の数を入力してください。"), field=name)
-    before = {"count": line.count, "unit_cost": line.unit_cost, "unit_shipping": line.unit_shipping}
+    before = {
+        "count": line.count, "unit_cost": line.unit_cost, "unit_shipping": line.unit_shipping,
+        "cost_amount": line.cost_amount, "shipping_amount": line.shipping_amount,
+    }  # fmt: skip
+    if (count, unit_shipping) != (line.count, line.unit_shipping):
+        # A corrected count or per-unit fee re-prices the line's 送料; otherwise the
+        # shipments' own fees stand.
+        line.shipping_amount = count * unit_shipping
     line.count, line.unit_cost, line.unit_shipping = count, unit_cost, unit_shipping
+    line.cost_amount = count * unit_cost
     line.correction_note = note
     line.corrected_by_id = by_user.id
     line.corrected_at = utcnow()
@@ -202,7 +311,10 @@ def correct_line(
     record_event(
         session, "statement", statement.id, StatementEvent.CORRECTED, by_user=by_user,
         line_id=line.id, before=before,
-        after={"count": count, "unit_cost": unit_cost, "unit_shipping": unit_shipping},
+        after={
+            "count": count, "unit_cost": unit_cost, "unit_shipping": unit_shipping,
+            "cost_amount": line.cost_amount, "shipping_amount": line.shipping_amount,
+        },
     )  # fmt: skip
     session.flush()
     return line

@@ -22,6 +22,9 @@ from portal.receipts.models import (
     ReceiptBatch,
     ReceiptBatchItem,
 )
+from portal.shipping.carriers import Carrier
+from portal.shipping.models import ResendCause
+from portal.shipping.resends import record_resend
 from portal.statements import service as statements
 from tests.conftest import jst, pdf_page_texts
 
@@ -38,14 +41,20 @@ def november(session, make_supplier, make_gift, make_user, make_order, make_dona
     farm, ranch = make_supplier(name="庄原農園"), make_supplier(name="比婆牧場")
     rice = make_gift(farm, name="庄原米", procurement_cost=3000, shipping_fee=1200)
     beef = make_gift(ranch, name="比婆牛", procurement_cost=9000, shipping_fee=1500)
-    d1 = make_order(
+    rice_order = make_order(
         rice, quantity=2, shipped_on=date(2026, 11, 10), paid_on=date(2026, 11, 2),
         amount=12345, portal=Portal.CHOICE, ship_by=date(2026, 11, 20),
-    ).line.donation  # fmt: skip
-    d2 = make_order(
+    )  # fmt: skip
+    beef_order = make_order(
         beef, shipped_on=date(2026, 11, 20), paid_on=date(2026, 11, 15), amount=23456,
         portal=Portal.RAKUTEN, ship_by=date(2026, 11, 25),
-    ).line.donation  # fmt: skip
+    )  # fmt: skip
+    d1, d2 = rice_order.line.donation, beef_order.line.donation
+    # Re-sends: one the supplier caused (not billed to the city), one the carrier lost (billed).
+    record_resend(session, rice_order, cause=ResendCause.SUPPLIER, carrier=Carrier.OTHER.value,
+                  tracking="RS0001", shipped_on=date(2026, 11, 15), quantity=1, by_user=staff)  # fmt: skip
+    record_resend(session, beef_order, cause=ResendCause.CARRIER, carrier=Carrier.OTHER.value,
+                  tracking="RS0002", shipped_on=date(2026, 11, 25), by_user=staff)  # fmt: skip
     d3 = make_donation(lines=[], amount=7777, portal=Portal.FURUNAVI, paid_on=date(2026, 11, 20))
     make_donation(
         lines=[], amount=50001, portal=Portal.CHOICE, paid_on=date(2026, 11, 30),
@@ -107,9 +116,11 @@ def november(session, make_supplier, make_gift, make_user, make_order, make_dona
 
 
 # base: (12,345 + 23,456) × 12% = 4,296.12 → 4,296; 7,777 × 5% = 388.85 → 388;
-# 50,001 × 8.5% = 4,250.085 → 4,250; gifts: 2 × (3,000 + 1,200) + 9,000 + 1,500 = 18,900;
-# mailing 3 × 95 = 285; tax (8,934 + 285) × 10% = 921.9 → 921 (1円未満切捨て); ad −5,500.
-TOTAL = 4296 + 388 + 4250 + 18900 + 285 + 921 - 5500
+# 50,001 × 8.5% = 4,250.085 → 4,250; gifts: 2 × (3,000 + 1,200) + 9,000 + 1,500 = 18,900,
+# plus the carrier's re-send of the beef 9,000 + 1,500 = 10,500 (the supplier's re-send of one
+# rice, 4,200, is not billed); mailing 3 × 95 = 285; tax (8,934 + 285) × 10% = 921.9 → 921
+# (1円未満切捨て); ad −5,500.
+TOTAL = 4296 + 388 + 4250 + 18900 + 10500 + 285 + 921 - 5500
 
 
 @pytest.mark.usefixtures("november")
@@ -118,14 +129,17 @@ def test_invoice_totals_to_the_yen(session):
     base = [ln.amount for ln in draft.lines if ln.section == "base"]
     assert base == [4296, 388, 4250]
     assert [ln.basis for ln in draft.lines if ln.section == "base"] == [35801, 7777, 50001]
-    gifts = {ln.label: (ln.quantity, ln.cost, ln.shipping, ln.amount)
-             for ln in draft.lines if ln.section == "gifts"}  # fmt: skip
-    assert sorted(gifts.values()) == [(1, 9000, 1500, 10500), (2, 6000, 2400, 8400)]
-    assert any("庄原農園" in label and "庄原米" in label for label in gifts)
+    gifts = [(ln.quantity, ln.cost, ln.shipping, ln.amount)
+             for ln in draft.lines if ln.section == "gifts"]  # fmt: skip
+    assert sorted(gifts) == [(1, 9000, 1500, 10500), (1, 9000, 1500, 10500), (2, 6000, 2400, 8400)]
+    not_billed = [ln for ln in draft.lines if ln.section == "not_billed"]
+    assert [(ln.quantity, ln.cost + ln.shipping, ln.amount) for ln in not_billed] == [(1, 4200, 0)]
+    assert "庄原農園" in not_billed[0].label and "事業者の責" in not_billed[0].detail
+    assert draft.section_total("gifts") == 29400
     assert draft.section_total("mailing") == 285
     assert (draft.taxable, draft.tax) == (9219, 921)
     assert draft.section_total("ads") == -5500
-    assert draft.total == TOTAL == 23540
+    assert draft.total == TOTAL == 34040
     assert "1円未満切捨て" in draft.tax_note
 
 
@@ -143,7 +157,7 @@ def test_tax_rounding_follows_the_contract(session):
 
 def test_issued_invoice_is_numbered_locked_and_corrected_by_a_credit_note(session, november):
     inv = invoice.issue(session, NOVEMBER, by_user=november["staff"])
-    assert inv.number == "INV2026-0001" and inv.total == 23540
+    assert inv.number == "INV2026-0001" and inv.total == 34040
     assert [ad.deducted_invoice_id for ad in records.advertisements(session)] == [inv.id]
     with pytest.raises(Conflict):
         invoice.issue(session, NOVEMBER, by_user=november["staff"])
@@ -155,10 +169,10 @@ def test_issued_invoice_is_numbered_locked_and_corrected_by_a_credit_note(sessio
         invoice.credit_note(session, inv, reason="誤り", by_user=november["city"])
     credit = invoice.credit_note(session, inv, reason="送料の誤り", by_user=november["staff"])
     assert credit.kind == InvoiceKind.CREDIT and credit.original_id == inv.id
-    assert credit.number == "CR2026-0001" and credit.total == -23540
-    assert sum(ln.amount for ln in credit.lines) == -23540
+    assert credit.number == "CR2026-0001" and credit.total == -34040
+    assert sum(ln.amount for ln in credit.lines) == -34040
     again = invoice.issue(session, NOVEMBER, by_user=november["staff"])
-    assert again.number == "INV2026-0002" and again.total == 23540  # the ad deducted again
+    assert again.number == "INV2026-0002" and again.total == 34040  # the ad deducted again
 
 
 def test_invoice_waits_for_confirmed_statements_and_a_contract_rate(
@@ -176,9 +190,9 @@ def test_invoice_waits_for_confirmed_statements_and_a_contract_rate(
 def test_invoice_pdf_and_xlsx_carry_the_totals_and_references(session, november):
     inv = invoice.issue(session, NOVEMBER, by_user=november["staff"])
     text = "".join(pdf_page_texts(documents.invoice_pdf(inv))).replace(" ", "")
-    assert "INV2026-0001" in text and "23,540" in text and "921" in text and "-5,500" in text
+    assert "INV2026-0001" in text and "34,040" in text and "921" in text and "-5,500" in text
     values = documents.sheet_values(documents.invoice_xlsx(inv))
-    assert 23540 in values and 921 in values and -5500 in values and 4296 in values
+    assert 34040 in values and 921 in values and -5500 in values and 4296 in values
     refs = [v for v in values if isinstance(v, str) and "#" in v]
     assert any("RK" not in r and "事業者明細の行" in r for r in refs)
 
@@ -197,7 +211,8 @@ def test_report_figures_to_the_yen(session):
         20: (1, 7777),
         30: (1, 50001),
     }
-    assert (f.shipped_units, f.gift_cost, f.gift_shipping) == (3, 15000, 3900)
+    assert (f.shipped_units, f.gift_cost, f.gift_shipping) == (3, 24000, 5400)
+    assert (f.resent_units, f.not_billed) == (2, 4200)
     assert (f.sets_mailed, f.sets_by_kind["reissue"], f.returned_mail) == (3, 1, 1)
     assert (f.onestop_received, f.onestop_incomplete) == (2, 1)
     assert f.consultations["total"] == 1 and [a.title for a in f.articles] == ["庄原米ができるまで"]
@@ -214,7 +229,8 @@ def test_report_pdf_and_xlsx_contain_the_totals(session, november):
         "93,579",
         "97,579",
         "30,000",
-        "18,900",
+        "29,400",
+        "4,200",
         "庄原米ができるまで",
         "楽天の特集で伸びました",
     ):
@@ -234,7 +250,7 @@ def test_report_pdf_and_xlsx_contain_the_totals(session, november):
         "カ 情報発信",
     ]
     values = documents.sheet_values(data)
-    assert 93579 in values and 97579 in values and 15000 in values and 3900 in values
+    assert 93579 in values and 97579 in values and 24000 in values and 4200 in values
 
 
 def test_report_turns_city_accepts_or_returns(session, november):
@@ -291,9 +307,9 @@ def test_contract_rates_are_checked(session, november):
 def test_cli_writes_the_invoice_and_the_report(runner, session, november, tmp_path):
     result = runner.invoke(args=["invoice", NOVEMBER, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == "invoice=INV2026-0001 total=23540"
+    assert result.output.strip().splitlines()[-1] == "invoice=INV2026-0001 total=34040"
     again = runner.invoke(args=["invoice", NOVEMBER, "--out", str(tmp_path)])
-    assert again.output.strip().splitlines()[-1] == "invoice=INV2026-0001 total=23540"
+    assert again.output.strip().splitlines()[-1] == "invoice=INV2026-0001 total=34040"
     assert (tmp_path / "invoice-INV2026-0001.pdf").read_bytes().startswith(b"%PDF")
 
     result = runner.invoke(args=["monthly-report", NOVEMBER, "--out", str(tmp_path)])

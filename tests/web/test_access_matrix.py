@@ -85,6 +85,8 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.onestop_intake": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.onestop_record": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.order_delivered": {"POST": OPERATORS},
+    "staff.order_fee_correct": {"POST": OPERATORS},
+    "staff.order_resend": {"POST": OPERATORS},
     "staff.order_shipment_correct": {"POST": OPERATORS},
     # both review; which move each may make is the proposal's own rule
     "staff.proposal_move": {"POST": STAFF},
@@ -92,7 +94,14 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.receipts_issue": {"POST": OPERATORS},
     "staff.receipts_returned": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.request_decide": {"POST": OPERATORS},
+    "staff.statement_adjust": {"POST": OPERATORS},
     "staff.statement_correct": {"POST": OPERATORS},
+    "staff.statements_generate": {"POST": OPERATORS},
+    # the operator pays suppliers and carriers [6(3)カ]; the city reads the runs, but the
+    # transfer file (every supplier's bank account) is the operator's alone
+    "staff.payment_run_build": {"POST": OPERATORS},
+    "staff.payment_run_file": {"GET": OPERATORS},
+    "staff.payment_run_paid": {"POST": OPERATORS},
     "staff.supplier_edit": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.supplier_invite": {"POST": OPERATORS},
     "staff.supplier_new": {"GET": OPERATORS, "POST": OPERATORS},

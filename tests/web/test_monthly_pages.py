@@ -24,7 +24,7 @@ def _csrf(html: str) -> str:
 def test_invoice_page_links_each_line_and_issues_once(client, session, november):  # noqa: F811
     sign_in(client, november["staff"])
     page = client.get(f"/staff/invoices?month={NOVEMBER}").get_data(as_text=True)
-    assert "23,540" in page and "4,296" in page
+    assert "34,040" in page and "4,296" in page
     statement_ids = {ln.ref_id.split(":")[0] for ln in invoice.build(session, NOVEMBER).lines
                      if ln.ref_type == "statement_line"}  # fmt: skip
     for sid in statement_ids:
@@ -41,7 +41,7 @@ def test_invoice_page_links_each_line_and_issues_once(client, session, november)
     xlsx = client.get(f"/staff/invoices/{issued.id}/invoice.xlsx")
     values = [c.value for ws in load_workbook(io.BytesIO(xlsx.data)).worksheets
               for row in ws.iter_rows() for c in row]  # fmt: skip
-    assert 23540 in values
+    assert 34040 in values
     pdf = client.get(f"/staff/invoices/{issued.id}/invoice.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
@@ -49,7 +49,7 @@ def test_invoice_page_links_each_line_and_issues_once(client, session, november)
 def test_city_reads_the_invoice_but_cannot_issue(client, november):  # noqa: F811
     sign_in(client, november["city"])
     page = client.get(f"/staff/invoices?month={NOVEMBER}").get_data(as_text=True)
-    assert "23,540" in page and "請求書を発行する" not in page
+    assert "34,040" in page and "請求書を発行する" not in page
     assert client.post("/staff/invoices/issue", data={"month": NOVEMBER}).status_code == 403
 
 

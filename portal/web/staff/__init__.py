@@ -21,6 +21,7 @@ from portal.web.staff import (
     imports,
     monthly,
     orders,
+    payments,
     proposals,
     receipts,
     requests,
@@ -141,6 +142,8 @@ bp.add_url_rule("/reports/<month>/report.xlsx", view_func=monthly.monthly_report
 bp.add_url_rule(
     "/orders/<int:order_id>/shipment", view_func=orders.order_shipment_correct, methods=["POST"]
 )
+bp.add_url_rule("/orders/<int:order_id>/fee", view_func=orders.order_fee_correct, methods=["POST"])
+bp.add_url_rule("/orders/<int:order_id>/resend", view_func=orders.order_resend, methods=["POST"])
 bp.add_url_rule(
     "/orders/<int:order_id>/delivered", view_func=orders.order_delivered, methods=["POST"]
 )
@@ -192,7 +195,20 @@ bp.add_url_rule("/requests", view_func=requests.requests)
 bp.add_url_rule("/requests/<int:request_id>", view_func=requests.request_detail)
 bp.add_url_rule("/requests/<int:request_id>", view_func=requests.request_decide, methods=["POST"])
 
+# payments
+bp.add_url_rule("/payments", view_func=payments.payment_runs)
+bp.add_url_rule("/payments", view_func=payments.payment_run_build, methods=["POST"])
+bp.add_url_rule("/payments/<int:run_id>", view_func=payments.payment_run_detail)
+bp.add_url_rule(
+    "/payments/<int:run_id>/paid", view_func=payments.payment_run_paid, methods=["POST"]
+)
+bp.add_url_rule("/payments/<int:run_id>/transfer.txt", view_func=payments.payment_run_file)
+bp.add_url_rule(
+    "/payments/<int:run_id>/advice/<int:line_id>.pdf", view_func=payments.payment_advice
+)
+
 # statements
+bp.add_url_rule("/statements/generate", view_func=statements.statements_generate, methods=["POST"])
 bp.add_url_rule("/statements", view_func=statements.statements)
 bp.add_url_rule("/statements.csv", view_func=statements.statements_csv)
 bp.add_url_rule("/statements/<int:statement_id>", view_func=statements.statement_detail)
@@ -201,9 +217,15 @@ bp.add_url_rule(
     view_func=statements.statement_correct,
     methods=["POST"],
 )
+bp.add_url_rule(
+    "/statements/<int:statement_id>/lines/<int:line_id>/adjust",
+    view_func=statements.statement_adjust,
+    methods=["POST"],
+)
 
 # suppliers
 bp.add_url_rule("/suppliers", view_func=suppliers.suppliers)
+bp.add_url_rule("/suppliers/bank-lookup", view_func=suppliers.bank_lookup)
 bp.add_url_rule("/suppliers/new", methods=["GET", "POST"], view_func=suppliers.supplier_new)
 bp.add_url_rule(
     "/suppliers/<int:supplier_id>/edit", methods=["GET", "POST"], view_func=suppliers.supplier_edit

@@ -14,10 +14,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import (
     DateField,
+    IntegerField,
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.accounts.models import User
 from portal.core.audit import audit
@@ -39,7 +40,7 @@ from portal.shipping.problems import PROBLEM_LABELS
 from portal.web.forms import FlaskForm, choices, flash_domain_error, nfkc
 from portal.web.guards import requires
 from portal.web.htmx import render
-from portal.web.labels import PORTAL_LABELS
+from portal.web.labels import PORTAL_LABELS, RESEND_CAUSE_LABELS
 from portal.web.staff.labels import (
     CONSENT_LABELS,
     EVENT_LABELS,
@@ -119,6 +120,55 @@ def correction_prefix(order_id: int) -> str:
     return f"o{order_id}"
 
 
+class FeeForm(FlaskForm):
+    """Staff correcting a parcel's 送料 (portal/web/staff/orders.py), with a reason."""
+
+    shipping_fee = IntegerField(
+        _l("送料（円）"), validators=[InputRequired(), NumberRange(min=0, max=1_000_000)]
+    )
+    reason = StringField(
+        _l("訂正の理由"),
+        validators=[DataRequired(message=_l("訂正の理由を入力してください。")), Length(max=1000)],
+    )
+
+
+class ResendForm(FlaskForm):
+    """Staff recording a re-send of an order, with whose doing it was."""
+
+    cause = SelectField(
+        _l("再送の理由（誰の責か）"),
+        choices=choices([(c.value, label) for c, label in RESEND_CAUSE_LABELS.items()]),
+        validators=[DataRequired()],
+    )
+    carrier = SelectField(
+        _l("配送業者"),
+        choices=choices([(c.value, label) for c, label in CARRIER_LABELS.items()]),
+        validators=[DataRequired()],
+    )
+    tracking_no = StringField(
+        _l("送り状番号（追跡番号）"),
+        filters=[nfkc],
+        validators=[DataRequired(message=_l("送り状番号を入力してください。")), Length(max=40)],
+    )
+    shipped_on = DateField(
+        _l("発送日"), validators=[DataRequired(message=_l("発送日を入力してください。"))]
+    )
+    quantity = IntegerField(_l("数量"), validators=[Optional(), NumberRange(min=1)])
+    shipping_fee = IntegerField(
+        _l("送料（円・空欄なら返礼品の送料）"),
+        validators=[Optional(), NumberRange(min=0, max=1_000_000)],
+    )
+    note = StringField(_l("メモ"), validators=[Optional(), Length(max=1000)])
+
+
+def fee_prefix(order_id: int) -> str:
+    return f"f{order_id}"
+
+
+def resend_prefix(order_id: int) -> str:
+    return f"r{order_id}"
+
+
 def correction_forms_for(shipments: Mapping[int, ShipmentItem], user: User) -> dict[int, FlaskForm]:
     """One prefilled form per shipped order, only for those allowed to correct."""
     if not can_correct_shipments(user):
@@ -141,6 +191,8 @@ def detail_page(
     donation_id: int,
     *,
     correction_forms: dict[int, FlaskForm] | None = None,
+    fee_forms: dict[int, FlaskForm] | None = None,
+    resend_forms: dict[int, FlaskForm] | None = None,
     status: int = 200,
 ) -> str:
     """The donation with everything that happened to it since: orders and their shipments,
@@ -161,6 +213,16 @@ def detail_page(
     )
     forms = correction_forms_for(detail.shipments, current_user)
     forms.update(correction_forms or {})
+    fees: dict[int, FlaskForm] = {}
+    again: dict[int, FlaskForm] = {}
+    if can_correct_shipments(current_user):
+        for order_id, shipment in detail.shipments.items():
+            fees[order_id] = FeeForm(
+                formdata=None, prefix=fee_prefix(order_id), shipping_fee=shipment.shipping_fee
+            )
+            again[order_id] = ResendForm(formdata=None, prefix=resend_prefix(order_id))
+    fees.update(fee_forms or {})
+    again.update(resend_forms or {})
     html = render(
         "staff/donation_detail.html",
         donation=detail.donation,
@@ -195,6 +257,10 @@ def detail_page(
         paid_form=PaidForm(),
         cancel_form=CancelForm(),
         correction_forms=forms,
+        fee_forms=fees,
+        resend_forms=again,
+        resends=detail.resends,
+        causes=RESEND_CAUSE_LABELS,
     )
     return (html, status) if status != 200 else html  # type: ignore[return-value]
 

@@ -85,6 +85,7 @@ EVENT_LABELS = {
     "order.shipment_corrected": _l("発送の登録を訂正しました"),
     "order.correction_reason": _l("発送訂正の理由（内部記録）"),
     "order.delivered": _l("配達済になりました"),
+    "order.resent": _l("返礼品を再送しました"),
     "delivery.problem": _l("配送の問題が報告されました"),
     "delivery.problem_resolved": _l("配送の問題が解決しました"),
     "receipt.issued": _l("寄附金受領証明書を発行しました"),

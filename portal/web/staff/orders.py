@@ -25,13 +25,22 @@ from portal.core.roles import can_correct_shipments
 from portal.donations.models import Donation, DonationLine
 from portal.extensions import db
 from portal.gifts.models import Gift
+from portal.shipping import resends
 from portal.shipping import shipments as ship_uc
 from portal.shipping.carriers import Carrier
 from portal.shipping.models import Order, OrderStatus
 from portal.web.forms import apply_domain_error, flash_domain_error
 from portal.web.guards import requires
 from portal.web.htmx import redirect, render
-from portal.web.staff.donations import CorrectionForm, correction_prefix, detail_page
+from portal.web.staff.donations import (
+    CorrectionForm,
+    FeeForm,
+    ResendForm,
+    correction_prefix,
+    detail_page,
+    fee_prefix,
+    resend_prefix,
+)
 
 PAGE = 200
 
@@ -83,6 +92,56 @@ def order_shipment_correct(order_id: int) -> Response | str:
                 url_for("staff.donation_detail", donation_id=donation.id) + f"#order-{order.id}"
             )
     return detail_page(donation.id, correction_forms={order_id: form}, status=422)
+
+
+def _back(order: Order) -> Response:
+    return redirect(
+        url_for("staff.donation_detail", donation_id=order.line.donation_id) + f"#order-{order.id}"
+    )
+
+
+@requires(can_correct_shipments)
+def order_fee_correct(order_id: int) -> Response | str:
+    """The 送料 of an order's parcel, corrected with a reason (audited)."""
+    order = _order(order_id)
+    shipment = ship_uc.shipment_for(db.session, order)
+    if shipment is None:
+        flash(_("この注文はまだ発送登録されていません。"), "error")
+        return _back(order)
+    form = FeeForm(prefix=fee_prefix(order_id))
+    if form.validate_on_submit():
+        try:
+            resends.correct_fee(
+                db.session, shipment, fee=form.shipping_fee.data, reason=form.reason.data or "",
+                by_user=current_user,
+            )  # fmt: skip
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("注文 %(no)s の送料を訂正しました。", no=ship_uc.order_no(order)), "success")
+            return _back(order)
+    return detail_page(order.line.donation_id, fee_forms={order_id: form}, status=422)
+
+
+@requires(can_correct_shipments)
+def order_resend(order_id: int) -> Response | str:
+    """A re-send of the order's gift: a parcel of its own, with its cause."""
+    order = _order(order_id)
+    form = ResendForm(prefix=resend_prefix(order_id))
+    if form.validate_on_submit():
+        try:
+            resends.record_resend(
+                db.session, order, cause=form.cause.data or "", carrier=form.carrier.data or "",
+                tracking=form.tracking_no.data or "", shipped_on=form.shipped_on.data,
+                quantity=form.quantity.data, shipping_fee=form.shipping_fee.data,
+                note=form.note.data or "", by_user=current_user,
+            )  # fmt: skip
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(_("注文 %(no)s の再送を記録しました。", no=ship_uc.order_no(order)), "success")
+            return _back(order)
+    return detail_page(order.line.donation_id, resend_forms={order_id: form}, status=422)
 
 
 @requires(can_correct_shipments)

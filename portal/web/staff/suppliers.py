@@ -12,11 +12,12 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from portal.accounts import suppliers as supplier_cases
-from portal.accounts.models import Supplier, SupplierStatus, User
+from portal.accounts.models import ShippingPayer, Supplier, SupplierStatus, User
 from portal.core.errors import DomainError
 from portal.core.mail import send_mail
 from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
+from portal.payments import zengin
 from portal.web import uow
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.guards import requires
@@ -44,10 +45,15 @@ class SupplierForm(FlaskForm):
     address = StringField(_l("住所"), validators=[Optional(), Length(max=300)])
     phone = StringField(_l("電話番号"), filters=[nfkc], validators=[Optional(), Length(max=20)])
     email = EmailField(_l("メールアドレス"), validators=[Optional(), Email(), Length(max=254)])
-    bank_name = StringField(_l("金融機関名"), validators=[Optional(), Length(max=100)])
-    bank_branch = StringField(_l("支店名"), validators=[Optional(), Length(max=100)])
+    bank_code = StringField(
+        _l("金融機関コード（4桁）"), filters=[nfkc], validators=[Optional(), Length(max=4)]
+    )
+    branch_code = StringField(
+        _l("支店コード（3桁）"), filters=[nfkc], validators=[Optional(), Length(max=3)]
+    )
     bank_account_type = SelectField(
-        _l("口座種別"), choices=choices([("普通", _l("普通")), ("当座", _l("当座"))])
+        _l("口座種別"),
+        choices=choices([("普通", _l("普通")), ("当座", _l("当座")), ("貯蓄", _l("貯蓄"))]),
     )
     bank_account_number = StringField(
         _l("口座番号"),
@@ -57,6 +63,18 @@ class SupplierForm(FlaskForm):
     bank_account_holder = StringField(
         _l("口座名義（カナ）"), validators=[Optional(), Length(max=100)]
     )
+    shipping_paid_by = SelectField(
+        _l("送料の支払"),
+        choices=choices(
+            [
+                (
+                    ShippingPayer.SUPPLIER.value,
+                    _l("事業者が配送業者に支払う（送料も事業者へ支払う）"),
+                ),
+                (ShippingPayer.OPERATOR.value, _l("運営事務局が配送業者に直接支払う")),
+            ]
+        ),
+    )
     status = SelectField(
         _l("状態"), choices=choices([(k.value, v) for k, v in SUPPLIER_STATUS_LABELS.items()])
     )
@@ -65,8 +83,10 @@ class SupplierForm(FlaskForm):
         values = {
             name: (getattr(self, name).data or "")
             for name in supplier_cases.SupplierData.__dataclass_fields__
+            if hasattr(self, name)  # the bank and branch names come from the codes
         }
         values["status"] = SupplierStatus(self.status.data)
+        values["shipping_paid_by"] = ShippingPayer(self.shipping_paid_by.data)
         return supplier_cases.SupplierData(**values)
 
 
@@ -117,6 +137,7 @@ def supplier_edit(supplier_id: int) -> Response | str:
     form = SupplierForm(obj=supplier)
     if request.method == "GET":
         form.status.data = supplier.status.value
+        form.shipping_paid_by.data = supplier.shipping_paid_by.value
     return _save(form, supplier) or render_template(
         "staff/supplier_form.html", form=form, supplier=supplier
     )
@@ -178,3 +199,15 @@ def supplier_invite(supplier_id: int) -> Response | str:
             )
             return redirect(url_for("staff.supplier_detail", supplier_id=supplier.id), 303)
     return _detail_page(supplier, form)
+
+
+def bank_lookup() -> str:
+    """The bank and branch names for the codes typed on the supplier form (htmx)."""
+    bank, branch = request.args.get("bank_code", ""), request.args.get("branch_code", "")
+    found, error = None, None
+    if bank.strip() or branch.strip():
+        try:
+            found = zengin.lookup(bank, branch)
+        except DomainError as e:
+            error = e.message
+    return render_template("staff/_bank_found.html", found=found, lookup_error=error, supplier=None)

@@ -48,6 +48,7 @@ bp.add_url_rule(
 
 # statements
 bp.add_url_rule("/statements", view_func=statements.statements)
+bp.add_url_rule("/payments/<int:line_id>.pdf", view_func=statements.payment_advice)
 bp.add_url_rule("/statements/<int:statement_id>", view_func=statements.statement_detail)
 bp.add_url_rule(
     "/statements/<int:statement_id>/confirm",

@@ -10,13 +10,16 @@ from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from portal.core.audit import audit
 from portal.core.errors import DomainError
+from portal.documents.payment_advice import advice_filename, render_advice
 from portal.extensions import db
+from portal.payments.service import supplier_payments
 from portal.statements import service as uc
 from portal.statements.models import Statement, StatementLine
 from portal.web.forms import FlaskForm, flash_domain_error
 from portal.web.htmx import redirect, render
-from portal.web.labels import STATEMENT_STATE_LABELS
+from portal.web.labels import LINE_KIND_LABELS, RESEND_CAUSE_LABELS, STATEMENT_STATE_LABELS
 
 
 class ConfirmForm(FlaskForm):
@@ -52,7 +55,28 @@ def statements() -> str:
         "supplier/statements.html",
         statements=uc.supplier_statements(db.session, current_user.supplier_id),
         states=STATEMENT_STATE_LABELS,
+        payments=supplier_payments(db.session, current_user.supplier_id),
     )
+
+
+def payment_advice(line_id: int) -> Response:
+    """The supplier's own 支払通知書 of a paid run (another supplier's is not found)."""
+    line = next(
+        (ln for ln in supplier_payments(db.session, current_user.supplier_id) if ln.id == line_id),
+        None,
+    )
+    if line is None:
+        abort(404)
+    pdf = render_advice(db.session, line.run, line)
+    audit(
+        db.session, actor=current_user, action="payment_advice.download",
+        subject_type="payment_line", subject_id=line.id,
+    )  # fmt: skip
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{advice_filename(line.run, line)}"'
+    )
+    return response
 
 
 def _detail(
@@ -65,6 +89,8 @@ def _detail(
         confirm_form=ConfirmForm(formdata=None),
         dispute_form=dispute_form or DisputeForm(formdata=None),
         failed_line=line_id,
+        kinds=LINE_KIND_LABELS,
+        causes=RESEND_CAUSE_LABELS,
     )
 
 
