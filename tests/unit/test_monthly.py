@@ -304,7 +304,8 @@ def test_contract_rates_are_checked(session, november):
                                   description="x", by_user=november["staff"])  # fmt: skip
 
 
-def test_cli_writes_the_invoice_and_the_report(runner, session, november, tmp_path):
+@pytest.mark.usefixtures("november")
+def test_cli_writes_the_invoice_and_the_report(runner, session, tmp_path):
     result = runner.invoke(args=["invoice", NOVEMBER, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == "invoice=INV2026-0001 total=34040"
