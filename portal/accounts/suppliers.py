@@ -64,8 +64,10 @@ def _checked_bank_account(data: SupplierData) -> SupplierData:
     """The 全銀 codes are checked against Japan's bank list, and the bank and branch names
     are taken from it (the transfer file and the advice show those); the 名義 must be
     writable in half-width kana. An account without codes is allowed (not paid yet)."""
-    if data.bank_account_holder:
-        zengin.to_zengin_kana(data.bank_account_holder)  # raises on the field
+    if data.bank_account_holder and len(zengin.to_zengin_kana(data.bank_account_holder)) > 30:
+        raise DomainError(
+            _l("口座名義は半角カナで30文字までです（濁点も1文字）。"), field="bank_account_holder"
+        )
     if not (data.bank_code or data.branch_code):
         if data.bank_account_number:
             raise DomainError(

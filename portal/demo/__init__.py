@@ -16,6 +16,7 @@ from portal.demo import (
     donations,
     donors,
     monthly,
+    payments,
     programme,
     proposals,
     receipts,
@@ -41,6 +42,7 @@ def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
     proposals.seed(session, ctx)  # S001's proposals in every review state
     receipts.seed(session, ctx)  # after the payments: batches, returns, one-stop forms
     statements.seed(session, ctx)  # after the shipments: last month's statements
+    payments.seed(session, ctx)  # after the statements: the confirmed ones' draft payment run
     stock.seed(session, ctx)  # after donations and receipts: stock decisions, substitution
     monthly.seed(session, ctx)  # contract rates, a city-paid ad, an article, a promotion
     timeline.seed(session, ctx)  # last: every event on the day it describes

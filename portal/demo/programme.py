@@ -25,6 +25,22 @@ from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
 
 # code, name, 代表者, address, phone
+# 口座名義 as the bank has it (katakana; the transfer file carries it in half-width kana).
+HOLDERS = {
+    "S001": "ヒバギユウフアームシヨウバラ",
+    "S002": "ヒワジヤージーボクジヨウ",
+    "S003": "タカノリンゴエン",
+    "S004": "シヨウバラブドウノウエン",
+    "S005": "シヨウバラベイコクテン",
+    "S006": "サイジヨウヤサイチヨクバイジヨクミアイ",
+    "S007": "トウジヨウワガシホンポ",
+    "S008": "クチワソバコウボウ",
+    "S009": "ソウリヨウシユゾウ",
+    "S010": "シヨウバラジビエコウボウ",
+    "S011": "シヨウバラトマトノウエン",
+    "S012": "ドウゴヤマモツコウボウ",
+}
+
 SUPPLIERS = [
     (
         "S001",
@@ -285,10 +301,10 @@ def seed(session: Session, *, password: str) -> Context:
                 address=address,
                 phone=phone,
                 email=f"{code.lower()}@supplier.demo.example",
-                bank_name="広島みどり信用金庫",
-                bank_branch="庄原支店",
+                bank_code="0169",  # 広島銀行 庄原支店 (names from the bank list)
+                branch_code="136",
                 bank_account_number=f"{int(code[1:]):07d}",
-                bank_account_holder=name,
+                bank_account_holder=HOLDERS[code],
             )
             s = save_supplier(session, data, by_user=users[Role.OPERATOR_ADMIN.value])
         suppliers[code] = s

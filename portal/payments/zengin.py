@@ -67,7 +67,7 @@ def to_zengin_kana(text: str) -> str:
                 "口座名義に使えない文字があります（%(chars)s）。カタカナで入力してください。",
                 chars=bad,
             ),
-            field="bank_account_holder_kana",
+            field="bank_account_holder",
         )
     return text
 

@@ -373,9 +373,15 @@ STATE_CSV = {
     StatementState.DISPUTED: "確認依頼中",
     StatementState.CONFIRMED: "確認済",
 }
+KIND_CSV = {LineKind.SHIPMENT: "発送", LineKind.RESEND: "再送", LineKind.ADJUSTMENT: "訂正"}
+CAUSE_CSV = {
+    "supplier": "事業者の責", "operator": "運営事務局の責", "carrier": "配送事故",
+    "donor": "寄附者の事情", "disaster": "災害", "": "",
+}  # fmt: skip
 CSV_HEADER = (
     "対象月", "事業者コード", "事業者名", "状態", "返礼品コード", "返礼品名", "発送数",
     "調達費用（単価）", "送料（単価）", "調達費用計", "送料計", "合計", "修正メモ",
+    "区分", "再送の理由", "配送業者", "市への請求", "事業者への支払", "支払済",
 )  # fmt: skip
 
 
@@ -392,7 +398,9 @@ def statements_csv(session: Session, month: str, *, by_user: User) -> bytes:
                     st.month, st.supplier.code, st.supplier.name, STATE_CSV[st.state],
                     line.gift_code, line.gift_name, line.count, line.unit_cost,
                     line.unit_shipping, line.cost_total, line.shipping_total, line.total,
-                    line.correction_note,
+                    line.correction_note, KIND_CSV[line.kind], CAUSE_CSV.get(line.resend_cause, ""),
+                    line.carrier, "対象" if line.billable else "対象外",
+                    "対象" if line.payable else "対象外", "済" if line.is_paid else "",
                 ]
             )  # fmt: skip
     audit(

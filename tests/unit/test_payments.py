@@ -4,6 +4,8 @@ checked to the yen; the 全銀 transfer file; paid lines never change."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -337,3 +339,25 @@ def test_the_cli_writes_the_file_and_one_advice_per_supplier(session, month, run
 def test_the_cli_refuses_a_bad_month(runner, tmp_path):
     result = runner.invoke(args=["payments", "run", "2026-13", "--out", str(tmp_path)])
     assert result.exit_code != 0 and "2026-10" in result.output
+
+
+def test_the_csv_says_which_lines_the_city_is_billed_for(session, month):
+    _statements(session)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                statements.statements_csv(session, "2026-10", by_user=month["staff"]).decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    resends = [
+        (r["再送の理由"], r["市への請求"], r["事業者への支払"]) for r in rows if r["区分"] == "再送"
+    ]
+    assert sorted(resends) == [
+        ("事業者の責", "対象外", "対象外"),
+        ("事業者の責", "対象外", "対象外"),
+        ("運営事務局の責", "対象外", "対象"),
+        ("配送事故", "対象", "対象"),
+    ]

@@ -69,7 +69,7 @@ class SupplierForm(FlaskForm):
             [
                 (
                     ShippingPayer.SUPPLIER.value,
-                    _l("事業者が配送業者に支払う（送料も事業者へ支払う）"),
+                    _l("事業者が配送業者に支払う"),
                 ),
                 (ShippingPayer.OPERATOR.value, _l("運営事務局が配送業者に直接支払う")),
             ]
