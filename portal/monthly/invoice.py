@@ -45,6 +45,7 @@ from portal.monthly.models import (
     CityAdvertisement,
     ContractRate,
     Invoice,
+    InvoiceEvent,
     InvoiceKind,
     InvoiceLine,
 )
@@ -305,7 +306,9 @@ def issue(session: Session, month: str, *, by_user: User | None) -> Invoice:
     session.flush()
     for ad in draft.ads:
         ad.deducted_invoice_id = invoice.id
-    record_event(session, "invoice", invoice.id, "invoice.issued", by_user=by_user, number=number)
+    record_event(
+        session, "invoice", invoice.id, InvoiceEvent.ISSUED, by_user=by_user, number=number
+    )
     session.flush()
     return invoice
 
@@ -346,7 +349,7 @@ def credit_note(
     ):
         ad.deducted_invoice_id = None
     record_event(
-        session, "invoice", original.id, "invoice.credited", by_user=by_user, credit=number,
+        session, "invoice", original.id, InvoiceEvent.CREDITED, by_user=by_user, credit=number,
         reason=reason,
     )  # fmt: skip
     session.flush()

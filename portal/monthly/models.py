@@ -82,6 +82,13 @@ class InvoiceKind(enum.StrEnum):
     CREDIT = "credit"  # 赤伝 (credit note: the negative of an issued invoice)
 
 
+class InvoiceEvent(enum.StrEnum):
+    """Timeline kinds of a city invoice."""
+
+    ISSUED = "invoice.issued"
+    CREDITED = "invoice.credited"  # cancelled by a credit note
+
+
 class Invoice(Model):
     """An issued invoice to the city: numbered, its lines frozen (no later edit: a correction
     is a credit note and a new invoice)."""
