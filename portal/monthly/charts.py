@@ -24,8 +24,6 @@ SOLID = "#555"
 
 
 def _yen_short(value: int) -> str:
-    if value >= 10_000:
-        return f"{value / 10_000:,.1f}万"
     return f"{value:,}"
 
 
@@ -73,7 +71,12 @@ def daily_bars(days: Sequence[tuple[date, int, int]], *, title: str, legend: str
 
 
 def paired_bars(
-    rows: Sequence[tuple[str, int, int]], *, title: str, this_label: str, last_label: str
+    rows: Sequence[tuple[str, int, int]],
+    *,
+    title: str,
+    this_label: str,
+    last_label: str,
+    unit: str,
 ) -> str:
     """Horizontal pairs per row: this period (solid grey) above last year's (hatched)."""
     width, left, right, row_h = 680, 130, 90, 30
@@ -101,7 +104,7 @@ def paired_bars(
                 'stroke="#000" stroke-width="0.6"/>'
             )
             parts.append(
-                f'<text x="{left + w + 4:.1f}" y="{yy + 8}" font-size="8">{value:,}円</text>'
+                f'<text x="{left + w + 4:.1f}" y="{yy + 8}" font-size="8">{value:,}{escape(unit)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)

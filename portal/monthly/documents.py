@@ -150,7 +150,7 @@ def report_context(f: Figures, report: MonthlyReport | None) -> dict[str, Any]:
         ),
         "portal_svg": charts.paired_bars(
             portal_rows, title=str(_l("ポータル別 年度累計の寄附金額")),
-            this_label=str(_l("今年度")), last_label=str(_l("前年度同期")),
+            this_label=str(_l("今年度")), last_label=str(_l("前年度同期")), unit=str(_l("円")),
         ),
     }  # fmt: skip
 
