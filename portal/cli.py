@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "portal.statements.cli",
     "portal.payments.cli",
     "portal.receipts.cli",
+    "portal.monthly.cli",
 ]
 
 

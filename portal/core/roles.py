@@ -120,6 +120,17 @@ def can_correct_statements(user: User) -> bool:
     return user.role in OPERATOR_ROLES
 
 
+def can_prepare_monthly(user: User) -> bool:
+    """Operator staff keep the contract table, enter city-paid advertising, issue the city
+    invoice and prepare the monthly report [7(1), 8]; the city reads all of it."""
+    return user.role in OPERATOR_ROLES
+
+
+def can_inspect_monthly_report(user: User) -> bool:
+    """Only city staff inspect the monthly report: accept it or send it back [7(1), 8]."""
+    return user.role == Role.CITY
+
+
 def can_handle_payments(user: User) -> bool:
     """The operator pays suppliers and carriers [6(3)カ] and generates statements; the city
     reads the payment runs."""

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from portal.demo import (
     donations,
     donors,
+    monthly,
     payments,
     programme,
     proposals,
@@ -43,5 +44,6 @@ def seed(session: Session, *, password: str) -> list[tuple[str, str]]:
     statements.seed(session, ctx)  # after the shipments: last month's statements
     payments.seed(session, ctx)  # after the statements: the confirmed ones' draft payment run
     stock.seed(session, ctx)  # after donations and receipts: stock decisions, substitution
+    monthly.seed(session, ctx)  # contract rates, a city-paid ad, an article, a promotion
     timeline.seed(session, ctx)  # last: every event on the day it describes
     return [(email, role.value) for email, role, _, _ in DEMO_ACCOUNTS]

@@ -47,6 +47,18 @@ OPEN = {"static", "home", "set_language", "healthz", "favicon"}
 NARROWER: dict[str, dict[str, frozenset[str]]] = {
     # the city reads everything; the operator acts [PRODUCT: city staff see everything read-only]
     "staff.address_check": {"POST": OPERATORS},
+    "staff.advertisements": {"POST": OPERATORS},
+    "staff.contract_rates": {"POST": OPERATORS},
+    "staff.gift_articles": {"POST": OPERATORS},
+    "staff.invoice_credit": {"POST": OPERATORS},
+    "staff.invoice_issue": {"POST": OPERATORS},
+    "staff.promotions": {"POST": OPERATORS},
+    # the operator prepares and submits the monthly report; only the city inspects it [7(1)]
+    "staff.monthly_report_accept": {"POST": frozenset({"city"})},
+    "staff.monthly_report_comment": {"POST": OPERATORS},
+    "staff.monthly_report_open": {"POST": OPERATORS},
+    "staff.monthly_report_return": {"POST": frozenset({"city"})},
+    "staff.monthly_report_submit": {"POST": OPERATORS},
     "staff.audit_export": {"GET": frozenset({"operator_admin", "city"})},
     "staff.audit_log": {"GET": frozenset({"operator_admin", "city"})},
     "staff.consultations": {"POST": OPERATORS},

@@ -20,6 +20,7 @@ from portal.web.staff import (
     held,
     imports,
     mappings,
+    monthly,
     orders,
     payments,
     proposals,
@@ -132,6 +133,37 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/gifts/<int:gift_id>/edit", methods=["GET", "POST"], view_func=gifts.gift_edit)
 bp.add_url_rule("/gifts/<int:gift_id>/amount", methods=["GET", "POST"], view_func=gifts.gift_amount)
+
+# monthly: contract table, city-paid advertising, the city invoice, articles, promotion, report
+bp.add_url_rule("/contract", methods=["GET", "POST"], view_func=monthly.contract_rates)
+bp.add_url_rule("/advertisements", methods=["GET", "POST"], view_func=monthly.advertisements)
+bp.add_url_rule("/advertisements/<int:ad_id>/evidence", view_func=monthly.advertisement_evidence)
+bp.add_url_rule("/invoices", view_func=monthly.invoices)
+bp.add_url_rule("/invoices/issue", view_func=monthly.invoice_issue, methods=["POST"])
+bp.add_url_rule(
+    "/invoices/<int:invoice_id>/credit", view_func=monthly.invoice_credit, methods=["POST"]
+)
+bp.add_url_rule("/invoices/<int:invoice_id>/invoice.pdf", view_func=monthly.invoice_pdf)
+bp.add_url_rule("/invoices/<int:invoice_id>/invoice.xlsx", view_func=monthly.invoice_xlsx)
+bp.add_url_rule("/articles", methods=["GET", "POST"], view_func=monthly.gift_articles)
+bp.add_url_rule("/promotions", methods=["GET", "POST"], view_func=monthly.promotions)
+bp.add_url_rule("/reports", view_func=monthly.monthly_reports)
+bp.add_url_rule("/reports/<month>", view_func=monthly.monthly_report)
+bp.add_url_rule("/reports/<month>/open", view_func=monthly.monthly_report_open, methods=["POST"])
+bp.add_url_rule(
+    "/reports/<month>/comments", view_func=monthly.monthly_report_comment, methods=["POST"]
+)
+bp.add_url_rule(
+    "/reports/<month>/submit", view_func=monthly.monthly_report_submit, methods=["POST"]
+)
+bp.add_url_rule(
+    "/reports/<month>/accept", view_func=monthly.monthly_report_accept, methods=["POST"]
+)
+bp.add_url_rule(
+    "/reports/<month>/return", view_func=monthly.monthly_report_return, methods=["POST"]
+)
+bp.add_url_rule("/reports/<month>/report.pdf", view_func=monthly.monthly_report_pdf)
+bp.add_url_rule("/reports/<month>/report.xlsx", view_func=monthly.monthly_report_xlsx)
 
 # orders
 bp.add_url_rule(

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,9 @@ from portal.donations.models import Donation, DonationLine, DonationState, LineH
 from portal.donors.models import DonorRequest, RequestStatus
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
+from portal.monthly import report as monthly_report
+from portal.monthly.labels import REPORT_STATES
+from portal.monthly.models import ReportState
 from portal.receipts import service as receipts
 from portal.receipts.models import Receipt
 from portal.shipping.models import Order, OrderStatus
@@ -106,6 +110,25 @@ def recent_imports(session: Session, limit: int = RECENT_IMPORTS) -> list[tuple[
     return [(run, name or "") for run, name in rows]
 
 
+def monthly_status(session: Session, today: date) -> dict[str, Any]:
+    """The report due next (its due date, its state) and the latest report's state."""
+    month = monthly_report.report_month_due(today)
+    due = monthly_report.get_report(session, month)
+    latest = monthly_report.reports(session)[:1]
+    last = latest[0] if latest and latest[0].month != month else None
+    due_on = monthly_report.due_date(month)
+    accepted = due is not None and due.state == ReportState.ACCEPTED
+    return {
+        "month": month,
+        "due_on": due_on,
+        "state_label": REPORT_STATES[due.state] if due else _("未作成"),
+        "late": today > due_on and not (due and due.is_locked),
+        "accepted": accepted,
+        "last": last,
+        "last_label": REPORT_STATES[last.state] if last else "",
+    }
+
+
 def index() -> str:
     today = today_jst()
     counts = operations_counts(db.session, today)
@@ -119,4 +142,5 @@ def index() -> str:
         job_states=JOB_STATE_LABELS,
         portals=PORTAL_LABELS,
         import_counts=import_counts,
+        monthly=monthly_status(db.session, today),
     )

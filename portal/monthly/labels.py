@@ -1,0 +1,77 @@
+"""Wording the monthly documents print (the PDF and xlsx are made below the web layer)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.core.portals import Portal
+from portal.gifts.proposal_models import ConsultationKind, ProposalState
+from portal.monthly.models import ReportEvent, ReportState
+from portal.shipping.models import ResendCause
+from portal.statements.models import LineKind
+
+PORTAL_NAMES = {
+    Portal.STANDARD: _l("標準CSV"),
+    Portal.CHOICE: _l("ふるさとチョイス"),
+    Portal.RAKUTEN: _l("楽天ふるさと納税"),
+    Portal.FURUNAVI: _l("ふるなび"),
+    Portal.JAL: _l("JALふるさと納税"),
+    Portal.SATOFULL: _l("さとふる"),
+    Portal.DIRECT: _l("直接受付"),
+}
+PROPOSAL_STATES = {
+    ProposalState.DRAFT: _l("下書き"),
+    ProposalState.SUBMITTED: _l("提出済"),
+    ProposalState.UNDER_REVIEW: _l("審査中"),
+    ProposalState.CHANGES_REQUESTED: _l("修正依頼"),
+    ProposalState.RESUBMITTED: _l("再提出"),
+    ProposalState.RECOMMENDED: _l("市の承認待ち"),
+    ProposalState.APPROVED: _l("承認"),
+    ProposalState.REJECTED: _l("不承認"),
+}
+CONSULTATION_KINDS = {
+    ConsultationKind.MEETING: _l("面談"),
+    ConsultationKind.CALL: _l("電話"),
+    ConsultationKind.VISIT: _l("訪問"),
+    ConsultationKind.MAIL: _l("メール"),
+}
+REPORT_STATES = {
+    ReportState.DRAFT: _l("作成中"),
+    ReportState.SUBMITTED: _l("提出済（市の検査待ち）"),
+    ReportState.RETURNED: _l("差戻し"),
+    ReportState.ACCEPTED: _l("検査済"),
+}
+SECTION_TITLES = {
+    "a": _l("ア 寄附の受入状況"),
+    "i": _l("イ 返礼品の発送状況"),
+    "u": _l("ウ 寄附者問合せ状況"),
+    "e": _l("エ 寄附金受領証明書及びお礼状等の発送"),
+    "o": _l("オ 返礼品等の開発及び提案"),
+    "ka": _l("カ 寄附件数増加のための情報発信"),
+}
+EVENT_LABELS = {
+    ReportEvent.CREATED.value: _l("作成"),
+    ReportEvent.SUBMITTED.value: _l("提出"),
+    ReportEvent.RETURNED.value: _l("差戻し"),
+    ReportEvent.ACCEPTED.value: _l("検査済"),
+}
+LINE_KINDS = {
+    LineKind.SHIPMENT: _l("発送"),
+    LineKind.RESEND: _l("再送"),
+    LineKind.ADJUSTMENT: _l("訂正"),
+}
+RESEND_CAUSES = {
+    ResendCause.SUPPLIER: _l("事業者の責"),
+    ResendCause.OPERATOR: _l("運営事務局の責"),
+    ResendCause.CARRIER: _l("配送事故"),
+    ResendCause.DONOR: _l("寄附者の事情"),
+    ResendCause.DISASTER: _l("災害"),
+}
+
+
+def line_kind_text(kind: str, cause: str) -> str:
+    """発送 / 再送（配送事故） / 訂正: how a statement line came about."""
+    text = str(LINE_KINDS.get(LineKind(kind), kind)) if kind else ""
+    if cause:
+        text += f"（{RESEND_CAUSES.get(ResendCause(cause), cause)}）"
+    return text
