@@ -120,6 +120,24 @@ def xlsx_append(ws: Any, row: Iterable[Any], *, numeric: Collection[int] = ()) -
                 cell.quotePrefix = True
 
 
+def new_workbook(title: str) -> tuple[Any, Any]:
+    """An empty openpyxl workbook and its first sheet, named `title`, for exports laid out by
+    hand (the invoice, the monthly report); write their rows with `xlsx_append`."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None  # a new workbook opens on one empty worksheet
+    ws.title = title
+    return wb, ws
+
+
+def workbook_bytes(wb: Any) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def xlsx_bytes(
     sheets: Iterable[tuple[str, Sequence[Any], Iterable[Iterable[Any]]]],
     *,

@@ -13,10 +13,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portal.core.dates import wareki
+from portal.core.spreadsheet import new_workbook, workbook_bytes, xlsx_append
 from portal.documents.rendering import html_to_pdf
 from portal.monthly import charts
 from portal.monthly.invoice import SECTION_LABELS, Draft
@@ -46,23 +46,12 @@ def ref_text(line: InvoiceLine) -> str:
 
 
 def _put(ws: Worksheet, values: Iterable[Any]) -> None:
-    ws.append([v if isinstance(v, int | float) or v is None else str(v) for v in values])
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"  # text stays text, even "=…"
+    """Through the one export writer: text stays text (never a formula, "=…" neutralised)."""
+    xlsx_append(ws, [v if isinstance(v, int | float) or v is None else str(v) for v in values])
 
 
-def _save(wb: Workbook) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _first_sheet(wb: Workbook, title: str) -> Worksheet:
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
-    ws.title = title
-    return ws
+def _save(wb: Any) -> bytes:
+    return workbook_bytes(wb)
 
 
 # --- invoice ----------------------------------------------------------------------------
@@ -96,8 +85,7 @@ def invoice_pdf(source: Invoice | Draft) -> bytes:
 
 def invoice_xlsx(source: Invoice | Draft) -> bytes:
     view = _invoice_view(source)
-    wb = Workbook()
-    ws = _first_sheet(wb, str(_l("請求書")))
+    wb, ws = new_workbook(str(_l("請求書")))
     title = _l("赤伝（請求取消）") if view["credit"] else _l("請求書")
     _put(ws, [str(title), view["number"] or str(_l("未発行（下書き）"))])
     _put(ws, [str(_l("対象月")), view["month"]])
@@ -169,9 +157,8 @@ def _comment_row(ws: Worksheet, report: MonthlyReport | None, section: str) -> N
 
 
 def report_xlsx(f: Figures, report: MonthlyReport | None) -> bytes:
-    wb = Workbook()
+    wb, ws = new_workbook("ア 寄附")
     t = SECTION_TITLES
-    ws = _first_sheet(wb, "ア 寄附")
     _put(ws, [str(t["a"]), f.month])
     _put(ws, [str(h) for h in (
         _l("ポータル"), _l("当月件数"), _l("当月金額"), _l("年度累計件数"), _l("年度累計金額"),
