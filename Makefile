@@ -29,7 +29,8 @@ test-midnight: setup            ## unit and web tests at a JST-midnight instant
 # mypy on the core and the domain packages (settings in pyproject.toml); the web layer and the
 # demo are read for their types only.
 TYPED := portal/core portal/accounts portal/gifts portal/donations portal/shipping \
-	portal/receipts portal/documents portal/support portal/statements portal/donors
+	portal/receipts portal/documents portal/support portal/statements portal/donors \
+	portal/incidents
 
 typecheck: python               ## the type checker on the core and domain packages
 	$(BIN)/mypy $(TYPED)

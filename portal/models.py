@@ -20,6 +20,7 @@ from portal.gifts.proposal_models import (  # noqa: F401
     ProposalVersion,
 )
 from portal.gifts.stock import GiftAllocation, StockLedger  # noqa: F401
+from portal.incidents.models import Incident, IncidentNote  # noqa: F401
 from portal.receipts import models as receipt_models  # noqa: F401
 from portal.shipping.models import Order, Shipment, ShipmentUpload  # noqa: F401
 from portal.shipping.problems import DeliveryProblem  # noqa: F401

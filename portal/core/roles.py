@@ -111,3 +111,9 @@ def can_review_proposals(user: User) -> bool:
 def can_correct_statements(user: User) -> bool:
     """Operator staff correct a disputed statement line; the city reads statements."""
     return user.role in OPERATOR_ROLES
+
+
+def can_report_incidents(user: User) -> bool:
+    """Any operator staff member records a suspected incident and its follow-ups [受託者向け
+    第2]; the city, which is told, reads every record."""
+    return user.role in OPERATOR_ROLES

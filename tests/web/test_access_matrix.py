@@ -70,6 +70,9 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.gift_amount": {"GET": frozenset({"city"}), "POST": frozenset({"city"})},
     "staff.gift_edit": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.gift_new": {"GET": OPERATORS, "POST": OPERATORS},
+    # any operator staff member reports an incident; the city, which is told, reads them
+    "staff.incident_new": {"GET": OPERATORS, "POST": OPERATORS},
+    "staff.incident_follow_up": {"POST": OPERATORS},
     "staff.onestop_intake": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.onestop_record": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.order_delivered": {"POST": OPERATORS},

@@ -19,6 +19,7 @@ from portal.web.staff import (
     gifts,
     held,
     imports,
+    incidents,
     orders,
     proposals,
     receipts,
@@ -50,6 +51,16 @@ bp.add_url_rule("/deliveries", view_func=deliveries.deliveries)
 bp.add_url_rule("/deliveries", view_func=deliveries.deliveries_report, methods=["POST"])
 bp.add_url_rule(
     "/deliveries/<int:problem_id>/resolve", view_func=deliveries.delivery_resolve, methods=["POST"]
+)
+
+# incidents
+bp.add_url_rule("/incidents", view_func=incidents.incidents)
+bp.add_url_rule("/incidents/new", methods=["GET", "POST"], view_func=incidents.incident_new)
+bp.add_url_rule("/incidents/<int:incident_id>", view_func=incidents.incident_detail)
+bp.add_url_rule(
+    "/incidents/<int:incident_id>/notes",
+    view_func=incidents.incident_follow_up,
+    methods=["POST"],
 )
 
 # donations
