@@ -6,6 +6,7 @@ smtp+starttls://user:pass@host:587, or file:///dir (one .eml per message).
 
 from __future__ import annotations
 
+import re
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -15,11 +16,29 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
+# One mailbox, no display name: local@domain with no whitespace, control character, comma or
+# angle bracket (an address imported with a line break must not add a header or a recipient).
+_ATOM = r"[^\s@,;<>\"()\x00-\x1f\x7f]+"
+_ADDRESS = re.compile(rf"{_ATOM}@{_ATOM}")
+
+
+class BadAddress(ValueError):
+    """A recipient that is not one plain address (a line break, two addresses, junk)."""
+
+
+def clean_address(raw: str | None) -> str:
+    """The address trimmed, or "" when it is not exactly one plain address."""
+    text = (raw or "").strip()
+    return text if _ADDRESS.fullmatch(text) else ""
+
 
 def build_message(to: str, subject: str, body: str, *, sender: str) -> EmailMessage:
+    recipients = [clean_address(a) for a in to.split(",")]
+    if not all(recipients):
+        raise BadAddress("recipient is not a plain address")
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = to
+    msg["To"] = ", ".join(recipients)
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")

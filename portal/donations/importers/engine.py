@@ -60,7 +60,7 @@ TEXT_FIELDS = {
     "postal_code": norm.postal_code,
     "address": norm.address,
     "phone": norm.phone,
-    "email": lambda v: norm.nfkc(v).lower(),
+    "email": norm.email,
     "delivery_name": norm.name,
     "delivery_postal_code": norm.postal_code,
     "delivery_address": norm.address,
@@ -340,6 +340,10 @@ class Parser:
         )
         for fld, fn in TEXT_FIELDS.items():
             setattr(data, fld, fn(self.value(first, fld, options)))
+        if not data.email and norm.nfkc(self.value(first, "email", options)):
+            raise RowError(
+                _l("メールアドレスの形式が正しくありません（改行や複数のアドレスは使えません）。")
+            )
         if state == PaymentState.PAID and data.paid_on is None:
             data.paid_on = received_on_for(data.payment_method, None, data.applied_on)
         for _line_no, row in rows:

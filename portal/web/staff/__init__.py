@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from portal.web.guards import guard
+from portal.web.guards import guard, no_store
 from portal.web.staff import (
     audit,
     consultations,
@@ -31,6 +31,7 @@ from portal.web.staff import (
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
+bp.after_request(no_store)  # personal data: nothing of this audience is stored
 bp.app_context_processor(audit._audit_nav)
 bp.app_template_global("stock_alert_count")(stock.stock_alert_count_global)
 bp.app_template_global("proposals_waiting")(proposals.proposals_waiting)
