@@ -6,6 +6,7 @@ Each domain adds its own line here when it adds a models module.
 from portal.accounts.models import Invitation, Supplier, User  # noqa: F401
 from portal.core.audit import AuditEntry  # noqa: F401
 from portal.core.jobs import JobRun  # noqa: F401
+from portal.core.mail import MailSent  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401
 from portal.core.timeline import TimelineEvent  # noqa: F401
 from portal.donations.models import Donation, DonationLine  # noqa: F401

@@ -1,4 +1,5 @@
-"""incident and incident_note: the 60-minute report to the city and its follow-ups
+"""incident, incident_note and mail_sent: the 60-minute report to the city, its follow-ups,
+and mails sent at most once by a job
 
 Revision ID: 0018
 Revises: 0012
@@ -7,6 +8,8 @@ Create Date: 2026-12-01
 受託者向け情報セキュリティ遵守事項 第2 / 個人情報取扱特記事項 第14: a suspected incident is
 recorded in one step, the city told at once, and the 個人情報保護委員会 deadlines tracked.
 (The donor look-up's second factor needs no schema: phone and フリガナ are on the donation.)
+mail_sent: a job claims a mail by its key before sending, so a re-run after a crash between
+sending and marking done mails nobody twice.
 """
 
 import sqlalchemy as sa
@@ -61,8 +64,16 @@ def upgrade():
         op.f("ix_incident_note_incident_id"), "incident_note", ["incident_id"], unique=False
     )
 
+    op.create_table(
+        "mail_sent",
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_mail_sent")),
+    )
+
 
 def downgrade():
+    op.drop_table("mail_sent")
     op.drop_index(op.f("ix_incident_note_incident_id"), table_name="incident_note")
     op.drop_table("incident_note")
     op.drop_index(op.f("ix_incident_noticed_at"), table_name="incident")

@@ -22,7 +22,7 @@ from portal.core import clock
 from portal.core.audit import audit
 from portal.core.errors import DomainError
 from portal.core.jobs import task
-from portal.core.mail import send_mail
+from portal.core.mail import send_mail_once
 from portal.incidents.models import Incident, IncidentNote
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,8 @@ def mail_city(session: Session, incident_id: int) -> bool:
     """Mail the city's contacts about one incident; stamps city_told_at when it went.
 
     Idempotent: once city_told_at is set (this mail, or a phone call recorded by hand) a
-    re-run sends nothing."""
+    re-run sends nothing, and the mail is claimed by its key before it goes, so a run that
+    crashed after sending but before stamping does not mail the city twice."""
     incident = session.get(Incident, incident_id)
     if incident is None or incident.city_told_at is not None:
         return False
@@ -178,7 +179,7 @@ def mail_city(session: Session, incident_id: int) -> bool:
         label=incident.label,
     )
     try:
-        send_mail(", ".join(to), subject, body)
+        send_mail_once(session, f"incident-city:{incident.id}", ", ".join(to), subject, body)
     except OSError as e:  # smtplib errors are OSErrors; the page then shows it as untold
         log.warning("incident %s: city mail failed: %s", incident.id, type(e).__name__)
         session.add(
