@@ -70,8 +70,10 @@ def test_a_killed_connection_is_replaced_by_pre_ping():
     assert engine.pool._pre_ping
     with engine.connect() as conn:
         pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
-    with sa.create_engine(engine.url).connect() as killer:
+    other = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+    with other.connect() as killer:
         killer.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
     with engine.connect() as conn:  # the pool's dead connection is tested and replaced
         assert conn.execute(sa.text("SELECT 1")).scalar() == 1
 
