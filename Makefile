@@ -10,7 +10,7 @@ export FLASK_APP := portal
 # per page), poppler (pdftoppm/pdffonts), gettext (msgfmt), Node for the front-end assets and
 # Chromium for the browser tests. npm is checked as a command: NodeSource's nodejs ships its own.
 DEBIAN_PACKAGES := python3 python3-venv python3-dev build-essential libpango-1.0-0 libpangoft2-1.0-0 \
-	fonts-ipaexfont libharfbuzz-subset0 poppler-utils gettext nodejs chromium
+	fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 poppler-utils gettext nodejs chromium
 
 .PHONY: demo test test-midnight typecheck setup system python assets translations db serve clean
 

@@ -38,9 +38,21 @@ STATIC_DIR = (config.ROOT / "static").resolve()
 TEMPLATE_DIR = (config.ROOT / "templates" / "documents").resolve()
 
 # Debian's fonts-ipaexfont: mid-size CJK fonts (≈ 4–6 MB, 12,000 glyphs) that subset fast.
+# IPAex covers JIS X 0208 and a little more; legal names also use JIS X 0213 and CJK extension
+# B characters (𠮷, 𡈽, 髙 is in IPAex but 𣘺 is not). Debian's fonts-ipamj-mincho (IPAmj明朝,
+# ≈ 58,000 glyphs of the 文字情報基盤 set, made for 戸籍 and 住民基本台帳 names) is every
+# document's fallback: each font-family list in templates/documents/*.css ends with it, and
+# Pango takes a character the first font lacks from the next one.
 FONT_FILES = {
     "IPAexGothic": Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
     "IPAexMincho": Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"),
+    "IPAmjMincho": Path("/usr/share/fonts/truetype/ipamj/ipamjm.ttf"),
+}
+FALLBACK_FAMILY = "IPAmjMincho"
+FONT_PACKAGES = {
+    "IPAexGothic": "fonts-ipaexfont-gothic",
+    "IPAexMincho": "fonts-ipaexfont-mincho",
+    "IPAmjMincho": "fonts-ipamj-mincho",
 }
 
 
@@ -49,7 +61,7 @@ class DocumentRenderError(RuntimeError):
 
 
 class StaticOnlyFetcher(URLFetcher):
-    """Fetch our own static files and the IPAex font files, refuse everything else.
+    """Fetch our own static files and the document font files, refuse everything else.
 
     Donor-supplied text (names, addresses, letter text) ends up in the HTML; the fetcher makes
     sure nothing in it can make the renderer read other files or reach the network.
@@ -72,10 +84,14 @@ class StaticOnlyFetcher(URLFetcher):
 
 
 def check_fonts() -> None:
-    """Fail at once when the IPAex font files or HarfBuzz subsetting are missing."""
-    missing = [str(p) for p in FONT_FILES.values() if not p.is_file()]
+    """Fail at once when a font file or HarfBuzz subsetting is missing."""
+    missing = [
+        f"{path} ({FONT_PACKAGES[family]})"
+        for family, path in FONT_FILES.items()
+        if not path.is_file()
+    ]
     if missing:
-        raise DocumentRenderError(f"IPAex fonts not installed (fonts-ipaexfont): {missing}")
+        raise DocumentRenderError(f"document fonts not installed: {', '.join(missing)}")
     if not internals.harfbuzz_subset_available():
         raise DocumentRenderError(
             "libharfbuzz-subset0 is not installed: WeasyPrint would subset CJK fonts with "

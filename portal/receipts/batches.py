@@ -29,12 +29,16 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.core.audit import audit
 from portal.core.dates import today_jst
+from portal.core.errors import DomainError
 from portal.core.jobs import JobRun, JobState, Steps, start_job, tracked
 from portal.core.models import utcnow
 from portal.core.numbering import next_number
+from portal.documents import glyphs
 from portal.documents.mailing import (
     City,
     MailingSet,
@@ -118,6 +122,106 @@ def create_batch(
         )
     session.flush()
     return batch
+
+
+# --- between the steps: can every name be printed as written? -----------------------------
+
+# The MailingSet fields that print a person's own words, and the Donation column behind each.
+PRINTED_FIELDS = {
+    "donor_name": "donor_name",
+    "donor_kana": "donor_kana",
+    "address": "address",
+    "mail_name": "mail_name",
+    "mail_address": "mail_address",
+}
+
+
+def unprintable_sets(items: Sequence[ReceiptBatchItem]) -> list[dict[str, Any]]:
+    """One entry per (set, field) whose text holds a character no document font can draw."""
+    found: list[dict[str, Any]] = []
+    for item in items:
+        mailing = mailing_set_for(item.receipt, set_id=item.set_id)
+        for field in PRINTED_FIELDS:
+            value = getattr(mailing, field)
+            chars = glyphs.undrawable(value)
+            if chars:
+                found.append(
+                    {
+                        "set_id": item.set_id,
+                        "receipt_id": item.receipt_id,
+                        "donation_id": item.receipt.donation_id,
+                        "donation_number": mailing.donation_number,
+                        "field": field,
+                        "value": value,
+                        "chars": [glyphs.describe(c) for c in chars],
+                    }
+                )
+    return found
+
+
+def hold_if_unprintable(batch: ReceiptBatch) -> bool:
+    """Put the batch on hold (nothing rendered) when a set cannot be printed as written."""
+    found = unprintable_sets(batch.items)
+    batch.unprintable = found
+    if found:
+        batch.status = BatchStatus.HELD
+    return bool(found)
+
+
+def correct_for_print(
+    session: Session,
+    batch: ReceiptBatch,
+    *,
+    donation_id: int,
+    field: str,
+    value: str,
+    by_user: User,
+) -> list[dict[str, Any]]:
+    """Staff correct a held set's name or address (after asking the donor, or replacing a
+    外字 with its usual form); the batch's list is checked again. Audited."""
+    if batch.status != BatchStatus.HELD:
+        raise DomainError(_l("このバッチは保留中ではありません。"))
+    column = PRINTED_FIELDS.get(field)
+    item = next((i for i in batch.items if i.receipt.donation_id == donation_id), None)
+    if column is None or item is None:
+        raise DomainError(_l("修正する項目が見つかりません。"))
+    donation = item.receipt.donation
+    setattr(donation, column, value.strip())
+    audit(
+        session,
+        actor=by_user,
+        action="update",
+        subject_type="donation",
+        subject_id=donation.id,
+        detail=f"{donation.donation_no} {column} corrected for printing ({batch.label})",
+    )
+    batch.unprintable = unprintable_sets(batch.items)
+    return batch.unprintable
+
+
+def release_held(session: Session, batch: ReceiptBatch, *, force: bool, by_user: User) -> None:
+    """Let a held batch print: when nothing is left to fix, or when staff accept that the
+    listed characters print as they are (force, audited). The caller queues the render job."""
+    if batch.status != BatchStatus.HELD:
+        raise DomainError(_l("このバッチは保留中ではありません。"))
+    batch.unprintable = unprintable_sets(batch.items)
+    if batch.unprintable and not force:
+        raise DomainError(
+            _l(
+                "印刷できない文字がまだ残っています。表記を直すか、このまま印刷することを選んでください。"
+            ),
+            field="force",
+        )
+    if batch.unprintable:
+        audit(
+            session,
+            actor=by_user,
+            action="approve",
+            subject_type="receipt_batch",
+            subject_id=batch.id,
+            detail=f"{batch.label}: printed with {len(batch.unprintable)} unprintable name(s)",
+        )
+    batch.status = BatchStatus.RENDERING
 
 
 # --- step 2: render ----------------------------------------------------------------------
@@ -270,7 +374,20 @@ def issue_due(
     if batch is None:
         return None
     steps.set_total(batch.count)
+    if hold_if_unprintable(batch):
+        steps.checkpoint()
+        log.warning(
+            "receipt batch %s held: %d unprintable name(s)", batch.label, len(batch.unprintable)
+        )
+        return batch
     steps.checkpoint()
+    _render_or_fail(session, batch, steps, workers)
+    return batch
+
+
+def _render_or_fail(
+    session: Session, batch: ReceiptBatch, steps: Steps, workers: int | None
+) -> None:
     batch_id = batch.id
     try:
         render_batch_files(session, batch, progress=steps.progress, workers=workers)
@@ -283,7 +400,6 @@ def issue_due(
         failed.error = f"{type(exc).__name__}: {exc}"[:2000]
         steps.checkpoint()
         raise
-    return batch
 
 
 # --- the background job ------------------------------------------------------------------
@@ -324,7 +440,32 @@ def issue_receipts(session: Session, run: JobRun, steps: Steps) -> dict[str, Any
         "issued": batch.count if batch else 0,
         "batch_id": batch.id if batch else None,
         "label": batch.label if batch else "",
+        "held": bool(batch is not None and batch.status == BatchStatus.HELD),
     }
+
+
+RENDER_JOB_KIND = "receipts.render"
+
+
+def start_render(session: Session, batch: ReceiptBatch, *, by_user: User | None) -> JobRun:
+    """The JobRun for printing a released batch (the caller commits, then queues
+    `render_batch_job(run.id)`)."""
+    run = start_job(session, RENDER_JOB_KIND, by_user_id=by_user.id if by_user else None)
+    run.result = {"batch_id": batch.id, "label": batch.label}
+    batch.job_run_id = run.id
+    return run
+
+
+def render_released(session: Session, run: JobRun, steps: Steps) -> dict[str, Any]:
+    batch = session.get(ReceiptBatch, run.result["batch_id"])
+    if batch is None or batch.status != BatchStatus.RENDERING:
+        return dict(run.result, rendered=False)
+    steps.set_total(batch.count)
+    _render_or_fail(session, batch, steps, None)
+    return dict(run.result, rendered=True, issued=batch.count)
+
+
+render_batch_job = tracked(render_released)
 
 
 # Takes the run's id, not the row: touching the expired row after the caller's commit would

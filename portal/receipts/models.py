@@ -97,6 +97,7 @@ class Receipt(TimestampMixin, Model):
 
 class BatchStatus(enum.StrEnum):
     RENDERING = "rendering"
+    HELD = "held"  # a name or address holds a character no document font can draw: staff decide
     READY = "ready"  # printed file ready for the print room
     MAILED = "mailed"
     FAILED = "failed"
@@ -118,6 +119,9 @@ class ReceiptBatch(Model):
     pdf_path: Mapped[str] = mapped_column(sa.String(300), default="")  # under DOCUMENT_DIR
     manifest: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     error: Mapped[str] = mapped_column(sa.Text, default="")
+    # While HELD: one entry per set that cannot be printed as written
+    # ({"set_id", "receipt_id", "donation_number", "field", "value", "chars"}).
+    unprintable: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     job_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job_run.id"))
     mailed_on: Mapped[date | None]
     mailed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))

@@ -91,11 +91,24 @@ def unissued_stmt(until: date | None = None) -> sa.Select[Donation]:
 
 
 def reprint_stmt() -> sa.Select[Receipt]:
-    """Numbered receipts waiting for the next batch (reissues, re-mails, a failed print)."""
+    """Numbered receipts waiting for the next batch (reissues, re-mails, a failed print).
+    A receipt in a batch held for an unprintable name waits in that batch, not in the next."""
+    from portal.receipts.models import BatchStatus
+
+    in_held_batch = (
+        sa.select(ReceiptBatchItem.id)
+        .join(ReceiptBatch, ReceiptBatchItem.batch_id == ReceiptBatch.id)
+        .where(ReceiptBatchItem.receipt_id == Receipt.id, ReceiptBatch.status == BatchStatus.HELD)
+        .exists()
+    )
     return (
         sa.select(Receipt)
         .join(Donation, Receipt.donation_id == Donation.id)
-        .where(Receipt.needs_print.is_(True), Donation.state != DonationState.CANCELLED)
+        .where(
+            Receipt.needs_print.is_(True),
+            Donation.state != DonationState.CANCELLED,
+            ~in_held_batch,
+        )
         .order_by(Receipt.year, Receipt.seq)
     )
 

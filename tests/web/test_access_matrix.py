@@ -80,6 +80,8 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     # both review; which move each may make is the proposal's own rule
     "staff.proposal_move": {"POST": STAFF},
     "staff.receipt_batch_mailed": {"POST": OPERATORS},
+    "staff.receipt_batch_correct": {"POST": OPERATORS},
+    "staff.receipt_batch_release": {"POST": OPERATORS},
     "staff.receipts_issue": {"POST": OPERATORS},
     "staff.receipts_returned": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.request_decide": {"POST": OPERATORS},

@@ -188,3 +188,54 @@ def test_onestop_intake_by_scanned_code(session, login, make_user, mailbox):
     )
     assert len(mailbox.messages) == count
     assert session.scalar(sa.select(sa.func.count()).select_from(OnestopReturn)) == 1
+
+
+def test_a_held_batch_lists_the_unprintable_name_and_prints_once_corrected(
+    session, login, make_user
+):
+    d = paid(session, "W-90", donor_name="山田 \ue123子", paid_on=today_jst() - timedelta(days=20))
+    donation_id = d.id
+    client = login(make_user(Role.OPERATOR))
+    r = client.post("/staff/receipts/issue", data={"until": today_jst().isoformat()})
+    job_page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "印刷を保留しています" in job_page
+    batch_id = session.scalar(sa.select(ReceiptBatch.id))
+    page = client.get(f"/staff/receipts/batches/{batch_id}").get_data(as_text=True)
+    assert "印刷できない文字があります" in page and "U+E123" in page and "確認待ち" in page
+    assert audits(session, "view", "receipt_batch") == 1  # the list shows a donor's name
+    assert client.get(f"/staff/receipts/batches/{batch_id}/print.pdf").status_code == 404
+
+    refused = client.post(f"/staff/receipts/batches/{batch_id}/release", data={})
+    assert refused.status_code == 303
+    assert "印刷できない文字がまだ残っています" in client.get(refused.headers["Location"]).get_data(
+        as_text=True
+    )
+    r = client.post(
+        f"/staff/receipts/batches/{batch_id}/correct",
+        data={"donation_id": str(donation_id), "field": "donor_name", "value": "山田 恵子"},
+    )
+    assert "すべての表記を印刷できます" in client.get(r.headers["Location"]).get_data(as_text=True)
+    client.post(f"/staff/receipts/batches/{batch_id}/release", data={})
+    session.expire_all()
+    batch = session.get(ReceiptBatch, batch_id)
+    assert batch.status.value == "ready"
+    with client.get(f"/staff/receipts/batches/{batch_id}/print.pdf") as pdf:
+        assert "山田恵子" in "".join(pdf_text(pdf.data).split())
+
+
+def test_yearend_list_page_shows_counts_and_its_downloads_are_audited(session, login, make_user):
+    from tests.unit.test_onestop_yearend import donors
+
+    donors(session)
+    client = login(make_user(Role.CITY))  # the city sends the 申告特例通知書: it reads the list
+    page = client.get("/staff/receipts/onestop/yearend?year=2025").get_data(as_text=True)
+    assert "011002" in page and "北海道札幌市" in page and "35,000円" in page
+    assert "札幌 一郎" not in page  # counts only on screen
+    assert "遅延" not in page and "期限後の到着" in page
+    with client.get("/staff/receipts/onestop/yearend.csv?year=2025") as r:
+        body = r.data.decode("utf-8-sig")
+    assert body.startswith("全国地方公共団体コード,") and "札幌 一郎" in body
+    assert audits(session, "export", "onestop_yearend") == 1
+    with client.get("/staff/receipts/onestop/yearend.pdf?year=2025") as r:
+        assert r.mimetype == "application/pdf" and "札幌一郎" in "".join(pdf_text(r.data).split())
+    assert audits(session, "export", "onestop_yearend") == 2

@@ -338,3 +338,23 @@ def test_correction_within_24_hours(session, shop, placed) -> None:
     assert late.status_code == 422
     assert "運営事務局" in late.get_data(as_text=True)
     assert shipments.shipment_for(session, order).tracking_no == tracking(11)
+
+
+def test_label_screen_says_which_orders_print_with_stand_in_characters(
+    session, shop, placed
+) -> None:
+    order = placed(shop["gift"])
+    plain = placed(shop["gift"])
+    donation = order.line.donation
+    donation.donor_name = "𠮷田 花子"
+    donation.address = "広島県庄原市髙野町1番地"
+    session.commit()
+    page = shop["client"].get("/supplier/orders").get_data(as_text=True)
+    number, other = shipments.order_no(order), shipments.order_no(plain)
+    assert f"注文 {number} の宛名・住所の文字を置き換えて出力します：𠮷→吉、髙→高" in page
+    assert f"注文 {other} の宛名" not in page
+    csv_file = shop["client"].post(
+        "/supplier/orders/selected", data={"ids": [order.id], "action": "labels:yamato"}
+    )
+    text = csv_file.data.decode("cp932")
+    assert "吉田 花子" in text and "高野町" in text  # the deliberate substitution is kept

@@ -68,6 +68,20 @@ def to_cp932_text(text: str) -> str:
     return "".join(out)
 
 
+def replaced_characters(text: str) -> list[tuple[str, str]]:
+    """(written, printed) for each character to_cp932_text changes, once each: 𠮷 → 吉,
+    髙 → 高, a character with no stand-in → 〓. The wave dash and minus sign, swapped for their
+    CP932 look-alikes, are left out: the label reads the same."""
+    found: list[tuple[str, str]] = []
+    for ch in (text or "").replace("\r", "").replace("\n", ""):
+        if ch in ("〜", "−") or _jis0208_ok(ch):
+            continue
+        pair = (ch, to_cp932_text(ch))
+        if pair[0] != pair[1] and pair not in found:
+            found.append(pair)
+    return found
+
+
 def _cp932_len(text: str) -> int:
     return len(text.encode("cp932"))
 

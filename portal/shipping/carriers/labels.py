@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from portal.core.errors import DomainError
-from portal.shipping.carriers import b2cloud, ehiden, ehiden3, yupri
+from portal.shipping.carriers import b2cloud, cp932, ehiden, ehiden3, yupri
 from portal.shipping.carriers.layout import LabelRow, Layout, time_band
 from portal.shipping.carriers.names import Carrier
 
@@ -60,6 +60,24 @@ def label_csv(key: str | Carrier, rows: Sequence[LabelRow]) -> bytes:
     for row in rows:
         writer.writerow(layout.values(row))
     return out.getvalue().encode("cp932")
+
+
+def replaced_in_rows(rows: Iterable[LabelRow]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(order number, [(written, printed), …]) for each row whose name or address the label
+    file writes with other characters (the label software knows JIS X 0208 only)."""
+    changed = []
+    for row in rows:
+        pairs: list[tuple[str, str]] = []
+        for text in (
+            row.recipient_name,
+            row.recipient_address,
+            row.sender_name,
+            row.sender_address,
+        ):
+            pairs += [p for p in cp932.replaced_characters(text) if p not in pairs]
+        if pairs:
+            changed.append((row.order_no, pairs))
+    return changed
 
 
 def unsupported_band(key: str | Carrier, desired_time: str) -> str | None:

@@ -151,6 +151,16 @@ bp.add_url_rule(
     view_func=receipts.receipt_batch_mailed,
     methods=["POST"],
 )
+bp.add_url_rule(
+    "/receipts/batches/<int:batch_id>/correct",
+    view_func=receipts.receipt_batch_correct,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/receipts/batches/<int:batch_id>/release",
+    view_func=receipts.receipt_batch_release,
+    methods=["POST"],
+)
 bp.add_url_rule("/receipts/<int:receipt_id>/set.pdf", view_func=receipts.receipt_pdf)
 bp.add_url_rule("/receipts/returned", methods=["GET", "POST"], view_func=receipts.receipts_returned)
 bp.add_url_rule("/receipts/address-checks", view_func=receipts.address_checks)
@@ -166,6 +176,9 @@ bp.add_url_rule(
     view_func=receipts.onestop_record,
 )
 bp.add_url_rule("/receipts/onestop/incomplete", view_func=receipts.onestop_incomplete)
+bp.add_url_rule("/receipts/onestop/yearend", view_func=receipts.onestop_yearend)
+bp.add_url_rule("/receipts/onestop/yearend.csv", view_func=receipts.onestop_yearend_csv)
+bp.add_url_rule("/receipts/onestop/yearend.pdf", view_func=receipts.onestop_yearend_pdf)
 
 # requests
 bp.add_url_rule("/requests", view_func=requests.requests)

@@ -148,6 +148,7 @@ RECEIPT_KIND_LABELS = {
 
 BATCH_LABELS = {
     BatchStatus.RENDERING: _l("作成中"),
+    BatchStatus.HELD: _l("確認待ち"),
     BatchStatus.READY: _l("印刷待ち"),
     BatchStatus.MAILED: _l("発送済"),
     BatchStatus.FAILED: _l("失敗"),

@@ -7,10 +7,12 @@ only; a page that shows a donor's name or address writes an audit row.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +28,7 @@ from portal.core.jobs import JobRun, JobState
 from portal.core.roles import can_issue_receipts
 from portal.donations.models import Donation, DonationState
 from portal.extensions import db
-from portal.receipts import batches, onestop, service
+from portal.receipts import batches, onestop, service, yearend
 from portal.receipts.models import (
     AddressCheck,
     BatchStatus,
@@ -215,8 +217,31 @@ def receipt_batches() -> str:
     return render("staff/receipts/batches.html", batches=rows, batch_labels=BATCH_LABELS)
 
 
+class CorrectForm(FlaskForm):
+    donation_id = StringField(validators=[DataRequired()])
+    field = StringField(validators=[DataRequired()])
+    value = StringField(_l("印刷する表記"), validators=[DataRequired(), Length(max=300)])
+
+
+class ReleaseForm(FlaskForm):
+    force = RadioField(
+        _l("印刷のしかた"),
+        choices=choices(
+            [
+                ("", _l("直した表記で印刷する")),
+                ("yes", _l("表示できない文字があっても、このまま印刷する")),
+            ]
+        ),
+        default="",
+        validate_choice=False,
+    )
+
+
 def receipt_batch(batch_id: int) -> str:
     batch = db.get_or_404(ReceiptBatch, batch_id)
+    held = batch.status == BatchStatus.HELD
+    if held and batch.unprintable:
+        _audit_view("receipt_batch", batch.id)  # the held list shows names and addresses
     return render(
         "staff/receipts/batch.html",
         batch=batch,
@@ -226,7 +251,70 @@ def receipt_batch(batch_id: int) -> str:
         statuses=RECEIPT_STATUS_LABELS,
         form=MailedForm(mailed_on=today_jst()),
         can_issue=can_issue_receipts(current_user),
+        correct_form=CorrectForm(),
+        release_form=ReleaseForm(),
+        field_labels=PRINTED_FIELD_LABELS,
     )
+
+
+PRINTED_FIELD_LABELS = {
+    "donor_name": _l("寄附者氏名"),
+    "donor_kana": _l("フリガナ"),
+    "address": _l("住所"),
+    "mail_name": _l("送付先の宛名"),
+    "mail_address": _l("送付先住所"),
+}
+
+
+@requires(can_issue_receipts)
+def receipt_batch_correct(batch_id: int) -> Response:
+    """Correct one held set's name or address for printing, then check the batch again."""
+    batch = db.get_or_404(ReceiptBatch, batch_id)
+    form = CorrectForm()
+    if not form.validate_on_submit() or not (form.donation_id.data or "").isdigit():
+        flash(_("直す表記を入力してください。"), "error")
+    else:
+        try:
+            left = batches.correct_for_print(
+                db.session,
+                batch,
+                donation_id=int(form.donation_id.data),
+                field=form.field.data,
+                value=form.value.data,
+                by_user=current_user,
+            )
+        except DomainError as e:
+            flash_domain_error(e)
+        else:
+            if left:
+                flash(
+                    _("直しました。印刷できない表記があと%(n)s件あります。", n=len(left)), "success"
+                )
+            else:
+                flash(_("直しました。すべての表記を印刷できます。"), "success")
+    return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
+
+
+@requires(can_issue_receipts)
+def receipt_batch_release(batch_id: int) -> Response:
+    """Print a held batch: queue its render job."""
+    batch = db.get_or_404(ReceiptBatch, batch_id)
+    form = ReleaseForm()
+    if not form.validate_on_submit():
+        flash(_("もう一度お試しください。"), "error")
+        return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
+    try:
+        batches.release_held(
+            db.session, batch, force=form.force.data == "yes", by_user=current_user
+        )
+    except DomainError as e:
+        flash_domain_error(e)
+        return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
+    run = batches.start_render(db.session, batch, by_user=current_user)
+    run_id = run.id
+    uow.after_commit(lambda: batches.render_batch_job(run_id))
+    flash(_("印刷ファイルの作成を始めました。"), "success")
+    return redirect(url_for("staff.receipt_batch", batch_id=batch_id), 303)
 
 
 def _batch_file(batch: ReceiptBatch, suffix: str = "") -> Path:
@@ -440,4 +528,57 @@ def onestop_incomplete() -> str:
         rows=rows,
         missing_labels=onestop.MISSING_LABELS,
         can_issue=can_issue_receipts(current_user),
+    )
+
+
+# --- the year-end list for the city ----------------------------------------------------------
+
+
+def _yearend_year() -> int:
+    today = today_jst()
+    default = today.year - 1 if today.month <= 3 else today.year
+    raw = request.args.get("year", "")
+    return int(raw) if raw.isdigit() and 2008 <= int(raw) <= today.year else default
+
+
+def onestop_yearend() -> str:
+    """Per residence municipality: how many accepted one-stop applicants, donations and yen
+    (no names on the page); the CSV and the PDF carry the personal data (audited)."""
+    year = _yearend_year()
+    data = yearend.yearend_list(db.session, year)
+    return render(
+        "staff/receipts/onestop_yearend.html",
+        data=data,
+        year=year,
+        years=list(range(today_jst().year, today_jst().year - 5, -1)),
+        before_deadline=today_jst() <= data.deadline,
+        missing_labels=onestop.MISSING_LABELS,
+    )
+
+
+def onestop_yearend_csv() -> Response:
+    year = _yearend_year()
+    data = yearend.yearend_list(db.session, year)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(yearend.CSV_HEADER)
+    writer.writerows(yearend.csv_rows(data))
+    _audit_view("onestop_yearend", year, action="export")
+    name = f"onestop-{year}-by-municipality.csv"
+    response = make_response(out.getvalue().encode("utf-8-sig"))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return response
+
+
+def onestop_yearend_pdf() -> Response:
+    year = _yearend_year()
+    data = yearend.yearend_list(db.session, year)
+    pdf = yearend.render_pdf(data, city_name=current_app.config.get("CITY_NAME", ""))
+    _audit_view("onestop_yearend", year, action="export")
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"onestop-{year}-by-municipality.pdf",
     )

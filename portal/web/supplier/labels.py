@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.accounts.models import Supplier
+from portal.core.dates import today_jst
 from portal.shipping import shipments
-from portal.shipping.carriers.labels import unsupported_bands
+from portal.shipping.carriers.labels import replaced_in_rows, unsupported_bands
 from portal.shipping.models import Order, OrderStatus
 
 # The file each label software imports (carriers.label_csv), by label format key.
@@ -26,8 +28,25 @@ BAND_TEXT = {
 }
 
 
-def label_warnings(orders: list[Order]) -> list[str]:
-    """For the label buttons: unshipped orders whose 時間帯 a label file cannot carry."""
+def label_warnings(orders: list[Order], supplier: Supplier) -> list[str]:
+    """For the label buttons: unshipped orders whose 時間帯 a label file cannot carry, and
+    those whose name or address the label file writes with stand-in characters."""
+    unshipped = [o for o in orders if o.status == OrderStatus.ORDERED]
+    replaced = [
+        _(
+            "送り状CSVでは、注文 %(order)s の宛名・住所の文字を置き換えて出力します：%(pairs)s。"
+            "伝票の表記を確認してください。",
+            order=order_no,
+            pairs="、".join(f"{a}→{b}" for a, b in pairs),
+        )
+        for order_no, pairs in replaced_in_rows(
+            shipments.label_rows(unshipped, supplier, today_jst())
+        )
+    ]
+    return _band_warnings(orders) + replaced
+
+
+def _band_warnings(orders: list[Order]) -> list[str]:
     wishes = [
         (shipments.order_no(o), o.line.desired_time)
         for o in orders

@@ -232,7 +232,7 @@ def orders() -> str:
         f=f,
         gifts=db.session.scalars(own_gifts()).all(),
         label_software=LABEL_SOFTWARE,
-        label_warnings=label_warnings(rows),
+        label_warnings=label_warnings(rows, current_user.supplier),
         **_common(),
     )
     if rows:
