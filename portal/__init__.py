@@ -20,6 +20,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.check_shared_storage(app.config)
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client address and scheme as the trusted proxies saw them; the Host header is
+        # not taken from them (mail links use PUBLIC_BASE_URL, never a Host).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
     from portal import extensions as ext
 
     ext.db.init_app(app)

@@ -64,16 +64,21 @@ def create_user_command(email: str, role: str, supplier_code: str | None, name: 
 @click.argument("email")
 @with_appcontext
 def reset_totp_command(email: str) -> None:
-    """Forget a staff member's authenticator (lost phone): they enrol again at next sign-in."""
+    """Forget a user's authenticator (lost phone) and print a single-use enrolment link (72
+    hours) to hand to them: the password alone does not enrol a new one."""
     from portal.accounts import accounts, totp
+    from portal.accounts.models import InvitationKind
+    from portal.core.links import public_url
 
     session = db.session()
     user = accounts.find_user(session, accounts.normalise_email(email))
     if user is None:
         raise click.ClickException(f"no account {email}")
     totp.reset(session, user, by_user=None)
+    token = accounts.invite(session, user, by_user=None, kind=InvitationKind.TOTP)
     session.commit()
-    click.echo(f"reset totp for user {user.id}; they will enrol a new app at their next sign-in")
+    click.echo(f"reset totp for user {user.id}; every session ended. Enrolment link (72 h, once):")
+    click.echo(public_url("auth.invitation", token=token))
 
 
 @click.command("seed-demo")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,9 +77,19 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "LANGUAGES": ["ja", "en"],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Always Secure when set; otherwise Secure whenever the request came over HTTPS
+        # (directly, or through TRUSTED_PROXIES that say so in X-Forwarded-Proto).
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        # How many reverse proxies stand in front of the portal (0: none, the default). Only
+        # then are X-Forwarded-For / -Proto believed: the client address (rate limits, audit
+        # rows) and HTTPS (Secure cookies, HSTS) come from the last N hops.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A supplier's cookie may outlive the browser this long; the server-side session
+        # (portal.accounts.sessions) still ends it after 8 idle hours or 30 days.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         # Rate limits: memory on one process, Redis when REDIS_URL is set. With more than
         # one worker (WEB_CONCURRENCY, as gunicorn reads it) or PRODUCTION=1, start-up refuses
@@ -89,6 +100,12 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "PASSWORD_RESET_LIMIT_PER_EMAIL": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_EMAIL", "3 per hour"
+        ),
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": os.environ.get(
+            "PASSWORD_RESET_LIMIT_PER_ADDRESS", "10 per hour"
+        ),
         # Mail: smtp://host:port, or file:///dir for a development outbox.
         "MAIL_URL": os.environ.get("MAIL_URL", f"file://{INSTANCE / 'outbox'}"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "furusato@city.shobara.example"),

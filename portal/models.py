@@ -3,7 +3,14 @@
 Each domain adds its own line here when it adds a models module.
 """
 
-from portal.accounts.models import Invitation, Supplier, User  # noqa: F401
+from portal.accounts.models import (  # noqa: F401
+    Invitation,
+    PasswordReset,
+    RecoveryCode,
+    Supplier,
+    User,
+    UserSession,
+)
 from portal.core.audit import AuditEntry  # noqa: F401
 from portal.core.jobs import JobRun  # noqa: F401
 from portal.core.mail import MailSent  # noqa: F401
@@ -12,6 +19,7 @@ from portal.core.timeline import TimelineEvent  # noqa: F401
 from portal.donations.models import Donation, DonationLine  # noqa: F401
 from portal.donations.substitution import LineSubstitution  # noqa: F401
 from portal.donors.models import DonorRequest, DonorToken  # noqa: F401
+from portal.gifts.listings import GiftListing  # noqa: F401
 from portal.gifts.models import Gift, GiftImage, RequiredAmountChange  # noqa: F401
 from portal.gifts.proposal_models import (  # noqa: F401
     Consultation,

@@ -46,7 +46,7 @@ def test_seed_demo_is_idempotent(seeded_demo) -> None:
 def test_seed_demo_refuses_a_password_the_sign_in_rules_refuse(runner, session) -> None:
     result = runner.invoke(args=["seed-demo"], env={"DEMO_PASSWORD": "short"})
     assert result.exit_code != 0
-    assert "パスワードは10文字以上" in result.output and "Log in with" not in result.output
+    assert "パスワードは12文字以上" in result.output and "Log in with" not in result.output
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 

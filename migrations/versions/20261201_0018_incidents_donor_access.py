@@ -2,7 +2,7 @@
 and mails sent at most once by a job
 
 Revision ID: 0018
-Revises: 0021
+Revises: 0016
 Create Date: 2026-12-01
 
 受託者向け情報セキュリティ遵守事項 第2 / 個人情報取扱特記事項 第14: a suspected incident is
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0021"  # main had 0021 on 0012 when this branch merged it
+down_revision = "0016"  # main: 0012 → 0013 → 0021 → 0016 when this branch merged it
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """receipt_batch.unprintable: a batch waits for staff when a name has a character no font draws
 
 Revision ID: 0021
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01
 
 The new batch state "held" needs no schema change (states are plain strings); the list of
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.models import TimestampMixin, enum_column
+from portal.core.models import TimestampMixin, enum_column, utcnow
 from portal.core.roles import Role
 from portal.extensions import Model
 
@@ -86,8 +86,15 @@ class User(UserMixin, TimestampMixin, Model):
         return f"<User {self.id} {self.role}>"
 
 
+class InvitationKind(enum.StrEnum):
+    PASSWORD = "password"  # a new account sets its password (and staff enrol TOTP next)
+    TOTP = "totp"  # an admin's enrolment link after a TOTP reset (lost phone)
+
+
 class Invitation(TimestampMixin, Model):
-    """A single-use link to set a password, valid for 72 hours. Only the token's hash is kept."""
+    """A single-use link to set a password, valid for 72 hours. Only the token's hash is kept.
+    A TOTP enrolment link (kind "totp") lets a user whose authenticator was reset enrol again:
+    the password alone never enrols a second factor."""
 
     __tablename__ = "invitation"
 
@@ -97,5 +104,53 @@ class Invitation(TimestampMixin, Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    kind: Mapped[InvitationKind] = mapped_column(
+        enum_column(InvitationKind), default=InvitationKind.PASSWORD
+    )
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class UserSession(Model):
+    """A signed-in browser, checked on every request (portal.accounts.sessions). The cookie
+    carries a random id; only its SHA-256 is stored, so a copy of this table opens nothing."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Model):
+    """One of ten single-use codes that stand in for the authenticator (shown once, hashed)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class PasswordReset(Model):
+    """A password-reset link sent by mail: single use, 30 minutes, only the token's hash kept."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -1,4 +1,7 @@
-"""Password hashing with Argon2id (argon2-cffi's RFC 9106 low-memory profile)."""
+"""Password hashing with Argon2id (argon2-cffi's RFC 9106 low-memory profile), and how
+strong a new password must be: at least 12 characters and not guessable, judged offline by
+zxcvbn (Dropbox's estimator; its dictionaries include the most common passwords of the big
+breaches, English words and names, keyboard patterns, dates and repeats)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,18 @@ _hasher = PasswordHasher()
 # Verified against when the account does not exist, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
-MIN_LENGTH = 10
+MIN_LENGTH = 12
+# zxcvbn's score 0–4; 3 is "safely unguessable: moderate protection from an offline attack".
+MIN_STRENGTH = 3
+
+
+def too_guessable(password: str, *, related: list[str] | None = None) -> bool:
+    """True for a common, breached or patterned password (or one built from `related`: the
+    user's own e-mail address and name)."""
+    from zxcvbn import zxcvbn
+
+    inputs = [part for value in related or [] for part in value.replace("@", " ").split() if part]
+    return int(zxcvbn(password[:100], user_inputs=inputs)["score"]) < MIN_STRENGTH
 
 
 def hash_password(password: str) -> str:

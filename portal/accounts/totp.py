@@ -12,13 +12,16 @@ import unicodedata
 
 import pyotp
 import segno
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal.accounts import sessions
 from portal.accounts.models import User
 from portal.core import clock
 from portal.core.audit import audit
+from portal.core.database import rowcount
 from portal.core.errors import DomainError
 from portal.core.roles import STAFF_ROLES
 
@@ -26,8 +29,11 @@ ISSUER = "Furusato Portal"
 
 
 def required_for(user: User) -> bool:
-    """Staff accounts need the second factor (switchable off only for demos and e2e tests)."""
-    return user.role in STAFF_ROLES and bool(current_app.config.get("STAFF_TOTP_REQUIRED", True))
+    """Staff accounts need the second factor (switchable off only for demos and e2e tests);
+    a supplier who chose to enrol one (their account page) needs it from then on."""
+    if user.role in STAFF_ROLES:
+        return bool(current_app.config.get("STAFF_TOTP_REQUIRED", True))
+    return bool(user.totp_secret)
 
 
 def new_secret() -> str:
@@ -61,15 +67,32 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-def verify(user: User, code: str, *, now: float | None = None) -> bool:
-    """True once per code: the step it belongs to must be later than the last one used."""
+def verify(session: Session, user: User, code: str, *, now: float | None = None) -> bool:
+    """True once per code: the step it belongs to must be later than the last one used.
+
+    The step is claimed with one conditional UPDATE, so of several logins racing with the
+    same code (on PostgreSQL, each in its own transaction) exactly one moves the counter and
+    succeeds; the others find it already there."""
     code = _clean(code)
     if not user.totp_secret or len(code) != 6:
         return False
     step = _matching_step(user.totp_secret, code, clock.timestamp() if now is None else now)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
-    user.totp_last_step = step
+    claimed = rowcount(
+        session.execute(
+            sa.update(User)
+            .where(
+                User.id == user.id,
+                sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if claimed != 1:
+        return False
+    session.refresh(user, ["totp_last_step"])
     return True
 
 
@@ -94,4 +117,5 @@ def reset(session: Session, user: User, *, by_user: User | None) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     user.session_version += 1
+    sessions.revoke_all(session, user)
     audit(session, actor=by_user, action="totp.reset", subject_type="user", subject_id=user.id)

@@ -18,8 +18,10 @@ from portal.accounts.models import Supplier, User
 from portal.accounts.passwords import verify_password
 from portal.accounts.suppliers import SupplierData, save_supplier
 from portal.core.dates import today_jst
+from portal.core.portals import Portal
 from portal.core.roles import Role
 from portal.gifts.catalogue import GiftData, create_gift
+from portal.gifts.listings import ListingData, listings_of, set_listing
 from portal.gifts.models import Gift, GiftStatus, TemperatureBand
 
 A, C, F = TemperatureBand.AMBIENT, TemperatureBand.CHILLED, TemperatureBand.FROZEN
@@ -257,6 +259,35 @@ class Context:
     users: dict[str, User]
 
 
+def _listings(session: Session, by_user: User, codes: set[str]) -> None:
+    """Each gift's listing on the portals, numbered the way each portal numbers (さとふる's
+    お礼品ID is a number, チョイス has an ID and a 管理コード, 楽天 a 商品管理番号), so demo
+    portal files name their gifts by the portal's ID as the real ones do. Only the catalogue's
+    own gifts: a gift a later step adds (an approved proposal) is not yet listed anywhere."""
+    for gift in session.scalars(sa.select(Gift).where(Gift.code.in_(codes)).order_by(Gift.id)):
+        if listings_of(session, gift):
+            continue
+        i = gift.id - 1
+        slug = gift.code.lower().replace("-", "")
+        for portal, data in (
+            (Portal.SATOFULL, ListingData(f"{4809357 + i}", url=f"{SATOFULL_URL}{4809357 + i}")),
+            (
+                Portal.CHOICE,
+                ListingData(
+                    f"{5612030 + i}", url=f"{CHOICE_URL}{5612030 + i}", manage_code=gift.code
+                ),
+            ),
+            (Portal.RAKUTEN, ListingData(f"shobara-{slug}", url=f"{RAKUTEN_URL}shobara-{slug}/")),
+            (Portal.FURUNAVI, ListingData(f"{1730400 + i}")),
+        ):
+            set_listing(session, gift, portal, data, by_user=by_user)
+
+
+SATOFULL_URL = "https://www.satofull.jp/products/detail.php?product_id="
+CHOICE_URL = "https://www.furusato-tax.jp/product/detail/34210/"
+RAKUTEN_URL = "https://item.rakuten.co.jp/f342106-shobara/"
+
+
 def seed(session: Session, *, password: str) -> Context:
     users: dict[str, User] = {}
 
@@ -264,10 +295,10 @@ def seed(session: Session, *, password: str) -> Context:
         u = accounts.find_user(session, email)
         if u is None:
             u = accounts.create_user(
-                session, email, role, name=name, password=password, supplier=supplier
+                session, email, role, name=name, password=password, supplier=supplier, demo=True
             )
         elif not u.password_hash or not verify_password(u.password_hash, password):
-            accounts.set_password(u, password)  # DEMO_PASSWORD changed
+            accounts.set_password(u, password, demo=True)  # DEMO_PASSWORD changed
         users[role.value] = u
 
     for email, role, name, supplier_code in DEMO_ACCOUNTS:
@@ -305,5 +336,6 @@ def seed(session: Session, *, password: str) -> Context:
         values["supplier_id"] = suppliers[values.pop("supplier")].id
         create_gift(session, GiftData(**values), by_user=users["city"])  # the city sets 必要寄附額
     session.flush()
+    _listings(session, users["operator"], {row["code"] for row in _gifts(year)})
 
     return Context(suppliers=suppliers, users=users)

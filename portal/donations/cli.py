@@ -1,6 +1,7 @@
 """`flask import-donations PORTAL FILE [--dry-run]`: the command-line import.
 
-Rejected rows are printed as `line L: reason`, the last line is the summary, and the exit
+Rejected rows are printed as `line L: reason`, then conflicts and unknown item IDs (`unknown item
+ID: X rows=N`: map them to gifts on the preview page), the last line is the summary, and the exit
 status is non-zero when rows were rejected. Commits every batch of donations, so a crash keeps
 what was done and loses no more than the unfinished donation (never half of one).
 """
@@ -44,6 +45,8 @@ def import_donations_command(portal: str, file: Path, dry_run: bool, batch: int)
         click.echo(f"line {rejected.line}: {rejected.reason}")
     for order_no, donation_no in result.conflicts:
         click.echo(f"conflict: {order_no} ({donation_no})")
+    for item_id, rows in sorted(result.unknown_ids.items()):
+        click.echo(f"unknown item ID: {item_id} rows={rows}")  # map it on the preview page
     click.echo(result.summary())
     if result.rejected:
         raise SystemExit(1)

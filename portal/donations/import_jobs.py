@@ -9,8 +9,9 @@ who started it), and writes the rejected rows as a CSV beside the upload for dow
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app
 from flask_babel import force_locale
@@ -19,10 +20,11 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import User
 from portal.core.jobs import JobRun, JobState, Steps, start_job, tracked
 from portal.donations.importers import import_file, rejected_csv
-from portal.donations.importers.engine import Progress
+from portal.donations.importers.engine import Preview, Progress
 
 KIND = "donation_import"
-SHOWN = 500  # rejected rows / conflicts kept in the job's result for the page
+SHOWN = 500  # rejected rows / conflicts / warnings kept for the page
+PAGE = 50  # donations per page of the preview
 
 
 def upload_dir() -> Path:
@@ -35,6 +37,64 @@ def upload_path(token: str) -> Path:
 
 def rejected_path(token: str) -> Path:
     return upload_dir() / f"{token}.rejected.csv"
+
+
+def preview_path(token: str, run_id: int) -> Path:
+    """The donations a preview would create or update, one JSON line each in file order (the
+    page reads one page from a byte offset: a 100,000-row file is never read whole). Beside
+    the upload, which holds the same personal data; never in the database or a log."""
+    return upload_dir() / f"{token}.preview-{run_id}.jsonl"
+
+
+def warnings_path(token: str, run_id: int) -> Path:
+    return upload_dir() / f"{token}.warnings-{run_id}.jsonl"
+
+
+def _preview_line(p: Preview) -> str:
+    d = p.data
+    return json.dumps(
+        {
+            "line": p.line,
+            "action": p.action,
+            "no": d.portal_order_no,
+            "donation_no": p.donation_no,
+            "name": d.donor_name,
+            "amount": d.amount,
+            "gifts": [[ln.gift_code, ln.quantity] for ln in d.lines],
+            "paid": d.payment_state.value == "paid",
+            "warnings": len(p.warnings),
+        },
+        ensure_ascii=False,
+    )
+
+
+def read_preview(token: str, run_id: int, at: int = 0) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of the preview from byte offset `at` (0, or an offset this function returned):
+    the rows and the offset of the next page (None on the last). An offset that is not the
+    start of a line starts from the top."""
+    path = preview_path(token, run_id)
+    if not path.is_file():
+        return [], None
+    rows: list[dict[str, Any]] = []
+    with path.open("rb") as f:
+        if at > 0:
+            f.seek(at - 1)
+            if f.read(1) != b"\n":
+                f.seek(0)
+        for raw in f:
+            rows.append(json.loads(raw))
+            if len(rows) == PAGE:
+                nxt = f.tell()
+                return rows, (nxt if f.read(1) else None)
+    return rows, None
+
+
+def read_warnings(token: str, run_id: int) -> list[dict[str, Any]]:
+    path = warnings_path(token, run_id)
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
 
 
 def start_import(
@@ -67,15 +127,40 @@ def process_import(session: Session, run: JobRun, steps: Steps, locale: str) -> 
     def progress(p: Progress) -> None:
         steps.progress(p.done_bytes, p.total_bytes)  # with apply, the chunk was committed too
 
-    result = import_file(
-        session,
-        meta["portal"],
-        upload_path(meta["token"]),
-        dry_run=not apply,
-        by_user=user,
-        commit=steps.checkpoint if apply else None,
-        progress=progress,
-    )
+    shown_warnings = 0
+
+    def write_preview(p: Preview, rows: IO[str], warned: IO[str]) -> None:
+        nonlocal shown_warnings
+        rows.write(_preview_line(p) + "\n")
+        for w in p.warnings:
+            if shown_warnings < SHOWN:
+                shown_warnings += 1
+                warned.write(
+                    json.dumps({"no": p.data.portal_order_no, **w.__dict__}, ensure_ascii=False)
+                    + "\n"
+                )
+
+    def go(preview: Any = None) -> Any:
+        return import_file(
+            session,
+            meta["portal"],
+            upload_path(meta["token"]),
+            dry_run=not apply,
+            by_user=user,
+            commit=steps.checkpoint if apply else None,
+            progress=progress,
+            preview=preview,
+        )
+
+    if apply:
+        result = go()
+    else:
+        token = meta["token"]
+        with (
+            preview_path(token, run.id).open("w", encoding="utf-8") as rows,
+            warnings_path(token, run.id).open("w", encoding="utf-8") as warned,
+        ):
+            result = go(lambda p: write_preview(p, rows, warned))
     if not apply:
         steps.undo()  # a dry run writes nothing
     rejected_path(meta["token"]).write_bytes(rejected_csv(result))
@@ -90,6 +175,11 @@ def process_import(session: Session, run: JobRun, steps: Steps, locale: str) -> 
                 {"line": r.line, "reason": str(r.reason)} for r in result.rejected[:SHOWN]
             ],
             "conflicts": [list(c) for c in result.conflicts[:SHOWN]],
+            "warning_count": result.warning_count,
+            # Item IDs no listing or gift code names, most used first (IDs, not personal data).
+            "unknown_ids": sorted(result.unknown_ids.items(), key=lambda kv: (-kv[1], kv[0]))[
+                :SHOWN
+            ],
             "summary": result.summary(),
         }
 

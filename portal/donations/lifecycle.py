@@ -381,8 +381,16 @@ def mark_paid(
     method: PaymentMethod | None = None,
     by_user: User | None = None,
 ) -> Donation:
-    """入金消込: record the payment, derive 受領日, and turn the gift lines into orders."""
-    if donation.state != DonationState.RECEIVED:
+    """入金消込: record the payment, derive 受領日, and turn the gift lines into orders.
+
+    The donation's row is locked first and its state read again under the lock, so two
+    requests marking it paid at once (a double click, two staff) record one 入金, not two:
+    the second waits for the first and then finds it paid."""
+    session.flush()
+    current = session.execute(
+        sa.select(Donation.state).where(Donation.id == donation.id).with_for_update()
+    ).scalar_one()
+    if current != DonationState.RECEIVED or donation.state != DonationState.RECEIVED:
         raise DomainError(_l("この寄附は入金済または取消済です。"), field="paid_on")
     if method is not None:
         donation.payment_method = method

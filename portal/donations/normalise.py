@@ -23,6 +23,23 @@ def nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+# Full-width ASCII (！…～) and half-width katakana with its marks (｡…ﾟ): the only characters a
+# name or an address has normalised. A run is normalised whole so ｶﾞ becomes ガ, not カ゛.
+_WIDTH_RUN = re.compile(r"[\uff01-\uff5e\uff61-\uff9f]+")
+
+
+def widths(value: str) -> str:
+    """Widths only: full-width ASCII becomes ASCII, half-width kana full-width, the ideographic
+    space a space. Everything else stays as people wrote it — NFKC would also rewrite 髙橋 ①子
+    as 髙橋 1子, ㈱ as (株) and ｻﾞ into ザ alike, and a name is not ours to change."""
+    if not value:
+        return ""
+    if value.isascii():
+        return value.strip()
+    text = _WIDTH_RUN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), value)
+    return text.replace("\u3000", " ").strip()
+
+
 def digits(value: str) -> str:
     return re.sub(r"\D", "", nfkc(value))
 
@@ -56,13 +73,14 @@ def email(value: str) -> str:
 
 
 def name(value: str) -> str:
-    text = nfkc(value).replace("\u3000", " ")
-    return re.sub(r" +", " ", text)
+    """A person's name: widths unified (see `widths`), runs of spaces one space; never NFKC."""
+    return re.sub(r" +", " ", widths(value))
 
 
 def address(value: str) -> str:
-    """Quoted newlines in an export's address become a space; widths are unified."""
-    text = nfkc(value.replace("\r", " ").replace("\n", " "))
+    """Quoted newlines in an export's address become a space; widths are unified (not NFKC:
+    ①, ㈱ and 髙 stay as written)."""
+    text = widths(value.replace("\r", " ").replace("\n", " "))
     for h in _DASHES:  # not ー: building names use it
         text = text.replace(h, "-")
     return re.sub(r"\s+", " ", text)

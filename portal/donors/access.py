@@ -30,10 +30,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItem, parse
@@ -41,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.errors import DomainError
 from portal.core.jobs import task
+from portal.core.links import public_url
 from portal.core.mail import send_mail
 from portal.core.models import utcnow
 from portal.donations.models import Donation
@@ -223,17 +223,6 @@ def redeem_token(session: Session, token: str, *, now: datetime | None = None) -
     if not ids:
         raise DomainError(LINK_INVALID)
     return Grant(ids)
-
-
-def public_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for a mail, also from a background worker (no request there)."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if has_request_context():
-        path = url_for(endpoint, **values)
-    else:
-        with current_app.test_request_context("/"):
-            path = url_for(endpoint, **values)
-    return base + path
 
 
 @task

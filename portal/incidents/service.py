@@ -166,7 +166,7 @@ def mail_city(session: Session, incident_id: int) -> bool:
             )
         )
         return False
-    from portal.donors.access import public_url
+    from portal.core.links import public_url
 
     body = render_template(
         "mail/incident_report.txt",

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import render_template, url_for
+from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
+from portal.core.links import public_url
 from portal.core.mail import clean_address, send_mail
 from portal.support.models import Conversation, CustomerKind, Message
 
@@ -44,7 +45,7 @@ def reply_notice(session: Session, conv: Conversation, msg: Message) -> Callable
         return lambda: 0
     to = recipients(session, conv)
     if conv.customer_kind == CustomerKind.SUPPLIER:
-        link = url_for("supplier.support_chat", conv_id=conv.id, _external=True)
+        link = public_url("supplier.support_chat", conv_id=conv.id)
     elif conv.donation_ref and to:
         from portal.donors.access import conversation_link
 
@@ -67,10 +68,8 @@ def send_survey(session: Session, conv: Conversation) -> int:
     has no account, so the survey token itself is the link (random, single use: answering
     clears it; it opens nothing but this one question)."""
     if conv.customer_kind == CustomerKind.SUPPLIER:
-        link = url_for("supplier.support_survey", conv_id=conv.id, _external=True)
+        link = public_url("supplier.support_survey", conv_id=conv.id)
     elif conv.survey_token:
-        from portal.donors.access import public_url
-
         link = public_url("donor.support_survey", token=conv.survey_token)
     else:
         return 0

@@ -9,15 +9,19 @@ import sqlalchemy as sa
 from flask import (
     Flask,
     Response,
+    has_request_context,
     jsonify,
     make_response,
     redirect,
     request,
+    session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from portal.accounts import sessions as user_sessions
 from portal.accounts.models import User
 from portal.core import dates, money
 from portal.extensions import db, login_manager
@@ -57,12 +61,24 @@ def format_datetime(value: datetime | None) -> str:
     return "" if value is None else dates.format_datetime(value, _locale())
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie (it carries the server-side session's id), marked Secure whenever
+    the request itself is secure, not only when SESSION_COOKIE_SECURE says so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (
+            has_request_context() and request.is_secure
+        )
+
+
 def init_app(app: Flask) -> None:
     from portal.web import auth, desk, donor, staff, supplier
+    from portal.web.auth import SESSION_ID_KEY
 
     for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, desk.bp):
         app.register_blueprint(bp)
 
+    app.session_interface = SessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("続けるにはログインしてください。")
     login_manager.login_message_category = "info"
@@ -74,6 +90,16 @@ def init_app(app: Flask) -> None:
             return None
         user = db.session.get(User, int(uid))
         if user is None or str(user.session_version) != version:
+            return None
+        # The cookie alone proves nothing: its session id must name a live server-side
+        # session of this user (ended by logout, a password change, a TOTP reset, "log out
+        # everywhere", or the idle and absolute limits). A remember cookie has no id.
+        live = user_sessions.find_live(
+            db.session,
+            session.get(SESSION_ID_KEY),
+            touch=not (request.endpoint or "").endswith("poll"),  # polling is not activity
+        )
+        if live is None or live.user_id != user.id:
             return None
         return user
 
@@ -95,6 +121,11 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.endpoint and request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure and app.config["HSTS_MAX_AGE"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains",
+            )
         return response
 
     @app.get("/")
@@ -108,7 +139,12 @@ def init_app(app: Flask) -> None:
         response = make_response(redirect(target, 303))
         if lang in app.config["LANGUAGES"]:
             response.set_cookie(
-                "lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+                "lang",
+                lang,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                httponly=True,
+                secure=request.is_secure,
             )
         return response
 

@@ -106,6 +106,22 @@ OVERFLOW_JS = r"""
 }
 """
 
+# A value squeezed into a sliver: a label column that leaves its value one character per line
+# (a .facts list with a 12em label inside a 260 px card did this at desktop width).
+SQUEEZED_JS = r"""
+() => {
+  const out = [];
+  for (const dd of document.querySelectorAll('dd')) {
+    const text = dd.innerText.trim();
+    const w = dd.getBoundingClientRect().width;
+    if (text.length >= 6 && w > 0 && w < 6 * parseFloat(getComputedStyle(dd).fontSize)) {
+      out.push(text.slice(0, 20) + ' (' + Math.round(w) + 'px)');
+    }
+  }
+  return out;
+}
+"""
+
 AXE_RUN_JS = """
 async () => {
   const r = await axe.run(document, {resultTypes: ['violations']});
@@ -263,6 +279,9 @@ def _visit(crawl: Crawl, page, context, url: str, lang: str, width: int, state: 
                 left.append(f"{tag}: {text[:60]!r}")
         if left:
             crawl.fail(url, "japanese", "; ".join(sorted(set(left))[:6]))
+    squeezed = page.evaluate(SQUEEZED_JS)
+    if squeezed:
+        crawl.fail(url, "squeezed", f"({where}) " + "; ".join(squeezed[:4]))
     if width < 400:
         overflow = page.evaluate(OVERFLOW_JS)
         if overflow:

@@ -85,11 +85,18 @@ def test_operator_morning(browser, live_app, live_server, tmp_path) -> None:
         page.set_input_files("#file", str(csv))
         page.get_by_role("button", name="確認する").click()
         page.get_by_role("heading", name="取り込み前の確認").wait_for()
+        listed = page.locator("[data-testid=preview-rows] tbody tr")
+        assert listed.count() == 2  # the donations about to be created, before any is
         screenshot(page, "staff-import-preview")
         page.get_by_role("button", name="取り込む").click()
         page.get_by_role("heading", name="取り込み結果").wait_for()
-        assert "new=2" in page.locator(".flashes").inner_text()
+        flash = page.locator(".flashes").inner_text()
+        assert "新規 2・更新 0" in flash and "new=" not in flash  # the dashboard's words
         screenshot(page, "staff-import-result")
+        page.go_back()  # redirect after POST: Back shows the preview, not a resubmission
+        page.get_by_role("heading", name="取り込み前の確認").wait_for()
+        page.go_forward()
+        page.get_by_role("heading", name="取り込み結果").wait_for()
 
         page.goto(f"{live_server}/staff/")
         first_import = page.locator("#ops-imports ~ table tbody tr").first.inner_text()

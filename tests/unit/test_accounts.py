@@ -67,3 +67,29 @@ def test_password_change_ends_other_sessions(make_user) -> None:
     old_id = user.get_id()
     accounts.set_password(user, "a different passphrase")
     assert user.get_id() != old_id
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "password1234",  # breached-password lists' favourites
+        "qwertyuiop12",  # a keyboard row
+        "iloveyou1234",
+        "aaaaaaaaaaaaaaa",  # a repeat
+        "Password2026!",
+    ],
+)
+def test_common_and_guessable_passwords_are_refused(make_user, weak) -> None:
+    user = make_user(Role.SUPPLIER, email="shobara@farm.example")
+    with pytest.raises(DomainError) as refused:
+        accounts.set_password(user, weak)
+    assert "推測されやすい" in str(refused.value.message)
+
+
+def test_passwords_need_twelve_characters(make_user) -> None:
+    user = make_user(Role.SUPPLIER)
+    with pytest.raises(DomainError) as refused:
+        accounts.set_password(user, "Zq8#vT!2mK")  # 10 characters, random
+    assert "12文字以上" in str(refused.value.message)
+    accounts.set_password(user, "Zq8#vT!2mK9@")  # 12 random characters pass
+    accounts.set_password(user, "blue kettle under the bridge")  # and so does a phrase

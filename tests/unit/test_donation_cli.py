@@ -29,6 +29,7 @@ def test_cli_prints_rejected_lines_then_the_summary(runner, make_gift):
     assert dry.output.splitlines() == [
         "line 10: 返礼品コード ZZ-999 は登録されていません。",
         "line 11: 「寄附日」の日付「2026/13/40」を読めません。",
+        "unknown item ID: ZZ-999 rows=1",
         "new=3 updated=0 unchanged=0 rejected=2 conflicts=0",
     ]
     assert dry.exit_code != 0

@@ -57,6 +57,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.donation_import": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.donation_import_apply": {"POST": OPERATORS},
     "staff.donation_import_job": {"GET": OPERATORS},
+    "staff.donation_import_map": {"POST": OPERATORS},
     "staff.donation_import_rejected": {"POST": OPERATORS},
     "staff.donation_line_release": {"POST": OPERATORS},
     "staff.donation_line_substitute": {"GET": OPERATORS, "POST": OPERATORS},
@@ -69,6 +70,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     # 必要寄附額 is the city's alone [6(2)]
     "staff.gift_amount": {"GET": frozenset({"city"}), "POST": frozenset({"city"})},
     "staff.gift_edit": {"GET": OPERATORS, "POST": OPERATORS},
+    "staff.gift_listing": {"POST": OPERATORS},
     "staff.gift_new": {"GET": OPERATORS, "POST": OPERATORS},
     # any operator staff member reports an incident; the city, which is told, reads them
     "staff.incident_new": {"GET": OPERATORS, "POST": OPERATORS},
@@ -104,7 +106,9 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "support.survey": {"POST": OPERATORS},
 }
 # Logging out is checked in test_auth; here it would end the session under test.
-SKIP = {"auth.logout", "donor.logout"}
+SKIP = {"auth.logout", "auth.logout_everywhere", "donor.logout"}
+# The user's own account page: any signed-in user (staff or supplier), nobody else.
+SIGNED_IN = {"auth.account", "auth.account_totp", "auth.account_recovery_codes"}
 
 SAMPLE = {"integer": "987654", "unicode": "x" * 43, "default": "x" * 43, "path": "x"}
 SAMPLE_BY_NAME = {"kind": "receipt-reissue", "fmt": "csv", "filename": "css/portal.css"}
@@ -122,6 +126,8 @@ def _url(rule: Rule) -> str:
 
 def expected(endpoint: str, method: str, role: str) -> str:
     blueprint = endpoint.split(".")[0] if "." in endpoint else ""
+    if endpoint in SIGNED_IN:
+        return "login" if role in ("anonymous", "donor") else "ok"
     if endpoint in OPEN or blueprint == "auth":
         return "ok"
     if blueprint == "donor":

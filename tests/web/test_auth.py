@@ -20,17 +20,6 @@ def test_generic_error_for_wrong_password_and_unknown_account(client, make_user)
     assert wrong.status_code == unknown.status_code == 200
 
 
-def test_remember_me_off_by_default(client, make_user) -> None:
-    body = client.get("/login").get_data(as_text=True)
-    assert re.search(r'<input[^>]*name="remember"[^>]*>', body)
-    assert "checked" not in re.search(r'<input[^>]*name="remember"[^>]*>', body).group(0)
-    user = make_user()
-    response = client.post(
-        "/login", data={"email": user.email, "password": "correct horse battery"}
-    )
-    assert "remember_token" not in response.headers.get("Set-Cookie", "")
-
-
 def test_rate_limit_per_account(client, make_user) -> None:
     user = make_user()
     for _ in range(5):

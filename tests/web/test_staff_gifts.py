@@ -242,3 +242,51 @@ def test_gift_form_has_no_temperature_default(client, make_user, make_supplier, 
     )
     assert response.status_code == 200  # the form again, nothing saved
     assert "温度帯を選んでください。" in response.get_data(as_text=True)
+
+
+def test_operator_keeps_the_gift_listing_ids_one_per_portal(make_user, make_gift, login, session):
+    from portal.core.audit import AuditEntry
+    from portal.gifts.listings import GiftListing
+
+    beef_id = make_gift(code="HB-001").id
+    other_id = make_gift(code="HJ-002").id
+    client = login(make_user(Role.OPERATOR))
+    page = client.get(f"/staff/gifts/{beef_id}").get_data(as_text=True)
+    assert page.count('name="item_id"') == 5 and page.count('name="manage_code"') == 1
+    saved = client.post(
+        f"/staff/gifts/{beef_id}/listings/satofull",
+        data={
+            "item_id": "４８０９３５７",
+            "url": "https://www.satofull.jp/products/detail.php?product_id=4809357",
+        },
+    )
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("#listings")
+    listing = session.scalar(sa.select(GiftListing))
+    assert (listing.portal, listing.item_id) == ("satofull", "4809357")
+    assert "4809357" in client.get(f"/staff/gifts/{beef_id}").get_data(as_text=True)
+    # Another gift cannot take the same ID on the same portal: said beside the field.
+    taken = client.post(f"/staff/gifts/{other_id}/listings/satofull", data={"item_id": "4809357"})
+    assert taken.status_code == 422
+    assert "ID 4809357 は返礼品 HB-001 の掲載に使われています。" in taken.get_data(as_text=True)
+    bad = client.post(
+        f"/staff/gifts/{other_id}/listings/choice", data={"item_id": "C1", "url": "not a url"}
+    )
+    assert bad.status_code == 422 and "URLの形式ではありません。" in bad.get_data(as_text=True)
+    # An empty ID removes the listing.
+    client.post(f"/staff/gifts/{beef_id}/listings/satofull", data={"item_id": ""})
+    assert session.scalar(sa.select(sa.func.count()).select_from(GiftListing)) == 0
+    actions = session.scalars(
+        sa.select(AuditEntry.action).where(AuditEntry.subject_type == "gift_listing")
+    ).all()
+    assert sorted(actions) == ["create", "delete"]
+
+
+def test_city_reads_the_listing_ids_but_cannot_change_them(make_user, make_gift, login):
+    gift_id = make_gift(code="HB-001").id
+    client = login(make_user(Role.CITY))
+    page = client.get(f"/staff/gifts/{gift_id}").get_data(as_text=True)
+    assert "ポータルの掲載ID" in page and 'name="item_id"' not in page
+    assert (
+        client.post(f"/staff/gifts/{gift_id}/listings/satofull", data={"item_id": "1"}).status_code
+        == 403
+    )

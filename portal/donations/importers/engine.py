@@ -46,6 +46,7 @@ from portal.donations.models import (
     PaymentMethod,
     PaymentState,
 )
+from portal.gifts.listings import resolver
 from portal.gifts.models import Gift
 
 if TYPE_CHECKING:
@@ -133,12 +134,39 @@ class ImportResult:
     unchanged: int = 0
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (order no, donation no)
     rejected: list[Rejected] = field(default_factory=list)
+    # Item IDs that are neither a listing on this portal nor a gift code → rows that use them.
+    unknown_ids: dict[str, int] = field(default_factory=dict)
+    warning_count: int = 0
 
     def summary(self) -> str:
         return (
             f"new={self.new} updated={self.updated} unchanged={self.unchanged} "
             f"rejected={len(self.rejected)} conflicts={len(self.conflicts)}"
         )
+
+
+@dataclass
+class RowWarning:
+    """A row accepted as it is that looks damaged: `kind` "question" (a ? inside a name or an
+    address — what Excel writes for a character Shift_JIS lacks, e.g. 𠮷) or "normalised" (the
+    text stored differs from the text in the file by more than spaces)."""
+
+    line: int
+    kind: str
+    column: str
+    value: str
+    stored: str
+
+
+@dataclass
+class Preview:
+    """One donation a dry run would create ("new") or change ("updated")."""
+
+    line: int
+    action: str
+    data: DonationData
+    donation_no: str = ""
+    warnings: list[RowWarning] = field(default_factory=list)
 
 
 class RowError(Exception):
@@ -190,6 +218,7 @@ class Parser:
         self.flags = {norm.nfkc(k): v for k, v in {**DEFAULT_FLAGS, **mapping.flags}.items()}
         self.cancelled_states = {norm.nfkc(s) for s in mapping.cancelled_states}
         self.known_codes: set[str] | None = None  # set by import_file: picks among gift_codes
+        self.listings: dict[str, str] = {}  # set by import_file: this portal's item ID → code
         self._dates: dict[str, date] = {}
         missing = [f for f in REQUIRED if f not in self.index]
         if missing:
@@ -364,17 +393,47 @@ class Parser:
         return data
 
     def gift_code(self, row: list[str]) -> str:
-        """The line's gift: gift_code, else gift_code_alt (楽天: 商品管理番号, then 商品番号);
-        when both are given, the one that is a registered gift code."""
+        """The line's gift: gift_code, else gift_code_alt (楽天: 商品管理番号, then 商品番号).
+        Each is first looked up among this portal's listings (さとふる's numeric お礼品ID,
+        チョイス's 管理コード), then among our gift codes; unknown, the first one given."""
         codes = [c for c in (norm.nfkc(self.raw(row, f)) for f in GIFT_CODE_FIELDS) if c]
+        if self.listings:
+            for code in codes:
+                if code in self.listings:
+                    return self.listings[code]
         if self.known_codes is not None:
             for code in codes:
                 if code in self.known_codes:
                     return code
         return codes[0] if codes else ""
 
+    def warnings(self, rows: list[tuple[int, list[str]]], data: DonationData) -> list[RowWarning]:
+        """What looks damaged in an accepted donation's names and addresses (the preview)."""
+        line, first = rows[0]
+        found = []
+        for fld in CHECKED_FIELDS:
+            value = self.raw(first, fld)
+            if not value:
+                continue
+            stored = getattr(data, fld)
+            if "?" in value or "？" in value:
+                found.append(RowWarning(line, "question", self.column(fld), value, stored))
+            elif _SPACES.sub("", value) != _SPACES.sub("", stored):
+                found.append(RowWarning(line, "normalised", self.column(fld), value, stored))
+        return found
+
 
 GIFT_CODE_FIELDS = ("gift_code", "gift_code_alt")
+CHECKED_FIELDS = (
+    "donor_name",
+    "donor_kana",
+    "address",
+    "delivery_name",
+    "delivery_address",
+    "mail_name",
+    "mail_address",
+)
+_SPACES = re.compile(r"\s+")
 
 
 # --- applying ----------------------------------------------------------------------------
@@ -470,6 +529,7 @@ def import_file(
     commit: Callable[[], None] | None = None,
     batch: int = 1000,
     progress: Callable[[Progress], None] | None = None,
+    preview: Callable[[Preview], None] | None = None,
 ) -> ImportResult:
     """Import one export file, streamed and applied in chunks of `batch` donations.
 
@@ -477,7 +537,10 @@ def import_file(
     they are few), the new donations are written in bulk (portal.donations.bulk) inside a
     savepoint, and on a database error the chunk is redone donation by donation, each in its
     own savepoint. `commit` (CLI, jobs) is called after every chunk, so a crash loses at most
-    the unfinished chunk — never part of a donation. `progress` is called after every chunk."""
+    the unfinished chunk — never part of a donation. `progress` is called after every chunk.
+    `preview` (dry runs only) is called, in file order, with each donation that would be
+    created or updated and what looks damaged in it; unknown item IDs are counted in
+    `result.unknown_ids` either way."""
     mapping = load_mapping(portal)
     result = ImportResult()
     raw = _open(source)
@@ -505,12 +568,35 @@ def import_file(
             return result
         gifts = {g.code: g for g in session.scalars(sa.select(Gift))}
         parser.known_codes = set(gifts)
+        parser.listings = resolver(session, portal) if portal in LISTED_PORTALS else {}
+        if not dry_run:
+            preview = None
         chunk: list[tuple[list[tuple[int, list[str]]], DonationData]] = []
         keys: set[str] = set()
+        parsed_warnings: dict[int, list[RowWarning]] = {}
+
+        def report(
+            group: list[tuple[int, list[str]]],
+            parsed: DonationData,
+            action: str,
+            donation_no: str = "",
+        ) -> None:
+            if preview is not None:
+                warned = parsed_warnings.pop(id(parsed), [])
+                preview(Preview(group[0][0], action, parsed, donation_no, warned))
 
         def flush() -> None:
             if chunk:
-                _apply_chunk(session, chunk, result, gifts, dry_run=dry_run, by_user=by_user)
+                _apply_chunk(
+                    session,
+                    chunk,
+                    result,
+                    gifts,
+                    dry_run=dry_run,
+                    by_user=by_user,
+                    report=report if preview is not None else None,
+                )
+                parsed_warnings.clear()
                 chunk.clear()
                 keys.clear()
                 if commit is not None and not dry_run:
@@ -535,12 +621,15 @@ def import_file(
                 continue
             missing = [ln.gift_code for ln in parsed.lines if ln.gift_code not in gifts]
             if missing:
-                _reject(
-                    result,
-                    group,
-                    _l("返礼品コード %(code)s は登録されていません。", code=missing[0]),
-                )
+                for code in missing:
+                    result.unknown_ids[code] = result.unknown_ids.get(code, 0) + 1
+                _reject(result, group, _unknown_reason(portal, missing[0]))
                 continue
+            if preview is not None:
+                warned = parser.warnings(group, parsed)
+                result.warning_count += len(warned)
+                if warned:
+                    parsed_warnings[id(parsed)] = warned
             if parsed.portal_order_no in keys:  # the same order again: after this chunk
                 flush()
             chunk.append((group, parsed))
@@ -554,6 +643,17 @@ def import_file(
 
 
 DECODE_ERROR = _l("文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）。")
+# Portals whose files name a gift by the portal's own listing ID (the city's channels use codes).
+LISTED_PORTALS = ("choice", "rakuten", "furunavi", "jal", "satofull")
+
+
+def _unknown_reason(portal: str, code: str) -> Any:
+    if portal in LISTED_PORTALS:
+        return _l(
+            "ID %(code)s はこのポータルの掲載IDにも返礼品コードにもありません（取り込み前の確認で返礼品に対応付けられます）。",
+            code=code,
+        )
+    return _l("返礼品コード %(code)s は登録されていません。", code=code)
 
 
 def _apply_chunk(
@@ -564,6 +664,7 @@ def _apply_chunk(
     *,
     dry_run: bool,
     by_user: User | None,
+    report: Callable[..., None] | None = None,
 ) -> None:
     portal = chunk[0][1].portal
     existing = {
@@ -578,6 +679,8 @@ def _apply_chunk(
         if donation is None:
             result.new += 1
             news.append((group, parsed))
+            if report is not None:
+                report(group, parsed, "new")
             continue
         try:
             if parsed.cancelled_at_portal:
@@ -591,6 +694,8 @@ def _apply_chunk(
             result.conflicts.append((parsed.portal_order_no, donation.donation_no))
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
+            if report is not None and outcome == "updated":
+                report(group, parsed, "updated", donation.donation_no)
     if dry_run or not news:
         return
     try:

@@ -1,8 +1,9 @@
 """The donor session and what it may open (every donor route scopes through here).
 
 The donor session lives in Flask's signed session cookie under "donor", apart from the staff
-login: the donation ids it opened and when it was last used. It ends after IDLE_MINUTES
-without a request (chat polling does not count as use) or with the logout button. Pages name
+login: the donation ids it opened, when it began and when it was last used. It ends after
+IDLE_MINUTES without a request (chat polling does not count as use), ABSOLUTE_MINUTES after
+the first look-up however busy, or with the logout button. Pages name
 donations by id only (no number, name or address in a URL); an id outside the session is a
 404, the same as one that does not exist.
 """
@@ -21,6 +22,9 @@ from portal.web import htmx
 
 SESSION_KEY = "donor"
 MAX_DONATIONS = 100
+# However active, a donor session ends this long after its first look-up (a cookie copied
+# off a shared computer stops working on its own).
+ABSOLUTE_MINUTES = 120
 # Reachable without a donor session.
 OPEN_ENDPOINTS = frozenset(
     {
@@ -48,7 +52,7 @@ def grant(ids: list[int]) -> None:
     """Add donations to the session (a second lookup in the same browser keeps the first)."""
     state = session.get(SESSION_KEY) or {}
     merged = list(dict.fromkeys([*state.get("ids", []), *ids]))[-MAX_DONATIONS:]
-    session[SESSION_KEY] = {"ids": merged, "seen": _now()}
+    session[SESSION_KEY] = {"ids": merged, "seen": _now(), "since": state.get("since", _now())}
 
 
 def donor_ids() -> list[int]:
@@ -57,18 +61,24 @@ def donor_ids() -> list[int]:
 
 def donor_session() -> Response | None:
     state = session.get(SESSION_KEY)
-    expired = False
+    expired = too_old = False
     if state:
-        if _now() - int(state.get("seen", 0)) > access.IDLE_MINUTES * 60:
+        expired = _now() - int(state.get("seen", 0)) > access.IDLE_MINUTES * 60
+        too_old = _now() - int(state.get("since", state.get("seen", 0))) > ABSOLUTE_MINUTES * 60
+        if expired or too_old:
             session.pop(SESSION_KEY, None)
-            state, expired = None, True
+            state = None
         elif request.endpoint not in PASSIVE_ENDPOINTS:
             state["seen"] = _now()
             session.modified = True
     g.donor_ids = list(state["ids"]) if state else []
     if request.endpoint in OPEN_ENDPOINTS or state:
         return None
-    if expired:
+    if too_old and not expired:
+        flash(
+            _("確認画面を開いてから2時間たったため、閉じました。もう一度お調べください。"), "info"
+        )
+    elif expired:
         flash(_("30分間操作がなかったため、確認画面を閉じました。もう一度お調べください。"), "info")
     else:
         flash(_("寄附受付番号と郵便番号で、もう一度お調べください。"), "info")

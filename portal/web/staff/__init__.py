@@ -79,6 +79,11 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/donations/import/jobs/<int:run_id>", view_func=imports.donation_import_job)
 bp.add_url_rule(
+    "/donations/import/jobs/<int:run_id>/map",
+    view_func=imports.donation_import_map,
+    methods=["POST"],
+)
+bp.add_url_rule(
     "/donations/import/rejected", view_func=imports.donation_import_rejected, methods=["POST"]
 )
 bp.add_url_rule("/donations/held", view_func=held.donations_held)
@@ -114,6 +119,9 @@ bp.add_url_rule(
 bp.add_url_rule("/gifts", view_func=gifts.gifts)
 bp.add_url_rule("/gifts/new", methods=["GET", "POST"], view_func=gifts.gift_new)
 bp.add_url_rule("/gifts/<int:gift_id>", view_func=gifts.gift_detail)
+bp.add_url_rule(
+    "/gifts/<int:gift_id>/listings/<portal>", methods=["POST"], view_func=gifts.gift_listing
+)
 bp.add_url_rule("/gifts/<int:gift_id>/edit", methods=["GET", "POST"], view_func=gifts.gift_edit)
 bp.add_url_rule("/gifts/<int:gift_id>/amount", methods=["GET", "POST"], view_func=gifts.gift_amount)
 

@@ -35,7 +35,7 @@ from portal.shipping.problems import DeliveryProblem
 from portal.statements.models import Statement, StatementState
 from portal.support.models import Conversation
 from portal.web.labels import PORTAL_LABELS
-from portal.web.staff.labels import JOB_STATE_LABELS
+from portal.web.staff.labels import JOB_STATE_LABELS, import_counts
 
 RECENT_IMPORTS = 5
 
@@ -116,4 +116,5 @@ def index() -> str:
         imports=recent_imports(db.session),
         job_states=JOB_STATE_LABELS,
         portals=PORTAL_LABELS,
+        import_counts=import_counts,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,13 +16,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from portal.accounts.models import Supplier
 from portal.core.errors import DomainError
+from portal.core.portals import Portal
 from portal.core.roles import can_change_required_amount, can_edit_gifts
 from portal.extensions import db
 from portal.gifts import catalogue
+from portal.gifts.listings import LISTING_PORTALS, ListingData, listings_of, set_listing
 from portal.gifts.models import (
     GIFT_SIZES,
     TEMPERATURE_LABELS,
@@ -34,6 +36,7 @@ from portal.gifts.models import (
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.guards import requires
 from portal.web.htmx import render
+from portal.web.labels import PORTAL_LABELS
 from portal.web.staff.labels import STATUS_LABELS
 
 PAGE_SIZE = 50
@@ -155,8 +158,74 @@ def gift_new() -> Response | str:
     return render("staff/gift_form.html", form=form, gift=None, can_amount=True, can_edit=True)
 
 
+class ListingForm(FlaskForm):
+    """The gift's listing on one portal: the portal's item ID, its URL, チョイス's 管理コード.
+    An empty ID removes the listing."""
+
+    item_id = StringField(_l("掲載ID"), filters=[nfkc], validators=[Optional(), Length(max=64)])
+    manage_code = StringField(
+        _l("管理コード"), filters=[nfkc], validators=[Optional(), Length(max=64)]
+    )
+    url = StringField(
+        _l("掲載ページのURL"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[Optional(), Length(max=500), URL(message=_l("URLの形式ではありません。"))],
+    )
+
+
+def _listing_forms(gift: Gift, posted: dict[str, ListingForm] | None = None) -> dict:
+    current = listings_of(db.session, gift)
+    forms = {}
+    for portal in LISTING_PORTALS:
+        if posted and portal.value in posted:
+            forms[portal.value] = posted[portal.value]
+            continue
+        listing = current.get(portal.value)
+        form = ListingForm(formdata=None)
+        if listing is not None:
+            form.item_id.data = listing.item_id
+            form.manage_code.data = listing.manage_code
+            form.url.data = listing.url
+        forms[portal.value] = form
+    return forms
+
+
 def gift_detail(gift_id: int) -> str:
+    return _detail(db.get_or_404(Gift, gift_id))
+
+
+@requires(can_edit_gifts)
+def gift_listing(gift_id: int, portal: str) -> Response | tuple[str, int]:
+    """Save (or, with an empty ID, remove) the gift's listing on one portal; audited."""
     gift = db.get_or_404(Gift, gift_id)
+    if portal not in {p.value for p in LISTING_PORTALS}:
+        abort(404)
+    form = ListingForm()
+    if form.validate_on_submit():
+        try:
+            set_listing(
+                db.session,
+                gift,
+                portal,
+                ListingData(
+                    item_id=form.item_id.data or "",
+                    url=form.url.data or "",
+                    manage_code=(form.manage_code.data or "") if portal == "choice" else "",
+                ),
+                by_user=current_user,
+            )
+        except DomainError as e:
+            apply_domain_error(form, e)
+        else:
+            flash(
+                _("%(portal)s の掲載IDを保存しました。", portal=PORTAL_LABELS[Portal(portal)]),
+                "success",
+            )
+            return redirect(url_for("staff.gift_detail", gift_id=gift.id) + "#listings", 303)
+    return _detail(gift, {portal: form}), 422
+
+
+def _detail(gift: Gift, posted: dict[str, ListingForm] | None = None) -> str:
     history = db.session.scalars(
         sa.select(RequiredAmountChange)
         .where(RequiredAmountChange.gift_id == gift.id)
@@ -171,6 +240,8 @@ def gift_detail(gift_id: int) -> str:
         can_edit=can_edit_gifts(current_user),
         can_amount=can_change_required_amount(current_user),
         amount_form=AmountForm(),
+        listing_forms=_listing_forms(gift, posted),
+        portals=PORTAL_LABELS,
     )
 
 

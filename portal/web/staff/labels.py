@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import SupplierStatus
@@ -30,6 +33,8 @@ SUBJECT_LABELS = {
     "statement_month": _l("月次明細"),
     "user": _l("アカウント"),
     "audit_log": _l("操作ログ"),
+    "donation_import": _l("寄附データ取り込み"),
+    "gift_listing": _l("返礼品の掲載ID"),
 }
 
 # Known actions and subjects in plain words; anything else is shown as recorded.
@@ -39,6 +44,8 @@ ACTION_LABELS = {
     "export": _l("書き出し"),
     "download": _l("ダウンロード"),
     "update": _l("変更"),
+    "create": _l("登録"),
+    "delete": _l("削除"),
     "statement.export": _l("明細の書き出し"),
     "totp.enrolled": _l("確認コードアプリの登録"),
     "totp.reset": _l("確認コードの再設定"),
@@ -173,3 +180,16 @@ CLOSE_REASONS = {
     "paused": _l("受付停止中"),
     "window": _l("受付期間外"),
 }
+
+
+def import_counts(result: dict[str, Any]) -> str:
+    """An import's counts in the words of the dashboard's 最近の寄附データ取り込み (the same
+    wording there, in the flash after applying, and on the result page)."""
+    return _(
+        "新規 %(new)s・更新 %(updated)s・変更なし %(unchanged)s・不備 %(rejected)s・競合 %(conflicts)s",
+        new=result.get("new", 0),
+        updated=result.get("updated", 0),
+        unchanged=result.get("unchanged", 0),
+        rejected=result.get("rejected_count", 0),
+        conflicts=result.get("conflict_count", 0),
+    )

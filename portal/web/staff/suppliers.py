@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from portal.accounts import suppliers as supplier_cases
 from portal.accounts.models import Supplier, SupplierStatus, User
 from portal.core.errors import DomainError
+from portal.core.links import public_url
 from portal.core.mail import send_mail
 from portal.core.roles import can_manage_suppliers
 from portal.extensions import db
@@ -157,7 +158,7 @@ def supplier_invite(supplier_id: int) -> Response | str:
         except DomainError as e:
             apply_domain_error(form, e)
         else:
-            link = url_for("auth.invitation", token=token, _external=True)
+            link = public_url("auth.invitation", token=token)
             mail = (
                 user.email,
                 _(
