@@ -100,11 +100,13 @@ def test_without_contacts_the_page_says_the_city_is_not_told_yet(
 @pytest.mark.usefixtures("contacts")
 def test_follow_ups_until_closed(client, make_user, session, frozen_clock):
     frozen_clock.freeze(jst(2026, 6, 3, 10, 0))
-    sign_in(client, make_user(Role.OPERATOR))
+    operator = make_user(Role.OPERATOR)
+    sign_in(client, operator)
     location = report(client).headers["Location"]
     incident_id = int(location.rsplit("/", 1)[1])
     notes = f"/staff/incidents/{incident_id}/notes"
     frozen_clock.advance(timedelta(days=2))
+    sign_in(client, session.merge(operator))  # two days later: a new staff session
     assert (
         client.post(notes, data={"action": "ppc-preliminary", "body": "市が速報"}).status_code
         == 303
