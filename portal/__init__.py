@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.from_env(test_config))
     if test_config:
         app.config.from_mapping(test_config)
+    config.check_shared_storage(app.config)
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:

@@ -15,6 +15,7 @@ from portal.extensions import db
 
 # Domain modules that define a `commands: list[click.Command]`; each domain adds its line.
 COMMAND_MODULES: list[str] = [
+    "portal.core.backup",
     "portal.i18n_tools",
     "portal.support.cli",
     "portal.donations.cli",

@@ -43,6 +43,22 @@ def database_url() -> str:
     return url
 
 
+class UnsafeConfig(RuntimeError):
+    """A setting that would silently weaken a protection; the app does not start."""
+
+
+def check_shared_storage(cfg: Mapping[str, object]) -> None:
+    """Rate limits counted per process are no limits with several workers behind a proxy."""
+    storage = str(cfg.get("RATELIMIT_STORAGE_URI") or "memory://")
+    workers = int(str(cfg.get("WEB_CONCURRENCY") or 1))
+    if storage.startswith("memory://") and (workers > 1 or cfg.get("PRODUCTION")):
+        raise UnsafeConfig(
+            "RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY > 1 or PRODUCTION is set: "
+            "each worker would count login and donor look-up attempts alone. "
+            "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
+        )
+
+
 def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
     """Settings from the environment. What `given` (a test configuration) already sets is not
     computed, so a test app writes no secret key or database file into instance/."""
@@ -78,8 +94,12 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         # (portal.accounts.sessions) still ends it after 8 idle hours or 30 days.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
-        # Rate limits: memory on one process, Redis when REDIS_URL is set.
+        # Rate limits: memory on one process, Redis when REDIS_URL is set. With more than
+        # one worker (WEB_CONCURRENCY, as gunicorn reads it) or PRODUCTION=1, start-up refuses
+        # memory:// (check_shared_storage): each worker would count alone.
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        "WEB_CONCURRENCY": int(os.environ.get("WEB_CONCURRENCY", "1") or "1"),
+        "PRODUCTION": _bool("PRODUCTION", False),
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
@@ -100,6 +120,10 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # The city this installation serves (documents and pages name it).
         "CITY_NAME": os.environ.get("CITY_NAME", "庄原市"),
+        # Uploaded images with more pixels are refused on their header (portal/core/images.py).
+        "IMAGE_MAX_PIXELS": int(os.environ.get("IMAGE_MAX_PIXELS", "30000000")),
+        # The city's contacts for a security incident (comma-separated), mailed at once.
+        "INCIDENT_CONTACTS": os.environ.get("INCIDENT_CONTACTS", ""),
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,

@@ -13,6 +13,7 @@ from portal.accounts.models import (  # noqa: F401
 )
 from portal.core.audit import AuditEntry  # noqa: F401
 from portal.core.jobs import JobRun  # noqa: F401
+from portal.core.mail import MailSent  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401
 from portal.core.timeline import TimelineEvent  # noqa: F401
 from portal.donations.importers.stored import ImportMapping  # noqa: F401
@@ -29,6 +30,7 @@ from portal.gifts.proposal_models import (  # noqa: F401
     ProposalVersion,
 )
 from portal.gifts.stock import GiftAllocation, StockLedger  # noqa: F401
+from portal.incidents.models import Incident, IncidentNote  # noqa: F401
 from portal.monthly import models as monthly_models  # noqa: F401
 from portal.payments.models import PaymentLine, PaymentRun  # noqa: F401
 from portal.receipts import models as receipt_models  # noqa: F401

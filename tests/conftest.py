@@ -443,6 +443,7 @@ def make_donation(make_gift: Any) -> Any:
             "portal": Portal.CHOICE,
             "portal_order_no": f"C-{next(counter)}",
             "donor_name": "寄附 花子",
+            "donor_kana": "キフ ハナコ",  # the donor look-up's second factor
             "amount": 10000,
             "applied_on": paid_on or date(2026, 11, 1),
             "payment_method": PaymentMethod.CARD,

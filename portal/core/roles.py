@@ -135,3 +135,9 @@ def can_handle_payments(user: User) -> bool:
     """The operator pays suppliers and carriers [6(3)カ] and generates statements; the city
     reads the payment runs."""
     return user.role in OPERATOR_ROLES
+
+
+def can_report_incidents(user: User) -> bool:
+    """Any operator staff member records a suspected incident and its follow-ups [受託者向け
+    第2]; the city, which is told, reads every record."""
+    return user.role in OPERATOR_ROLES

@@ -77,6 +77,15 @@ def kana(value: str) -> str:
     return text.replace("\u3000", " ").strip()
 
 
+def email(value: str) -> str:
+    """An address as a portal exports it, lower-cased; "" when the cell is not one plain
+    address (a quoted line break, two addresses): the donation keeps no address rather than
+    one that would break a mail header later."""
+    from portal.core.mail import clean_address
+
+    return clean_address(nfkc(value).lower())
+
+
 def name(value: str) -> str:
     """A person's name: widths unified (see `widths`), runs of spaces one space; never NFKC."""
     text = widths(value)

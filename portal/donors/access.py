@@ -9,10 +9,16 @@ Rate limits use Flask-Limiter's storage (RATELIMIT_STORAGE_URI: memory:// on one
 Redis when several workers share it) through its `limits` strategy, as the staff login does,
 rather than database counters: nothing to clean up, the windows expire by themselves, and
 with Redis all workers count together. Keys are HMACs of the value under SECRET_KEY, so the
-storage never holds an e-mail address or a donation number. Wrong number+postal entries are
-counted per donation number and per client IP; link requests per address and per client IP.
+storage never holds an e-mail address or a donation number. Every number+postal look-up
+(a success too: donation numbers are sequential, so a stranger with one common postal code
+would otherwise walk them) is counted per donation number and per client IP; link requests
+per address and per client IP.
 
-A wrong entry never says which half was wrong, nor whether the donation exists: the lookup
+A number and a postal code are not enough: the look-up also asks for a second factor a
+stranger lacks, the last four digits of the phone on file or the フリガナ (as 自治体マイページ
+does). A donation with neither on file opens only through the e-mail link.
+
+A wrong entry never says which part was wrong, nor whether the donation exists: the lookup
 answers None either way, after the same single query.
 """
 
@@ -38,7 +44,7 @@ from portal.core.links import public_url
 from portal.core.mail import send_mail
 from portal.core.models import utcnow
 from portal.donations.models import Donation
-from portal.donations.normalise import nfkc, postal_code
+from portal.donations.normalise import digits, kana, nfkc, postal_code
 from portal.donors.models import DonorToken
 from portal.extensions import limiter
 
@@ -72,8 +78,27 @@ def normalise_email(raw: str) -> str:
     return nfkc(raw or "").lower()
 
 
-def find_donation(session: Session, donation_no: str, postal: str) -> Donation | None:
-    """The donation when both halves match; None for any mismatch (unknown or wrong postal)."""
+def _squeeze(value: str) -> str:
+    return re.sub(r"[\s・･]", "", kana(nfkc(value or "")))
+
+
+def second_factor_matches(donation: Donation, answer: str) -> bool:
+    """Four digits: the end of the phone on file; anything else: the フリガナ (hiragana,
+    half-width and spaces accepted). False when the donation has nothing to compare with."""
+    text = nfkc(answer or "")
+    if re.fullmatch(r"[0-9\-\s]+", text) and len(digits(text)) == 4:
+        phone = digits(donation.phone or "")
+        return len(phone) >= 4 and hmac.compare_digest(phone[-4:].encode(), digits(text).encode())
+    stored = _squeeze(donation.donor_kana)
+    given = _squeeze(text)
+    return bool(stored) and bool(given) and hmac.compare_digest(stored.encode(), given.encode())
+
+
+def find_donation(
+    session: Session, donation_no: str, postal: str, second: str = ""
+) -> Donation | None:
+    """The donation when number, postal code and second factor match; None for any mismatch
+    (unknown number, wrong postal code, missing or wrong second factor)."""
     number = normalise_donation_no(donation_no)
     code = postal_code(postal or "")
     donation = session.scalar(sa.select(Donation).where(Donation.donation_no == number))
@@ -81,7 +106,23 @@ def find_donation(session: Session, donation_no: str, postal: str) -> Donation |
     matched = hmac.compare_digest(stored.encode(), code.encode())
     if donation is None or len(code) != 7 or not matched:
         return None
+    if not second_factor_matches(donation, second):
+        return None
     return donation
+
+
+def mask_address(address: str) -> str:
+    """広島県庄原市東本町1-1 → 広島県庄原市＊＊＊ (up to the municipality; the rest hidden)."""
+    text = address or ""
+    m = re.match(r"^(.{2,3}[都道府県])?(.+?郡.+?[町村]|.+?市.+?区|.+?[市区町村])", text)
+    if m is None:
+        return "＊＊＊" if text else ""
+    return m.group(0) + ("＊＊＊" if len(text) > len(m.group(0)) else "")
+
+
+def mask_postal(code: str) -> str:
+    """7270011 → 〒727-＊＊＊＊."""
+    return f"〒{code[:3]}-＊＊＊＊" if len(code) == 7 else ""
 
 
 def donation_ids_for_email(session: Session, email: str) -> list[int]:

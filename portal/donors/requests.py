@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from portal.core.audit import audit
 from portal.core.errors import Conflict, DomainError
 from portal.core.jobs import task
-from portal.core.mail import send_mail
+from portal.core.mail import send_mail_once
 from portal.core.models import utcnow
 from portal.core.timeline import record_event
 from portal.donations import normalise
@@ -279,7 +279,10 @@ def mail_request_status(session: Session, request_id: int) -> bool:
         statuses=STATUS_LABELS,
         link=public_url("donor.index"),
     )
-    send_mail(
+    # Once per request and status: a re-run after a crash does not mail the donor twice.
+    return send_mail_once(
+        session,
+        f"donor-request:{req.id}:{req.status.value}",
         req.donation.email,
         _(
             "【%(city)sふるさと納税】お申し込みの状況（%(kind)s）",
@@ -288,4 +291,3 @@ def mail_request_status(session: Session, request_id: int) -> bool:
         ),
         body,
     )
-    return True

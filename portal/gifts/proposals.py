@@ -470,8 +470,10 @@ def attach_photo(
         raise DomainError(_l("審査中の提案は編集できません。"), field="photo")
     if len(data) > PHOTO_MAX_BYTES:
         raise DomainError(_l("写真は5MB以下にしてください。"), field="photo")
+    from portal.core.images import open_limited
+
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with open_limited(data, field="photo") as probe:  # refused on its header's size
             fmt = probe.format
             probe.verify()
         with Image.open(io.BytesIO(data)) as img:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts.models import User
 from portal.core.links import public_url
-from portal.core.mail import send_mail
+from portal.core.mail import clean_address, send_mail
 from portal.support.models import Conversation, CustomerKind, Message
 
 
@@ -29,9 +29,11 @@ def recipients(session: Session, conv: Conversation) -> list[str]:
         )
         if not emails and conv.supplier is not None and conv.supplier.email:
             emails = [conv.supplier.email]
-        return emails
-    # Donor: the one-time access link comes with the donor pages; mail the address on file.
-    return [conv.customer_email] if conv.customer_email else []
+        return [a for a in map(clean_address, emails) if a]
+    # Donor: the one-time access link comes with the donor pages; mail the address on file
+    # (one that is not a plain address, say imported with a line break, gets no mail).
+    address = clean_address(conv.customer_email)
+    return [address] if address else []
 
 
 def reply_notice(session: Session, conv: Conversation, msg: Message) -> Callable[[], int]:

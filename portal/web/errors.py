@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import sqlalchemy as sa
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from portal.extensions import db
 from portal.web.htmx import is_fragment_request
@@ -71,6 +73,26 @@ def init_app(app: Flask) -> None:
                 ),
             )
         return _render(e.code or 500)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def _database_away(e: sa.exc.DBAPIError) -> Response:
+        """The database went away (restart, failover, network): a translated 503 rendered
+        without touching it. The pool drops the dead connection, and pool_pre_ping tests
+        each one it hands out, so the next request after the database returns just works."""
+        app.logger.warning("database unavailable: %s", type(e.orig).__name__)
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            db.session.close()
+        template = (
+            "errors/_unavailable.html" if is_fragment_request() else "errors/unavailable.html"
+        )
+        # Straight through Jinja: render_template's context processors load current_user
+        # and the navigation counts, which would ask the database again.
+        response = make_response(app.jinja_env.get_template(template).render(), 503)
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(Exception)
     def _crash(e: Exception) -> tuple[str, int]:

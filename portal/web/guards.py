@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user
 
 from portal.core.roles import BLUEPRINT_ROLES, Role
@@ -77,3 +77,12 @@ def may(endpoint: str, method: str = "GET") -> bool:
     if methods is not None and method.upper() not in methods:
         return True
     return bool(current_user.is_authenticated and rule(current_user))
+
+
+def no_store(response: Response) -> Response:
+    """Every answer of an audience with personal data (pages, chat polls, attachments, receipt
+    PDFs, exports) is never stored by a browser or a proxy. Each audience's blueprint
+    registers this once; it overrides what send_file or a view set (send_file's default,
+    no-cache, lets the file be stored)."""
+    response.headers["Cache-Control"] = "no-store, private"
+    return response

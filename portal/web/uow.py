@@ -6,16 +6,23 @@ the data is really stored (mail to a donor, a job for the worker) is registered 
 `after_commit` and runs right after the commit, in order; it never runs after a rollback.
 Views never call `commit()` themselves; CLI commands and the job runner (core/jobs.py) own
 their transactions the same way.
+
+Once the commit is done the answer is the one the user must see: a failing after-commit step
+(the mail server down, an address that is not one) is logged and the others still run, rather
+than turning a stored reply into a 500 the user would take for a lost one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, g
 
 from portal.extensions import db
 from portal.web import audit_trail
+
+log = logging.getLogger(__name__)
 
 
 def after_commit(fn: Callable[[], object]) -> None:
@@ -34,7 +41,10 @@ def init_app(app: Flask) -> None:
         audit_trail.restore_kept()
         db.session.commit()
         for fn in g.pop("_after_commit", []):
-            fn()
+            try:
+                fn()
+            except Exception:  # committed already: log it, keep the answer and the other steps
+                log.exception("after-commit step failed")
         return response
 
     @app.teardown_request

@@ -224,14 +224,16 @@ def _sign_in(page, base: str, who: str | None, app) -> None:
         return
     if who == "donor":
         from portal.demo import showcase
+        from portal.demo.donors import second_factor
 
         with app.app_context():
             d = showcase(db.session)
-            number, postal = d.donation_no, d.postal_code
+            number, postal, second = d.donation_no, d.postal_code, second_factor(d)
             db.session.remove()
         page.goto(f"{base}/donor/")
         page.fill("#donation_no", number)
         page.fill("#postal_code", postal)
+        page.fill("#second", second)
         page.click("form[action$='/donor/lookup'] button[type=submit]")
         page.wait_for_url("**/donor/donations/*")
         return

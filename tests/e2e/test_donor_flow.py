@@ -9,16 +9,17 @@ from tests.e2e.conftest import log_in, screenshot
 pytestmark = pytest.mark.e2e
 
 
-def _showcase(live_app) -> tuple[str, str]:
+def _showcase(live_app) -> tuple[str, str, str]:
     from portal.demo import showcase
+    from portal.demo.donors import second_factor
 
     with live_app.app_context():
         d = showcase(db.session)
         assert d is not None
-        return d.donation_no, d.postal_code
+        return d.donation_no, d.postal_code, second_factor(d)
 
 
-def _look_up(page, live_server, number: str, postal: str) -> None:
+def _look_up(page, live_server, number: str, postal: str, second: str) -> None:
     page.goto(f"{live_server}/donor/")
     page.fill("#donation_no", number)
     # Full-width digits and a full-width hyphen, as a phone keyboard may type them.
@@ -28,13 +29,17 @@ def _look_up(page, live_server, number: str, postal: str) -> None:
         + "－"
         + postal[3:],
     )
+    # Without the second factor the page shows nothing personal, only the same message.
+    page.click("form[action$='/donor/lookup'] button[type=submit]")
+    assert "/donor/donations/" not in page.url
+    page.fill("#second", second)
     page.click("form[action$='/donor/lookup'] button[type=submit]")
     page.wait_for_url("**/donor/donations/*")
 
 
 def test_look_up_and_request_a_reissue(page, live_app, live_server) -> None:
-    number, postal = _showcase(live_app)
-    _look_up(page, live_server, number, postal)
+    number, postal, second = _showcase(live_app)
+    _look_up(page, live_server, number, postal, second)
     assert number in page.inner_text("h1")
     assert "これまでの経過" in page.content()
     screenshot(page, "donor-status")
@@ -59,8 +64,8 @@ def test_look_up_and_request_a_reissue(page, live_app, live_server) -> None:
 
 
 def test_staff_reply_reaches_the_donor_without_reload(page, browser, live_app, live_server) -> None:
-    number, postal = _showcase(live_app)
-    _look_up(page, live_server, number, postal)
+    number, postal, second = _showcase(live_app)
+    _look_up(page, live_server, number, postal, second)
     page.click("text=この寄附について問い合わせる")
     page.fill("#subject", "配送日の相談")
     page.fill("#body", "年末は不在にします。発送日を教えてください。")

@@ -470,3 +470,24 @@ def test_submitted_proposal_is_not_editable(session: Any, people: Any) -> None:
     p = _walk_to(session, people, S.SUBMITTED)
     with pytest.raises(DomainError):
         update_draft(session, p.id, {"name": "後から変更"}, by_user=people["supplier"])
+
+
+def test_a_10000_by_10000_photo_is_refused_before_decoding(
+    session: Any, people: Any, app: Any
+) -> None:
+    """The header says 100 million pixels; its image data is junk, so any decoding would fail
+    with the unreadable-image message instead of this one."""
+    from tests.web.test_inputs import huge_png_header
+
+    p = create_draft(session, fields("1"), by_user=people["supplier"])
+    with pytest.raises(DomainError) as err:
+        attach_photo(
+            session,
+            p.id,
+            huge_png_header(),
+            "big.png",
+            upload_dir=app.config["UPLOAD_DIR"],
+            by_user=people["supplier"],
+        )
+    assert err.value.field == "photo"
+    assert "画素数が大きすぎます（30,000,000画素まで）" in str(err.value.message)

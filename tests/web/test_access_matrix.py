@@ -87,6 +87,9 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.import_mapping": {"POST": OPERATORS},
     "staff.import_mapping_json": {"POST": OPERATORS},
     "staff.import_mapping_restore": {"POST": OPERATORS},
+    # any operator staff member reports an incident; the city, which is told, reads them
+    "staff.incident_new": {"GET": OPERATORS, "POST": OPERATORS},
+    "staff.incident_follow_up": {"POST": OPERATORS},
     "staff.onestop_intake": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.onestop_record": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.order_delivered": {"POST": OPERATORS},

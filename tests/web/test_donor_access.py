@@ -14,8 +14,12 @@ from portal.donors import access
 from portal.donors.models import DonorToken
 
 
-def lookup(client, number, postal):
-    return client.post("/donor/lookup", data={"donation_no": number, "postal_code": postal})
+def lookup(client, number, postal, second="キフ ハナコ"):
+    """The donor's look-up form: number, postal code and the second factor (フリガナ of
+    make_donation's donor unless told otherwise)."""
+    return client.post(
+        "/donor/lookup", data={"donation_no": number, "postal_code": postal, "second": second}
+    )
 
 
 @pytest.mark.parametrize("postal", ["7270011", "727-0011", "７２７－００１１", "〒727-0011"])
@@ -126,6 +130,60 @@ def test_wrong_entries_are_rate_limited_per_client_ip(client, make_donation, app
         assert lookup(client, d.donation_no, "7270011").status_code == 429
     finally:
         del app.config["DONOR_LIMIT_PER_IP"]
+
+
+def test_41_look_ups_with_one_postal_code_from_one_address_are_refused(client, make_donation):
+    """Walking the sequential numbers with one common postal code: successes count too."""
+    donations = [make_donation(phone=f"090-0000-{n:04d}") for n in range(41)]
+    answers = [lookup(client, d.donation_no, "7270011", d.phone[-4:]) for d in donations]
+    assert [r.status_code for r in answers[:30]] == [303] * 30
+    refused = answers[-1]
+    assert refused.status_code == 429
+    assert "お試しの回数が上限に達しました" in refused.get_data(as_text=True)
+    assert donations[-1].donor_name not in refused.get_data(as_text=True)
+
+
+def test_a_right_lookup_counts_against_its_number(client, make_donation):
+    d = make_donation()
+    for _ in range(5):
+        assert lookup(client, d.donation_no, "7270011").status_code == 303
+    assert lookup(client, d.donation_no, "7270011").status_code == 429
+
+
+@pytest.mark.parametrize("second", ["", "1234", "ヤマダ ハナコ"])
+def test_number_and_postal_without_the_second_factor_show_nothing_personal(
+    client, make_donation, second
+):
+    d = make_donation(phone="0824-72-5678", address="広島県庄原市東本町1-1")
+    r = lookup(client, d.donation_no, "7270011", second)
+    html = r.get_data(as_text=True)
+    assert r.status_code in (200, 422)
+    for personal in ("寄附 花子", "東本町", "5678", "キフ"):
+        assert personal not in html
+    assert client.get(f"/donor/donations/{d.id}").status_code == 303  # not let in
+
+
+@pytest.mark.parametrize("second", ["5678", "５６７８", "きふはなこ", "ｷﾌ ﾊﾅｺ", "キフ　ハナコ"])
+def test_the_phone_end_or_the_furigana_opens_the_donation(client, make_donation, second):
+    d = make_donation(phone="0824-72-5678")
+    assert lookup(client, d.donation_no, "7270011", second).status_code == 303
+
+
+def test_a_donation_without_phone_or_kana_opens_only_by_mail_link(client, make_donation):
+    d = make_donation(donor_kana="")
+    assert lookup(client, d.donation_no, "7270011", "").status_code == 422
+    assert lookup(client, d.donation_no, "7270011", "0000").status_code == 200
+    assert client.get(f"/donor/donations/{d.id}").status_code == 303
+
+
+def test_the_status_page_masks_address_until_a_change_is_asked(client, make_donation):
+    d = make_donation(address="広島県庄原市東本町1-1", phone="0824-72-5678")
+    lookup(client, d.donation_no, "7270011", "5678")
+    page = client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
+    assert "広島県庄原市＊＊＊" in page and "〒727-＊＊＊＊" in page
+    assert "東本町1-1" not in page and "0011" not in page and "5678" not in page
+    form = client.get(f"/donor/donations/{d.id}/requests/delivery-address").get_data(as_text=True)
+    assert "東本町1-1" in form and "0824-72-5678" in form
 
 
 def test_email_link_opens_every_donation_with_that_address(client, session, make_donation, mailbox):

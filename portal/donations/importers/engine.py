@@ -65,7 +65,7 @@ TEXT_FIELDS = {
     "postal_code": norm.postal_code,
     "address": norm.address,
     "phone": norm.phone,
-    "email": lambda v: norm.nfkc(v).lower(),
+    "email": norm.email,
     "delivery_name": norm.name,
     "delivery_postal_code": norm.postal_code,
     "delivery_address": norm.address,
@@ -483,6 +483,11 @@ class Parser:
         if not data.disaster_relief and self.relief_words:
             data.disaster_relief = self._relief(purpose, mapped_purpose) or (
                 bool(data.project) and any(w in data.project for w in self.relief_words)
+            )
+        if not data.email and norm.nfkc(v.get("email", "")):
+            # norm.email gives "" for what is not one plain address (a line break, two of them)
+            raise RowError(
+                _l("メールアドレスの形式が正しくありません（改行や複数のアドレスは使えません）。")
             )
         if state == PaymentState.PAID and data.paid_on is None:
             data.paid_on = received_on_for(data.payment_method, None, data.applied_on)

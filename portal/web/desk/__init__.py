@@ -12,10 +12,11 @@ from __future__ import annotations
 from flask import Blueprint
 
 from portal.web.desk import analysis, canned, faq, hours, inbox
-from portal.web.guards import guard
+from portal.web.guards import guard, no_store
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 guard(bp)
+bp.after_request(no_store)  # personal data: nothing of this audience is stored
 bp.app_context_processor(inbox.desk_counts)
 
 # inbox

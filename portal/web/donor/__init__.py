@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from portal.donors.access import mask_address, mask_postal
 from portal.web.donor import donations, scope, support
+from portal.web.guards import no_store
 
 bp = Blueprint("donor", __name__, url_prefix="/donor")
 bp.before_request(scope.donor_session)
+bp.after_request(no_store)  # personal data: nothing of this audience is stored
 bp.app_context_processor(scope.donor_context)
+# The status page shows addresses masked; the change form (the donor asked) shows them whole.
+bp.add_app_template_filter(mask_address, "mask_address")
+bp.add_app_template_filter(mask_postal, "mask_postal")
 
 # donations
 bp.add_url_rule("/", view_func=donations.index)

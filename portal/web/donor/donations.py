@@ -50,7 +50,7 @@ LIMITED = _l(
     "お試しの回数が上限に達しました。しばらく（15分ほど）待ってから、もう一度お試しください。"
 )
 NOT_FOUND = _l(
-    "寄附受付番号と郵便番号の組み合わせが確認できませんでした。"
+    "寄附受付番号・郵便番号・電話番号の下4桁（またはフリガナ）の組み合わせが確認できませんでした。"
     "受付完了メールやお手元の控えをご確認のうえ、もう一度入力してください。"
 )
 LINK_SENT = _l(
@@ -68,6 +68,11 @@ class LookupForm(FlaskForm):
     )
     postal_code = StringField(
         _l("郵便番号"), filters=[nfkc], validators=[DataRequired(), Length(max=16)]
+    )
+    second = StringField(
+        _l("電話番号の下4桁、またはフリガナ"),
+        filters=[nfkc],
+        validators=[DataRequired(), Length(max=100)],
     )
 
 
@@ -126,9 +131,12 @@ def lookup() -> Response:
     if access.over_limit(number=number, ip=ip):
         form.form_errors.append(str(LIMITED))
         return _index(lookup=form, code=429)
-    donation = access.find_donation(db.session, number, form.postal_code.data or "")
+    # Every look-up counts, a success too: the numbers are sequential.
+    access.count_attempt(number=number, ip=ip)
+    donation = access.find_donation(
+        db.session, number, form.postal_code.data or "", form.second.data or ""
+    )
     if donation is None:
-        access.count_attempt(number=number, ip=ip)
         form.form_errors.append(str(NOT_FOUND))
         return _index(lookup=form, code=200)
     grant([donation.id])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from portal.web.guards import guard
+from portal.web.guards import guard, no_store
 from portal.web.staff import (
     audit,
     consultations,
@@ -19,6 +19,7 @@ from portal.web.staff import (
     gifts,
     held,
     imports,
+    incidents,
     mappings,
     monthly,
     orders,
@@ -33,6 +34,7 @@ from portal.web.staff import (
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard(bp)
+bp.after_request(no_store)  # personal data: nothing of this audience is stored
 bp.app_context_processor(audit._audit_nav)
 bp.app_template_global("stock_alert_count")(stock.stock_alert_count_global)
 bp.app_template_global("proposals_waiting")(proposals.proposals_waiting)
@@ -53,6 +55,16 @@ bp.add_url_rule("/deliveries", view_func=deliveries.deliveries)
 bp.add_url_rule("/deliveries", view_func=deliveries.deliveries_report, methods=["POST"])
 bp.add_url_rule(
     "/deliveries/<int:problem_id>/resolve", view_func=deliveries.delivery_resolve, methods=["POST"]
+)
+
+# incidents
+bp.add_url_rule("/incidents", view_func=incidents.incidents)
+bp.add_url_rule("/incidents/new", methods=["GET", "POST"], view_func=incidents.incident_new)
+bp.add_url_rule("/incidents/<int:incident_id>", view_func=incidents.incident_detail)
+bp.add_url_rule(
+    "/incidents/<int:incident_id>/notes",
+    view_func=incidents.incident_follow_up,
+    methods=["POST"],
 )
 
 # donations

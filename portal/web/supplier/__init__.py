@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from portal.web.guards import guard
+from portal.web.guards import guard, no_store
 from portal.web.supplier import orders, problems, proposals, statements, stock, support
 
 bp = Blueprint("supplier", __name__, url_prefix="/supplier")
 guard(bp)
+bp.after_request(no_store)  # personal data: nothing of this audience is stored
 
 # orders
 bp.add_url_rule("/", view_func=orders.index)
