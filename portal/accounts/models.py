@@ -174,6 +174,8 @@ class PasswordReset(Model):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
 register_label("user", by_id(User, "アカウント", lambda u: f"{u.id}（{u.role.value}）"))
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import lazy_gettext as _l
+
 
 class Portal(enum.StrEnum):
     STANDARD = "standard"  # 標準CSV (the city's other channels)
@@ -17,3 +19,15 @@ class Portal(enum.StrEnum):
     JAL = "jal"  # JALふるさと納税
     SATOFULL = "satofull"  # さとふる
     DIRECT = "direct"  # 直接受付 (窓口・振込・現金書留)
+
+
+# How a portal is named on screens and in documents (web pages, the monthly report).
+PORTAL_LABELS = {
+    Portal.STANDARD: _l("標準CSV"),
+    Portal.CHOICE: _l("ふるさとチョイス"),
+    Portal.RAKUTEN: _l("楽天ふるさと納税"),
+    Portal.FURUNAVI: _l("ふるなび"),
+    Portal.JAL: _l("JALふるさと納税"),
+    Portal.SATOFULL: _l("さとふる"),
+    Portal.DIRECT: _l("直接受付"),
+}

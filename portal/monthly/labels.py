@@ -4,31 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.core.portals import Portal
-from portal.gifts.proposal_models import ConsultationKind, ProposalState
+from portal.core.portals import PORTAL_LABELS
+from portal.gifts.labels import PROPOSAL_STATE_LABELS
+from portal.gifts.proposal_models import ConsultationKind
 from portal.monthly.models import ReportEvent, ReportState
 from portal.shipping.models import ResendCause
 from portal.statements.models import LineKind
 
-PORTAL_NAMES = {
-    Portal.STANDARD: _l("標準CSV"),
-    Portal.CHOICE: _l("ふるさとチョイス"),
-    Portal.RAKUTEN: _l("楽天ふるさと納税"),
-    Portal.FURUNAVI: _l("ふるなび"),
-    Portal.JAL: _l("JALふるさと納税"),
-    Portal.SATOFULL: _l("さとふる"),
-    Portal.DIRECT: _l("直接受付"),
-}
-PROPOSAL_STATES = {
-    ProposalState.DRAFT: _l("下書き"),
-    ProposalState.SUBMITTED: _l("提出済"),
-    ProposalState.UNDER_REVIEW: _l("審査中"),
-    ProposalState.CHANGES_REQUESTED: _l("修正依頼"),
-    ProposalState.RESUBMITTED: _l("再提出"),
-    ProposalState.RECOMMENDED: _l("市の承認待ち"),
-    ProposalState.APPROVED: _l("承認"),
-    ProposalState.REJECTED: _l("不承認"),
-}
+PORTAL_NAMES = PORTAL_LABELS
+PROPOSAL_STATES = PROPOSAL_STATE_LABELS
 CONSULTATION_KINDS = {
     ConsultationKind.MEETING: _l("面談"),
     ConsultationKind.CALL: _l("電話"),

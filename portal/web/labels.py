@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.core.portals import Portal
-from portal.gifts.proposal_models import (
-    ProposalState,
-)
+from portal.core.portals import PORTAL_LABELS as PORTAL_LABELS  # shared with the documents
+from portal.gifts.labels import PROPOSAL_STATE_LABELS as PROPOSAL_STATE_LABELS
+from portal.gifts.proposal_models import ProposalState
 from portal.payments.models import RunState
 from portal.shipping.models import ResendCause
 from portal.statements.models import LineKind, StatementState
@@ -38,16 +37,6 @@ RUN_STATE_LABELS = {
     RunState.PAID: _l("支払済"),
 }
 
-PROPOSAL_STATE_LABELS = {
-    ProposalState.DRAFT: _l("下書き"),
-    ProposalState.SUBMITTED: _l("提出済"),
-    ProposalState.UNDER_REVIEW: _l("審査中"),
-    ProposalState.CHANGES_REQUESTED: _l("修正依頼"),
-    ProposalState.RESUBMITTED: _l("再提出"),
-    ProposalState.RECOMMENDED: _l("市の承認待ち"),
-    ProposalState.APPROVED: _l("承認"),
-    ProposalState.REJECTED: _l("不承認"),
-}
 
 # Status classes: text + colour, the alert colour where someone must act.
 PROPOSAL_STATE_CLASS = {
@@ -102,14 +91,4 @@ PROPOSAL_FIELD_LABELS = {
     "voucher_scope": _l("使える品物・サービス"),
     "evidence": _l("証明書類（PDF）"),
     "photo": _l("写真"),
-}
-
-PORTAL_LABELS = {
-    Portal.STANDARD: _l("標準CSV"),
-    Portal.CHOICE: _l("ふるさとチョイス"),
-    Portal.RAKUTEN: _l("楽天ふるさと納税"),
-    Portal.FURUNAVI: _l("ふるなび"),
-    Portal.JAL: _l("JALふるさと納税"),
-    Portal.SATOFULL: _l("さとふる"),
-    Portal.DIRECT: _l("直接受付"),
 }
