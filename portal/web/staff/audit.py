@@ -6,10 +6,12 @@ CSV export (UTF-8 with BOM for Excel), which is itself audited."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Response, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,6 +26,34 @@ from portal.web.htmx import render
 from portal.web.staff.labels import ACTION_LABELS, SUBJECT_LABELS
 
 PAGE = 100
+
+# Labels are recorded in Japanese, the city auditor's language: 寄附 2026-000001, or for a list
+# page 寄附一覧 20件: 2026-000001〜2026-000020. Other languages show the subject's translated
+# name with the same identifiers.
+_LIST_LABEL = re.compile(r"^\S+ (\d+)件: (.*)$")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+def shown_label(row: AuditEntry) -> str:
+    subject = str(SUBJECT_LABELS.get(row.subject_type, row.subject_type))
+    label = row.label or ""
+    if not label:
+        return f"{subject} #{row.subject_id}"
+    locale = get_locale()
+    if locale is None or locale.language == "ja":
+        return label
+    listed = _LIST_LABEL.match(label)
+    if listed:
+        return _(
+            "%(subject)s一覧 %(n)s件: %(span)s",
+            subject=subject,
+            n=listed.group(1),
+            span=listed.group(2).replace("〜", " – "),
+        )
+    word, _sep, rest = label.partition(" ")
+    if rest and _JAPANESE.search(word):
+        return f"{subject} {rest}"
+    return subject if _JAPANESE.search(label) else label
 
 
 def _day(raw: str | None) -> date | None:
@@ -106,6 +136,7 @@ def audit_log() -> str:
         export_url=url_for("staff.audit_export", **{k: v for k, v in values.items() if v}),
         action_labels=ACTION_LABELS,
         subject_labels=SUBJECT_LABELS,
+        shown_label=shown_label,
     )
 
 
