@@ -200,3 +200,8 @@ def test_several_workers_refuse_in_memory_rate_limits(extra):
     with pytest.raises(UnsafeConfig, match="REDIS_URL"):
         create_app(cfg)
     create_app({**cfg, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/6"})  # starts
+    # The limiter is one object for the process: give it back an in-memory store, or every
+    # later test would count its logins in Redis.
+    create_app(
+        {**cfg, "RATELIMIT_STORAGE_URI": "memory://", "WEB_CONCURRENCY": 1, "PRODUCTION": False}
+    )
