@@ -34,6 +34,12 @@ _LIST_LABEL = re.compile(r"^\S+ (\d+)件: (.*)$")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
+def recorded_lang(text: str | None) -> str:
+    """lang="ja" for recorded text that is Japanese (labels and details are written in the
+    city auditor's language), so an English page says which words are data."""
+    return "ja" if _JAPANESE.search(text or "") else ""
+
+
 def shown_label(row: AuditEntry) -> str:
     subject = str(SUBJECT_LABELS.get(row.subject_type, row.subject_type))
     label = row.label or ""
@@ -137,6 +143,7 @@ def audit_log() -> str:
         action_labels=ACTION_LABELS,
         subject_labels=SUBJECT_LABELS,
         shown_label=shown_label,
+        recorded_lang=recorded_lang,
     )
 
 
