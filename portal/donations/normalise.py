@@ -43,7 +43,7 @@ def widths(value: str) -> str:
 # Compiled once: these run several times for every row of an import (re.sub with a string
 # pattern pays a cache lookup per call, and eight str.replace calls cost more than one
 # translate).
-_NON_DIGIT = re.compile(r"\D")
+_NON_DIGIT = re.compile(r"[^0-9]")  # not \D: it keeps other scripts' digits (০, ٣)
 _NOT_PHONE = re.compile(r"[^0-9-]")
 _SPACES = re.compile(r" +")
 _WHITESPACE = re.compile(r"\s+")
