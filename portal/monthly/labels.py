@@ -9,6 +9,7 @@ from portal.gifts.labels import PROPOSAL_STATE_LABELS
 from portal.gifts.proposal_models import ConsultationKind
 from portal.monthly.models import ReportEvent, ReportState
 from portal.shipping.models import ResendCause
+from portal.statements.labels import LINE_KIND_LABELS, RESEND_CAUSE_LABELS
 from portal.statements.models import LineKind
 
 PORTAL_NAMES = PORTAL_LABELS
@@ -39,23 +40,11 @@ EVENT_LABELS = {
     ReportEvent.RETURNED.value: _l("差戻し"),
     ReportEvent.ACCEPTED.value: _l("検査済"),
 }
-LINE_KINDS = {
-    LineKind.SHIPMENT: _l("発送"),
-    LineKind.RESEND: _l("再送"),
-    LineKind.ADJUSTMENT: _l("訂正"),
-}
-RESEND_CAUSES = {
-    ResendCause.SUPPLIER: _l("事業者の責"),
-    ResendCause.OPERATOR: _l("運営事務局の責"),
-    ResendCause.CARRIER: _l("配送事故"),
-    ResendCause.DONOR: _l("寄附者の事情"),
-    ResendCause.DISASTER: _l("災害"),
-}
 
 
 def line_kind_text(kind: str, cause: str) -> str:
     """発送 / 再送（配送事故） / 訂正: how a statement line came about."""
-    text = str(LINE_KINDS.get(LineKind(kind), kind)) if kind else ""
+    text = str(LINE_KIND_LABELS.get(LineKind(kind), kind)) if kind else ""
     if cause:
-        text += f"（{RESEND_CAUSES.get(ResendCause(cause), cause)}）"
+        text += f"（{RESEND_CAUSE_LABELS.get(ResendCause(cause), cause)}）"
     return text

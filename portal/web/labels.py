@@ -9,8 +9,9 @@ from portal.core.portals import PORTAL_LABELS as PORTAL_LABELS  # shared with th
 from portal.gifts.labels import PROPOSAL_STATE_LABELS as PROPOSAL_STATE_LABELS
 from portal.gifts.proposal_models import ProposalState
 from portal.payments.models import RunState
-from portal.shipping.models import ResendCause
-from portal.statements.models import LineKind, StatementState
+from portal.statements.labels import LINE_KIND_LABELS as LINE_KIND_LABELS  # shared
+from portal.statements.labels import RESEND_CAUSE_LABELS as RESEND_CAUSE_LABELS
+from portal.statements.models import StatementState
 
 STATEMENT_STATE_LABELS = {
     StatementState.OPEN: _l("確認待ち"),
@@ -18,19 +19,6 @@ STATEMENT_STATE_LABELS = {
     StatementState.CONFIRMED: _l("確認済"),
 }
 
-LINE_KIND_LABELS = {
-    LineKind.SHIPMENT: _l("発送"),
-    LineKind.RESEND: _l("再送"),
-    LineKind.ADJUSTMENT: _l("訂正"),
-}
-
-RESEND_CAUSE_LABELS = {
-    ResendCause.SUPPLIER: _l("事業者の責"),
-    ResendCause.OPERATOR: _l("運営事務局の責"),
-    ResendCause.CARRIER: _l("配送事故"),
-    ResendCause.DONOR: _l("寄附者の事情"),
-    ResendCause.DISASTER: _l("災害"),
-}
 
 RUN_STATE_LABELS = {
     RunState.DRAFT: _l("振込前"),

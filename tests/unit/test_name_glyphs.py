@@ -60,14 +60,15 @@ def test_a_batch_with_an_unprintable_name_waits_for_staff_then_prints_the_correc
     good = paid(session, "G-1", donor_name="𠮷田 花子", paid_on=date(2026, 12, 1))
     bad = paid(session, "G-2", donor_name=f"山田 {PUA}子", paid_on=date(2026, 12, 1))
     bad_id, bad_no, good_id = bad.id, bad.donation_no, good.id
+    pdfs_before = set(service.document_dir().rglob("*.pdf"))
     run = run_job(session, until=date(2026, 12, 20))
     assert run.state == JobState.DONE and run.result["held"] is True
     batch_id = run.result["batch_id"]
     batch = session.get(ReceiptBatch, batch_id)
     assert batch.status == BatchStatus.HELD and not batch.pdf_path and batch.count == 2
-    # Nothing was rendered: no print file under this batch's own folder (other tests'
-    # batches may share the documents folder and the label).
-    assert not (service.document_dir() / batches.batch_dir(batch)).exists()
+    # Nothing was rendered: no new print file anywhere (other tests' batches may share the
+    # documents folder and even the label).
+    assert set(service.document_dir().rglob("*.pdf")) == pdfs_before
     assert [(r["donation_number"], r["field"], r["chars"]) for r in batch.unprintable] == [
         (bad_no, "donor_name", ["U+E123"])
     ]
