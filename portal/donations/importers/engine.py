@@ -259,6 +259,8 @@ class Parser:
         self._nfkc: dict[str, str] = {}
         self._relief_purposes: dict[str, bool] = {}
         self._options_cache: dict[str, list[tuple[str, str, str]]] = {}
+        self._methods: dict[str, PaymentMethod] = {}
+        self._portal = Portal(mapping.portal)
         missing = [f for f in REQUIRED if f not in self.index]
         if missing:
             wanted = {v: k for k, v in mapping.columns.items()}
@@ -479,12 +481,15 @@ class Parser:
         for fld, fn in TEXT_FIELDS.items():
             text = v.get(fld, "")
             texts[fld] = fn(text) if text else self._empty[fld]
+        payment_method = self._methods.get(method)
+        if payment_method is None:  # an enum call per row costs more than this lookup
+            payment_method = self._methods[method] = PaymentMethod(method)
         data = DonationData(
-            portal=Portal(self.m.portal),
+            portal=self._portal,
             portal_order_no=norm.nfkc(c["portal_order_no"]),
             amount=amount,
             applied_on=self._date(c["applied_on"], "applied_on"),  # type: ignore[arg-type]
-            payment_method=PaymentMethod(method),
+            payment_method=payment_method,
             payment_state=state,
             paid_on=paid_on,
             purpose=mapped_purpose,
