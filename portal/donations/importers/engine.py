@@ -217,7 +217,8 @@ def read_rows(text: str | TextIO) -> Iterator[tuple[int, list[str]]]:
     start = 1
     for row in reader:
         line, start = start, reader.line_num + 1
-        if "".join(row).strip():  # some cell is not blank
+        # some cell is not blank (the first one, nearly always: no need to join 100 cells)
+        if (row and row[0].strip()) or "".join(row).strip():
             yield line, row
 
 
