@@ -21,9 +21,9 @@ from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, 
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.core.errors import DomainError
+from portal.documents.onestop_change import render_change_form
 from portal.donations.models import Donation, DonationState
 from portal.donations.normalise import lookup_address
-from portal.documents.onestop_change import render_change_form
 from portal.donors import access, status
 from portal.donors import requests as donor_requests
 from portal.donors.models import (
