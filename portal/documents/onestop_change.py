@@ -20,7 +20,7 @@ from flask import current_app
 from portal.core.dates import wareki
 from portal.core.money import format_yen
 from portal.documents.mailing import City, form_year_label, postal_display
-from portal.documents.rendering import html_to_pdf, reference_pdf
+from portal.documents.rendering import html_to_pdf
 
 TEMPLATE = "documents/onestop_change.html"
 STYLESHEET = "onestop_change.css"
@@ -54,8 +54,3 @@ def form_html(form: ChangeForm, city: City | None = None) -> str:
 def render_change_form(form: ChangeForm, city: City | None = None) -> bytes:
     pdf, _pages = html_to_pdf(form_html(form, city), STYLESHEET)
     return pdf
-
-
-def render_reference(form: ChangeForm, city: City | None = None) -> bytes:
-    """The same form through WeasyPrint's public API only (`rendering.reference_pdf`)."""
-    return reference_pdf(form_html(form, city), STYLESHEET)
