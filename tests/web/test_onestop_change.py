@@ -79,7 +79,7 @@ def test_staff_register_the_returned_change_form_on_the_one_stop_record(
     page = client.get(f"/staff/receipts/onestop/{donation_id}").get_data(as_text=True)
     assert "変更届出書" in page and "1通" in page
     detail = client.get(f"/staff/donations/{donation_id}").get_data(as_text=True)
-    assert "変更届出書：2026年12月18日(金) 受付" in detail
+    assert "変更届出書：2026年12月18日(金) 受付（1通）" in detail
 
 
 def test_confirmed_name_change_tells_the_donor_to_send_the_change_form(
