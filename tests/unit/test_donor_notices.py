@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +15,7 @@ from portal.core.portals import Portal
 from portal.donations.importers import import_file
 from portal.donations.models import Donation
 from portal.donors import notify
+from portal.donors.access import redeem_token
 from portal.donors.models import DonorNotice, NoticeStatus
 from portal.receipts import service as receipts
 from portal.receipts.models import ReceiptEvent, ReceiptStatus
@@ -83,8 +86,12 @@ def test_import_paid_shipped_receipted_mails_once_per_event(
     assert len(shipped) == 2
     body = shipped[0].get_body(("plain",)).get_content()
     assert "ヤマト運輸" in body and tracking(0) in body
-    assert "kuronekoyamato" in body or "yamato" in body.lower()
-    assert taro.donation_no in body and "/donor/" in body or "http" in body
+    assert "https://toi.kuronekoyamato.co.jp" in body or "kuronekoyamato" in body
+    assert f"寄附番号：{taro.donation_no}" in body
+    # The one-time link opens the donor's status page for this donation.
+    token = re.search(r"https?://\S+/donor/\S*?([A-Za-z0-9_-]{40,})", body)
+    assert token is not None
+    assert taro.id in redeem_token(session, token.group(1)).donation_ids
     assert sum("受領証明書" in s for s in _subjects(mails)) == 1
 
     # What was sent to whom, without the body; replaying the file sends nothing more.
@@ -118,3 +125,18 @@ def test_historic_import_and_missing_address_send_nothing(
     assert statuses(old) == ["historic", "historic"]
     assert statuses(silent) == ["no_address", "no_address"]
     assert statuses(portal_mailed) == ["portal_confirms", "sent"]
+
+
+def test_staff_donation_page_lists_what_was_sent_when(
+    session, make_donation, mailbox, frozen_clock, login, make_user
+):
+    frozen_clock.freeze(jst(2026, 12, 3, 10, 0))
+    donation = make_donation(portal=Portal.STANDARD, paid_on=date(2026, 12, 2))
+    notify.send_notices(session)
+    assert len(mailbox.messages) == 2
+    client = login(make_user(Role.OPERATOR))
+    html = client.get(f"/staff/donations/{donation.id}").get_data(as_text=True)
+    section = html.split('id="notices-h"')[1].split("</section>")[0]
+    assert "寄附受付のお知らせ" in section and "入金確認のお知らせ" in section
+    assert section.count("送信済") == 2 and "hanako@example.jp" in section
+    assert "2026" in section  # when
