@@ -72,6 +72,8 @@ NOTICE_LABELS = {
     str(ReceiptEvent.ONESTOP_RECEIVED): _l("ワンストップ特例申請書受付のお知らせ"),
 }
 
+ONESTOP_INCOMPLETE = _l("ワンストップ特例申請書の不備のお知らせ")
+
 STATUS_LABELS = {
     NoticeStatus.SENT: _l("送信済"),
     NoticeStatus.NO_ADDRESS: _l("メールアドレスなし（送信せず）"),
@@ -157,11 +159,14 @@ def compose(session: Session, event: TimelineEvent, donation: Donation) -> Mail:
             "late": bool(data.get("late")),
             "deadline": onestop.deadline(onestop.donation_year(donation)),
         }
+    what = NOTICE_LABELS[event.kind]
+    if event.kind == ReceiptEvent.ONESTOP_RECEIVED and not extra["complete"]:
+        what = ONESTOP_INCOMPLETE
     with force_locale("ja"):
         subject = _(
             "【%(city)sふるさと納税】%(what)s（寄附番号 %(number)s）",
             city=current_app.config["CITY_NAME"],
-            what=str(NOTICE_LABELS[event.kind]),
+            what=str(what),
             number=donation.donation_no,
         )
         body = render_template(
