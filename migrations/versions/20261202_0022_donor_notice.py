@@ -5,6 +5,7 @@ Revises: 0018
 Create Date: 2026-12-02
 
 One row per donor-facing timeline event the notifier handled; the mail body is not kept.
+An index on timeline_event (kind, at) lets the notifier find recent events of its kinds.
 """
 
 import sqlalchemy as sa
@@ -30,8 +31,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", name="uq_donor_notice_event_id"),
     )
     op.create_index("ix_donor_notice_donation_id", "donor_notice", ["donation_id"])
+    op.create_index("ix_timeline_event_kind_at", "timeline_event", ["kind", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_timeline_event_kind_at", table_name="timeline_event")
     op.drop_index("ix_donor_notice_donation_id", table_name="donor_notice")
     op.drop_table("donor_notice")

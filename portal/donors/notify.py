@@ -20,7 +20,6 @@ NOTICE_PORTALS_CONFIRMING, per portal) is not mailed again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -80,6 +79,7 @@ STATUS_LABELS = {
     NoticeStatus.PORTAL_CONFIRMS: _l("ポータルが通知（送信せず）"),
     NoticeStatus.HISTORIC: _l("過去の出来事の取込（送信せず）"),
 }
+
 
 def _key(event: TimelineEvent) -> str:
     """Once-only key: per donation for accepted/paid, per order for a shipment, per event
@@ -154,8 +154,11 @@ def compose(session: Session, event: TimelineEvent, donation: Donation) -> Mail:
     if event.kind == ReceiptEvent.ONESTOP_RECEIVED:
         extra = {
             "complete": bool(data.get("complete")),
-            "missing": [str(onestop.MISSING_LABELS[m]) for m in data.get("missing", [])
-                        if m in onestop.MISSING_LABELS],
+            "missing": [
+                str(onestop.MISSING_LABELS[m])
+                for m in data.get("missing", [])
+                if m in onestop.MISSING_LABELS
+            ],
             "late": bool(data.get("late")),
             "deadline": onestop.deadline(onestop.donation_year(donation)),
         }
@@ -180,10 +183,11 @@ def compose(session: Session, event: TimelineEvent, donation: Donation) -> Mail:
     return Mail(subject, body)
 
 
-def pending_events(session: Session, today: date, limit: int = BATCH) -> list[TimelineEvent]:
+def pending_events(session: Session, limit: int = BATCH) -> list[TimelineEvent]:
     """Recent donor-facing events no notice speaks for yet, oldest first."""
-    since = utcnow() - timedelta(days=int(current_app.config.get("NOTICE_MAX_AGE_DAYS",
-                                                                  NOTICE_MAX_AGE_DAYS)) + 1)
+    since = utcnow() - timedelta(
+        days=int(current_app.config.get("NOTICE_MAX_AGE_DAYS", NOTICE_MAX_AGE_DAYS)) + 1
+    )
     handled = sa.select(DonorNotice.id).where(DonorNotice.event_id == TimelineEvent.id)
     return list(
         session.scalars(
@@ -223,7 +227,13 @@ def notify_event(session: Session, event: TimelineEvent, today: date) -> DonorNo
         at=claim.sent_at if claim is not None and status == NoticeStatus.SENT else utcnow(),
     )
     session.add(notice)
-    session.commit()
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:  # another worker recorded this event first
+        session.rollback()
+        done = session.scalar(sa.select(DonorNotice).where(DonorNotice.event_id == event.id))
+        assert done is not None
+        return done
     return notice
 
 
@@ -233,7 +243,7 @@ def send_notices(session: Session) -> int:
     today = today_jst()
     sent = 0
     while True:
-        events = pending_events(session, today)
+        events = pending_events(session)
         if not events:
             return sent
         for event in events:
@@ -255,7 +265,3 @@ def notices_for(session: Session, donation_id: int) -> list[DonorNotice]:
             .order_by(DonorNotice.at, DonorNotice.id)
         )
     )
-
-
-def labels_for(kinds: Iterable[str]) -> dict[str, str]:
-    return {k: str(NOTICE_LABELS.get(k, k)) for k in kinds}

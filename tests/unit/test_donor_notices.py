@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
-
-import re
 
 import pytest
 import sqlalchemy as sa
