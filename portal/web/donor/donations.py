@@ -40,6 +40,7 @@ from portal.web.donor.labels import (
     ORDER_LABELS,
     PORTAL_LABELS,
     PROBLEM_LABELS,
+    STAGE_LABELS,
     STATE_LABELS,
 )
 from portal.web.donor.scope import SESSION_KEY, audit_view, donor_ids, grant, own_donation
@@ -120,6 +121,38 @@ def _index(
 
 def index() -> Response:
     return _index()
+
+
+EXPIRED = _l(
+    "画面の有効期限が切れたため、送信できませんでした。"
+    "入力内容はそのままです。ご確認のうえ、もう一度お調べください。"
+)
+
+
+def expired_lookup() -> Response:
+    """A donor page posted after its session ended (the CSRF token went with it): the look-up
+    again, not an error page that leads to the staff login. What the donor typed into the
+    look-up (or the e-mail form) is kept; nothing is looked up or sent until they press it
+    again under a fresh token."""
+    if htmx.is_fragment_request():
+        flash(str(EXPIRED), "info")
+        return htmx.redirect(url_for("donor.index"))
+    lookup_form = link_form = None
+    if request.endpoint == "donor.lookup":
+        lookup_form = LookupForm()
+        lookup_form.form_errors.append(str(EXPIRED))
+    elif request.endpoint == "donor.request_link":
+        link_form = LinkForm()
+        link_form.form_errors.append(str(EXPIRED))
+    else:
+        flash(
+            _(
+                "画面の有効期限が切れたため、送信できませんでした。"
+                "寄附受付番号と郵便番号でもう一度お調べのうえ、あらためてお手続きください。"
+            ),
+            "info",
+        )
+    return _index(lookup=lookup_form, link=link_form, code=400)
 
 
 def lookup() -> Response:
@@ -217,6 +250,9 @@ def donation(donation_id: int) -> str:
         donation=d,
         entries=entries,
         shipments=shipments,
+        stage=status.stage(d, entries),
+        stages=STAGE_LABELS,
+        onestop_deadline=status.onestop_deadline(d),
         requests=reqs,
         conversations=donation_conversations(d),
         conv_statuses=CONV_STATUS,
@@ -330,6 +366,8 @@ def new_request(donation_id: int, kind: str) -> Response:
         kind=k,
         kinds=KIND_LABELS,
         shipped=d.is_shipped,
+        pending=status.pending_request(db.session, d, k),
+        reasons=REASON_LABELS,
     )
     return make_response(html, code)
 
