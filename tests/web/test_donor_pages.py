@@ -7,27 +7,33 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from portal.core import clock
 from portal.core.timeline import record_event
-from portal.donors.models import RequestKind
+from portal.donors.models import DonorRequest, RequestKind
 from portal.donors.requests import Details, open_request
 from tests.web.test_donor_access import lookup
 
+
 @pytest.fixture()
-def csrf_on(app):
+def _csrf_on(app):
     saved = app.config.get("WTF_CSRF_ENABLED")
     app.config.update(WTF_CSRF_ENABLED=True)
     yield
     app.config.update(WTF_CSRF_ENABLED=saved)
 
 
-def test_lookup_after_expiry_returns_to_the_lookup_with_input_kept(client, csrf_on):
+def test_lookup_after_expiry_returns_to_the_lookup_with_input_kept(client, _csrf_on):
     # A browser whose session (and CSRF token) is gone posts the look-up.
     r = client.post(
         "/donor/lookup",
-        data={"donation_no": "2026-000123", "postal_code": "727-0011", "second": "1234",
-              "csrf_token": "stale"},
+        data={
+            "donation_no": "2026-000123",
+            "postal_code": "727-0011",
+            "second": "1234",
+            "csrf_token": "stale",
+        },
     )
     html = r.get_data(as_text=True)
     assert r.status_code == 400
@@ -40,7 +46,7 @@ def test_lookup_after_expiry_returns_to_the_lookup_with_input_kept(client, csrf_
     assert token and token.group(1) != "stale"
 
 
-def test_a_donor_error_page_leads_back_to_the_lookup_not_the_staff_login(client, csrf_on):
+def test_a_donor_error_page_leads_back_to_the_lookup_not_the_staff_login(client, _csrf_on):
     r = client.post("/donor/donations/1/requests/mail-address", data={"csrf_token": "stale"})
     html = r.get_data(as_text=True)
     assert r.status_code == 400
@@ -73,8 +79,16 @@ def _badge(html):
 
 
 def test_badge_follows_the_latest_step(client, session, make_donation):
-    shipped = ("order.shipped", {"order_id": 1, "gift_name": "米", "carrier": "yamato",
-                                 "tracking_no": "1", "shipped_on": "2026-11-10"})
+    shipped = (
+        "order.shipped",
+        {
+            "order_id": 1,
+            "gift_name": "米",
+            "carrier": "yamato",
+            "tracking_no": "1",
+            "shipped_on": "2026-11-10",
+        },
+    )
     mailed = ("receipt.mailed", {"mailed_on": "2026-11-20"})
     _, html = _status(client, session, make_donation, [shipped])
     assert _badge(html) == "返礼品を発送済"
@@ -84,7 +98,9 @@ def test_badge_follows_the_latest_step(client, session, make_donation):
 
 def test_timeline_uses_one_calendar_and_onestop_says_1_10(client, session, make_donation):
     _, html = _status(
-        client, session, make_donation,
+        client,
+        session,
+        make_donation,
         [("receipt.mailed", {"mailed_on": "2026-11-20"}), ("onestop.sent", {})],
         onestop_requested=True,
     )
@@ -96,7 +112,9 @@ def test_timeline_uses_one_calendar_and_onestop_says_1_10(client, session, make_
 def test_pending_request_is_shown_before_the_same_form(client, session, make_donation):
     d = make_donation()
     open_request(
-        session, d, RequestKind.MAIL_ADDRESS,
+        session,
+        d,
+        RequestKind.MAIL_ADDRESS,
         details=Details(name="寄附 花子", postal_code="7270012", address="広島県庄原市中本町2-2"),
     )
     session.flush()
@@ -107,3 +125,35 @@ def test_pending_request_is_shown_before_the_same_form(client, session, make_don
     assert 'name="address"' not in html  # no second form to fill in
     other = client.get(f"/donor/donations/{d.id}/requests/delivery-address")
     assert 'name="address"' in other.get_data(as_text=True)
+
+
+def test_a_request_form_sent_after_expiry_comes_back_filled_in(client, session, make_donation):
+    d = make_donation()
+    lookup(client, d.donation_no, "7270011")
+    with client.session_transaction() as s:  # the donor left the form open past the limit
+        s["donor"] = {**s["donor"], "seen": s["donor"]["seen"] - 31 * 60}
+    typed = {
+        "name": "寄附 花子",
+        "postal_code": "7270012",
+        "address": "広島県庄原市中本町2-2",
+        "note": "不在が多いです",
+    }
+    r = client.post(f"/donor/donations/{d.id}/requests/mail-address", data=typed)
+    html = r.get_data(as_text=True)
+    assert 'action="/donor/lookup"' in html and "まだ送信されていません" in html
+    carried = dict(re.findall(r'name="(carry-[\w-]+)" value="([^"]*)"', html))
+    assert carried["carry-address"] == "広島県庄原市中本町2-2"
+    assert not session.scalars(sa.select(DonorRequest)).all()  # nothing was sent
+    r = client.post(
+        "/donor/lookup",
+        data={
+            "donation_no": d.donation_no,
+            "postal_code": "7270011",
+            "second": "キフ ハナコ",
+            **carried,
+        },
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "入力内容を戻しました" in html
+    assert f'action="/donor/donations/{d.id}/requests/mail-address"' in html
+    assert 'value="広島県庄原市中本町2-2"' in html and "不在が多いです" in html

@@ -108,6 +108,28 @@ class RequestForm(FlaskForm):
 # --- access --------------------------------------------------------------------------------
 
 
+# A request form posted after the donor session ended: its fields travel through the look-up
+# page as hidden inputs (never the cookie or a URL) and come back in the form once the donor
+# has looked the donation up again.
+CARRIED = ("reason", "name", "postal_code", "address", "phone", "note")
+CARRY_PREFIX = "carry-"
+
+
+def _carried() -> dict[str, str]:
+    """What the look-up page carries: the request form's fields and which form it was."""
+    form = request.form
+    if form.get("carry-kind"):  # already carried once (the look-up failed): keep carrying
+        keys = [*CARRIED, "kind", "donation"]
+        return {k: form.get(CARRY_PREFIX + k, "") for k in keys if form.get(CARRY_PREFIX + k)}
+    if request.endpoint != "donor.new_request" or request.method != "POST":
+        return {}
+    args = request.view_args or {}
+    found = {k: form.get(k, "")[:2000] for k in CARRIED if form.get(k)}
+    found["kind"] = str(args.get("kind", ""))
+    found["donation"] = str(args.get("donation_id", ""))
+    return found
+
+
 def _index(
     lookup: LookupForm | None = None, link: LinkForm | None = None, code: int = 200
 ) -> Response:
@@ -115,6 +137,8 @@ def _index(
         "donor/index.html",
         lookup=lookup or LookupForm(formdata=None),
         link=link or LinkForm(formdata=None),
+        carry=_carried(),
+        carry_prefix=CARRY_PREFIX,
     )
     return make_response(html, code)
 
@@ -145,6 +169,14 @@ def expired_lookup() -> Response:
         link_form = LinkForm()
         link_form.form_errors.append(str(EXPIRED))
     else:
+        expired_notice()
+    return _index(lookup=lookup_form, link=link_form, code=400)
+
+
+def expired_notice() -> None:
+    if _carried():
+        flash(str(KEPT), "info")
+    else:
         flash(
             _(
                 "画面の有効期限が切れたため、送信できませんでした。"
@@ -152,7 +184,39 @@ def expired_lookup() -> Response:
             ),
             "info",
         )
-    return _index(lookup=lookup_form, link=link_form, code=400)
+
+
+KEPT = _l(
+    "確認画面の有効期限が切れたため、お申し込みはまだ送信されていません。"
+    "寄附受付番号と郵便番号でもう一度お調べいただくと、入力内容を戻した申込画面を表示します。"
+)
+RESTORED = _l("入力内容を戻しました。ご確認のうえ「申し込む」を押してください。")
+
+
+def _resume(donation: Donation) -> Response | None:
+    """After a look-up that carried a request form: that form again, filled in as the donor
+    left it (only for the donation just looked up; nothing is submitted)."""
+    carry = _carried()
+    if not carry or carry.get("donation") != str(donation.id):
+        return None
+    try:
+        k = RequestKind(carry.get("kind", ""))
+    except ValueError:
+        return None
+    form = RequestForm(formdata=None, data={key: carry.get(key, "") for key in CARRIED})
+    flash(str(RESTORED), "info")
+    audit_view(donation, f"request form {k.value}")
+    html = render_template(
+        "donor/request_form.html",
+        donation=donation,
+        form=form,
+        kind=k,
+        kinds=KIND_LABELS,
+        shipped=donation.is_shipped,
+        pending=status.pending_request(db.session, donation, k),
+        reasons=REASON_LABELS,
+    )
+    return make_response(html, 200)
 
 
 def lookup() -> Response:
@@ -173,6 +237,9 @@ def lookup() -> Response:
         form.form_errors.append(str(NOT_FOUND))
         return _index(lookup=form, code=200)
     grant([donation.id])
+    resumed = _resume(donation)
+    if resumed is not None:
+        return resumed
     return redirect(url_for("donor.donation", donation_id=donation.id), 303)
 
 
