@@ -2,7 +2,7 @@
 one-stop record
 
 Revision ID: 0024
-Revises: 0018
+Revises: 0022
 Create Date: 2026-12-02
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0018"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -27,6 +27,7 @@ from portal.core.jobs import JobRun, JobState
 from portal.core.roles import can_issue_receipts
 from portal.core.spreadsheet import csv_bytes
 from portal.donations.models import Donation, DonationState
+from portal.donors import notify
 from portal.extensions import db
 from portal.receipts import batches, onestop, service, yearend
 from portal.receipts.models import (
@@ -506,7 +507,7 @@ def onestop_record(donation_id: int) -> Response | str:
             apply_domain_error(form, e)
         else:
             if changed:
-                uow.after_commit(lambda: onestop.notify_donor(row))
+                uow.after_commit(notify.send_notices_now)
             if row.state == OnestopState.COMPLETE:
                 flash(_("%(no)s：受理として登録しました。", no=donation.donation_no), "success")
             else:
