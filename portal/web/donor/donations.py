@@ -21,6 +21,7 @@ from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, 
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.core.errors import DomainError
+from portal.documents.onestop_change import render_change_form
 from portal.donations.models import Donation, DonationState
 from portal.donations.normalise import lookup_address
 from portal.donors import access, status
@@ -33,6 +34,7 @@ from portal.donors.models import (
     RequestKind,
 )
 from portal.extensions import db
+from portal.receipts import onestop
 from portal.web import htmx, uow
 from portal.web.donor.labels import (
     CARRIER_LABELS,
@@ -324,6 +326,7 @@ def donation(donation_id: int) -> str:
         conversations=donation_conversations(d),
         conv_statuses=CONV_STATUS,
         has_receipt=status.has_receipt(entries),
+        onestop_change=onestop.change_form_offered(db.session, d),
         receipt_ready=status.receipts_available() and status.has_receipt(entries),
         can_change_delivery=d.state != DonationState.CANCELLED and not d.is_shipped,
         **labels(),
@@ -354,6 +357,19 @@ def receipt(donation_id: int) -> Response:
     response = make_response(pdf)
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = "attachment; filename=receipt.pdf"
+    return response
+
+
+def onestop_change_form(donation_id: int) -> Response:
+    """The 申告特例申請事項変更届出書, pre-filled: only once the one-stop form was received."""
+    d = own_donation(donation_id)
+    if not onestop.change_form_offered(db.session, d):
+        abort(404)
+    pdf = render_change_form(onestop.change_form_for(d))
+    audit_view(d, "onestop change form pdf")
+    response = make_response(pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = "attachment; filename=onestop-change.pdf"
     return response
 
 
