@@ -124,6 +124,12 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "IMAGE_MAX_PIXELS": int(os.environ.get("IMAGE_MAX_PIXELS", "30000000")),
         # The city's contacts for a security incident (comma-separated), mailed at once.
         "INCIDENT_CONTACTS": os.environ.get("INCIDENT_CONTACTS", ""),
+        # Donor notices (portal.donors.notify): portals that mail their own acceptance
+        # (comma-separated values of Portal), and how old an event may be and still be mailed.
+        "NOTICE_PORTALS_CONFIRMING": os.environ.get(
+            "NOTICE_PORTALS_CONFIRMING", "choice,rakuten,furunavi,jal,satofull"
+        ),
+        "NOTICE_MAX_AGE_DAYS": int(os.environ.get("NOTICE_MAX_AGE_DAYS", "14")),
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,

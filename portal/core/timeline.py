@@ -33,7 +33,11 @@ class TimelineEvent(Model):
     # Shown to the donor on the status page (internal events are not).
     public: Mapped[bool] = mapped_column(default=False)
 
-    __table_args__ = (sa.Index("ix_timeline_event_subject", "subject_type", "subject_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_timeline_event_subject", "subject_type", "subject_id", "at"),
+        # The donor notifier walks recent events of a few kinds (portal.donors.notify).
+        sa.Index("ix_timeline_event_kind_at", "kind", "at"),
+    )
 
 
 def record_event(

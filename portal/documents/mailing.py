@@ -43,7 +43,7 @@ import segno
 from flask import current_app
 from weasyprint.document import Document, Page
 
-from portal.core.dates import wareki
+from portal.core.dates import wareki, wareki_year
 from portal.core.money import format_yen
 from portal.core.spreadsheet import SafeDictWriter
 from portal.documents import weasy_internals as internals
@@ -241,11 +241,12 @@ def _measure(page: Page) -> dict[str, Slot]:
 
 
 def fixed_layer(
-    kind: str, city: City, *, letter_text: str = "", onestop: bool = False
+    kind: str, city: City, *, letter_text: str = "", onestop: bool = False, form_year: str = ""
 ) -> FixedLayer:
-    """The sheet's fixed layer (letter, receipt, form or example), rendered once per process."""
+    """The sheet's fixed layer (letter, receipt, form or example), rendered once per process
+    (the form once per donation year: its heading reads 「令和8年寄附分」)."""
     global FIXED_RENDERS
-    cache_key = (kind, city, letter_text, onestop)
+    cache_key = (kind, city, letter_text, onestop, form_year)
     layer = _layers.get(cache_key)
     if layer is not None:
         return layer
@@ -255,6 +256,7 @@ def fixed_layer(
         seal_uri=static_uri(city.seal_image),
         letter_paragraphs=[p for p in letter_text.splitlines() if p.strip()],
         onestop=onestop,
+        form_year=form_year,
     )
     with watched():
         document = layout(html, STYLESHEET)
@@ -274,6 +276,12 @@ def fixed_layer(
     return layer
 
 
+def form_year_label(received_on: date) -> str:
+    """「令和8年」: the year of the donation (the city's 受領日) in the era it fell in."""
+    era, year = wareki_year(received_on)
+    return f"{era}{'元' if year == 1 else year}年"
+
+
 def clear_fixed_layers() -> None:
     """Forget this process's fixed layers (after the city's settings or templates changed)."""
     _layers.clear()
@@ -286,7 +294,10 @@ def sheet_layers(s: MailingSet, city: City) -> list[FixedLayer]:
         fixed_layer("receipt", city),
     ]
     if s.onestop_requested:
-        layers += [fixed_layer("form", city), fixed_layer("example", city)]
+        layers += [
+            fixed_layer("form", city, form_year=form_year_label(s.received_on)),
+            fixed_layer("example", city),
+        ]
     return layers
 
 

@@ -165,6 +165,9 @@ class OnestopItem:
     last_received_on: date
     late: bool
     missing: tuple[str, ...]
+    change_received_on: date | None = None  # 申告特例申請事項変更届出書
+    change_count: int = 0
+    change_late: bool = False
 
 
 @dataclass(frozen=True)
@@ -398,6 +401,9 @@ def donation_detail(session: Session, donation_id: int) -> DonationDetail | None
             last_received_on=ret.last_received_on,
             late=ret.late,
             missing=tuple(ret.missing or ()),
+            change_received_on=ret.change_received_on,
+            change_count=ret.change_count,
+            change_late=ret.change_late,
         ),
         onestop_deadline=onestop.deadline(onestop.donation_year(donation))
         if donation.onestop_requested

@@ -151,8 +151,10 @@ def issue_token(
     email: str = "",
     conversation_id: int | None = None,
     now: datetime | None = None,
+    minutes: int = LINK_MINUTES,
 ) -> str:
-    """A new link token (returned once, in clear, for the mail); valid LINK_MINUTES."""
+    """A new link token (returned once, in clear, for the mail); valid LINK_MINUTES unless
+    told (a notification's link lasts longer: the donor reads it when they read it)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     session.add(
@@ -161,7 +163,7 @@ def issue_token(
             email=normalise_email(email),
             conversation_id=conversation_id,
             created_at=now,
-            expires_at=now + timedelta(minutes=LINK_MINUTES),
+            expires_at=now + timedelta(minutes=minutes),
         )
     )
     session.flush()

@@ -106,3 +106,26 @@ class DonorRequest(TimestampMixin, Model):
 
 
 register_label("donor_request", by_id(DonorRequest, "寄附者からの申請", lambda r: str(r.id)))
+
+
+class NoticeStatus(enum.StrEnum):
+    SENT = "sent"  # mailed to `recipient`
+    NO_ADDRESS = "no_address"  # the donation has no usable e-mail address
+    PORTAL_CONFIRMS = "portal_confirms"  # the portal mailed its own acceptance
+    HISTORIC = "historic"  # the event happened long before it reached the portal (an import)
+
+
+class DonorNotice(Model):
+    """One row per donor-facing timeline event the notifier handled: what was (or was not)
+    mailed to whom, and when. The body is not kept; `key` is the once-only key in mail_sent."""
+
+    __tablename__ = "donor_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(sa.ForeignKey("donation.id"), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("timeline_event.id"), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str] = mapped_column(sa.String(120), default="")
+    status: Mapped[NoticeStatus] = mapped_column(enum_column(NoticeStatus))
+    recipient: Mapped[str] = mapped_column(sa.String(254), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -263,6 +263,28 @@ def decide(
     return req
 
 
+def onestop_change_due(session: Session, req: DonorRequest) -> bool:
+    """A name or address change applied to a donation whose one-stop form was received,
+    before its deadline: the donor must also send the 申告特例申請事項変更届出書 ((注1) of
+    the form). The confirmation says so and points to the pre-filled form on the status page
+    (a link, not an attachment: the PDF holds the donor's name and address)."""
+    from portal.receipts import onestop
+
+    changed = (
+        req.kind == RequestKind.RECEIPT_REISSUE
+        and req.reissue_reason == ReissueReason.DETAILS_WRONG
+        and req.status in (RequestStatus.APPROVED, RequestStatus.CORRECTED)
+    )
+    return changed and onestop.change_form_offered(session, req.donation)
+
+
+def _onestop_deadline_text(donation: Donation) -> str:
+    from portal.core.dates import wareki
+    from portal.receipts import onestop
+
+    return wareki(onestop.deadline(onestop.donation_year(donation)))
+
+
 @task
 def mail_request_status(session: Session, request_id: int) -> bool:
     """Tell the donor where a request stands (sent after the commit; nothing without e-mail)."""
@@ -278,6 +300,8 @@ def mail_request_status(session: Session, request_id: int) -> bool:
         kinds=KIND_LABELS,
         statuses=STATUS_LABELS,
         link=public_url("donor.index"),
+        onestop_change=onestop_change_due(session, req),
+        onestop_deadline=_onestop_deadline_text(req.donation),
     )
     # Once per request and status: a re-run after a crash does not mail the donor twice.
     return send_mail_once(

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation, DonationEvent
-from portal.donors.models import RequestEvent
+from portal.donations.models import Donation, DonationEvent, DonationState
+from portal.donors.models import DonorRequest, RequestEvent, RequestKind, RequestStatus
 from portal.receipts.models import ReceiptEvent
 from portal.shipping.models import OrderEvent
 from portal.shipping.problems import ProblemEvent
@@ -143,3 +143,53 @@ def receipt_pdf(session: Session, donation: Donation) -> bytes | None:
     from portal.receipts.service import donation_pdf
 
     return donation_pdf(session, donation)
+
+
+# The badge at the top of the status page: the latest step the donation has reached, read
+# from its public timeline (the donation's own state only knows received/paid/cancelled,
+# so it read 入金確認済 long after the gift shipped and the receipt was mailed).
+STAGES: dict[str, str] = {
+    DonationEvent.RECEIVED.value: "received",
+    DonationEvent.PAID.value: "paid",
+    OrderEvent.CREATED.value: "arranged",
+    OrderEvent.SHIPPED.value: "shipped",
+    OrderEvent.DELIVERED.value: "delivered",
+    ReceiptEvent.ISSUED.value: "receipt_issued",
+    ReceiptEvent.REISSUED.value: "receipt_issued",
+    ReceiptEvent.MAILED.value: "receipt_mailed",
+}
+
+
+def stage(donation: Donation, entries: list[Entry]) -> str:
+    """The badge's key: "cancelled" for a cancelled donation, else the step of the latest
+    timeline event that is one (the donation's state when there is none)."""
+    if donation.state == DonationState.CANCELLED:
+        return "cancelled"
+    found = donation.state.value
+    for e in entries:
+        found = STAGES.get(e.kind, found)
+    return found
+
+
+def onestop_deadline(donation: Donation) -> date:
+    """The day the one-stop form must arrive, as the form's (注) says: 10 January of the year
+    after the donation's tax year (the desk's own check tolerates a weekend or holiday; the
+    donor is told the official day)."""
+    from portal.receipts.onestop import donation_year
+
+    return date(donation_year(donation) + 1, 1, 10)
+
+
+def pending_request(session: Session, donation: Donation, kind: RequestKind) -> DonorRequest | None:
+    """The request of this kind still awaiting the desk, shown before the donor fills the
+    same form in again (portal.donors.requests refuses a second open one of a kind)."""
+    return session.scalar(
+        sa.select(DonorRequest)
+        .where(
+            DonorRequest.donation_id == donation.id,
+            DonorRequest.kind == kind,
+            DonorRequest.status == RequestStatus.OPEN,
+        )
+        .order_by(DonorRequest.id.desc())
+        .limit(1)
+    )

@@ -50,6 +50,7 @@ class ReceiptEvent(enum.StrEnum):
     ADDRESS_FIXED = "receipt.address_fixed"  # internal
     ONESTOP_SENT = "onestop.sent"
     ONESTOP_RECEIVED = "onestop.received"
+    ONESTOP_CHANGE_RECEIVED = "onestop.change_received"  # 申告特例申請事項変更届出書
 
 
 class ItemKind(enum.StrEnum):
@@ -197,6 +198,11 @@ class OnestopReturn(TimestampMixin, Model):
     note: Mapped[str] = mapped_column(sa.String(300), default="")
     late: Mapped[bool] = mapped_column(default=False)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # 申告特例申請事項変更届出書 (様式第55号の6) received: the latest arrival, how many, and
+    # whether one arrived after the deadline (10 January of the year after the donation).
+    change_received_on: Mapped[date | None] = mapped_column(default=None)
+    change_count: Mapped[int] = mapped_column(default=0)
+    change_late: Mapped[bool] = mapped_column(default=False)
 
     donation: Mapped[Donation] = relationship()
 

@@ -7,6 +7,15 @@ the next business day when that is a weekend or a national holiday.
 
 Timeline: "onestop.received" {received_on, complete, missing: [keys], late} (public). The
 donor gets an e-mail on each state change (`notify_donor`, called after the commit).
+
+申告特例申請事項変更届出書 (様式第55号の6): a donor whose form was received and whose address
+or name changes tells the city by 10 January of the year after the donation ((注1) of the
+form). The portal offers it pre-filled (`change_form_for`) on the donor's status page and in
+the confirmation of a name/address change; staff register its return like the form's
+(`register_change`, "onestop.change_received" {received_on, late} on the timeline).
+
+Wording of both forms checked against the city copies of 様式第55号の5 published as PDF text:
+https://expydoc.com/doc/8638314/ (千葉市) and https://expydoc.com/doc/11053002/ (様式第55号の5).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from portal.accounts.models import User
+    from portal.documents.onestop_change import ChangeForm
 
 # What can be missing from a returned form (keys are stored; labels are for screens and mail).
 MISSING_LABELS = {
@@ -145,6 +155,65 @@ def register_return(
         late=row.late,
     )
     return row, True
+
+
+def change_form_offered(session: Session, donation: Donation) -> bool:
+    """The 変更届出書 is for donations whose one-stop form was received, until its deadline."""
+    if donation.state == DonationState.CANCELLED or return_for(session, donation) is None:
+        return False
+    return today_jst() <= deadline(donation_year(donation))
+
+
+def change_form_for(donation: Donation) -> ChangeForm:
+    """The 変更届出書 pre-filled from the donation: its current name and address (変更後)."""
+    from portal.documents.onestop_change import ChangeForm
+
+    return ChangeForm(
+        donation_number=donation.donation_no,
+        donor_name=donation.donor_name,
+        donor_kana=donation.donor_kana,
+        postal_code=donation.postal_code,
+        address=donation.address,
+        phone=donation.phone,
+        amount=donation.amount,
+        received_on=donation.received_on or donation.applied_on,
+    )
+
+
+def register_change(
+    session: Session, donation: Donation, *, received_on: date, by_user: User | None
+) -> OnestopReturn:
+    """Record a returned 変更届出書 on the donation's one-stop record."""
+    row = return_for(session, donation)
+    if row is None:
+        raise DomainError(
+            _l("この寄附の申告特例申請書がまだ登録されていません。先に申請書を登録してください。"),
+            field="received_on",
+        )
+    if received_on > today_jst():
+        raise DomainError(_l("受付日に未来の日付は指定できません。"), field="received_on")
+    if received_on < row.received_on:
+        raise DomainError(
+            _l("申請書の受付日（%(d)s）より前の日付です。", d=row.received_on.isoformat()),
+            field="received_on",
+        )
+    late = received_on > deadline(donation_year(donation))
+    row.change_received_on = received_on
+    row.change_count = (row.change_count or 0) + 1
+    row.change_late = bool(row.change_late) or late
+    row.recorded_by_id = by_user.id if by_user is not None else None
+    session.flush()
+    record_event(
+        session,
+        "donation",
+        donation.id,
+        ReceiptEvent.ONESTOP_CHANGE_RECEIVED,
+        by_user=by_user,
+        public=True,
+        received_on=received_on.isoformat(),
+        late=late,
+    )
+    return row
 
 
 def incomplete_returns(session: Session) -> list[OnestopReturn]:

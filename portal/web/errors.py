@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, make_response, render_template, request
+from flask import Flask, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -42,17 +42,34 @@ MESSAGES = {
 }
 
 
+def _donor_page() -> bool:
+    """The request came from the donor pages (no account): their way back is the look-up,
+    never the staff login."""
+    return request.path == "/donor" or request.path.startswith("/donor/")
+
+
 def _render(code: int, title: str | None = None, detail: str | None = None) -> tuple[str, int]:
     default_title, default_detail = MESSAGES.get(code, MESSAGES[500])
     title = title or str(default_title)
     detail = detail or str(default_detail)
     template = "errors/_error.html" if is_fragment_request() else "errors/error.html"
-    return render_template(template, code=code, title=title, detail=detail), code
+    donor = _donor_page()
+    home_url = url_for("donor.index") if donor else url_for("home")
+    html = render_template(
+        template, code=code, title=title, detail=detail, donor=donor, home_url=home_url
+    )
+    return html, code
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_e: CSRFError) -> tuple[str, int]:
+    def _csrf(_e: CSRFError) -> tuple[str, int] | Response:
+        if _donor_page():
+            # The donor's session (and its CSRF token) ended: the look-up again, with what
+            # was typed kept (a fresh token comes with the page).
+            from portal.web.donor.donations import expired_lookup
+
+            return expired_lookup()
         return _render(
             400,
             _("画面の有効期限が切れました"),

@@ -103,8 +103,36 @@ def test_onestop_form_is_prefilled_but_leaves_my_number_blank(app):
         assert expected in form
     assert "個人番号" in form
     assert "D2026-0000042" in form  # printed under the QR code
+    # 地方税法施行規則 様式第55号の5 as published: the year heading is the donation's year.
+    assert "令和8年寄附分市町村民税・道府県民税" in form
+    for official in (
+        "あなたが支出した地方団体に対する寄附金について、地方税法附則第7条第1項（第8項）の規定による"
+        "寄附金税額控除に係る申告の特例（以下「申告の特例」という。）の適用を受けようとするときは",
+        "（注1）上記に記載した内容に変更があった場合、申告特例対象年の翌年の1月10日までに、"
+        "申告特例申請事項変更届出書を提出してください。",
+        "（注2）申告の特例の適用を受けるために申請を行った者が、地方税法附則第7条第6項（第13項）",
+        "1．当団体に対する寄附に関する事項",
+        "2．申告の特例の適用に関する事項",
+        "①及び②に該当する場合のみすることができます。",
+        "①地方税法附則第7条第1項（第8項）に規定する申告特例対象寄附者である",
+        "所得税法第120条第1項の規定による申告書を提出する義務がない者",
+        "②地方税法附則第7条第2項（第9項）に規定する要件に該当する者である",
+        "本申請書による申請を行う地方団体の数が5団体以下であると見込まれる者",
+        "寄附金税額控除に係る申告特例申請書受付書",
+    ):
+        assert squash(official) in form, official
+    assert "申請日の翌年1月1日" not in form
     example = squash(pages[3])
     assert "記入例" in example and "オンライン" in example and "1月10日必着" in example
+    assert "翌年の1月10日までに「申告特例申請事項変更届出書」" in example
+
+
+def test_onestop_form_heading_follows_the_donation_year(app):
+    one = replace(BASE, onestop_requested=True, received_on=date(2027, 1, 5))
+    with app.app_context():
+        form = squash(page_texts(render_set(one))[2])
+    assert "令和9年寄附分市町村民税・道府県民税" in form
+    assert "令和8年寄附分" not in form
 
 
 def test_qr_code_encodes_the_donation_number(app):

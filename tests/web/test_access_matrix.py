@@ -103,6 +103,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.receipt_batch_release": {"POST": OPERATORS},
     "staff.receipts_issue": {"POST": OPERATORS},
     "staff.receipts_returned": {"GET": OPERATORS, "POST": OPERATORS},
+    "staff.onestop_change": {"POST": OPERATORS},
     "staff.request_decide": {"POST": OPERATORS},
     "staff.statement_adjust": {"POST": OPERATORS},
     "staff.statement_correct": {"POST": OPERATORS},

@@ -94,12 +94,12 @@ def test_every_kind_reads_as_a_sentence(client, session, make_donation):
     )
     assert "お届けの問題は解決しました。" in html
     assert "「比婆牛 焼肉セット」をお届けしました。" in html
-    assert "寄附金受領証明書（番号 2026-000123）を令和8年11月15日に発行しました。" in html
-    assert "寄附金受領証明書を令和8年11月16日に郵送しました。" in html
+    assert "寄附金受領証明書（番号 2026-000123）を2026年11月15日に発行しました。" in html
+    assert "寄附金受領証明書を2026年11月16日に郵送しました。" in html
     assert "宛先不明で返送されました" in html
-    assert "寄附金受領証明書を令和8年12月1日に再発行しました。" in html
+    assert "寄附金受領証明書を2026年12月1日に再発行しました。" in html
     assert "ワンストップ特例申請書をお送りしました。" in html
-    assert "令和9年1月12日に受け取りましたが、書類が不足しています（本人確認書類、署名）。" in html
+    assert "2027年1月12日に受け取りましたが、書類が不足しています（本人確認書類、署名）。" in html
     assert "確定申告が必要です" in html
     assert "「寄附金受領証明書の再発行」のお申し込みを受け付けました。" in html
     assert "「寄附金受領証明書の再発行」のお申し込み: 対応しました。" in html
@@ -155,7 +155,7 @@ def test_complete_onestop_form(client, session, make_donation):
             )
         ],
     )
-    assert "ワンストップ特例申請書を令和8年12月10日に受け付けました。書類はそろっています。" in html
+    assert "ワンストップ特例申請書を2026年12月10日に受け付けました。書類はそろっています。" in html
     assert "確定申告" not in html
 
 

@@ -31,6 +31,9 @@ bp.add_url_rule("/donations", view_func=donations.donations)
 bp.add_url_rule("/donations/<int:donation_id>", view_func=donations.donation)
 bp.add_url_rule("/donations/<int:donation_id>/receipt.pdf", view_func=donations.receipt)
 bp.add_url_rule(
+    "/donations/<int:donation_id>/onestop-change.pdf", view_func=donations.onestop_change_form
+)
+bp.add_url_rule(
     "/donations/<int:donation_id>/requests/<kind>",
     methods=["GET", "POST"],
     view_func=donations.new_request,

@@ -21,6 +21,7 @@ from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, 
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.core.errors import DomainError
+from portal.documents.onestop_change import render_change_form
 from portal.donations.models import Donation, DonationState
 from portal.donations.normalise import lookup_address
 from portal.donors import access, status
@@ -33,6 +34,7 @@ from portal.donors.models import (
     RequestKind,
 )
 from portal.extensions import db
+from portal.receipts import onestop
 from portal.web import htmx, uow
 from portal.web.donor.labels import (
     CARRIER_LABELS,
@@ -40,6 +42,7 @@ from portal.web.donor.labels import (
     ORDER_LABELS,
     PORTAL_LABELS,
     PROBLEM_LABELS,
+    STAGE_LABELS,
     STATE_LABELS,
 )
 from portal.web.donor.scope import SESSION_KEY, audit_view, donor_ids, grant, own_donation
@@ -107,6 +110,28 @@ class RequestForm(FlaskForm):
 # --- access --------------------------------------------------------------------------------
 
 
+# A request form posted after the donor session ended: its fields travel through the look-up
+# page as hidden inputs (never the cookie or a URL) and come back in the form once the donor
+# has looked the donation up again.
+CARRIED = ("reason", "name", "postal_code", "address", "phone", "note")
+CARRY_PREFIX = "carry-"
+
+
+def _carried() -> dict[str, str]:
+    """What the look-up page carries: the request form's fields and which form it was."""
+    form = request.form
+    if form.get("carry-kind"):  # already carried once (the look-up failed): keep carrying
+        keys = [*CARRIED, "kind", "donation"]
+        return {k: form.get(CARRY_PREFIX + k, "") for k in keys if form.get(CARRY_PREFIX + k)}
+    if request.endpoint != "donor.new_request" or request.method != "POST":
+        return {}
+    args = request.view_args or {}
+    found = {k: form.get(k, "")[:2000] for k in CARRIED if form.get(k)}
+    found["kind"] = str(args.get("kind", ""))
+    found["donation"] = str(args.get("donation_id", ""))
+    return found
+
+
 def _index(
     lookup: LookupForm | None = None, link: LinkForm | None = None, code: int = 200
 ) -> Response:
@@ -114,12 +139,86 @@ def _index(
         "donor/index.html",
         lookup=lookup or LookupForm(formdata=None),
         link=link or LinkForm(formdata=None),
+        carry=_carried(),
+        carry_prefix=CARRY_PREFIX,
     )
     return make_response(html, code)
 
 
 def index() -> Response:
     return _index()
+
+
+EXPIRED = _l(
+    "画面の有効期限が切れたため、送信できませんでした。"
+    "入力内容はそのままです。ご確認のうえ、もう一度お調べください。"
+)
+
+
+def expired_lookup() -> Response:
+    """A donor page posted after its session ended (the CSRF token went with it): the look-up
+    again, not an error page that leads to the staff login. What the donor typed into the
+    look-up (or the e-mail form) is kept; nothing is looked up or sent until they press it
+    again under a fresh token."""
+    if htmx.is_fragment_request():
+        flash(str(EXPIRED), "info")
+        return htmx.redirect(url_for("donor.index"))
+    lookup_form = link_form = None
+    if request.endpoint == "donor.lookup":
+        lookup_form = LookupForm()
+        lookup_form.form_errors.append(str(EXPIRED))
+    elif request.endpoint == "donor.request_link":
+        link_form = LinkForm()
+        link_form.form_errors.append(str(EXPIRED))
+    else:
+        expired_notice()
+    return _index(lookup=lookup_form, link=link_form, code=400)
+
+
+def expired_notice() -> None:
+    if _carried():
+        flash(str(KEPT), "info")
+    else:
+        flash(
+            _(
+                "画面の有効期限が切れたため、送信できませんでした。"
+                "寄附受付番号と郵便番号でもう一度お調べのうえ、あらためてお手続きください。"
+            ),
+            "info",
+        )
+
+
+KEPT = _l(
+    "確認画面の有効期限が切れたため、お申し込みはまだ送信されていません。"
+    "寄附受付番号と郵便番号でもう一度お調べいただくと、入力内容を戻した申込画面を表示します。"
+)
+RESTORED = _l("入力内容を戻しました。ご確認のうえ「申し込む」を押してください。")
+
+
+def _resume(donation: Donation) -> Response | None:
+    """After a look-up that carried a request form: that form again, filled in as the donor
+    left it (only for the donation just looked up; nothing is submitted)."""
+    carry = _carried()
+    if not carry or carry.get("donation") != str(donation.id):
+        return None
+    try:
+        k = RequestKind(carry.get("kind", ""))
+    except ValueError:
+        return None
+    form = RequestForm(formdata=None, data={key: carry.get(key, "") for key in CARRIED})
+    flash(str(RESTORED), "info")
+    audit_view(donation, f"request form {k.value}")
+    html = render_template(
+        "donor/request_form.html",
+        donation=donation,
+        form=form,
+        kind=k,
+        kinds=KIND_LABELS,
+        shipped=donation.is_shipped,
+        pending=status.pending_request(db.session, donation, k),
+        reasons=REASON_LABELS,
+    )
+    return make_response(html, 200)
 
 
 def lookup() -> Response:
@@ -140,6 +239,9 @@ def lookup() -> Response:
         form.form_errors.append(str(NOT_FOUND))
         return _index(lookup=form, code=200)
     grant([donation.id])
+    resumed = _resume(donation)
+    if resumed is not None:
+        return resumed
     return redirect(url_for("donor.donation", donation_id=donation.id), 303)
 
 
@@ -217,10 +319,14 @@ def donation(donation_id: int) -> str:
         donation=d,
         entries=entries,
         shipments=shipments,
+        stage=status.stage(d, entries),
+        stages=STAGE_LABELS,
+        onestop_deadline=status.onestop_deadline(d),
         requests=reqs,
         conversations=donation_conversations(d),
         conv_statuses=CONV_STATUS,
         has_receipt=status.has_receipt(entries),
+        onestop_change=onestop.change_form_offered(db.session, d),
         receipt_ready=status.receipts_available() and status.has_receipt(entries),
         can_change_delivery=d.state != DonationState.CANCELLED and not d.is_shipped,
         **labels(),
@@ -251,6 +357,19 @@ def receipt(donation_id: int) -> Response:
     response = make_response(pdf)
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = "attachment; filename=receipt.pdf"
+    return response
+
+
+def onestop_change_form(donation_id: int) -> Response:
+    """The 申告特例申請事項変更届出書, pre-filled: only once the one-stop form was received."""
+    d = own_donation(donation_id)
+    if not onestop.change_form_offered(db.session, d):
+        abort(404)
+    pdf = render_change_form(onestop.change_form_for(d))
+    audit_view(d, "onestop change form pdf")
+    response = make_response(pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = "attachment; filename=onestop-change.pdf"
     return response
 
 
@@ -330,6 +449,8 @@ def new_request(donation_id: int, kind: str) -> Response:
         kind=k,
         kinds=KIND_LABELS,
         shipped=d.is_shipped,
+        pending=status.pending_request(db.session, d, k),
+        reasons=REASON_LABELS,
     )
     return make_response(html, code)
 

@@ -51,3 +51,15 @@ PORTAL_LABELS = {
     Portal.SATOFULL: _l("さとふる"),
     Portal.DIRECT: _l("市への直接のお申し込み"),
 }
+
+# The status page's badge: the latest step reached (portal.donors.status.stage).
+STAGE_LABELS = {
+    "received": _l("入金待ち"),
+    "paid": _l("入金確認済"),
+    "arranged": _l("返礼品を手配済"),
+    "shipped": _l("返礼品を発送済"),
+    "delivered": _l("返礼品をお届け済み"),
+    "receipt_issued": _l("受領証明書を発行済"),
+    "receipt_mailed": _l("受領証明書を郵送済"),
+    "cancelled": _l("取消"),
+}

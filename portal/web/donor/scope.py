@@ -74,6 +74,16 @@ def donor_session() -> Response | None:
     g.donor_ids = list(state["ids"]) if state else []
     if request.endpoint in OPEN_ENDPOINTS or state:
         return None
+    if (
+        (expired or too_old)
+        and request.method == "POST"
+        and request.endpoint == "donor.new_request"
+    ):
+        # A request form sent after the session ended: the look-up, carrying what was typed
+        # (a post without any donor session is still just sent to the look-up).
+        from portal.web.donor.donations import expired_lookup
+
+        return expired_lookup()
     if too_old and not expired:
         flash(
             _("確認画面を開いてから2時間たったため、閉じました。もう一度お調べください。"), "info"

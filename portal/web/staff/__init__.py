@@ -237,6 +237,11 @@ bp.add_url_rule(
     methods=["GET", "POST"],
     view_func=receipts.onestop_record,
 )
+bp.add_url_rule(
+    "/receipts/onestop/<int:donation_id>/change",
+    methods=["POST"],
+    view_func=receipts.onestop_change,
+)
 bp.add_url_rule("/receipts/onestop/incomplete", view_func=receipts.onestop_incomplete)
 bp.add_url_rule("/receipts/onestop/yearend", view_func=receipts.onestop_yearend)
 bp.add_url_rule("/receipts/onestop/yearend.csv", view_func=receipts.onestop_yearend_csv)

@@ -29,6 +29,7 @@ from portal.donations import lifecycle
 from portal.donations import queries as donation_queries
 from portal.donations.models import Donation, DonationKind, DonationState
 from portal.donations.queries import ShipmentItem
+from portal.donors import notify
 from portal.donors.models import KIND_LABELS as REQUEST_KIND_LABELS
 from portal.donors.models import STATUS_LABELS as REQUEST_STATUS_LABELS
 from portal.extensions import db
@@ -251,6 +252,9 @@ def detail_page(
         onestop_deadline=detail.onestop_deadline,
         substitutions=detail.substitutions,
         events=detail.events,
+        notices=notify.notices_for(db.session, donation_id),
+        notice_labels=notify.NOTICE_LABELS,
+        notice_states=notify.STATUS_LABELS,
         portals=PORTAL_LABELS,
         states=STATE_LABELS,
         holds=HOLD_LABELS,

@@ -139,6 +139,7 @@ EVENT_LABELS = {
     "receipt.address_fixed": _l("書類の送付先を確認し直しました"),
     "onestop.sent": _l("ワンストップ特例申請書を送付しました"),
     "onestop.received": _l("ワンストップ特例申請書を受け付けました"),
+    "onestop.change_received": _l("申告特例申請事項変更届出書を受け付けました"),
     "request.opened": _l("寄附者から申請がありました"),
     "request.updated": _l("寄附者の申請に対応しました"),
 }

@@ -27,6 +27,7 @@ from portal.core.jobs import JobRun, JobState
 from portal.core.roles import can_issue_receipts
 from portal.core.spreadsheet import csv_bytes
 from portal.donations.models import Donation, DonationState
+from portal.donors import notify
 from portal.extensions import db
 from portal.receipts import batches, onestop, service, yearend
 from portal.receipts.models import (
@@ -487,6 +488,7 @@ def onestop_record(donation_id: int) -> Response | str:
     donation = db.get_or_404(Donation, donation_id)
     existing = onestop.return_for(db.session, donation)
     form = OnestopForm()
+    change_form = OnestopChangeForm(formdata=None, change_received_on=today_jst())
     if request.method == "GET":
         form.received_on.data = today_jst()
         if existing is not None:
@@ -505,7 +507,7 @@ def onestop_record(donation_id: int) -> Response | str:
             apply_domain_error(form, e)
         else:
             if changed:
-                uow.after_commit(lambda: onestop.notify_donor(row))
+                uow.after_commit(notify.send_notices_now)
             if row.state == OnestopState.COMPLETE:
                 flash(_("%(no)s：受理として登録しました。", no=donation.donation_no), "success")
             else:
@@ -517,11 +519,38 @@ def onestop_record(donation_id: int) -> Response | str:
         donation=donation,
         existing=existing,
         form=form,
+        change_form=change_form,
         deadline=onestop.deadline(onestop.donation_year(donation)),
         states=onestop.STATE_LABELS,
         missing_labels=onestop.MISSING_LABELS,
         cancelled=donation.state == DonationState.CANCELLED,
     )
+
+
+class OnestopChangeForm(FlaskForm):
+    change_received_on = DateField(_l("変更届出書の受付日"), validators=[DataRequired()])
+
+
+@requires(can_issue_receipts)
+def onestop_change(donation_id: int) -> Response | str:
+    """A returned 申告特例申請事項変更届出書, registered on the one-stop record."""
+    donation = db.get_or_404(Donation, donation_id)
+    form = OnestopChangeForm()
+    if form.validate_on_submit():
+        try:
+            onestop.register_change(
+                db.session,
+                donation,
+                received_on=form.change_received_on.data,
+                by_user=current_user,
+            )
+        except DomainError as e:
+            flash(str(e), "error")
+        else:
+            flash(_("%(no)s：変更届出書の受付を登録しました。", no=donation.donation_no), "success")
+    else:
+        flash(_("変更届出書の受付日を入力してください。"), "error")
+    return redirect(url_for("staff.onestop_record", donation_id=donation.id), 303)
 
 
 def onestop_incomplete() -> str:
