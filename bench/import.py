@@ -12,8 +12,9 @@ peak memory is per format). Without --url it uses a fresh SQLite file. One line 
 cpu_ratio=… peak_mb=…`: ratio = import time / floor time, both measured in the same run (the
 machine is shared); cpu_s, floor_cpu_s and cpu_ratio = the same in CPU time of this process,
 which a busy machine disturbs less; peak_mb = peak resident memory during the import (the
-floor runs after it). With
-`both` a last line with both formats' figures.
+floor runs after it). Before it, a `steps cpu_s_per_100k parse=… bulk_python=… sql=… commit=…
+read_group_other=…` line: where the import's CPU went (see `_Steps`). With `both` a last line
+with both formats' figures.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -139,6 +141,68 @@ def generate_rakuten(path: Path, n: int) -> int:
 GENERATORS = {"standard": generate, "rakuten": generate_rakuten}
 
 
+class _Steps:
+    """CPU seconds per import step, from wrappers put around a few engine functions for the
+    timed import only (one wrapper call per donation, chunk or statement: well under 1%).
+
+    parse = Parser.parse (cells, normalising, DonationData); sql = the driver calls of the
+    bulk writer's statements (SQLite's executemany; PostgreSQL's COPY runs on the raw
+    connection and stays in bulk_python); bulk_python = create_donations less sql (numbers,
+    stock, the row dicts, bind processors); commit = one per chunk; read_group_other = the rest
+    (decoding and reading the CSV, grouping rows, the existing-order query, cancellations)."""
+
+    def __init__(self) -> None:
+        self.cpu = {"parse": 0.0, "bulk": 0.0, "sql": 0.0, "commit": 0.0}
+        self._in_bulk = False
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def timed(self, fn: Any, key: str) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if key == "sql" and not self._in_bulk:
+                return fn(*args, **kwargs)
+            c = time.process_time()
+            self._in_bulk = self._in_bulk or key == "bulk"
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.cpu[key] += time.process_time() - c
+                if key == "bulk":
+                    self._in_bulk = False
+
+        return timed
+
+    def wrap(self, owner: Any, name: str, key: str) -> None:
+        original = getattr(owner, name)
+        self._undo.append((owner, name, original))
+        setattr(owner, name, self.timed(original, key))
+
+    def restore(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        self._undo.clear()
+
+    def line(self, cpu: float, n: int) -> str:
+        c, per = self.cpu, 100_000 / n
+        figures = {
+            "parse": c["parse"],
+            "bulk_python": c["bulk"] - c["sql"],
+            "sql": c["sql"],
+            "commit": c["commit"],
+            "read_group_other": cpu - c["parse"] - c["bulk"] - c["commit"],
+        }
+        return "steps cpu_s_per_100k " + " ".join(f"{k}={v * per:.2f}" for k, v in figures.items())
+
+
+def _step_timers() -> _Steps:
+    from portal.donations.importers import engine
+
+    steps = _Steps()
+    steps.wrap(engine.Parser, "parse", "parse")
+    steps.wrap(engine, "create_donations", "bulk")
+    steps.wrap(sa.engine.Connection, "exec_driver_sql", "sql")
+    return steps
+
+
 def run_one(n: int, url: str | None, fmt: str, tmp: Path) -> str:
     """One format on a fresh database; returns its `bench import format=…` line."""
     url = url or f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -178,11 +242,15 @@ def run_one(n: int, url: str | None, fmt: str, tmp: Path) -> str:
         rows = GENERATORS[fmt](path, n)
         print(f"file format={fmt} rows={rows} bytes={path.stat().st_size}", flush=True)
 
+        spent = _step_timers()
+        timed_commit = spent.timed(db.session.commit, "commit")
         t0, c0 = time.perf_counter(), time.process_time()
-        result = import_file(db.session, fmt, path, commit=db.session.commit, batch=1000)
-        db.session.commit()
+        result = import_file(db.session, fmt, path, commit=timed_commit, batch=1000)
+        timed_commit()
         took, cpu = time.perf_counter() - t0, time.process_time() - c0
+        spent.restore()
         print(f"import {result.summary()} seconds={took:.2f}", flush=True)
+        print(spent.line(cpu, n), flush=True)
         # Peak memory of the import alone (the floor below holds 10,000-row batches).
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -28,6 +28,10 @@ def nfkc(value: str) -> str:
 _WIDTH_RUN = re.compile(r"[\uff01-\uff5e\uff61-\uff9f]+")
 
 
+def _nfkc_match(m: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", m.group())
+
+
 def widths(value: str) -> str:
     """Widths only: full-width ASCII becomes ASCII, half-width kana full-width, the ideographic
     space a space. Everything else stays as people wrote it — NFKC would also rewrite 髙橋 ①子
@@ -36,7 +40,7 @@ def widths(value: str) -> str:
         return ""
     if value.isascii():
         return value.strip()
-    text = _WIDTH_RUN.sub(lambda m: unicodedata.normalize("NFKC", m.group()), value)
+    text = _WIDTH_RUN.sub(_nfkc_match, value)
     return text.replace("\u3000", " ").strip()
 
 
@@ -48,7 +52,7 @@ _NOT_PHONE = re.compile(r"[^0-9-]")
 _SPACES = re.compile(r" +")
 _WHITESPACE = re.compile(r"\s+")
 _HYPHEN_TO_DASH = str.maketrans(dict.fromkeys(_HYPHENS, "-"))
-_DASH_TO_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
+_ADDRESS_CHARS = str.maketrans({**dict.fromkeys(_DASHES, "-"), "\r": " ", "\n": " ", "\u3000": " "})
 # The only characters jaconv.h2z(kana=True) and hira2kata change: hiragana and half-width
 # kana (checked against jaconv's tables); a value without any is already katakana.
 _KANA_TO_CONVERT = re.compile("[\u3041-\u309f\uff61-\uff9f]")
@@ -95,8 +99,13 @@ def name(value: str) -> str:
 def address(value: str) -> str:
     """Quoted newlines in an export's address become a space; widths are unified (not NFKC:
     ①, ㈱ and 髙 stay as written)."""
-    text = widths(value.replace("\r", " ").replace("\n", " "))
-    return _WHITESPACE.sub(" ", text.translate(_DASH_TO_HYPHEN))  # not ー: building names use it
+    # One translate for line breaks, the ideographic space and dashes (not ー: building names
+    # use it), then the full-width runs as `widths` does: the same text as widths() followed by
+    # the dash translate (－ becomes - either way), in one pass over the cell instead of four.
+    text = value.translate(_ADDRESS_CHARS)
+    if not text.isascii():
+        text = _WIDTH_RUN.sub(_nfkc_match, text)
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 def format_postal(code: str) -> str:
