@@ -34,6 +34,7 @@ from portal.donations.lifecycle import (
     ship_by_for,
     stock_controlled,
 )
+from portal.donations.search import search_values
 from portal.donations.models import (
     Donation,
     DonationEvent,
@@ -145,6 +146,7 @@ def create_donations(
             if paid
             else None,
             cancel_reason="",
+            **search_values(values),
             created_at=now,
             updated_at=now,
         )
