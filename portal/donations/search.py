@@ -204,4 +204,15 @@ def search_clause(session: Session, term: str) -> sa.ColumnElement[bool] | None:
     if t.text:
         parts.append(_contains(Donation.search_name, t.text, postgres))
         parts.append(_contains(Donation.search_kana, t.text, postgres))
+        if t.text.isascii():  # part of an e-mail address (donor12345)
+            parts.append(_contains(Donation.search_email, t.text, postgres))
     return sa.or_(*parts) if parts else None
+
+
+def find(session: Session, term: str, *, limit: int = 10) -> list[Donation] | None:
+    """The newest donations matching a typed term (None: nothing searchable in it)."""
+    clause = search_clause(session, term)
+    if clause is None:
+        return None
+    stmt = sa.select(Donation).where(clause).order_by(Donation.id.desc()).limit(limit)
+    return list(session.scalars(stmt))

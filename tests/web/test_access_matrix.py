@@ -100,6 +100,7 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.proposal_move": {"POST": STAFF},
     # a caller's donation is searched by POST (the term stays out of URLs); the city reads
     "staff.donations": {"POST": STAFF},
+    "support.donation_search": {"POST": STAFF},
     "staff.receipt_batch_mailed": {"POST": OPERATORS},
     "staff.receipt_batch_correct": {"POST": OPERATORS},
     "staff.receipt_batch_release": {"POST": OPERATORS},

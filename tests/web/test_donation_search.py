@@ -86,3 +86,25 @@ def test_search_columns_follow_an_edit(session, make_donation):
     session.flush()
     session.refresh(d)
     assert d.search_name == "浜田花子"
+
+
+def test_desk_side_panel_finds_the_callers_donation(session, login, make_user, make_donation):
+    d = make_donation(donor_name="渡邊 花子", donor_kana="ワタナベ ハナコ", phone="0824-72-3333")
+    make_donation(donor_name="別人 太郎", donor_kana="ベツジン タロウ")
+    user = make_user(Role.OPERATOR)
+    client = login(user)
+    for term in ("渡辺", "わたなべ はなこ", "0824723333"):
+        r = client.post("/support/donations/search", data={"q": term}, headers={"HX-Request": "true"})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200 and d.donation_no in html and "別人" not in html, term
+        assert "<html" not in html  # the panel's fragment only
+    empty = client.post("/support/donations/search", data={"q": "  "}).get_data(as_text=True)
+    assert "番号・氏名・電話番号などを入力してください。" in empty
+    assert (
+        session.scalar(
+            sa.select(sa.func.count(AuditEntry.id)).where(
+                AuditEntry.actor_user_id == user.id, AuditEntry.action == "search"
+            )
+        )
+        == 3
+    )
