@@ -51,12 +51,10 @@ RARE = ("𠮷田 珠子", "ヨシダ タマコ")  # five donations in the whole 
 
 
 def database_url() -> str:
-    return os.environ.get(
-        "SEARCH_BENCH_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/search"
-    )
+    return os.environ.get("SEARCH_BENCH_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/search")
 
 
-def build_schema(app: Any) -> None:
+def build_schema() -> None:
     from flask_migrate import upgrade
 
     from portal.extensions import db
@@ -136,7 +134,9 @@ def seed(n: int) -> float:
             cur.execute(definition)
         cur.execute("ANALYZE donation")
         raw.commit()
-        print(f"seeded {n} donations: copy {t_copy:.1f} s, indexes {time.perf_counter() - t0 - t_copy:.1f} s")
+        print(
+            f"seeded {n} donations: copy {t_copy:.1f} s, indexes {time.perf_counter() - t0 - t_copy:.1f} s"
+        )
     finally:
         raw.close()
     return time.perf_counter() - t0
@@ -174,9 +174,11 @@ def main() -> None:
     from portal.donations.models import Donation
     from portal.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(), "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url(), "RATELIMIT_STORAGE_URI": "memory://"}
+    )
     with app.app_context():
-        build_schema(app)
+        build_schema()
         seed_s = seed(args.donations)
         session = db.session
         sample = session.execute(
@@ -196,7 +198,9 @@ def main() -> None:
             for word in words:
                 ms, found = timed(session, word, args.repeat)
                 samples += ms
-                print(f"{kind:6} {word!r:24} found {found:2}  p50 {statistics.median(ms):6.1f} ms  max {max(ms):6.1f} ms")
+                print(
+                    f"{kind:6} {word!r:24} found {found:2}  p50 {statistics.median(ms):6.1f} ms  max {max(ms):6.1f} ms"
+                )
             samples.sort()
             figures[kind] = (statistics.median(samples), samples[int(len(samples) * 0.95) - 1])
         floor: list[float] = []

@@ -28,9 +28,7 @@ def _backfill() -> None:
     from portal.donations.search import search_values
 
     conn = op.get_bind()
-    donation = sa.table(
-        "donation", sa.column("id"), *(sa.column(c) for c in (*SOURCES, *COLUMNS))
-    )
+    donation = sa.table("donation", sa.column("id"), *(sa.column(c) for c in (*SOURCES, *COLUMNS)))
     last = 0
     while True:
         rows = conn.execute(
@@ -54,9 +52,7 @@ def _backfill() -> None:
 def upgrade() -> None:
     with op.batch_alter_table("donation") as batch:
         for name, length in COLUMNS.items():
-            batch.add_column(
-                sa.Column(name, sa.String(length), nullable=False, server_default="")
-            )
+            batch.add_column(sa.Column(name, sa.String(length), nullable=False, server_default=""))
     _backfill()
     op.create_index("ix_donation_portal_order_no", "donation", ["portal_order_no"])
     if op.get_bind().dialect.name == "postgresql":

@@ -34,7 +34,6 @@ from portal.donations.lifecycle import (
     ship_by_for,
     stock_controlled,
 )
-from portal.donations.search import search_values
 from portal.donations.models import (
     Donation,
     DonationEvent,
@@ -43,6 +42,7 @@ from portal.donations.models import (
     LineHold,
     PaymentState,
 )
+from portal.donations.search import search_values
 from portal.gifts.models import Gift
 from portal.gifts.stock import StockLedger, take_units_many
 from portal.shipping.models import Order, OrderEvent, OrderStatus

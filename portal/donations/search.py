@@ -141,6 +141,8 @@ def _search_on_update(_mapper: Any, _conn: Any, target: Donation) -> None:
 MIN_TEXT = 1  # one kanji is a name (林); the box refuses an empty term
 MAX_TERM = 100
 _DONATION_NO = re.compile(r"^(\d{4})(\d{1,6})$")
+_DASH_TABLE = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})  # a caller's hyphens, any kind
+_NUMBER_PUNCTUATION = re.compile(r"[0-9\-\s()+]")  # what a number may carry besides digits
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,9 @@ class Term:
 
 def parse(term: str) -> Term:
     raw = unicodedata.normalize("NFKC", term or "").strip()[:MAX_TERM]
-    compact = raw.replace("〒", "")
+    compact = raw.replace("〒", "").translate(_DASH_TABLE)
     digits = _NON_DIGIT.sub("", compact)
-    only_digits = bool(digits) and not re.sub(r"[0-9\-\s()+]", "", compact.translate(
-        str.maketrans(dict.fromkeys("‐‑‒–—―−ーｰ", "-"))
-    ))
+    only_digits = bool(digits) and not _NUMBER_PUNCTUATION.sub("", compact)
     number = ""
     m = _DONATION_NO.match(digits) if only_digits else None
     if m:
@@ -174,7 +174,7 @@ def parse(term: str) -> Term:
     )
 
 
-def _contains(column: sa.ColumnElement[str], value: str, postgres: bool) -> sa.ColumnElement[bool]:
+def _contains(column: Any, value: str, postgres: bool) -> sa.ColumnElement[bool]:
     """Substring on PostgreSQL when the trigram index can serve it (three characters or
     more), else a prefix as a range (any B-tree index serves it, on both databases)."""
     if postgres and len(value) >= 3:

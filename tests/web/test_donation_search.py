@@ -62,7 +62,7 @@ def test_staff_find_a_donation_by_what_the_caller_says(session, login, make_user
     assert all("吉田" not in r.label + r.detail and "090" not in r.label for r in rows)
 
 
-def test_a_name_search_keeps_the_name_out_of_urls(session, login, make_user, make_donation):
+def test_a_name_search_keeps_the_name_out_of_urls(login, make_user, make_donation):
     d = make_donation(donor_name="吉田 花子", donor_kana="ヨシダ ハナコ")
     client = login(make_user(Role.OPERATOR))
     page = client.post("/staff/donations", data={"q": "吉田"}).get_data(as_text=True)
@@ -74,9 +74,7 @@ def test_a_name_search_keeps_the_name_out_of_urls(session, login, make_user, mak
     make_donation(donor_name="別人 太郎")
     listed = client.get("/staff/donations?q=%E5%90%89%E7%94%B0").get_data(as_text=True)
     assert "別人 太郎" in listed
-    assert d.donation_no in client.get(f"/staff/donations?q={d.donation_no}").get_data(
-        as_text=True
-    )
+    assert d.donation_no in client.get(f"/staff/donations?q={d.donation_no}").get_data(as_text=True)
 
 
 def test_search_columns_follow_an_edit(session, make_donation):
@@ -94,7 +92,9 @@ def test_desk_side_panel_finds_the_callers_donation(session, login, make_user, m
     user = make_user(Role.OPERATOR)
     client = login(user)
     for term in ("渡辺", "わたなべ はなこ", "0824723333"):
-        r = client.post("/support/donations/search", data={"q": term}, headers={"HX-Request": "true"})
+        r = client.post(
+            "/support/donations/search", data={"q": term}, headers={"HX-Request": "true"}
+        )
         html = r.get_data(as_text=True)
         assert r.status_code == 200 and d.donation_no in html and "別人" not in html, term
         assert "<html" not in html  # the panel's fragment only

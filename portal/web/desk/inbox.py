@@ -18,7 +18,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
 from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
@@ -50,13 +53,9 @@ from portal.web.chat_forms import (
     StatusForm,
     parse_category,
 )
-from flask_babel import lazy_gettext as _l
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
-
 from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
-from portal.web.staff.labels import STATE_LABELS as DONATION_STATE_LABELS
 from portal.web.guards import requires
+from portal.web.staff.labels import STATE_LABELS as DONATION_STATE_LABELS
 
 POLL_SECONDS = chat.POLL_SECONDS  # the staff page polls like the customers' chat
 PAGE = 50
@@ -363,7 +362,10 @@ class DonationSearchForm(FlaskForm):
     q = StringField(
         _l("寄附を探す"),
         filters=[nfkc],
-        validators=[DataRequired(message=_l("番号・氏名・電話番号などを入力してください。")), Length(max=100)],
+        validators=[
+            DataRequired(message=_l("番号・氏名・電話番号などを入力してください。")),
+            Length(max=100),
+        ],
     )
 
 
