@@ -48,3 +48,37 @@ def test_search_values_from_a_donation():
         "search_phone": "09012345678 0824720000",
         "search_email": "hanako@example.jp",
     }
+
+
+def test_the_bulk_import_writes_the_search_columns(session):
+    from datetime import date
+
+    from portal.core.portals import Portal
+    from portal.donations.bulk import create_donations
+    from portal.donations.lifecycle import DonationData
+    from portal.donations.models import Donation, PaymentMethod
+
+    [donation_id] = create_donations(
+        session,
+        [
+            DonationData(
+                portal=Portal.CHOICE,
+                portal_order_no="BULK-1",
+                donor_name="渡邊 𠮷子",
+                donor_kana="ﾜﾀﾅﾍﾞ ﾖｼｺ",
+                phone="0824-72-0000",
+                email="Yoshiko@Example.jp",
+                amount=10000,
+                applied_on=date(2026, 12, 1),
+                payment_method=PaymentMethod.CARD,
+                lines=[],
+            )
+        ],
+    )
+    d = session.get(Donation, donation_id)
+    assert (d.search_name, d.search_kana, d.search_phone, d.search_email) == (
+        "渡辺吉子",
+        "ワタナベヨシコ",
+        "0824720000",
+        "yoshiko@example.jp",
+    )
