@@ -152,7 +152,7 @@ def donations() -> str:
 
 
 class SearchForm(FlaskForm):
-    q = StringField(_l("番号・氏名・フリガナ・電話番号・メール・郵便番号"), filters=[nfkc])
+    q = StringField(_l("検索"), filters=[nfkc])
 
 
 class CorrectionForm(FlaskForm):
