@@ -6,8 +6,8 @@ Create Date: 2026-12-02
 
 Backfilled in batches of 5,000 by id (portal.donations.search.search_values, the same code the
 import and direct entry run). On PostgreSQL the four columns get pg_trgm GIN indexes (the
-extension is created if missing) for substring search; on SQLite plain B-tree indexes serve
-prefix and equality. The portal order number gets its own index (the unique constraint leads
+extension is created if missing) serving substring and prefix LIKE whatever the collation; on
+SQLite plain B-tree indexes serve prefix and equality. The portal order number gets its own index (the unique constraint leads
 with the portal).
 """
 
@@ -65,23 +65,18 @@ def upgrade() -> None:
                 postgresql_using="gin",
                 postgresql_ops={name: "gin_trgm_ops"},
             )
-            # prefix/equality (SQLite's path, and two-character names on PostgreSQL)
-            op.create_index(
-                f"ix_donation_{name}_prefix",
-                "donation",
-                [name],
-            )
+        # a whole address is looked up by equality: a B-tree answers it without a recheck
+        op.create_index("ix_donation_search_email_eq", "donation", ["search_email"])
     else:
         for name in COLUMNS:
             op.create_index(f"ix_donation_{name}", "donation", [name])
 
 
 def downgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_donation_search_email_eq", "donation")
     for name in COLUMNS:
         op.drop_index(f"ix_donation_{name}", "donation")
-        if postgres:
-            op.drop_index(f"ix_donation_{name}_prefix", "donation")
     op.drop_index("ix_donation_portal_order_no", "donation")
     with op.batch_alter_table("donation") as batch:
         for name in COLUMNS:

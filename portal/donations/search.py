@@ -175,11 +175,13 @@ def parse(term: str) -> Term:
 
 
 def _contains(column: Any, value: str, postgres: bool) -> sa.ColumnElement[bool]:
-    """Substring on PostgreSQL when the trigram index can serve it (three characters or
-    more), else a prefix as a range (any B-tree index serves it, on both databases)."""
-    if postgres and len(value) >= 3:
+    """PostgreSQL: a substring when the term has three characters or more, else a prefix —
+    both LIKE patterns the trigram index serves, whatever the database's collation. SQLite: a
+    prefix as a range, which its B-tree index serves."""
+    if postgres:
         escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return column.like(f"%{escaped}%", escape="\\")
+        pattern = f"%{escaped}%" if len(value) >= 3 else f"{escaped}%"
+        return column.like(pattern, escape="\\")
     return sa.and_(column >= value, column < value + "\U0010ffff")
 
 
@@ -199,7 +201,7 @@ def search_clause(session: Session, term: str) -> sa.ColumnElement[bool] | None:
             parts.append(_contains(Donation.search_phone, t.digits, postgres))
     if t.email:
         parts.append(Donation.search_email == t.email)
-        if postgres and len(t.email) >= 3:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", t.email):  # part of one: hanako@
             parts.append(_contains(Donation.search_email, t.email, postgres))
     if t.text:
         parts.append(_contains(Donation.search_name, t.text, postgres))
