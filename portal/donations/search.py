@@ -78,7 +78,9 @@ VARIANTS: dict[str, str] = {
     v: group[0] for group in _VARIANT_GROUPS for v in group[1:] if v != group[0]
 }
 _VARIANT_TABLE = str.maketrans(VARIANTS)
-# NFKC folds compatibility ideographs (﨑 U+FA11 is one) before the table: add the results.
+# The table runs before and after NFKC: NFKC maps most compatibility ideographs to their
+# unified form (which the table may fold further); 﨑 U+FA11 has no such mapping, so the table
+# names it.
 _IVS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")  # variation selectors: dropped
 _SPACE = re.compile(r"[\s\u3000]+")
 _NON_DIGIT = re.compile(r"[^0-9]")
@@ -138,7 +140,6 @@ def _search_on_update(_mapper: Any, _conn: Any, target: Donation) -> None:
 
 # --- the search ------------------------------------------------------------------------------
 
-MIN_TEXT = 1  # one kanji is a name (林); the box refuses an empty term
 MAX_TERM = 100
 _DONATION_NO = re.compile(r"^(\d{4})(\d{1,6})$")
 _DASH_TABLE = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})  # a caller's hyphens, any kind
