@@ -69,6 +69,12 @@ def can_work_support_desk(user: User) -> bool:
     return user.role in OPERATOR_ROLES
 
 
+def can_search_donations(user: User) -> bool:
+    """Every staff member finds a caller's donation (the city reads everything); a search is
+    POSTed so the term stays out of URLs, and audited like the list it shows."""
+    return user.role in STAFF_ROLES
+
+
 def can_handle_donations(user: User) -> bool:
     """Operator staff import, mark payments, cancel and release held lines; the city reads."""
     return user.role in OPERATOR_ROLES

@@ -42,6 +42,7 @@ from portal.donations.models import (
     LineHold,
     PaymentState,
 )
+from portal.donations.search import search_values
 from portal.gifts.models import Gift
 from portal.gifts.stock import StockLedger, take_units_many
 from portal.shipping.models import Order, OrderEvent, OrderStatus
@@ -147,6 +148,7 @@ def create_donations(
             if paid
             else None,
             cancel_reason="",
+            **search_values(values),
             created_at=now,
             updated_at=now,
         )

@@ -129,12 +129,20 @@ class Donation(TimestampMixin, Model):
 
     cancel_reason: Mapped[str] = mapped_column(sa.String(300), default="")
 
+    # Normalised copies for the one search box (portal.donations.search, which writes them):
+    # PERSONAL DATA — names, kana, phones, e-mail. An erasure must blank every search_* column.
+    search_name: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
+    search_kana: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
+    search_phone: Mapped[str] = mapped_column(sa.String(50), default="", index=True)
+    search_email: Mapped[str] = mapped_column(sa.String(254), default="", index=True)
+
     lines: Mapped[list[DonationLine]] = relationship(
         back_populates="donation", order_by="DonationLine.position", cascade="all, delete-orphan"
     )
 
     __table_args__ = (
         sa.UniqueConstraint("portal", "portal_order_no"),
+        sa.Index("ix_donation_portal_order_no", "portal_order_no"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
     )
 

@@ -98,6 +98,9 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.order_shipment_correct": {"POST": OPERATORS},
     # both review; which move each may make is the proposal's own rule
     "staff.proposal_move": {"POST": STAFF},
+    # a caller's donation is searched by POST (the term stays out of URLs); the city reads
+    "staff.donations": {"POST": STAFF},
+    "support.donation_search": {"POST": STAFF},
     "staff.receipt_batch_mailed": {"POST": OPERATORS},
     "staff.receipt_batch_correct": {"POST": OPERATORS},
     "staff.receipt_batch_release": {"POST": OPERATORS},

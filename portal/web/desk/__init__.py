@@ -30,6 +30,7 @@ bp.add_url_rule("/<int:conv_id>/status", view_func=inbox.change_status, methods=
 bp.add_url_rule("/<int:conv_id>/survey", view_func=inbox.survey, methods=["POST"])
 bp.add_url_rule("/attachments/<int:attachment_id>", view_func=inbox.attachment)
 bp.add_url_rule("/new", methods=["GET", "POST"], view_func=inbox.log_inquiry)
+bp.add_url_rule("/donations/search", view_func=inbox.donation_search, methods=["POST"])
 
 # faq
 bp.add_url_rule("/faq", view_func=faq.faq_list)

@@ -18,12 +18,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
 from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
-from portal.core.roles import STAFF_ROLES, can_work_support_desk
+from portal.core.roles import STAFF_ROLES, can_search_donations, can_work_support_desk
+from portal.donations import search as donation_search_domain
 from portal.extensions import db
 from portal.support import attachments as att
 from portal.support import conversations as conv_uc
@@ -49,8 +53,9 @@ from portal.web.chat_forms import (
     StatusForm,
     parse_category,
 )
-from portal.web.forms import apply_domain_error, choices
+from portal.web.forms import FlaskForm, apply_domain_error, choices, nfkc
 from portal.web.guards import requires
+from portal.web.staff.labels import STATE_LABELS as DONATION_STATE_LABELS
 
 POLL_SECONDS = chat.POLL_SECONDS  # the staff page polls like the customers' chat
 PAGE = 50
@@ -162,6 +167,8 @@ def _conversation_page(
         supplier_orders=ctx.supplier_orders,
         first_response_minutes=ctx.first_response_minutes,
         can_work=can_work_support_desk(current_user),
+        search=DonationSearchForm(formdata=None),
+        found=None,
     )
     return make_response(html, status)
 
@@ -344,3 +351,45 @@ def log_inquiry() -> Response | str:
 
 
 # --- FAQ, canned replies, desk calendar ----------------------------------------------------
+
+
+# --- the side panel's donation search --------------------------------------------------------
+
+SIDE_RESULTS = 10
+
+
+class DonationSearchForm(FlaskForm):
+    q = StringField(
+        _l("寄附を探す"),
+        filters=[nfkc],
+        validators=[
+            DataRequired(message=_l("番号・氏名・電話番号などを入力してください。")),
+            Length(max=100),
+        ],
+    )
+
+
+@requires(can_search_donations)
+def donation_search() -> str:
+    """htmx (POST, CSRF): the caller's donation by number, name, kana, phone, e-mail or postal
+    code, shown beside the conversation. The term stays in the request body; the donations
+    shown are audited (numbers only, never the term)."""
+    form = DonationSearchForm()
+    found = None
+    if form.validate_on_submit():
+        found = donation_search_domain.find(db.session, form.q.data or "", limit=SIDE_RESULTS + 1)
+        if found is None:
+            form.q.errors = [_("番号・氏名・電話番号などを入力してください。")]
+        else:
+            audit_trail.record_list(
+                "donation", "寄附検索（窓口）", [d.donation_no for d in found[:SIDE_RESULTS]],
+                action="search",
+            )  # fmt: skip
+    return htmx.render(
+        "support/donation_search.html",
+        "support/_donation_search.html",
+        search=form,
+        found=None if found is None else found[:SIDE_RESULTS],
+        more=bool(found and len(found) > SIDE_RESULTS),
+        states=DONATION_STATE_LABELS,
+    )

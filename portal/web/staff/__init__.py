@@ -68,7 +68,7 @@ bp.add_url_rule(
 )
 
 # donations
-bp.add_url_rule("/donations", view_func=donations.donations)
+bp.add_url_rule("/donations", view_func=donations.donations, methods=["GET", "POST"])
 bp.add_url_rule("/donations/<int:donation_id>", view_func=donations.donation_detail)
 bp.add_url_rule(
     "/donations/<int:donation_id>/paid", view_func=donations.donation_paid, methods=["POST"]

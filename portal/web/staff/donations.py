@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,9 +24,10 @@ from portal.accounts.models import User
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
 from portal.core.portals import Portal
-from portal.core.roles import can_correct_shipments, can_handle_donations
+from portal.core.roles import can_correct_shipments, can_handle_donations, can_search_donations
 from portal.donations import lifecycle
 from portal.donations import queries as donation_queries
+from portal.donations import search as donation_search
 from portal.donations.models import Donation, DonationKind, DonationState
 from portal.donations.queries import ShipmentItem
 from portal.donors import notify
@@ -68,11 +69,37 @@ def _list_args(**values: str | int | None) -> dict[str, str | int]:
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
+SEARCH_KEY = "staff_donations_q"
+
+
+def _is_donation_no(q: str) -> bool:
+    """A 寄附受付番号 (2026-000123) may be in a URL; a name, phone or e-mail never is."""
+    return len(q) == 11 and q[:4].isdigit() and q[4] == "-" and q[5:].isdigit()
+
+
+def _search_term() -> str:
+    """The search box is POSTed (with CSRF): the term stays in the session and the URL of the
+    next page or a chip only says "the saved search" (s=1)."""
+    if request.method == "POST":
+        q = nfkc(request.form.get("q", ""))[: donation_search.MAX_TERM]
+        if q and not _is_donation_no(q):
+            session[SEARCH_KEY] = q
+        else:
+            session.pop(SEARCH_KEY, None)
+        return q
+    q = nfkc(request.args.get("q", ""))
+    if _is_donation_no(q):
+        return q
+    return str(session.get(SEARCH_KEY, "")) if request.args.get("s") == "1" else ""
+
+
+@requires(can_search_donations)
 def donations() -> str:
-    q = request.args.get("q", "").strip()
-    portal = request.args.get("portal", "")
-    state = request.args.get("state", "")
-    kind = request.args.get("kind", "")
+    values = request.form if request.method == "POST" else request.args
+    q = _search_term()
+    portal = values.get("portal", "")
+    state = values.get("state", "")
+    kind = values.get("kind", "")
     before = request.args.get("before", type=int)
     stmt = sa.select(Donation).order_by(Donation.id.desc())
     if portal in {p.value for p in Portal}:
@@ -87,15 +114,26 @@ def donations() -> str:
         stmt = stmt.where(donation_queries.kind_clause(DonationKind(kind)))
     else:
         kind = ""
-    if q:
-        stmt = stmt.where(sa.or_(Donation.donation_no == q, Donation.portal_order_no == q))
+    searched = donation_search.search_clause(db.session, q) if q else None
+    if q and searched is None:
+        flash(_("検索する番号・氏名・電話番号などを入力してください。"), "error")
+    elif searched is not None:
+        stmt = stmt.where(searched)
     if before:
         stmt = stmt.where(Donation.id < before)
     rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    current = {"q": q, "portal": portal, "state": state, "kind": kind}
-    # Donor names and amounts are on the page: one audit row per page view.
-    audit_trail.record_list("donation", "寄附一覧", [d.donation_no for d in rows[:PAGE_SIZE]])
+    in_url = q if _is_donation_no(q) else ""
+    current = {"q": in_url, "s": "1" if q and not in_url else "", "portal": portal,
+               "state": state, "kind": kind}  # fmt: skip
+    # Donor names and amounts are on the page: one audit row per page view (a search says so,
+    # without the term itself: it may be a name or a phone number).
+    audit_trail.record_list(
+        "donation",
+        "寄附検索" if q else "寄附一覧",
+        [d.donation_no for d in rows[:PAGE_SIZE]],
+        action="search" if q else "list",
+    )
     return render(
         "staff/donations.html",
         "staff/_donation_rows.html",
@@ -106,11 +144,16 @@ def donations() -> str:
         state=state,
         kind=kind,
         list_args=lambda **override: _list_args(**{**current, **override}),
+        search_form=SearchForm(formdata=None, q=q),
         portals=PORTAL_LABELS,
         states=STATE_LABELS,
         kinds=DONATION_KIND_LABELS,
         held_count=len(lifecycle.held_lines(db.session)),
     )
+
+
+class SearchForm(FlaskForm):
+    q = StringField(_l("検索"), filters=[nfkc])
 
 
 class CorrectionForm(FlaskForm):
