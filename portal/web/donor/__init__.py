@@ -6,6 +6,8 @@ The session rules and the scoping helpers (`own_donation`, `donor_ids`) live in 
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint
 
 from portal.donors.access import mask_address, mask_postal
@@ -13,7 +15,7 @@ from portal.web.donor import donations, scope, support
 from portal.web.guards import no_store
 
 bp = Blueprint("donor", __name__, url_prefix="/donor")
-bp.before_request(scope.donor_session)
+bp.before_request(partial(scope.donor_session, donations.expired_lookup))
 bp.after_request(no_store)  # personal data: nothing of this audience is stored
 bp.app_context_processor(scope.donor_context)
 # The status page shows addresses masked; the change form (the donor asked) shows them whole.

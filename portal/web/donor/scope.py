@@ -10,6 +10,8 @@ donations by id only (no number, name or address in a URL); an id outside the se
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
 
@@ -59,7 +61,10 @@ def donor_ids() -> list[int]:
     return list(g.get("donor_ids", []))
 
 
-def donor_session() -> Response | None:
+def donor_session(on_expired_post: Callable[[], Response] | None = None) -> Response | None:
+    """The donor guard. `on_expired_post` answers a request form posted after the session
+    ended (the blueprint passes the view that keeps what was typed; this module imports no
+    views)."""
     state = session.get(SESSION_KEY)
     expired = too_old = False
     if state:
@@ -78,12 +83,11 @@ def donor_session() -> Response | None:
         (expired or too_old)
         and request.method == "POST"
         and request.endpoint == "donor.new_request"
+        and on_expired_post is not None
     ):
         # A request form sent after the session ended: the look-up, carrying what was typed
         # (a post without any donor session is still just sent to the look-up).
-        from portal.web.donor.donations import expired_lookup
-
-        return expired_lookup()
+        return on_expired_post()
     if too_old and not expired:
         flash(
             _("確認画面を開いてから2時間たったため、閉じました。もう一度お調べください。"), "info"
