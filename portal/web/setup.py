@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import (
     Flask,
     Response,
@@ -23,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.accounts import sessions as user_sessions
 from portal.accounts.models import User
-from portal.core import dates, money
+from portal.core import dates, health, money
 from portal.extensions import db, login_manager
 from portal.shipping.carriers import CARRIER_LABELS
 from portal.web.guards import may, safe_next
@@ -163,9 +162,5 @@ def init_app(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        try:
-            db.session.execute(sa.text("SELECT 1"))
-            return jsonify(status="ok", database="ok", dialect=db.engine.dialect.name), 200
-        except sa.exc.SQLAlchemyError:
-            db.session.rollback()
-            return jsonify(status="error", database="unavailable"), 503
+        report, healthy = health.check(app)
+        return jsonify(report), 200 if healthy else 503
