@@ -12,7 +12,7 @@ export FLASK_APP := portal
 DEBIAN_PACKAGES := python3 python3-venv python3-dev build-essential libpango-1.0-0 libpangoft2-1.0-0 \
 	fonts-ipaexfont fonts-ipamj-mincho libharfbuzz-subset0 poppler-utils gettext nodejs chromium
 
-.PHONY: demo test test-midnight typecheck setup system python assets translations db serve clean
+.PHONY: demo test test-midnight typecheck setup system python assets translations db serve serve-prod clean
 
 demo: setup db serve            ## install everything, migrate, seed and start the portal
 
@@ -75,6 +75,24 @@ serve:
 	@echo "  Furusato Portal is running at http://127.0.0.1:5000/  (Ctrl+C to stop)"
 	@echo ""
 	JOBS_IMMEDIATE=1 STAFF_TOTP_REQUIRED=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+
+# The production layout on this one machine: gunicorn with WEB_CONCURRENCY workers, a separate
+# huey consumer, Redis for the job queue and the rate limits, PostgreSQL, TOTP required, secure
+# cookies behind one trusted proxy (a TLS-terminating load balancer in production). Ctrl+C
+# stops both processes. deploy/systemd/ and the Procfile start the same two processes.
+PROD_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/portal
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+serve-prod: setup
+	@createdb -h 127.0.0.1 -U postgres portal 2>/dev/null || true
+	export DATABASE_URL="$(PROD_DATABASE_URL)" REDIS_URL="$(PROD_REDIS_URL)" \
+	  STAFF_TOTP_REQUIRED=1 PRODUCTION=1 TRUSTED_PROXIES=1 SESSION_COOKIE_SECURE=1 \
+	  WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} BIND=$${BIND:-127.0.0.1:8000}; \
+	$(BIN)/flask --app portal db upgrade && \
+	{ $(BIN)/huey_consumer portal.worker.huey --workers 2 --worker-type thread & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "  web: http://$$BIND/  jobs: huey consumer (pid $$worker)  health: http://$$BIND/healthz"; \
+	  $(BIN)/gunicorn -c gunicorn.conf.py "portal:create_app()"; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance
