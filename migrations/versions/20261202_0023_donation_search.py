@@ -57,24 +57,31 @@ def upgrade() -> None:
     op.create_index("ix_donation_portal_order_no", "donation", ["portal_order_no"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The operator class lives in the extension's schema, which need not be on this
+        # database's search_path (an extension exists once per database).
+        schema = op.get_bind().scalar(
+            sa.text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n"
+                " ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+            )
+        )
         for name in COLUMNS:
             op.create_index(
                 f"ix_donation_{name}",
                 "donation",
                 [name],
                 postgresql_using="gin",
-                postgresql_ops={name: "gin_trgm_ops"},
+                postgresql_ops={name: f'"{schema}".gin_trgm_ops'},
             )
-        # a whole address is looked up by equality: a B-tree answers it without a recheck
-        op.create_index("ix_donation_search_email_eq", "donation", ["search_email"])
     else:
         for name in COLUMNS:
             op.create_index(f"ix_donation_{name}", "donation", [name])
+    # a whole address is looked up by equality: a B-tree answers it without a recheck
+    op.create_index("ix_donation_search_email_eq", "donation", ["search_email"])
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_donation_search_email_eq", "donation")
+    op.drop_index("ix_donation_search_email_eq", "donation")
     for name in COLUMNS:
         op.drop_index(f"ix_donation_{name}", "donation")
     op.drop_index("ix_donation_portal_order_no", "donation")
