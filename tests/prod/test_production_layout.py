@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import redis
 import requests
 
 from tests.conftest import PASSWORD, TOTP_SECRET
@@ -49,7 +50,9 @@ def _free_port() -> int:
 
 
 if os.environ.get("TEST_DATABASE_URL"):
-    pytest.skip("runs in the SQLite pass (it brings its own PostgreSQL database)", allow_module_level=True)
+    pytest.skip(
+        "runs in the SQLite pass (it brings its own PostgreSQL database)", allow_module_level=True
+    )
 if not (_answers(5432) and _answers(6379)):
     pytest.skip("PostgreSQL and Redis on 127.0.0.1 are needed", allow_module_level=True)
 if not (BIN / "gunicorn").exists() or not shutil.which("createdb"):
@@ -99,7 +102,7 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     }
     env.pop("TEST_CLOCK", None)
     run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "timeout": 300}
-    subprocess.run(["redis-cli", "-n", str(REDIS_DB), "FLUSHDB"], **run)
+    redis.Redis(db=REDIS_DB).flushdb()
     subprocess.run([BIN / "flask", "db", "upgrade"], **run)
     subprocess.run([sys.executable, "-c", SEED], **run)
     # The fixture's deliberately bad rows (an unknown gift, an impossible date) mended, as the
@@ -109,14 +112,21 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         FIXTURE.read_bytes().replace(b"ZZ-999", b"HB-001").replace(b"2026/13/40", b"2026/12/05")
     )
     imported = subprocess.run([BIN / "flask", "import-donations", "standard", fixed], **run)
-    logs = {"web": open(tmp / "web.log", "wb"), "worker": open(tmp / "worker.log", "wb")}
+    # closed in the fixture's finally, after both processes have stopped
+    logs = {"web": open(tmp / "web.log", "wb"), "worker": open(tmp / "worker.log", "wb")}  # noqa: SIM115
     worker = subprocess.Popen(
         [BIN / "huey_consumer", "portal.worker.huey", "--workers", "2", "--worker-type", "thread"],
-        cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=logs["worker"],
+        stderr=subprocess.STDOUT,
     )
     web = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", "portal:create_app()"],
-        cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=logs["web"],
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -138,7 +148,7 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
                 proc.kill()
         for f in logs.values():
             f.close()
-        subprocess.run(["redis-cli", "-n", str(REDIS_DB), "FLUSHDB"], capture_output=True)
+        redis.Redis(db=REDIS_DB).flushdb()
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name])
 
 
@@ -155,7 +165,10 @@ def test_health_names_every_dependency(layout: dict[str, str]) -> None:
     assert health.status_code == 200
     body = health.json()
     assert (body["database"], body["dialect"], body["redis"], body["queue"]) == (
-        "ok", "postgresql", "ok", "ok",
+        "ok",
+        "postgresql",
+        "ok",
+        "ok",
     )
 
 
@@ -166,14 +179,16 @@ def test_receipt_batch_issued_through_the_worker(layout: dict[str, str]) -> None
     r = s.post(
         base + "/login",
         data={"email": "ops@prod.example", "password": PASSWORD, "csrf_token": _csrf(page.text)},
-        allow_redirects=False, timeout=10,
+        allow_redirects=False,
+        timeout=10,
     )
     assert r.status_code in (302, 303) and r.headers["Location"].endswith("/login/code")
     page = s.get(base + "/login/code", timeout=10)
     r = s.post(
         base + "/login/code",
         data={"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": _csrf(page.text)},
-        allow_redirects=False, timeout=10,
+        allow_redirects=False,
+        timeout=10,
     )
     assert r.status_code in (302, 303), r.text[:500]
 
@@ -184,7 +199,8 @@ def test_receipt_batch_issued_through_the_worker(layout: dict[str, str]) -> None
     r = s.post(
         base + "/staff/receipts/issue",
         data={"csrf_token": _csrf(page.text), "until": "2099-12-31"},
-        allow_redirects=False, timeout=10,
+        allow_redirects=False,
+        timeout=10,
     )
     assert r.status_code in (302, 303), r.text[:500]
     job_url = r.headers["Location"]
@@ -197,10 +213,14 @@ def test_receipt_batch_issued_through_the_worker(layout: dict[str, str]) -> None
             break
         assert "発行する受領証明書はありませんでした" not in html, "nothing was due"
         time.sleep(0.1)
-    assert batch_path, "the worker produced no batch: " + Path(layout["tmp"], "worker.log").read_text()[-2000:]
+    assert batch_path, (
+        "the worker produced no batch: " + Path(layout["tmp"], "worker.log").read_text()[-2000:]
+    )
     pdf = s.get(base + batch_path, timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     path = Path(layout["tmp"]) / "batch.pdf"
     path.write_bytes(pdf.content)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, check=True
+    ).stdout.decode()
     assert "庄原" in text and "太郎" in text  # the imported donor of standard.csv, row 1
