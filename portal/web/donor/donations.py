@@ -207,18 +207,26 @@ def _resume(donation: Donation) -> Response | None:
         return None
     form = RequestForm(formdata=None, data={key: carry.get(key, "") for key in CARRIED})
     flash(str(RESTORED), "info")
-    audit_view(donation, f"request form {k.value}")
+    return _request_form_page(donation, form, k, 200)
+
+
+def _request_form_page(
+    donation: Donation, form: RequestForm, kind: RequestKind, code: int
+) -> Response:
+    """The request form for one kind (with the same kind's pending request shown first);
+    opening it shows the donor's own details, so it is audited as a view."""
+    audit_view(donation, f"request form {kind.value}")
     html = render_template(
         "donor/request_form.html",
         donation=donation,
         form=form,
-        kind=k,
+        kind=kind,
         kinds=KIND_LABELS,
         shipped=donation.is_shipped,
-        pending=status.pending_request(db.session, donation, k),
+        pending=status.pending_request(db.session, donation, kind),
         reasons=REASON_LABELS,
     )
-    return make_response(html, 200)
+    return make_response(html, code)
 
 
 def lookup() -> Response:
@@ -441,18 +449,7 @@ def new_request(donation_id: int, kind: str) -> Response:
             return htmx.redirect(target)
     else:
         code = 422
-    audit_view(d, f"request form {k.value}")
-    html = render_template(
-        "donor/request_form.html",
-        donation=d,
-        form=form,
-        kind=k,
-        kinds=KIND_LABELS,
-        shipped=d.is_shipped,
-        pending=status.pending_request(db.session, d, k),
-        reasons=REASON_LABELS,
-    )
-    return make_response(html, code)
+    return _request_form_page(d, form, k, code)
 
 
 def address() -> str:
