@@ -26,6 +26,7 @@ import jaconv
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.donations import normalise
 from portal.donations.models import Donation
 
 # The Donation columns holding normalised copies of personal data (names, kana, phones,
@@ -83,7 +84,6 @@ _VARIANT_TABLE = str.maketrans(VARIANTS)
 # names it.
 _IVS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")  # variation selectors: dropped
 _SPACE = re.compile(r"[\s\u3000]+")
-_NON_DIGIT = re.compile(r"[^0-9]")
 
 
 def fold(value: str) -> str:
@@ -98,7 +98,7 @@ def fold(value: str) -> str:
 
 
 def phone_digits(value: str) -> str:
-    return _NON_DIGIT.sub("", unicodedata.normalize("NFKC", value or ""))
+    return normalise.digits(value or "")
 
 
 def search_values(values: Mapping[str, Any]) -> dict[str, str]:
@@ -160,7 +160,7 @@ class Term:
 def parse(term: str) -> Term:
     raw = unicodedata.normalize("NFKC", term or "").strip()[:MAX_TERM]
     compact = raw.replace("〒", "").translate(_DASH_TABLE)
-    digits = _NON_DIGIT.sub("", compact)
+    digits = normalise.digits(compact)
     only_digits = bool(digits) and not _NUMBER_PUNCTUATION.sub("", compact)
     number = ""
     m = _DONATION_NO.match(digits) if only_digits else None
