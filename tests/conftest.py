@@ -7,6 +7,7 @@ schema is dropped and rebuilt from the migrations at the start of the run).
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,24 @@ from portal.receipts.models import Receipt
 from portal.shipping.models import Order, OrderStatus
 
 PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for a server a test starts, or one that must fail)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_answers(port: int) -> bool:
+    """Whether a service listens on 127.0.0.1:port (PostgreSQL, Redis on these machines)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # test-only authenticator key
 
@@ -89,11 +108,7 @@ def smtp_server() -> Iterator[tuple[str, Mailbox]]:
             box.add(envelope.original_content or envelope.content)
             return "250 OK"
 
-    import socket
-
-    with socket.socket() as probe:  # a free port (aiosmtpd checks readiness by connecting)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd checks readiness by connecting
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import pytest
 import redis
 import requests
 
-from tests.conftest import PASSWORD, TOTP_SECRET
+from tests.conftest import PASSWORD, TOTP_SECRET, free_port, port_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -35,25 +34,11 @@ REDIS_DB = 14
 pytestmark = pytest.mark.e2e
 
 
-def _answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 if os.environ.get("TEST_DATABASE_URL"):
     pytest.skip(
         "runs in the SQLite pass (it brings its own PostgreSQL database)", allow_module_level=True
     )
-if not (_answers(5432) and _answers(6379)):
+if not (port_answers(5432) and port_answers(6379)):
     pytest.skip("PostgreSQL and Redis on 127.0.0.1 are needed", allow_module_level=True)
 if not (BIN / "gunicorn").exists() or not shutil.which("createdb"):
     pytest.skip("gunicorn (make setup) and createdb are needed", allow_module_level=True)
@@ -85,7 +70,7 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     name = f"portal_prod_e2e_{os.getpid()}"
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=True)
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",

@@ -3,25 +3,10 @@ where the portal uses it, and how many jobs wait in the queue."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from portal.core import jobs
-
-
-def _redis_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port, port_answers
 
 
 def test_health_reports_database_and_an_empty_queue(app, client, monkeypatch) -> None:
@@ -35,14 +20,14 @@ def test_health_reports_database_and_an_empty_queue(app, client, monkeypatch) ->
 
 
 def test_redis_down_takes_the_process_out_of_rotation(app, client, monkeypatch) -> None:
-    monkeypatch.setitem(app.config, "RATELIMIT_STORAGE_URI", f"redis://127.0.0.1:{_free_port()}/0")
+    monkeypatch.setitem(app.config, "RATELIMIT_STORAGE_URI", f"redis://127.0.0.1:{free_port()}/0")
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["redis"] == "unavailable" and response.json["status"] == "error"
     assert response.json["database"] == "ok"
 
 
-@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not port_answers(6379), reason="no Redis on 127.0.0.1:6379")
 def test_queue_depth_counts_jobs_waiting_in_redis(app, client, monkeypatch) -> None:
     url = "redis://127.0.0.1:6379/13"
     huey = jobs.build_huey({"JOBS_URL": url})
