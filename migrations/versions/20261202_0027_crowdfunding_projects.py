@@ -43,8 +43,13 @@ def upgrade() -> None:
         sa.Column(
             "state",
             sa.Enum(
-                "draft", "open", "closed", "archived",
-                name="projectstate", native_enum=False, length=32,
+                "draft",
+                "open",
+                "closed",
+                "archived",
+                name="projectstate",
+                native_enum=False,
+                length=32,
             ),
             nullable=False,
         ),
@@ -69,8 +74,16 @@ def upgrade() -> None:
         sa.Column(
             "portal",
             sa.Enum(
-                "standard", "choice", "rakuten", "furunavi", "jal", "satofull", "direct",
-                name="portal", native_enum=False, length=32,
+                "standard",
+                "choice",
+                "rakuten",
+                "furunavi",
+                "jal",
+                "satofull",
+                "direct",
+                name="portal",
+                native_enum=False,
+                length=32,
             ),
             nullable=False,
         ),
@@ -163,7 +176,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("donation") as batch:
         batch.drop_index(op.f("ix_donation_project_id"))
-        batch.drop_constraint(op.f("fk_donation_project_id_crowdfunding_project"), type_="foreignkey")
+        batch.drop_constraint(
+            op.f("fk_donation_project_id_crowdfunding_project"), type_="foreignkey"
+        )
         batch.drop_column("project_id")
     op.drop_index(
         op.f("ix_crowdfunding_project_listing_project_id"),

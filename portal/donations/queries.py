@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -261,13 +261,17 @@ def _facts(d: Donation, project_title: str = "") -> DonationFacts:
 # --- kinds of donation and the figures that count them ------------------------------------
 
 
+# Donation.is_crowdfunding at class level: the SQL side of the one definition
+CROWDFUNDING = cast("sa.ColumnElement[bool]", Donation.is_crowdfunding)
+
+
 def kind_clause(kind: DonationKind) -> sa.ColumnElement[bool]:
     """The WHERE clause of one kind (one definition for the list and the figures)."""
     if kind == DonationKind.DISASTER_RELIEF:
         return Donation.disaster_relief.is_(True)
     if kind == DonationKind.CROWDFUNDING:
-        return Donation.is_crowdfunding
-    return sa.and_(Donation.disaster_relief.is_(False), sa.not_(Donation.is_crowdfunding))
+        return CROWDFUNDING
+    return sa.and_(Donation.disaster_relief.is_(False), sa.not_(CROWDFUNDING))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ from portal.extensions import db
 from portal.monthly import contract, invoice
 from tests.conftest import jst
 
-CHOICE_HEADER = "受付番号,申込日,入金日,支払方法,寄附金額,寄附者氏名,お礼の品コード,プロジェクト名\r\n"
+CHOICE_HEADER = (
+    "受付番号,申込日,入金日,支払方法,寄附金額,寄附者氏名,お礼の品コード,プロジェクト名\r\n"
+)
 
 
 def _choice(*rows: str) -> bytes:
@@ -85,7 +87,9 @@ def test_days_left_end_at_zero_and_a_project_without_goal_has_no_percent(
     last_day = uc.progress(session, make_project(ends_on=date(2026, 12, 31)))
     assert (last_day.days_left, last_day.phase) == (0, "running")
     frozen_clock.freeze(jst(2027, 1, 1, 0, 5))
-    ended = uc.progress(session, make_project("終わった", ends_on=date(2026, 12, 31), goal_amount=0))
+    ended = uc.progress(
+        session, make_project("終わった", ends_on=date(2026, 12, 31), goal_amount=0)
+    )
     assert (ended.days_left, ended.phase, ended.percent) == (0, "ended", None)
 
 
@@ -119,7 +123,8 @@ def test_importer_ties_a_row_by_the_portal_project_id_then_by_the_title(session,
     assert other.unknown_projects == {"GCF-1234": 1}
 
 
-def test_unknown_project_rows_are_rejected_and_counted_once(session, make_project, gifts):
+@pytest.mark.usefixtures("gifts")
+def test_unknown_project_rows_are_rejected_and_counted_once(session, make_project):
     make_project("返礼品なし", gift_less=True)
     result = import_file(
         session,
@@ -139,8 +144,9 @@ def test_unknown_project_rows_are_rejected_and_counted_once(session, make_projec
     assert set(_by_no(session)) == {"C-4"}  # nothing half-imported
 
 
+@pytest.mark.usefixtures("gifts")
 def test_direct_entry_offers_open_projects_and_keeps_gift_less_ones_without_gifts(
-    session, make_user, make_project, gifts
+    session, make_user, make_project
 ):
     staff = make_user(Role.OPERATOR)
     forest = make_project("森", gift_less=True)
@@ -155,7 +161,9 @@ def test_direct_entry_offers_open_projects_and_keeps_gift_less_ones_without_gift
         )  # fmt: skip
 
     with pytest.raises(DomainError, match="返礼品なし") as err:
-        enter_direct_donation(session, entry(project_id=forest.id, gift_code="HB-001"), by_user=staff)
+        enter_direct_donation(
+            session, entry(project_id=forest.id, gift_code="HB-001"), by_user=staff
+        )
     assert err.value.field == "gift_code"
     with pytest.raises(DomainError) as err:
         enter_direct_donation(session, entry(project_id=draft.id), by_user=staff)
@@ -278,11 +286,15 @@ def test_migration_0027_ties_existing_project_wordings_to_new_projects(tmp_path)
             "project-1", "サクラを守る", 0, "draft",
         )  # fmt: skip
         assert second.title == "桜を守る"
-        assert [tuple(r) for r in tied] == [(1, second.id), (2, second.id), (3, first.id), (4, None)]
+        assert [tuple(r) for r in tied] == [
+            (1, second.id),
+            (2, second.id),
+            (3, first.id),
+            (4, None),
+        ]
         assert str(second.starts_on) == "2026-10-03" and str(second.ends_on) == "2026-11-20"
         downgrade(revision="0023")
         with db.engine.connect() as conn:
             names = {c["name"] for c in sa.inspect(conn).get_columns("donation")}
             assert "project_id" not in names and "project" in names
             assert "crowdfunding_project" not in sa.inspect(conn).get_table_names()
-

@@ -31,9 +31,7 @@ def _by_no(session, portal: Portal) -> dict[str, Donation]:
     }
 
 
-def test_standard_file_reads_the_column_the_purpose_wording_and_the_project(
-    session, make_project
-):
+def test_standard_file_reads_the_column_the_purpose_wording_and_the_project(session, make_project):
     cattle = make_project("比婆牛の牧場を守る")
     result = import_file(
         session,

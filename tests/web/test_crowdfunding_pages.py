@@ -38,7 +38,7 @@ def _text(html: str) -> str:
 
 def test_operator_registers_a_project_with_its_portal_id(session, login, make_user):
     client = login(make_user(Role.OPERATOR))
-    assert "name=\"id_rakuten\"" in client.get("/staff/projects/new").get_data(as_text=True)
+    assert 'name="id_rakuten"' in client.get("/staff/projects/new").get_data(as_text=True)
     r = client.post("/staff/projects/new", data=FORM)
     assert r.status_code in (302, 303), r.get_data(as_text=True)
     project = session.scalar(sa.select(CrowdfundingProject))
@@ -80,7 +80,7 @@ def test_form_errors_are_shown_beside_the_field_and_nothing_is_saved(
     assert session.scalar(sa.select(sa.func.count()).select_from(CrowdfundingProject)) == 1
 
 
-def test_city_reads_projects_but_cannot_change_them(session, login, make_user, make_project):
+def test_city_reads_projects_but_cannot_change_them(login, make_user, make_project):
     project = make_project()
     client = login(make_user(Role.CITY))
     listed = client.get("/staff/projects").get_data(as_text=True)
@@ -92,7 +92,7 @@ def test_city_reads_projects_but_cannot_change_them(session, login, make_user, m
 
 
 def test_progress_page_shows_amount_count_percent_days_left_and_the_curve(
-    session, login, make_user, make_project, make_donation, frozen_clock
+    login, make_user, make_project, make_donation, frozen_clock
 ):
     frozen_clock.freeze(jst(2026, 12, 11, 8, 0))
     project = make_project(goal_amount=400_000, ends_on=date(2026, 12, 31))
@@ -110,7 +110,7 @@ def test_progress_page_shows_amount_count_percent_days_left_and_the_curve(
 
 
 def test_public_json_has_exactly_the_public_keys_and_no_personal_data(
-    session, client, make_project, make_donation
+    client, make_project, make_donation
 ):
     project = make_project(code="sakura")
     make_donation(amount=12_345, lines=[], project_id=project.id, paid_on=date(2026, 12, 2),
@@ -128,7 +128,7 @@ def test_public_json_has_exactly_the_public_keys_and_no_personal_data(
     assert "Set-Cookie" not in r.headers
 
 
-def test_unknown_or_unpublished_projects_are_not_found(client, session, make_project):
+def test_unknown_or_unpublished_projects_are_not_found(client, make_project):
     make_project(code="draft", state=ProjectState.DRAFT)
     make_project("隠した", code="hidden", state=ProjectState.ARCHIVED)
     make_project("終わった", code="ended", state=ProjectState.CLOSED)
@@ -139,7 +139,7 @@ def test_unknown_or_unpublished_projects_are_not_found(client, session, make_pro
 
 
 def test_embeddable_page_may_be_framed_and_reads_in_english(
-    client, session, make_project, make_donation, app
+    client, make_project, make_donation, app
 ):
     project = make_project(code="sakura")
     make_donation(amount=30_000, lines=[], project_id=project.id, paid_on=date(2026, 12, 2))
@@ -157,7 +157,7 @@ def test_embeddable_page_may_be_framed_and_reads_in_english(
     assert client.get("/login").headers["X-Frame-Options"] == "DENY"
 
 
-def test_staff_progress_page_reads_in_english(session, client, login, make_user, make_project):
+def test_staff_progress_page_reads_in_english(client, login, make_user, make_project):
     project = make_project()
     login(make_user(Role.OPERATOR))
     client.post("/lang", data={"lang": "en"})
@@ -167,12 +167,14 @@ def test_staff_progress_page_reads_in_english(session, client, login, make_user,
     assert "days left" in leftover and not JAPANESE.search(leftover), leftover
 
 
-def test_direct_entry_offers_only_open_projects(session, login, make_user, make_project):
+def test_direct_entry_offers_only_open_projects(login, make_user, make_project):
     make_project("受付中の桜")
     make_project("準備中の森", state=ProjectState.DRAFT)
     client = login(make_user(Role.OPERATOR))
     form = client.get("/staff/donations/new").get_data(as_text=True)
-    select = form[form.index('name="project_id"') : form.index("</select>", form.index('name="project_id"'))]
+    select = form[
+        form.index('name="project_id"') : form.index("</select>", form.index('name="project_id"'))
+    ]
     assert "受付中の桜" in select and "準備中の森" not in select
 
 
