@@ -165,6 +165,10 @@ def test_staff_progress_page_reads_in_english(client, login, make_user, make_pro
     main = html[html.index("<main") : html.index("</main>")]
     leftover = _text(main).replace(project.title, "")
     assert "days left" in leftover and not JAPANESE.search(leftover), leftover
+    form = client.get(f"/staff/projects/{project.id}/edit").get_data(as_text=True)
+    main = form[form.index("<main") : form.index("</main>")]
+    leftover = _text(main)
+    assert "Project ID on" in leftover and not JAPANESE.search(leftover), leftover
 
 
 def test_direct_entry_offers_only_open_projects(login, make_user, make_project):
