@@ -16,6 +16,7 @@ from portal.core.jobs import JobRun  # noqa: F401
 from portal.core.mail import MailSent  # noqa: F401
 from portal.core.numbering import Counter  # noqa: F401
 from portal.core.timeline import TimelineEvent  # noqa: F401
+from portal.crowdfunding.models import CrowdfundingListing, CrowdfundingProject  # noqa: F401
 from portal.donations import search as _donation_search  # noqa: F401  (its flush listeners)
 from portal.donations.importers.stored import ImportMapping  # noqa: F401
 from portal.donations.models import Donation, DonationLine  # noqa: F401

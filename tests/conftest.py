@@ -578,3 +578,34 @@ def pdf_page_texts(path_or_bytes: Path | bytes) -> list[str]:
 def pdf_text(path_or_bytes: Path | bytes) -> str:
     """Text extracted back out of a PDF (what a tax office's reader would see)."""
     return "\n".join(pdf_page_texts(path_or_bytes))
+
+
+@pytest.fixture()
+def make_project(app: Flask) -> Any:  # noqa: ARG001 - needs the app's session
+    """A crowdfunding project (open, 1,000,000 yen goal, December 2026) with optional
+    portal listings {portal: portal project ID}."""
+    from portal.crowdfunding.models import CrowdfundingListing, CrowdfundingProject, ProjectState
+    from portal.crowdfunding.projects import title_key
+
+    counter = iter(range(1, 10_000))
+
+    def make(title: str = "庄原の桜を次の世代へ", *, listings: dict | None = None, **kw: Any):
+        values: dict[str, Any] = {
+            "code": f"project-t{next(counter)}",
+            "title": title,
+            "title_key": title_key(title),
+            "purpose": "",
+            "goal_amount": 1_000_000,
+            "starts_on": date(2026, 12, 1),
+            "ends_on": date(2026, 12, 31),
+            "state": ProjectState.OPEN,
+        }
+        values.update(kw)
+        project = CrowdfundingProject(**values)
+        for portal, portal_id in (listings or {}).items():
+            project.listings.append(CrowdfundingListing(portal=portal, portal_project_id=portal_id))
+        db.session.add(project)
+        db.session.flush()
+        return project
+
+    return make

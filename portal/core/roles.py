@@ -147,3 +147,9 @@ def can_report_incidents(user: User) -> bool:
     """Any operator staff member records a suspected incident and its follow-ups [受託者向け
     第2]; the city, which is told, reads every record."""
     return user.role in OPERATOR_ROLES
+
+
+def can_manage_projects(user: User) -> bool:
+    """Operator staff keep the crowdfunding projects (title, goal, period, portal IDs) [6(9)];
+    the city reads them and their progress."""
+    return user.role in OPERATOR_ROLES

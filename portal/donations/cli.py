@@ -47,6 +47,8 @@ def import_donations_command(portal: str, file: Path, dry_run: bool, batch: int)
         click.echo(f"conflict: {order_no} ({donation_no})")
     for item_id, rows in sorted(result.unknown_ids.items()):
         click.echo(f"unknown item ID: {item_id} rows={rows}")  # map it on the preview page
+    for name, rows in sorted(result.unknown_projects.items()):
+        click.echo(f"unknown project: {name} rows={rows}")  # register it, then import again
     click.echo(result.summary())
     if result.rejected:
         raise SystemExit(1)

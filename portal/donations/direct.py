@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from portal.core.errors import DomainError
 from portal.core.numbering import next_number
 from portal.core.portals import Portal
+from portal.crowdfunding.models import CrowdfundingProject, ProjectState
+from portal.crowdfunding.projects import gift_less_error
 from portal.donations import normalise as norm
 from portal.donations.lifecycle import DonationData, LineData, create_donation
 from portal.donations.models import Donation, PaymentMethod, PaymentState
@@ -47,7 +49,7 @@ class DirectEntry:
     receipt_wanted: bool = True
     publish_name: bool = False
     disaster_relief: bool = False  # 災害支援 (e.g. a transfer to the city's relief account)
-    project: str = ""  # クラウドファンディングのプロジェクト名 (empty: an ordinary donation)
+    project_id: int | None = None  # an open crowdfunding project (None: an ordinary donation)
     gift_code: str = ""
     quantity: int = 1
 
@@ -69,6 +71,13 @@ def enter_direct_donation(session: Session, entry: DirectEntry, *, by_user: User
         raise DomainError(_l("寄附金額は1円以上です。"), field="amount")
     if entry.payment_method not in DIRECT_METHODS:
         raise DomainError(_l("決済方法を選んでください。"), field="payment_method")
+    project = None
+    if entry.project_id is not None:
+        project = session.get(CrowdfundingProject, entry.project_id)
+        if project is None or project.state != ProjectState.OPEN:
+            raise DomainError(_l("受付中のプロジェクトを選んでください。"), field="project_id")
+        if project.gift_less and entry.gift_code.strip():
+            raise gift_less_error()
     order_no = (
         f"D{entry.applied_on.year}-{next_number(session, 'direct', str(entry.applied_on.year)):05d}"
     )
@@ -93,7 +102,8 @@ def enter_direct_donation(session: Session, entry: DirectEntry, *, by_user: User
             receipt_wanted=entry.receipt_wanted,
             publish_name=entry.publish_name,
             disaster_relief=entry.disaster_relief,
-            project=norm.nfkc(entry.project)[:200],
+            project=project.title if project else "",
+            project_id=project.id if project else None,
             lines=[LineData(gift_code=norm.nfkc(entry.gift_code), quantity=entry.quantity)]
             if entry.gift_code.strip()
             else [],

@@ -180,6 +180,10 @@ def process_import(session: Session, run: JobRun, steps: Steps, locale: str) -> 
             "unknown_ids": sorted(result.unknown_ids.items(), key=lambda kv: (-kv[1], kv[0]))[
                 :SHOWN
             ],
+            # Project wordings no crowdfunding project names (titles, not personal data).
+            "unknown_projects": sorted(
+                result.unknown_projects.items(), key=lambda kv: (-kv[1], kv[0])
+            )[:SHOWN],
             "summary": result.summary(),
             "mapping_version": result.mapping_version,  # which 取込形式 version read the file
         }

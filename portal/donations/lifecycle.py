@@ -77,7 +77,8 @@ class DonationData:
     mail_name: str = ""
     mail_postal_code: str = ""
     mail_address: str = ""
-    project: str = ""
+    project: str = ""  # the portal's wording
+    project_id: int | None = None  # the crowdfunding project it names (portal.crowdfunding)
     disaster_relief: bool = False
     lines: list[LineData] = field(default_factory=list)
     # An import only: the portal's status wording when it says the order was cancelled there
@@ -112,6 +113,7 @@ UPDATABLE_FIELDS = (
     "mail_postal_code",
     "mail_address",
     "project",
+    "project_id",
     "disaster_relief",
 )
 

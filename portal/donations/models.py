@@ -10,6 +10,7 @@ import enum
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.audit import by_id, register_label
@@ -71,7 +72,7 @@ class DonationKind(enum.StrEnum):
     """What the donation list filters on and the figures count separately."""
 
     DISASTER_RELIEF = "disaster_relief"  # 災害支援
-    CROWDFUNDING = "crowdfunding"  # クラウドファンディング (a project is named)
+    CROWDFUNDING = "crowdfunding"  # クラウドファンディング (tied to a project)
     REGULAR = "regular"  # neither
 
 
@@ -124,7 +125,12 @@ class Donation(TimestampMixin, Model):
     mail_postal_code: Mapped[str] = mapped_column(sa.String(8), default="")
     mail_address: Mapped[str] = mapped_column(sa.String(300), default="")
 
-    project: Mapped[str] = mapped_column(sa.String(200), default="")  # クラウドファンディング
+    # クラウドファンディング: the portal's own wording of the project (data, as the file gave it)
+    # and the project it was resolved to (portal.crowdfunding); only the id makes it one.
+    project: Mapped[str] = mapped_column(sa.String(200), default="")
+    project_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("crowdfunding_project.id"), index=True, default=None
+    )
     disaster_relief: Mapped[bool] = mapped_column(default=False)  # 災害支援
 
     cancel_reason: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -147,6 +153,17 @@ class Donation(TimestampMixin, Model):
         sa.Index("ix_donation_search_email_eq", "search_email"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
     )
+
+    @hybrid_property
+    def is_crowdfunding(self) -> bool:
+        """The one definition of a crowdfunding donation (the donation list's kind, the figures
+        and the invoice's group): it is tied to a project."""
+        return self.project_id is not None
+
+    @is_crowdfunding.inplace.expression
+    @classmethod
+    def _is_crowdfunding_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.project_id.is_not(None)
 
     @property
     def is_shipped(self) -> bool:

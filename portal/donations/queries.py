@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from portal.core.portals import Portal
 from portal.core.timeline import events_for
+from portal.crowdfunding.models import CrowdfundingProject
 from portal.donations.models import (
     Donation,
     DonationKind,
@@ -91,7 +92,9 @@ class DonationFacts:
     mail_name: str
     mail_postal_code: str
     mail_address: str
-    project: str
+    project: str  # the portal's wording
+    project_id: int | None  # the crowdfunding project it is tied to
+    project_title: str
     disaster_relief: bool
     cancel_reason: str
     lines: tuple[LineItem, ...]
@@ -207,7 +210,7 @@ def _gift(g: Any) -> GiftRef:
     return GiftRef(id=g.id, code=g.code, name=g.name)
 
 
-def _facts(d: Donation) -> DonationFacts:
+def _facts(d: Donation, project_title: str = "") -> DonationFacts:
     lines = tuple(
         LineItem(
             id=line.id,
@@ -247,6 +250,8 @@ def _facts(d: Donation) -> DonationFacts:
         mail_postal_code=d.mail_postal_code,
         mail_address=d.mail_address,
         project=d.project,
+        project_id=d.project_id,
+        project_title=project_title,
         disaster_relief=d.disaster_relief,
         cancel_reason=d.cancel_reason,
         lines=lines,
@@ -256,13 +261,17 @@ def _facts(d: Donation) -> DonationFacts:
 # --- kinds of donation and the figures that count them ------------------------------------
 
 
+# Donation.is_crowdfunding at class level: the SQL side of the one definition
+CROWDFUNDING = cast("sa.ColumnElement[bool]", Donation.is_crowdfunding)
+
+
 def kind_clause(kind: DonationKind) -> sa.ColumnElement[bool]:
     """The WHERE clause of one kind (one definition for the list and the figures)."""
     if kind == DonationKind.DISASTER_RELIEF:
         return Donation.disaster_relief.is_(True)
     if kind == DonationKind.CROWDFUNDING:
-        return Donation.project != ""
-    return sa.and_(Donation.disaster_relief.is_(False), Donation.project == "")
+        return CROWDFUNDING
+    return sa.and_(Donation.disaster_relief.is_(False), sa.not_(CROWDFUNDING))
 
 
 @dataclass(frozen=True)
@@ -375,7 +384,17 @@ def donation_detail(session: Session, donation_id: int) -> DonationDetail | None
     ret = onestop.return_for(session, donation) if donation.onestop_requested else None
     subs = substitutions_for(session, donation.id)
     return DonationDetail(
-        donation=_facts(donation),
+        donation=_facts(
+            donation,
+            session.scalar(
+                sa.select(CrowdfundingProject.title).where(
+                    CrowdfundingProject.id == donation.project_id
+                )
+            )
+            or ""
+            if donation.project_id is not None
+            else "",
+        ),
         shipments=shipments,
         tracking={oid: tracking_url(s.carrier, s.tracking_no) for oid, s in shipments.items()},
         problems={oid: tuple(ps) for oid, ps in problems.items()},

@@ -2,7 +2,7 @@
 
 Lines, in the order the contract lists them:
 - 基本業務委託料 [8(1)ア]: the month's donations (受領日 in the JST month, not cancelled) in three
-  groups — with a gift, without a gift, crowdfunding (a donation with a project) — each
+  groups — with a gift, without a gift, crowdfunding (a donation tied to a project, Donation.is_crowdfunding) — each
   amount × its contract rate, 1円未満切捨て per group.
 - 返礼品代及び送料 [8(1)イ, 6(3)カ]: one line per billable statement line of the month
   (supplier, gift, units, 調達費用, the shipments' own 送料; re-sends by carrier or donor
@@ -83,7 +83,7 @@ def _yen(value: int) -> str:
 
 
 def donation_group(donation: Donation) -> str:
-    if donation.project:
+    if donation.is_crowdfunding:
         return DonationGroup.CROWDFUNDING
     return DonationGroup.GIFT if donation.lines else DonationGroup.NO_GIFT
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.core.portals import PORTAL_LABELS as PORTAL_LABELS  # shared with the documents
+from portal.crowdfunding.models import ProjectState
 from portal.gifts.labels import PROPOSAL_STATE_LABELS as PROPOSAL_STATE_LABELS
 from portal.gifts.proposal_models import ProposalState
 from portal.payments.models import RunState
@@ -23,6 +24,20 @@ STATEMENT_STATE_LABELS = {
 RUN_STATE_LABELS = {
     RunState.DRAFT: _l("振込前"),
     RunState.PAID: _l("支払済"),
+}
+
+
+PROJECT_STATE_LABELS = {
+    ProjectState.DRAFT: _l("準備中（非公開）"),
+    ProjectState.OPEN: _l("公開中（受付中）"),
+    ProjectState.CLOSED: _l("終了（結果を公開）"),
+    ProjectState.ARCHIVED: _l("非公開"),
+}
+# Where a project's period is, on the staff page and the public figure.
+PROJECT_PHASE_LABELS = {
+    "upcoming": _l("開始前"),
+    "running": _l("受付期間中"),
+    "ended": _l("受付終了"),
 }
 
 

@@ -71,10 +71,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    from portal.web import auth, desk, donor, staff, supplier
+    from portal.web import auth, desk, donor, public, staff, supplier
     from portal.web.auth import SESSION_ID_KEY
 
-    for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, desk.bp):
+    for bp in (auth.bp, donor.bp, supplier.bp, staff.bp, desk.bp, public.bp):
         app.register_blueprint(bp)
 
     app.session_interface = SessionInterface()
@@ -117,7 +117,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+            # the older header says the same; a page that may be framed (the public
+            # crowdfunding progress) sets its own policy and goes without it
+            response.headers.setdefault("X-Frame-Options", "DENY")
         if request.endpoint and request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         if request.is_secure and app.config["HSTS_MAX_AGE"]:

@@ -111,7 +111,8 @@ def test_rejected_rows_download_can_be_fixed_and_reuploaded(session):
 
 
 @pytest.mark.usefixtures("gifts")
-def test_choice(session):
+def test_choice(session, make_project):
+    forest = make_project("庄原の森を守るプロジェクト", gift_less=True)
     result = import_file(session, "choice", _load("choice.csv"))
     assert result.summary() == "new=3 updated=0 unchanged=0 rejected=1 conflicts=0"
     assert [r.line for r in result.rejected] == [8]
@@ -126,6 +127,7 @@ def test_choice(session):
     assert sachiko.publish_name is True and _lines(sachiko) == [("HJ-002", 3)]
     isamu = _donation(session, Portal.CHOICE, "C20261203-003")
     assert isamu.project == "庄原の森を守るプロジェクト" and isamu.lines == []
+    assert isamu.project_id == forest.id
     later = import_file(session, "choice", _load("choice_update.csv"))
     assert later.summary() == "new=0 updated=1 unchanged=2 rejected=1 conflicts=0"
     assert sachiko.paid_on == date(2026, 12, 8)

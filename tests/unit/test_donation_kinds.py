@@ -31,7 +31,8 @@ def _by_no(session, portal: Portal) -> dict[str, Donation]:
     }
 
 
-def test_standard_file_reads_the_column_the_purpose_wording_and_the_project(session):
+def test_standard_file_reads_the_column_the_purpose_wording_and_the_project(session, make_project):
+    cattle = make_project("比婆牛の牧場を守る")
     result = import_file(
         session,
         "standard",
@@ -63,6 +64,7 @@ def test_standard_file_reads_the_column_the_purpose_wording_and_the_project(sess
     session.expire_all()
     got = _by_no(session, Portal.STANDARD)
     assert not got["S-1"].disaster_relief and got["S-4"].project == "比婆牛の牧場を守る"
+    assert got["S-3"].project_id == got["S-4"].project_id == cattle.id
 
 
 def test_a_bad_disaster_relief_value_is_a_translated_rejection(session):
@@ -74,7 +76,8 @@ def test_a_bad_disaster_relief_value_is_a_translated_rejection(session):
     assert [str(r.reason) for r in result.rejected] == ["「災害支援」の値「たぶん」を読めません。"]
 
 
-def test_choice_purpose_wording_marks_disaster_relief(session):
+def test_choice_purpose_wording_marks_disaster_relief(session, make_project):
+    make_project()
     header = "受付番号,申込日,支払方法,寄附金額,寄附者氏名,寄附金の使い道,プロジェクト名\r\n"
     body = (
         "C-1,2026/12/01,銀行振込,10000,庄原 太郎,【災害支援】令和8年7月豪雨,\r\n"
@@ -108,8 +111,9 @@ def test_every_mapping_has_a_way_to_derive_disaster_relief(portal):
     assert "disaster_relief" in mapping.columns.values() or mapping.disaster_relief_words
 
 
-def test_direct_entry_sets_disaster_relief_and_project(session, make_user):
+def test_direct_entry_sets_disaster_relief_and_project(session, make_user, make_project):
     staff = make_user()
+    sakura = make_project("クラファン 桜")
     d = enter_direct_donation(
         session,
         DirectEntry(
@@ -124,11 +128,11 @@ def test_direct_entry_sets_disaster_relief_and_project(session, make_user):
             payment_method=PaymentMethod.BANK,
             paid_on=date(2026, 12, 2),
             disaster_relief=True,
-            project="ｸﾗﾌｧﾝ 桜",
+            project_id=sakura.id,
         ),
         by_user=staff,
     )
-    assert d.disaster_relief and d.project == "クラファン 桜"
+    assert d.disaster_relief and d.project == "クラファン 桜" and d.project_id == sakura.id
 
 
 def _donation(session, no: str, amount: int, *, paid: bool = True, **kw) -> Donation:
@@ -147,11 +151,12 @@ def _donation(session, no: str, amount: int, *, paid: bool = True, **kw) -> Dona
     )
 
 
-def test_figures_count_relief_and_crowdfunding_separately(session):
+def test_figures_count_relief_and_crowdfunding_separately(session, make_project):
+    sakura = make_project("桜").id
     _donation(session, "F-1", 10000)
     _donation(session, "F-2", 20000, disaster_relief=True)
-    _donation(session, "F-3", 30000, project="桜", paid=False)
-    _donation(session, "F-4", 40000, project="桜", disaster_relief=True)
+    _donation(session, "F-3", 30000, project="桜", project_id=sakura, paid=False)
+    _donation(session, "F-4", 40000, project="桜", project_id=sakura, disaster_relief=True)
     cancelled = _donation(session, "F-5", 50000, disaster_relief=True)
     cancel_donation(session, cancelled, "重複")
     _donation(session, "F-6", 60000, disaster_relief=True, applied_on=date(2025, 12, 31))

@@ -33,7 +33,7 @@ NOVEMBER = "2026-11"
 
 @pytest.fixture()
 def november(session, make_supplier, make_gift, make_user, make_order, make_donation,
-             make_receipt, frozen_clock):  # fmt: skip
+             make_receipt, frozen_clock, make_project):  # fmt: skip
     """Four November donations (two portals with gifts, one without a gift, one crowdfunding),
     two shipments, one mailed batch of three sets, a city-paid advertisement, rates."""
     frozen_clock.freeze(jst(2026, 12, 5, 10, 0))
@@ -59,6 +59,7 @@ def november(session, make_supplier, make_gift, make_user, make_order, make_dona
     make_donation(
         lines=[], amount=50001, portal=Portal.CHOICE, paid_on=date(2026, 11, 30),
         project="比和の森を守るプロジェクト",
+        project_id=make_project("比和の森を守るプロジェクト", gift_less=True).id,
     )  # fmt: skip
     make_donation(lines=[], amount=9999, portal=Portal.RAKUTEN, paid_on=date(2026, 12, 1))
     make_donation(lines=[], amount=4000, portal=Portal.CHOICE, paid_on=date(2026, 4, 1))

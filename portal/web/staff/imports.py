@@ -123,6 +123,7 @@ def _job_result(run: JobRun) -> str:
         gift_names=names,
         warnings=warnings,
         unknown=unknown,
+        unknown_projects=meta.get("unknown_projects", []),
         map_form=map_form,
         can_map=meta.get("portal") in {p.value for p in LISTING_PORTALS},
     )
