@@ -5,10 +5,13 @@ out — the same rule as `portal.donations.queries.figures_between`, so every ta
 to the donation totals. Kinds are `kind_clause` (disaster relief and crowdfunding counted apart;
 a donation can be both, "regular" is neither).
 
-Speed: no stored aggregates. Five indexed GROUP BY queries over the two 年度 (by day × portal
-× kind, by gift, by address prefix, by donor, and the years that have donations); everything
-else (months, cumulative sums, the December curves, the kinds) is summed in Python from the
-first query's few thousand rows. bench/analytics.py times them at 1,000,000 donations.
+Speed: no stored aggregates, nothing for the import or direct entry to keep up to date. Four
+GROUP BY queries over the two 年度 (by day × portal × kind, by gift, by address prefix, by
+donor) and the selector's first year (min(applied_on), an index probe: migration 0025); the
+months, cumulative sums, December curves and kinds are summed in Python from the first query's
+few thousand rows. bench/analytics.py times them at 1,000,000 donations; the staff page keeps
+the result for a few minutes (ANALYTICS_CACHE_SECONDS), so its CSVs and a second look are
+served without running them again.
 
 Repeat donors: one donor is one e-mail address (`search_email`, what the donor look-up and its
 sign-in link treat as one person); without an e-mail, the same normalised name and phone
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -87,8 +91,8 @@ class GiftRow:
     gift_id: int
     code: str
     name: str
-    count: int  # donations that include the gift
-    amount: int  # their yen (a donation of two gifts counts towards both)
+    count: int  # donation lines of the gift (one donation of two gifts counts for both)
+    amount: int  # those donations' yen
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,8 @@ def _daily(session: Session, start: date, end: date) -> list[_Day]:
     rows = session.execute(
         sa.select(
             Donation.applied_on,
-            Donation.portal,
+            # the plain text: the Enum type's result processor costs more than the query
+            sa.type_coerce(Donation.portal, sa.String),
             relief.label("relief"),
             crowd.label("crowd"),
             sa.func.count(),
@@ -212,10 +217,7 @@ def _kind_of(row: _Day, kind: str) -> bool:
 
 
 def _sum(cells: list[Cell]) -> Cell:
-    out = Cell()
-    for c in cells:
-        out = out + c
-    return out
+    return Cell(sum(c.count for c in cells), sum(c.amount for c in cells))
 
 
 def _months(this: list[_Day], last: list[_Day], year: int, today: date) -> tuple[MonthRow, ...]:
@@ -283,25 +285,21 @@ def _kinds(this: list[_Day], last: list[_Day]) -> tuple[KindRow, ...]:
 
 
 def _gifts(session: Session, start: date, end: date) -> tuple[list[GiftRow], list[GiftRow]]:
-    pairs = (
-        sa.select(DonationLine.donation_id, DonationLine.gift_id)
+    per_gift = (
+        sa.select(
+            DonationLine.gift_id.label("gift_id"),
+            sa.func.count().label("n"),
+            sa.func.coalesce(sa.func.sum(Donation.amount), 0).label("yen"),
+        )
         .join(Donation, Donation.id == DonationLine.donation_id)
         .where(_live(start, end))
-        .distinct()
+        .group_by(DonationLine.gift_id)
         .subquery()
     )
     rows = session.execute(
-        sa.select(
-            Gift.id,
-            Gift.code,
-            Gift.name,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(Donation.amount), 0),
+        sa.select(Gift.id, Gift.code, Gift.name, per_gift.c.n, per_gift.c.yen).join(
+            per_gift, per_gift.c.gift_id == Gift.id
         )
-        .select_from(pairs)
-        .join(Donation, Donation.id == pairs.c.donation_id)
-        .join(Gift, Gift.id == pairs.c.gift_id)
-        .group_by(Gift.id, Gift.code, Gift.name)
     )
     gifts = [GiftRow(int(i), c, n, int(k), int(a)) for i, c, n, k, a in rows]
     by_amount = sorted(gifts, key=lambda g: (-g.amount, -g.count, g.code))[:TOP_GIFTS]
@@ -337,15 +335,16 @@ def _prefectures(
     return tuple(out)
 
 
-def donor_key() -> sa.ColumnElement[str]:
-    """One donor across donations (the module's definition), as one text value."""
-    return sa.case(
-        (Donation.search_email != "", sa.literal("e:") + Donation.search_email),
-        (
-            sa.and_(Donation.search_name != "", Donation.search_phone != ""),
-            sa.literal("n:") + Donation.search_name + sa.literal("|") + Donation.search_phone,
-        ),
-        else_=sa.literal("d:") + sa.cast(Donation.id, sa.String),
+def donor_key() -> tuple[sa.ColumnExpressionArgument[Any], ...]:
+    """One donor across donations (the module's definition), as GROUP BY columns: the e-mail;
+    else the name and phone; else the donation's own id (plain columns, no text built per row)."""
+    no_email = Donation.search_email == ""
+    by_name = sa.and_(no_email, Donation.search_name != "", Donation.search_phone != "")
+    return (
+        Donation.search_email,
+        sa.case((by_name, Donation.search_name), else_=sa.null()),
+        sa.case((by_name, Donation.search_phone), else_=sa.null()),
+        sa.case((sa.and_(no_email, sa.not_(by_name)), Donation.id), else_=sa.null()),
     )
 
 
@@ -357,7 +356,7 @@ def _repeat(session: Session, last_start: date, split: date, end: date) -> Repea
             sa.func.count().filter(sa.not_(this_year)).label("n_last"),
         )
         .where(_live(last_start, end))
-        .group_by(donor_key())
+        .group_by(*donor_key())
         .subquery()
     )
     n_this, n_last = per_donor.c.n_this, per_donor.c.n_last
