@@ -32,11 +32,12 @@ def ranked_bars(
     title: str,
     unit: str,
     label_chars: int = 18,
+    label_width: int = 190,
     data_labels: bool = False,
 ) -> str:
     """Horizontal bars, biggest first as given, each with its value printed after it.
     `data_labels`: the labels are data in Japanese (gift names), marked lang="ja"."""
-    width, left, right, row_h = 680, 190, 110, 18
+    width, left, right, row_h = 680, label_width, 110, 18
     height = 24 + row_h * max(len(rows), 1) + 6
     peak = max((v for _l, v in rows), default=0) or 1
     span = width - left - right

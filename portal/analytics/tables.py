@@ -270,7 +270,8 @@ def repeat_table(a: Analytics, locale: str) -> Table:
         [(str(row[0]), float(row[3] or 0)) for row in rows],
         title=_("リピート寄附者の割合"),
         unit="%",
-        label_chars=28,
+        label_chars=46,
+        label_width=260,
     )
     return Table(
         key="repeat",

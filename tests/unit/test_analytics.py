@@ -178,3 +178,18 @@ def test_an_empty_year_is_all_zeros(session):
     a = queries.analytics(session, 2030, date(2030, 5, 1))
     assert a.total == Cell() and a.portals == () and a.repeat.repeat_share == 0.0
     assert a.months[0].this_cumulative == Cell() and a.months[2].this_cumulative is None
+
+
+def test_the_page_keeps_a_years_figures_for_a_while(session, make_donation, frozen_clock):
+    from datetime import timedelta
+
+    from portal.analytics.cache import cached_analytics
+
+    make_donation(amount=10000, paid_on=date(2026, 5, 1))
+    first = cached_analytics(session, 2026, TODAY, seconds=300, key="test-cache")
+    make_donation(amount=5000, paid_on=date(2026, 5, 2))
+    assert cached_analytics(session, 2026, TODAY, seconds=300, key="test-cache") is first
+    assert cached_analytics(session, 2026, TODAY, seconds=0).figures.total == Cell(2, 15000)
+    frozen_clock.advance(timedelta(seconds=301))
+    again = cached_analytics(session, 2026, TODAY, seconds=300, key="test-cache")
+    assert first.figures.total == Cell(1, 10000) and again.figures.total == Cell(2, 15000)

@@ -8,11 +8,12 @@ portal, so each download writes one (as the desk's analysis export does).
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, make_response, request
+from flask import Response, abort, current_app, flash, make_response, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.analytics import queries
+from portal.analytics.cache import Kept, cached_analytics
 from portal.analytics.tables import CHARTS, tables
 from portal.core.dates import fiscal_year, fiscal_year_label, today_jst
 from portal.core.roles import can_read_analytics
@@ -38,12 +39,23 @@ def _locale() -> str:
     return str(get_locale() or "ja")
 
 
+def _figures(year: int) -> Kept:
+    return cached_analytics(
+        db.session,
+        year,
+        today_jst(),
+        seconds=int(current_app.config.get("ANALYTICS_CACHE_SECONDS", 0)),
+        key=str(current_app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
+
+
 @requires(can_read_analytics)
 def analytics() -> str:
     today = today_jst()
     offered = queries.fiscal_years(db.session, today)
     year = _year(offered)
-    figures = queries.analytics(db.session, year, today)
+    kept = _figures(year)
+    figures = kept.figures
     locale = _locale()
     return render(
         "staff/analytics.html",
@@ -53,6 +65,7 @@ def analytics() -> str:
         last_label=fiscal_year_label(year - 1, locale),
         years=[(y, fiscal_year_label(y, locale)) for y in offered],
         running=fiscal_year(today) == year,
+        computed_at=kept.computed_at,
         tables=tables(figures, locale),
     )
 
@@ -65,7 +78,7 @@ def analytics_csv(chart: str) -> Response:
     offered = queries.fiscal_years(db.session, today)
     raw = request.args.get("year", "")
     year = int(raw) if raw.isdigit() and int(raw) in offered else offered[0]
-    table = tables(queries.analytics(db.session, year, today), _locale())[chart]
+    table = tables(_figures(year).figures, _locale())[chart]
     audit_trail.record(
         "export", "analytics", f"{chart}:{year}", label=f"分析 {chart} {fiscal_year_label(year)}"
     )
