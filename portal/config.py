@@ -133,6 +133,8 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,
+        # How long the analytics page keeps a 年度's figures per process (seconds; 0: never).
+        "ANALYTICS_CACHE_SECONDS": int(os.environ.get("ANALYTICS_CACHE_SECONDS", "300")),
         # The operator's account the supplier payments are sent from (全銀 総合振込 header):
         # 委託者コード given by the bank, 振込依頼人名 in half-width kana, and the account.
         "PAYMENT_REMITTER_CODE": os.environ.get("PAYMENT_REMITTER_CODE", "0000000000"),

@@ -152,6 +152,7 @@ def app(
             "DOCUMENT_DIR": str(instance / "documents"),
             "SERVER_NAME": "portal.test",
             "PUBLIC_BASE_URL": "http://portal.test",
+            "ANALYTICS_CACHE_SECONDS": 0,  # each test's own donations, never the last test's
         }
     )
     app.test_client_class = FreshUserClient

@@ -81,3 +81,25 @@ def wareki_year_label(year: int) -> str:
 
 def day_after(d: date, days: int) -> date:
     return d + timedelta(days=days)
+
+
+# --- 年度 (April to March): reports and analytics -----------------------------------------
+
+
+def fiscal_year(value: date | datetime) -> int:
+    """The 年度 a day falls in, named by the year of its April: 2027-03-31 is 2026."""
+    d = as_date(value)
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def fiscal_range(year: int) -> tuple[date, date]:
+    """The 年度's first day and the day after its last: [1 April, next 1 April)."""
+    return date(year, 4, 1), date(year + 1, 4, 1)
+
+
+def fiscal_year_label(year: int, locale: str = "ja") -> str:
+    """令和8年度 / FY2026 (令和元年度 for 2019, whose April was still 平成)."""
+    if locale == "en":
+        return f"FY{year}"
+    era, y = wareki_year(date(year, 5, 1))
+    return f"{era}{'元' if y == 1 else y}年度"

@@ -137,6 +137,12 @@ def can_inspect_monthly_report(user: User) -> bool:
     return user.role == Role.CITY
 
 
+def can_read_analytics(user: User) -> bool:
+    """The analytics page and its CSVs [6(8)ア]: city staff read them, and so does the
+    operator, who prepares the reports they feed."""
+    return user.role in STAFF_ROLES
+
+
 def can_handle_payments(user: User) -> bool:
     """The operator pays suppliers and carriers [6(3)カ] and generates statements; the city
     reads the payment runs."""

@@ -296,10 +296,17 @@ class DonationFigures:
 
 def donation_figures(session: Session, year: int) -> DonationFigures:
     """One query: counts and amounts of the year's donations by kind."""
+    figures = figures_between(session, date(year, 1, 1), date(year + 1, 1, 1))
+    return DonationFigures(year=year, **figures)
+
+
+def figures_between(session: Session, start: date, end: date) -> dict[str, Figure]:
+    """Counts and amounts of the donations applied for in [start, end), cancelled ones left
+    out: "total", "paid" and one per DonationKind value (the analytics page's totals too)."""
     live = sa.and_(
         Donation.state != DonationState.CANCELLED,
-        Donation.applied_on >= date(year, 1, 1),
-        Donation.applied_on < date(year + 1, 1, 1),
+        Donation.applied_on >= start,
+        Donation.applied_on < end,
     )
     parts: dict[str, sa.ColumnElement[bool] | None] = {
         "total": None,
@@ -316,8 +323,7 @@ def donation_figures(session: Session, year: int) -> DonationFigures:
         )
         columns += [count.label(f"{name}_n"), sa.func.coalesce(amount, 0).label(f"{name}_yen")]
     row = session.execute(sa.select(*columns).where(live)).one()._mapping
-    figures = {name: Figure(int(row[f"{name}_n"]), int(row[f"{name}_yen"])) for name in parts}
-    return DonationFigures(year=year, **figures)
+    return {name: Figure(int(row[f"{name}_n"]), int(row[f"{name}_yen"])) for name in parts}
 
 
 def donation_detail(session: Session, donation_id: int) -> DonationDetail | None:

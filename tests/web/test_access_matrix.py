@@ -49,6 +49,9 @@ OPEN |= {"public.project_progress", "public.project_progress_json"}
 NARROWER: dict[str, dict[str, frozenset[str]]] = {
     # the city reads everything; the operator acts [PRODUCT: city staff see everything read-only]
     "staff.address_check": {"POST": OPERATORS},
+    # analytics [6(8)ア]: city and operator staff read the page and its CSVs
+    "staff.analytics": {"GET": STAFF},
+    "staff.analytics_csv": {"GET": STAFF},
     "staff.advertisements": {"POST": OPERATORS},
     "staff.contract_rates": {"POST": OPERATORS},
     "staff.gift_articles": {"POST": OPERATORS},

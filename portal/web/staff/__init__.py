@@ -10,6 +10,7 @@ from flask import Blueprint
 
 from portal.web.guards import guard, no_store
 from portal.web.staff import (
+    analytics,
     audit,
     consultations,
     dashboard,
@@ -40,6 +41,10 @@ bp.app_context_processor(audit._audit_nav)
 bp.app_template_global("stock_alert_count")(stock.stock_alert_count_global)
 bp.app_template_global("proposals_waiting")(proposals.proposals_waiting)
 bp.context_processor(receipts._receipt_rules)
+
+# analytics [6(8)ア]: the page, and each chart's numbers as CSV
+bp.add_url_rule("/analytics", view_func=analytics.analytics)
+bp.add_url_rule("/analytics/<chart>.csv", view_func=analytics.analytics_csv)
 
 # audit
 bp.add_url_rule("/audit", view_func=audit.audit_log)

@@ -30,6 +30,7 @@ SUBJECT_LABELS = {
     "supplier_orders": _l("事業者の注文一覧"),
     "support_conversation": _l("問い合わせ"),
     "support_analysis": _l("問い合わせ分析"),
+    "analytics": _l("寄附の分析"),
     "statement_month": _l("月次明細"),
     "user": _l("アカウント"),
     "audit_log": _l("操作ログ"),
