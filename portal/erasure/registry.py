@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -61,27 +61,26 @@ def table(name: str) -> sa.Table:
     return Model.metadata.tables[name]
 
 
-# How a row reaches the thing whose age decides (a column or a scalar subquery of the row).
-Link = Callable[[sa.FromClause], sa.ColumnElement[Any]]
+# How a row reaches the thing whose age decides: that thing's id (or, for Age.RECORDED, the
+# row's timestamp) and the join conditions through any table in between. The conditions go
+# into the same EXISTS as the parent (never a scalar subquery, which would not correlate).
+Link = Callable[[sa.FromClause], tuple[sa.ColumnElement[Any], list[sa.ColumnElement[bool]]]]
 
 
 def column(name: str) -> Link:
-    return lambda t: t.c[name]
+    return lambda t: (t.c[name], [])
 
 
-def _order_donation(t: sa.FromClause) -> sa.ColumnElement[Any]:
+def _order_donation(t: sa.FromClause) -> tuple[sa.ColumnElement[Any], list[sa.ColumnElement[bool]]]:
     o, line = table("gift_order").alias(), table("donation_line").alias()
-    return (
-        sa.select(line.c.donation_id)
-        .join(o, o.c.line_id == line.c.id)
-        .where(o.c.id == t.c.order_id)
-        .scalar_subquery()
-    )
+    return line.c.donation_id, [o.c.id == t.c.order_id, line.c.id == o.c.line_id]
 
 
-def _message_conversation(t: sa.FromClause) -> sa.ColumnElement[Any]:
+def _message_conversation(
+    t: sa.FromClause,
+) -> tuple[sa.ColumnElement[Any], list[sa.ColumnElement[bool]]]:
     m = table("support_message").alias()
-    return sa.select(m.c.conversation_id).where(m.c.id == t.c.message_id).scalar_subquery()
+    return m.c.conversation_id, [m.c.id == t.c.message_id]
 
 
 @dataclass(frozen=True)
@@ -293,6 +292,7 @@ def onestop_open_from(today: date) -> date:
     return date(year, 1, 1)
 
 
+Joins = Sequence[sa.ColumnElement[bool]]
 OpenCase = Callable[[sa.FromClause, Cutoffs], sa.ColumnElement[bool]]
 
 # name → the clause saying a donation row `d` has that open case.
@@ -341,9 +341,11 @@ def donation_erasable_row(d: sa.FromClause, c: Cutoffs) -> sa.ColumnElement[bool
     return sa.and_(donation_old(d, c), sa.not_(donation_protected(d, c)))
 
 
-def donation_erasable(donation_id: sa.ColumnElement[Any], c: Cutoffs) -> sa.ColumnElement[bool]:
+def donation_erasable(
+    donation_id: sa.ColumnElement[Any], c: Cutoffs, joins: Joins = ()
+) -> sa.ColumnElement[bool]:
     d = table("donation").alias()
-    return sa.exists().where(d.c.id == donation_id, donation_erasable_row(d, c))
+    return sa.exists().where(*joins, d.c.id == donation_id, donation_erasable_row(d, c))
 
 
 def conversation_old(s: sa.FromClause, c: Cutoffs) -> sa.ColumnElement[bool]:
@@ -354,15 +356,22 @@ def conversation_closed(s: sa.FromClause) -> sa.ColumnElement[bool]:
     return s.c.status == "closed"
 
 
-def conversation_erasable(conv_id: sa.ColumnElement[Any], c: Cutoffs) -> sa.ColumnElement[bool]:
+def conversation_erasable(
+    conv_id: sa.ColumnElement[Any], c: Cutoffs, joins: Joins = ()
+) -> sa.ColumnElement[bool]:
     s = table("support_conversation").alias()
-    return sa.exists().where(s.c.id == conv_id, conversation_closed(s), conversation_old(s, c))
+    return sa.exists().where(
+        *joins, s.c.id == conv_id, conversation_closed(s), conversation_old(s, c)
+    )
 
 
-def attachments_erasable(conv_id: sa.ColumnElement[Any], c: Cutoffs) -> sa.ColumnElement[bool]:
+def attachments_erasable(
+    conv_id: sa.ColumnElement[Any], c: Cutoffs, joins: Joins = ()
+) -> sa.ColumnElement[bool]:
     s = table("support_conversation").alias()
     closed_at = sa.func.coalesce(s.c.resolved_at, s.c.last_message_at)
     return sa.exists().where(
+        *joins,
         s.c.id == conv_id,
         conversation_closed(s),
         sa.or_(closed_at < c.attachments, conversation_old(s, c)),
@@ -373,9 +382,13 @@ def incident_old(i: sa.FromClause, c: Cutoffs) -> sa.ColumnElement[bool]:
     return i.c.noticed_at < c.records
 
 
-def incident_erasable(incident_id: sa.ColumnElement[Any], c: Cutoffs) -> sa.ColumnElement[bool]:
+def incident_erasable(
+    incident_id: sa.ColumnElement[Any], c: Cutoffs, joins: Joins = ()
+) -> sa.ColumnElement[bool]:
     i = table("incident").alias()
-    return sa.exists().where(i.c.id == incident_id, i.c.closed_at.is_not(None), incident_old(i, c))
+    return sa.exists().where(
+        *joins, i.c.id == incident_id, i.c.closed_at.is_not(None), incident_old(i, c)
+    )
 
 
 def batch_erasable(b: sa.FromClause, c: Cutoffs) -> sa.ColumnElement[bool]:
@@ -395,27 +408,27 @@ def erasable(spec: TableSpec, t: sa.FromClause, c: Cutoffs) -> sa.ColumnElement[
     conds: list[sa.ColumnElement[bool]] = []
     if spec.where is not None:
         conds.append(spec.where(t))
-    link = spec.link(t) if spec.link is not None else None
+    link, joins = spec.link(t) if spec.link is not None else (None, [])
     if spec.age is Age.DONATION and spec.table == "donation":
         conds.append(donation_erasable_row(t, c))
     elif spec.age is Age.DONATION:
         assert link is not None
-        conds.append(donation_erasable(link, c))
+        conds.append(donation_erasable(link, c, joins))
     elif spec.age is Age.CONVERSATION and spec.table == "support_conversation":
         conds += [conversation_closed(t), conversation_old(t, c)]
     elif spec.age is Age.CONVERSATION:
         assert link is not None
-        conds.append(conversation_erasable(link, c))
+        conds.append(conversation_erasable(link, c, joins))
     elif spec.age is Age.ATTACHMENT:
         assert link is not None
-        conds.append(attachments_erasable(link, c))
+        conds.append(attachments_erasable(link, c, joins))
     elif spec.age is Age.INCIDENT and spec.table == "incident":
         conds += [t.c.closed_at.is_not(None), incident_old(t, c)]
     elif spec.age is Age.INCIDENT:
         assert link is not None
-        conds.append(incident_erasable(link, c))
+        conds.append(incident_erasable(link, c, joins))
     elif spec.age is Age.RECORDED:
-        assert link is not None
+        assert link is not None and not joins
         conds.append(link < c.records)
     elif spec.age is Age.RECEIPT_BATCH:
         conds.append(batch_erasable(t, c))

@@ -359,8 +359,15 @@ def test_dry_run_changes_nothing(session, runner, world) -> None:
     )) == 0  # fmt: skip
 
 
-def test_open_cases_are_refused_and_kept(session, runner, world, make_order, make_receipt) -> None:
-    undelivered = make_order(paid_on=OLD, donor_name="山田zqbname")  # ordered, not delivered
+def test_open_cases_are_refused_and_kept(
+    app, session, runner, world, make_order, make_receipt
+) -> None:
+    # shipped, not delivered: its shipment row sits beside the world's erasable one
+    undelivered = make_order(paid_on=OLD, shipped_on=date(2018, 5, 3), donor_name="山田zqbname")
+    shipment = registry.table("shipment")
+    session.execute(
+        sa.update(shipment).where(shipment.c.order_id == undelivered.id).values(fee_note="zqbfee")
+    )
     unsent = make_receipt(paid_on=OLD, donor_name="山田zqcname")  # numbered, not mailed
     asking = make_receipt(paid_on=OLD, donor_name="山田zqdname")
     asking.status = ReceiptStatus.MAILED
@@ -371,13 +378,20 @@ def test_open_cases_are_refused_and_kept(session, runner, world, make_order, mak
     )
     talking = make_receipt(paid_on=OLD, donor_name="山田zqename")
     talking.status = ReceiptStatus.MAILED
-    session.add(
-        Conversation(
-            customer_kind=CustomerKind.DONOR, donation_ref=talking.donation.donation_no,
-            customer_name="山田zqename", status=ConversationStatus.WAITING,
-            last_message_at=utc(2018, 6, 1),
-        )
+    conv = Conversation(
+        customer_kind=CustomerKind.DONOR, donation_ref=talking.donation.donation_no,
+        customer_name="山田zqename", status=ConversationStatus.WAITING,
+        last_message_at=utc(2018, 6, 1),
     )  # fmt: skip
+    msg = Message(conversation=conv, author_kind=AuthorKind.CUSTOMER, body="zqebody")
+    stored = attachments.store(
+        app.config["UPLOAD_DIR"], attachments.CheckedFile("e.pdf", "application/pdf", b"%PDF-")
+    )
+    attachment = Attachment(
+        message=msg, filename="zqefile.pdf", content_type="application/pdf", size=5,
+        stored_name=stored,
+    )  # fmt: skip
+    session.add_all([conv, msg, attachment])
     session.commit()
     result = runner.invoke(args=["erase-personal-data", "--before", "2030-01-01"])
     assert result.exit_code == 0, result.output
@@ -393,6 +407,13 @@ def test_open_cases_are_refused_and_kept(session, runner, world, make_order, mak
     assert talking.donation.donor_name == "山田zqename"
     assert world["donation"].donor_name == "消去済み"
     assert {t for t, _, _ in found(session, ["zqa"])} == set()
+    assert ("shipment", "fee_note", "zqbfee") in found(session, ["zqbfee"])
+    assert {(t, c) for t, c, _ in found(session, ["zqe"])} >= {
+        ("support_conversation", "customer_name"),
+        ("support_message", "body"),
+        ("support_attachment", "filename"),
+    }
+    assert attachments.path_of(app.config["UPLOAD_DIR"], stored).exists()
 
 
 @pytest.mark.usefixtures("frozen_clock")
