@@ -279,6 +279,7 @@ def world(app, session, frozen_clock, make_order, make_receipt, make_user, make_
     upload_file.write_text(m["donor_name"], encoding="utf-8")
     session.commit()
     return {
+        "staff": staff,
         "donation": donation,
         "needles": [
             "zqa",
@@ -314,7 +315,11 @@ def test_markers_are_where_the_test_put_them(session, world) -> None:
 
 def test_erase_before_leaves_no_personal_data_and_the_same_figures(session, runner, world) -> None:
     before = (figures_of(session, "2018-05"), donation_figures(session, 2018))
-    result = runner.invoke(args=["erase-personal-data", "--before", "2030-01-01"])
+    staff = world["staff"].email
+    nobody = runner.invoke(args=["erase-personal-data", "--before", "2030-01-01", "--actor", "x@y"])
+    assert nobody.exit_code != 0 and "no account x@y" in nobody.output
+    args = ["erase-personal-data", "--before", "2030-01-01", "--actor", staff]
+    result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     session.expire_all()
 
@@ -339,6 +344,7 @@ def test_erase_before_leaves_no_personal_data_and_the_same_figures(session, runn
     assert "support_message" in by_table and "incident" in by_table
     run = audit[-1]
     assert run.action == "personal_data.erasure" and run.actor_ref.startswith("os:")
+    assert {a.actor_user_id for a in audit} == {world["staff"].id}
     assert "rows=" in run.detail and "files=" in run.detail
     assert "donation: 1" in result.output.replace("erased donation", "donation")
 

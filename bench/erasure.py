@@ -1,0 +1,127 @@
+"""Erasure benchmark: N old donations (default 100,000), each with a timeline event and a
+donor notice, erased by `portal.erasure.run.erase` (--before a day after all of them), beside
+the floor: one bare UPDATE of the same donation columns over every row, in the same run.
+
+    .venv/bin/python bench/erasure.py [--donations N] [--url postgresql+psycopg://…]
+
+Without --url a fresh SQLite file. Seeding is streamed in chunks, so the process's peak
+resident memory before the erasure is known; peak_mb is the peak during the erasure (flat in
+N means the batches bound it). Last line:
+`bench erasure donations=N seconds=… per_s=… floor_s=… ratio=… peak_mb=… before_mb=…`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+
+CHUNK = 2_000
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def seed(session: sa.orm.Session, n: int) -> None:
+    from portal.erasure.registry import table
+
+    d, ev = table("donation"), table("timeline_event")
+    now = datetime(2018, 6, 1, tzinfo=UTC)
+    for start in range(0, n, CHUNK):
+        ids = range(start + 1, min(n, start + CHUNK) + 1)
+        session.execute(
+            sa.insert(d),
+            [
+                {
+                    "id": i, "donation_no": f"2018-{i:07d}", "portal": "choice",
+                    "portal_order_no": f"B{i}", "state": "paid", "donor_name": f"庄原 太郎{i}",
+                    "donor_kana": "ショウバラ タロウ", "postal_code": "7270011",
+                    "address": f"広島県庄原市東本町{i % 50}-{i % 9}", "phone": f"0824-72-{i % 10000:04d}",
+                    "email": f"donor{i}@example.jp", "amount": 10000, "applied_on": date(2018, 5, 1),
+                    "payment_method": "card", "payment_state": "paid", "message": "応援しています",
+                    "search_name": f"庄原太郎{i}", "search_phone": f"082472{i % 10000:04d}",
+                    "search_email": f"donor{i}@example.jp", "created_at": now, "updated_at": now,
+                }
+                for i in ids
+            ],
+        )  # fmt: skip
+        session.execute(
+            sa.insert(ev),
+            [
+                {"subject_type": "donation", "subject_id": i, "kind": "donation.updated",
+                 "at": now, "data": {"fields": ["address"], "reason": "住所変更 庄原様"},
+                 "public": False}
+                for i in ids
+            ],
+        )  # fmt: skip
+        session.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--donations", type=int, default=100_000)
+    parser.add_argument("--url", default="")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory()
+    url = args.url or f"sqlite:///{tmp.name}/bench.sqlite3"
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app(
+        {
+            "TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": "memory://", "UPLOAD_DIR": f"{tmp.name}/uploads",
+            "DOCUMENT_DIR": f"{tmp.name}/documents",
+        }
+    )  # fmt: skip
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        if args.url:
+            downgrade(revision="base")
+        upgrade()
+        from portal.erasure import policy
+        from portal.erasure.registry import table
+        from portal.erasure.run import erase
+
+        session = db.session()
+        t0 = time.perf_counter()
+        seed(session, args.donations)
+        print(f"seeded {args.donations} donations in {time.perf_counter() - t0:.1f} s")
+        before_mb = rss_mb()
+        cutoffs = policy.before(date(2030, 1, 1), datetime.now(UTC))
+        t0 = time.perf_counter()
+        outcome = erase(session, cutoffs, config=dict(app.config))
+        seconds = time.perf_counter() - t0
+        peak_mb = rss_mb()
+        assert outcome.counts["donation"] == args.donations, outcome.counts
+        print("\n".join(outcome.lines()))
+        d = table("donation")
+        t0 = time.perf_counter()
+        session.execute(
+            sa.update(d).values(
+                donor_name="x", donor_kana="", postal_code="", address="", phone="", email="",
+                message="", search_name="", search_phone="", search_email="",
+            )
+        )  # fmt: skip
+        session.commit()
+        floor = time.perf_counter() - t0
+        db.engine.dispose()
+    print(
+        f"bench erasure donations={args.donations} seconds={seconds:.2f} "
+        f"per_s={args.donations / seconds:.0f} floor_s={floor:.2f} ratio={seconds / floor:.1f} "
+        f"peak_mb={peak_mb:.0f} before_mb={before_mb:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
