@@ -9,7 +9,8 @@ Without `--before` the settings decide (portal/config.py):
   the conversation's last message and from when the incident was noticed;
 - chat attachments go RETENTION_ATTACHMENT_DAYS after their conversation closed;
 - the files an import left under UPLOAD_DIR/imports go RETENTION_IMPORT_FILE_DAYS after
-  they were written.
+  they were written, and with them what quotes them: an import job's result (its first
+  rejected rows) and a supplier's shipment-file preview.
 
 With `--before DATE` every cut-off is DATE (00:00 JST): everything older goes.
 """

@@ -17,7 +17,7 @@ import enum
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,6 +95,8 @@ class TableSpec:
     file_folder: bool = False  # the file's folder goes too (a batch's manifest and set PDFs)
     delete: bool = False  # the row goes (attachments: the row is the file)
     scrub: Callable[[Any], Any] | None = None  # for the SCRUBBED column
+    # Age.RECORDED: which cut-off the row's timestamp is compared with (a Cutoffs field)
+    cutoff: str = "records"
     note: str = field(default="", compare=False)
 
 
@@ -245,12 +247,14 @@ SPECS: tuple[TableSpec, ...] = (
         {"filename": B, "rows": Becomes.EMPTY_LIST, "problems": Becomes.EMPTY_LIST},
         Age.RECORDED,
         column("created_at"),
+        cutoff="import_files",  # a preview between upload and apply: as an import's files
     ),
     TableSpec(
         "job_run",
         {"result": Becomes.SCRUBBED, "error": P},
         Age.RECORDED,
         column("created_at"),
+        cutoff="import_files",  # quotes the uploaded file: goes with it
         scrub=counts_only,
         note="an import's or a batch's result: figures only",
     ),
@@ -429,7 +433,8 @@ def erasable(spec: TableSpec, t: sa.FromClause, c: Cutoffs) -> sa.ColumnElement[
         conds.append(incident_erasable(link, c, joins))
     elif spec.age is Age.RECORDED:
         assert link is not None and not joins
-        conds.append(link < c.records)
+        limit: datetime = getattr(c, spec.cutoff)
+        conds.append(link < limit)
     elif spec.age is Age.RECEIPT_BATCH:
         conds.append(batch_erasable(t, c))
     return sa.and_(*conds)

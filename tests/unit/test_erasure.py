@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import astuple
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -422,9 +422,8 @@ def test_open_cases_are_refused_and_kept(
     assert attachments.path_of(app.config["UPLOAD_DIR"], stored).exists()
 
 
-@pytest.mark.usefixtures("frozen_clock")
 def test_policy_without_before_erases_only_what_is_past_retention(
-    app, session, runner, world, make_donation
+    app, session, runner, world, make_donation, frozen_clock
 ) -> None:
     kept = make_donation(paid_on=RECENT, lines=[], donor_name="山田zqfname")
     kept.receipt_wanted = False
@@ -446,10 +445,22 @@ def test_policy_without_before_erases_only_what_is_past_retention(
             stored_name=stored,
         )
     )  # fmt: skip
+    now = frozen_clock.now()
+    old_job = JobRun(
+        kind="donation_import", created_at=now - timedelta(days=91),
+        result={"rejected": [{"donor_name": "zqhname"}]},
+    )  # fmt: skip
+    new_job = JobRun(
+        kind="donation_import", created_at=now - timedelta(days=10),
+        result={"rejected": [{"donor_name": "zqfjob"}]},
+    )  # fmt: skip
+    session.add_all([old_job, new_job])
     session.commit()
     result = runner.invoke(args=["erase-personal-data"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("policy: donations before 2019-04-01")
+    assert found(session, ["zqhname"]) == []  # an import's quoted rows: 90 days
+    assert ("job_run", "result", "zqfjob") in found(session, ["zqfjob"])
     session.expire_all()
     assert world["donation"].donor_name == "消去済み"
     assert kept.donor_name == "山田zqfname"
