@@ -60,6 +60,9 @@ class Outcome:
         return out
 
 
+FILE, TREE, EMPTY_DIR = "file", "tree", "dir"  # what to delete: a file, a folder, an empty folder
+
+
 class _Spool:
     """Paths to delete after the commit, one per line in a temporary file (a million receipt
     PDFs do not sit in memory)."""
@@ -68,15 +71,16 @@ class _Spool:
         self._fh: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by erase()
         self.count = 0
 
-    def add(self, path: Path) -> None:
-        self._fh.write(f"{path}\n")
-        self.count += 1
+    def add(self, path: Path, kind: str = FILE) -> None:
+        self._fh.write(f"{kind}\t{path}\n")
+        self.count += kind == FILE
 
-    def paths(self) -> Iterator[Path]:
+    def entries(self) -> Iterator[tuple[str, Path]]:
         self._fh.seek(0)
         for line in self._fh:
-            if line := line.rstrip("\n"):
-                yield Path(line)
+            kind, _, path = line.rstrip("\n").partition("\t")
+            if path:
+                yield kind, Path(path)
 
     def close(self) -> None:
         self._fh.close()
@@ -109,15 +113,24 @@ def _python_value(becomes: Becomes, old: Any, scrub: Callable[[Any], Any] | None
     raise ValueError(f"{becomes} is erased in SQL only")
 
 
-def _file_paths(spec: TableSpec, config: dict[str, Any], value: str) -> list[Path]:
+def _file_paths(spec: TableSpec, config: dict[str, Any], value: str) -> list[tuple[Path, str]]:
+    """What a FILE column's value names on disk, inside its configured folder only (a value
+    that would lead out of it is left alone)."""
     root = Path(str(config[spec.file_root]))
     if spec.file_sub:
         root = root / spec.file_sub
     path = root / value
-    paths = [path]
-    if spec.file_folder:
-        paths.append(path.parent)
-    return paths
+    resolved, base = path.resolve(), root.resolve()
+    if base not in resolved.parents:
+        return []
+    out = [(path, FILE)]
+    if spec.file_folder:  # a print batch: its manifest, the set PDFs cut from it, its folder
+        out += [
+            (path.with_name(f"{path.stem}-manifest.csv"), FILE),
+            (path.parent / "sets", TREE),
+            (path.parent, EMPTY_DIR),
+        ]
+    return out
 
 
 def _spec(
@@ -144,8 +157,8 @@ def _spec(
         for name in files:
             stmt = sa.select(t.c[name]).where(cond, t.c[name] != "")
             for (value,) in session.execute(stmt):
-                for path in _file_paths(spec, config, value):
-                    spool.add(path)
+                for path, kind in _file_paths(spec, config, value):
+                    spool.add(path, kind)
         if dry_run:
             total += session.scalar(sa.select(sa.func.count()).select_from(t).where(cond)) or 0
         elif spec.delete:
@@ -229,20 +242,22 @@ def _import_files(config: dict[str, Any], cutoffs: Cutoffs, spool: _Spool) -> No
 
 def _delete(spool: _Spool) -> tuple[int, int]:
     deleted = missing = 0
-    folders: list[Path] = []
-    for path in spool.paths():
-        if path.is_dir():
-            folders.append(path)
+    folders: list[tuple[str, Path]] = []
+    for kind, path in spool.entries():
+        if kind != FILE:
+            folders.append((kind, path))
             continue
         try:
             path.unlink()
             deleted += 1
         except FileNotFoundError:
             missing += 1
-    for folder in folders:  # a batch's folder: its manifest and the donors' set PDFs
-        if folder.is_dir():
+    for kind, folder in folders:
+        if kind == TREE and folder.is_dir():  # a batch's set PDFs
             deleted += sum(1 for p in folder.rglob("*") if p.is_file())
             shutil.rmtree(folder, ignore_errors=True)
+        elif kind == EMPTY_DIR and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     return deleted, missing
 
 

@@ -198,6 +198,9 @@ def world(app, session, frozen_clock, make_order, make_receipt, make_user, make_
     set_pdf = docs / folder / "set-1.pdf"
     set_pdf.write_bytes(b"%PDF-1.4 zqa")
     receipt.pdf_path = str(folder / "set-1.pdf")
+    orphan = docs / folder / "sets" / "2017-000009.pdf"  # cut once, its row since reissued
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"%PDF-1.4 zqa")
     merged = docs / folder / "B2018-0001.pdf"
     merged.write_bytes(b"%PDF-1.4")
     (docs / folder / "B2018-0001-manifest.csv").write_text("set_id\n", encoding="utf-8")
@@ -293,6 +296,8 @@ def world(app, session, frozen_clock, make_order, make_receipt, make_user, make_
             set_pdf,
             merged,
             docs / folder / "B2018-0001-manifest.csv",
+            orphan,
+            docs / folder,
             attachments.path_of(app.config["UPLOAD_DIR"], stored),
             upload_file,
         ],
@@ -538,3 +543,14 @@ def test_the_confirmation_is_asked_only_on_a_terminal(runner, world, monkeypatch
     result = runner.invoke(args=["erase-personal-data", "--before", "2030-01-01"], input="n\n")
     assert result.exit_code == 1 and "Aborted" in result.output
     assert world["donation"].donor_name == "山田zqaname"
+
+
+def test_a_path_leading_out_of_its_folder_is_left_alone(tmp_path) -> None:
+    from portal.erasure.run import _file_paths
+
+    spec = next(s for s in registry.SPECS if s.table == "receipt")
+    config = {"DOCUMENT_DIR": str(tmp_path / "documents")}
+    assert _file_paths(spec, config, "../outside.pdf") == []
+    assert _file_paths(spec, config, "/etc/passwd") == []
+    (path, _), *_ = _file_paths(spec, config, "receipts/2018/B1/sets/1.pdf")
+    assert path == tmp_path / "documents" / "receipts/2018/B1/sets/1.pdf"
