@@ -130,6 +130,14 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
             "NOTICE_PORTALS_CONFIRMING", "choice,rakuten,furunavi,jal,satofull"
         ),
         "NOTICE_MAX_AGE_DAYS": int(os.environ.get("NOTICE_MAX_AGE_DAYS", "14")),
+        # Retention of personal data (個人情報取扱特記事項 第12; `flask erase-personal-data`,
+        # portal/erasure/): a donor's data is kept until RETENTION_DONOR_YEARS after the end
+        # of the 年度 of the donation (a conversation's text: of its last message; an
+        # incident's: of when it was noticed); chat attachments RETENTION_ATTACHMENT_DAYS
+        # after the conversation closed; uploaded import files RETENTION_IMPORT_FILE_DAYS.
+        "RETENTION_DONOR_YEARS": int(os.environ.get("RETENTION_DONOR_YEARS", "7")),
+        "RETENTION_ATTACHMENT_DAYS": int(os.environ.get("RETENTION_ATTACHMENT_DAYS", "365")),
+        "RETENTION_IMPORT_FILE_DAYS": int(os.environ.get("RETENTION_IMPORT_FILE_DAYS", "90")),
         "CITY_PREFECTURE": os.environ.get("CITY_PREFECTURE", "広島県"),
         "CITY_MAYOR": os.environ.get("CITY_MAYOR", "庄原市長 木山 耕三"),
         "INVITATION_HOURS": 72,
