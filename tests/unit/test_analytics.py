@@ -27,7 +27,7 @@ YAMADA = {"donor_name": "山田 太郎", "phone": "090-1111-2222", "email": ""}
 
 
 @pytest.fixture()
-def two_years(session, make_donation, make_gift):
+def two_years(session, make_donation, make_gift, make_project):
     a, b = make_gift(code="A-1", name="比婆牛"), make_gift(code="B-2", name="庄原米")
 
     def give(day: date, amount: int, portal: Portal = Portal.CHOICE, gift=None, **kw):
@@ -46,7 +46,7 @@ def two_years(session, make_donation, make_gift):
     give(date(2026, 12, 1), 50000, Portal.RAKUTEN, b, email="c@example.jp", address=kanagawa,
          disaster_relief=True)  # fmt: skip
     give(date(2026, 12, 31), 15000, Portal.DIRECT, email="c@example.jp", address=kanagawa,
-         project="比婆牛の牧場を守る")  # fmt: skip
+         project="比婆牛の牧場を守る", project_id=make_project("比婆牛の牧場を守る").id)  # fmt: skip
     give(date(2027, 3, 31), 5000, gift=a, address="庄原市東本町1-1", **YAMADA)  # no prefecture
     give(date(2026, 5, 5), 1000, address=hiroshima, **YAMADA)  # same name and phone: Yamada
     give(date(2026, 7, 7), 2000, address=hiroshima, donor_name="山田 太郎", email="")  # no phone
