@@ -41,7 +41,11 @@ def _card(html: str) -> str:
 @pytest.mark.parametrize("who", ["staff", "city"])
 def test_card_on_the_dashboard_warns_at_the_margin(client, year, who):  # noqa: F811
     sign_in(client, year[who])
-    card = _card(client.get("/staff/").get_data(as_text=True))
+    dashboard = client.get("/staff/").get_data(as_text=True)
+    assert 'hx-get="/staff/oversight/card" hx-trigger="load"' in dashboard
+    card = _card(
+        client.get("/staff/oversight/card", headers={"HX-Request": "true"}).get_data(as_text=True)
+    )
     # 28,559 / 60,000 = 47.59% ≥ the default 47% margin: amber, with the warning.
     assert "47.59%" in card and "20.00%" in card
     assert 'data-testid="fifty-now" data-level="warn"' in card
@@ -65,7 +69,7 @@ def test_city_raises_the_margin_and_the_warning_goes(client, year, csrf_on):  # 
     ok = client.post("/staff/oversight/margins",
                      data={"fifty_margin": "48", "thirty_margin": "28", "csrf_token": _csrf(page)})  # fmt: skip
     assert ok.status_code == 303
-    card = _card(client.get("/staff/").get_data(as_text=True))
+    card = _card(client.get("/staff/oversight/card").get_data(as_text=True))
     assert 'data-testid="fifty-now" data-level="ok"' in card
     assert 'data-testid="oversight-warning"' not in card
 
@@ -160,5 +164,7 @@ def test_page_and_card_in_english(client, year):  # noqa: F811
     assert not CJK.findall(text), CJK.findall(text)[:10]
     assert "47.59%" in text
     refresh()
-    card = _card(client.get("/staff/").get_data(as_text=True))
+    assert "Expense ratios" in client.get("/staff/").get_data(as_text=True)
+    refresh()
+    card = _card(client.get("/staff/oversight/card").get_data(as_text=True))
     assert not CJK.findall(re.sub(r"<[^>]+>", " ", card))

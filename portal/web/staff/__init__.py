@@ -181,6 +181,7 @@ bp.add_url_rule("/reports/<month>/report.xlsx", view_func=monthly.monthly_report
 # the 5割 and 3割 watch: breakdown, costs staff enter, margins, the workbook for 総務省
 bp.add_url_rule("/oversight", methods=["GET", "POST"], view_func=oversight.oversight)
 bp.add_url_rule("/oversight.xlsx", view_func=oversight.oversight_xlsx)
+bp.add_url_rule("/oversight/card", view_func=oversight.oversight_card)
 bp.add_url_rule(
     "/oversight/costs/<int:entry_id>", methods=["GET", "POST"], view_func=oversight.oversight_cost
 )

@@ -8,7 +8,7 @@ operator's administrator set the margins (portal/core/roles.py). No personal dat
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, make_response, request, url_for
+from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -166,6 +166,12 @@ def oversight_margins() -> Response | str | tuple[str, int]:
         except DomainError as err:
             apply_domain_error(form, err)
     return _page(_cost_form(), form), 422
+
+
+def oversight_card() -> str:
+    """The dashboards' card, fetched by htmx once the dashboard is shown: it builds the 年度's
+    invoices month by month, so the dashboard itself stays one query."""
+    return render_template("staff/_oversight_card.html", oversight=ratios.watch(db.session))
 
 
 def oversight_xlsx() -> Response:
