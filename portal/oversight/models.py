@@ -92,11 +92,15 @@ class GiftPriceChange(Model):
     gift: Mapped[Gift] = relationship()
 
 
-def _old(gift: Gift, name: str) -> tuple[bool, Any]:
+def _old(session: Session, gift: Gift, name: str) -> tuple[bool, Any]:
     hist = sa.inspect(gift).attrs[name].history
     if not hist.has_changes():
         return False, getattr(gift, name)
-    return True, hist.deleted[0] if hist.deleted else None
+    if hist.deleted:
+        return True, hist.deleted[0]
+    # Set without being loaded first (expired after a commit): the row still has the old value.
+    with session.no_autoflush:
+        return True, session.scalar(sa.select(getattr(Gift, name)).where(Gift.id == gift.id))
 
 
 @event.listens_for(Session, "before_flush")
@@ -114,8 +118,8 @@ def _record_price_changes(session: Session, _ctx: Any, _instances: Any) -> None:
     for gift in list(session.dirty):
         if not isinstance(gift, Gift):
             continue
-        amount_changed, old_amount = _old(gift, "required_amount")
-        cost_changed, old_cost = _old(gift, "procurement_cost")
+        amount_changed, old_amount = _old(session, gift, "required_amount")
+        cost_changed, old_cost = _old(session, gift, "procurement_cost")
         if not (amount_changed or cost_changed):
             continue
         if old_amount == gift.required_amount and old_cost == gift.procurement_cost:

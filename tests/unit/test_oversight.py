@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from portal.core.errors import DomainError, PermissionDenied
 from portal.core.portals import Portal
@@ -249,3 +250,17 @@ def test_gifts_a_price_change_took_to_the_3wari_margin(session, make_gift, make_
         (None, 10000),
         (10000, 6000),
     ]
+
+
+def test_a_cost_set_on_an_expired_gift_keeps_its_old_value(session, make_gift):
+    gift = make_gift(required_amount=10000, procurement_cost=2000)
+    session.expire(gift)
+    gift.procurement_cost = 3200  # not loaded first: the attribute has no old value of its own
+    session.flush()
+    latest = session.scalars(
+        sa.select(GiftPriceChange)
+        .where(GiftPriceChange.gift_id == gift.id)
+        .order_by(GiftPriceChange.id.desc())
+    ).first()
+    assert (latest.old_procurement_cost, latest.new_procurement_cost) == (2000, 3200)
+    assert latest.old_required_amount == latest.new_required_amount == 10000
