@@ -34,6 +34,7 @@ from portal.gifts.proposal_models import (  # noqa: F401
 from portal.gifts.stock import GiftAllocation, StockLedger  # noqa: F401
 from portal.incidents.models import Incident, IncidentNote  # noqa: F401
 from portal.monthly import models as monthly_models  # noqa: F401
+from portal.oversight.models import CostEntry, GiftPriceChange, OversightSetting  # noqa: F401
 from portal.payments.models import PaymentLine, PaymentRun  # noqa: F401
 from portal.receipts import models as receipt_models  # noqa: F401
 from portal.shipping.models import Order, Resend, Shipment, ShipmentUpload  # noqa: F401

@@ -159,3 +159,16 @@ def can_manage_projects(user: User) -> bool:
     """Operator staff keep the crowdfunding projects (title, goal, period, portal IDs) [6(9)];
     the city reads them and their progress."""
     return user.role in OPERATOR_ROLES
+
+
+def can_enter_costs(user: User) -> bool:
+    """The costs of raising donations the portal has no record of (portal fees, payment fees,
+    advertising) [6(8)イ(イ)]: the city is billed for some itself and the operator keeps the
+    books, so both operator staff and city staff enter and correct them (audited)."""
+    return user.role in STAFF_ROLES
+
+
+def can_set_cost_margins(user: User) -> bool:
+    """The warning margins before the 5割 and 3割 limits: the city, whose limits they are, and
+    the operator's administrator."""
+    return user.role in (Role.CITY, Role.OPERATOR_ADMIN)

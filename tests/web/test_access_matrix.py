@@ -124,6 +124,11 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.payment_run_build": {"POST": OPERATORS},
     "staff.payment_run_file": {"GET": OPERATORS},
     "staff.payment_run_paid": {"POST": OPERATORS},
+    # the 5割/3割 watch: every staff member reads and enters costs; margins: city and admin
+    "staff.oversight": {"POST": STAFF},
+    "staff.oversight_cost": {"POST": STAFF},
+    "staff.oversight_cost_delete": {"POST": STAFF},
+    "staff.oversight_margins": {"POST": frozenset({"operator_admin", "city"})},
     "staff.supplier_edit": {"GET": OPERATORS, "POST": OPERATORS},
     "staff.supplier_invite": {"POST": OPERATORS},
     "staff.supplier_new": {"GET": OPERATORS, "POST": OPERATORS},

@@ -24,6 +24,7 @@ from portal.web.staff import (
     mappings,
     monthly,
     orders,
+    oversight,
     payments,
     projects,
     proposals,
@@ -182,6 +183,19 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/reports/<month>/report.pdf", view_func=monthly.monthly_report_pdf)
 bp.add_url_rule("/reports/<month>/report.xlsx", view_func=monthly.monthly_report_xlsx)
+
+# the 5割 and 3割 watch: breakdown, costs staff enter, margins, the workbook for 総務省
+bp.add_url_rule("/oversight", methods=["GET", "POST"], view_func=oversight.oversight)
+bp.add_url_rule("/oversight.xlsx", view_func=oversight.oversight_xlsx)
+bp.add_url_rule("/oversight/card", view_func=oversight.oversight_card)
+bp.add_url_rule(
+    "/oversight/costs/<int:entry_id>", methods=["GET", "POST"], view_func=oversight.oversight_cost
+)
+bp.add_url_rule(
+    "/oversight/costs/<int:entry_id>/delete", methods=["POST"],
+    view_func=oversight.oversight_cost_delete,
+)  # fmt: skip
+bp.add_url_rule("/oversight/margins", methods=["POST"], view_func=oversight.oversight_margins)
 
 # orders
 bp.add_url_rule(
