@@ -129,6 +129,10 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "NOTICE_PORTALS_CONFIRMING": os.environ.get(
             "NOTICE_PORTALS_CONFIRMING", "choice,rakuten,furunavi,jal,satofull"
         ),
+        # Portals that grant points to donors (comma-separated values of Portal). Since
+        # 2025-10-01 a city may not recruit through them: each one listed is warned about on
+        # the staff dashboards and the gift list until it is taken off (portals.py).
+        "PORTALS_GRANTING_POINTS": os.environ.get("PORTALS_GRANTING_POINTS", ""),
         "NOTICE_MAX_AGE_DAYS": int(os.environ.get("NOTICE_MAX_AGE_DAYS", "14")),
         # Retention of personal data (個人情報取扱特記事項 第12; `flask erase-personal-data`,
         # portal/erasure/): a donor's data is kept until RETENTION_DONOR_YEARS after the end

@@ -31,3 +31,11 @@ PORTAL_LABELS = {
     Portal.SATOFULL: _l("さとふる"),
     Portal.DIRECT: _l("直接受付"),
 }
+
+
+def portals_granting_points(setting: str) -> list[Portal]:
+    """The portals set as granting points to donors (PORTALS_GRANTING_POINTS, comma-separated
+    values of Portal). From 1 October 2025 a city may not take donations through a portal
+    that grants points (総務省告示の改正), so each one is a standing warning for staff."""
+    wanted = {part.strip() for part in setting.split(",") if part.strip()}
+    return [p for p in Portal if p.value in wanted]

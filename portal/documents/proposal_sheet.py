@@ -54,8 +54,15 @@ DETAIL_TITLES = {
     "processing_place": "加工地",
     "mixing_reason": "混在が避けられない理由",
     "qualifying_value_share": "地場産品部分の価額割合（%）",
-    "operator_in_prefecture": "宿泊事業者は広島県内のみで事業",
+    "operator_in_prefecture": "宿泊事業者は広島県内のみで宿泊施設を運営",
+    "brand_outside_prefecture": "県外の宿泊施設のブランド名を冠する",
     "price_per_person_night": "1人1泊あたりの料金（円）",
+    "lodging_cost_per_person_night": "宿泊の調達に要する費用（1人1泊・円）",
+    "disaster_designation": "特定非常災害の名称と災害救助法の適用",
+    "value_added": "市内の工程で生じる付加価値",
+    "area_relevance": "サービスと市との関連性",
+    "shared_kind": "共通返礼品の種類",
+    "set_components": "セットの品物と当たる号",
     "disaster_name": "災害名",
     "original_item": "本来の返礼品",
     "voucher_scope": "使える品物・サービス",
@@ -123,7 +130,16 @@ def return_ratio(procurement_cost: int | None, required_amount: int | None) -> s
     return text + "（3割超）" if Gift.over_return_limit(required_amount, procurement_cost) else text
 
 
-def _detail_value(value: Any) -> str:
+SHARED_KINDS = {
+    "i": "イ（近隣市町村と共同）",
+    "ro": "ロ（県と市町村の連携）",
+    "ha": "ハ（県の地域資源認定）",
+}
+
+
+def _detail_value(key: str, value: Any) -> str:
+    if key == "shared_kind":
+        return SHARED_KINDS.get(str(value), str(value))
     if value is True:
         return "はい"
     if value is False:
@@ -168,7 +184,7 @@ def sheet_for(session: Session, p: Proposal, *, today: datetime | None = None) -
         ),
         service_place=p.service_place or "",
         details=tuple(
-            (DETAIL_TITLES.get(k, k), _detail_value(v))
+            (DETAIL_TITLES.get(k, k), _detail_value(k, v))
             for k, v in (p.origin_details or {}).items()
             if v not in (None, "")
         ),

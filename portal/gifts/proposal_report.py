@@ -22,6 +22,7 @@ HEADERS = (
     "事業者",
     "地場産品基準（号）",
     "告示条項",
+    "地場産品類型（チョイス）",
     "原材料（産地・割合）",
     "製造・加工工程（場所・付加価値割合）",
     "提供場所",
@@ -48,7 +49,7 @@ def report_rows(
 ) -> list[list[Any]]:
     """Rows for the period (JST days, inclusive). Approved proposals are dated by their
     decision, the others by their last change."""
-    from portal.gifts.proposals import criteria
+    from portal.gifts.proposals import choice_category, criteria
 
     stamp = Proposal.decided_at if status == ProposalState.APPROVED else Proposal.updated_at
     stmt = (
@@ -77,6 +78,7 @@ def report_rows(
                 p.supplier.name,
                 p.criterion,
                 crit.get("article", ""),
+                choice_category(p),
                 "；".join(
                     f"{m.get('material', '')}（{m.get('origin', '')}・{m.get('share')}%）"
                     for m in p.materials or []

@@ -86,6 +86,17 @@ def criteria() -> dict[str, dict[str, Any]]:
     return {c["code"]: c for c in data["criteria"]}
 
 
+# Yes/no facts a 号 asks: not answered is its own message (False is an answer).
+YES_NO_DETAILS = {
+    "operator_in_prefecture": _l(
+        "宿泊事業者が広島県内のみで宿泊施設を運営しているかを選んでください。"
+    ),
+    "brand_outside_prefecture": _l(
+        "県外の宿泊施設のブランド名を冠する施設（フランチャイズ等）かどうかを選んでください。"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     field: str
@@ -164,16 +175,14 @@ def assess(p: Proposal, *, has_evidence: bool | None = None) -> list[Finding]:
             found.append(Finding("service_place", _l("サービスの提供場所を入力してください。")))
         elif req == "evidence" and not has_evidence:
             found.append(Finding("evidence", _l("この号では証明書類（PDF）の添付が必要です。")))
-        elif req == "operator_in_prefecture" and "operator_in_prefecture" not in details:
-            found.append(
-                Finding(req, _l("宿泊事業者が広島県内のみで事業を行っているかを選んでください。"))
-            )
+        elif req in YES_NO_DETAILS and req not in details:
+            found.append(Finding(req, YES_NO_DETAILS[req]))
         elif req not in {
             "materials",
             "steps",
             "service_place",
             "evidence",
-            "operator_in_prefecture",
+            *YES_NO_DETAILS,
         } and details.get(req) in (None, ""):
             found.append(Finding(req, _l("この号で必要な項目です。入力してください。")))
 
@@ -217,17 +226,81 @@ def assess(p: Proposal, *, has_evidence: bool | None = None) -> list[Finding]:
                     ),
                 )
             )
-    if "lodging_cap_yen" in crit:
-        in_pref = details.get("operator_in_prefecture")
-        price = details.get("price_per_person_night")
-        if in_pref is False and price not in (None, "") and int(price) > crit["lodging_cap_yen"]:
+    if crit.get("local_step_required") and p.steps and not local_steps:
+        found.append(
+            Finding(
+                "steps",
+                _l("主要な工程を庄原市内で行うことが必要です。その工程を入力してください。"),
+            )
+        )
+    if crit.get("operator_only_in_prefecture"):
+        if details.get("operator_in_prefecture") is False:
             found.append(
                 Finding(
-                    "price_per_person_night",
-                    _l("県外でも事業を行う宿泊事業者の場合、1人1泊50,000円以下にしてください。"),
+                    "operator_in_prefecture",
+                    _l(
+                        "県外でも宿泊施設を運営する事業者は第7号の2に当たりません。"
+                        "第7号の3イ（調達費用が1人1泊5万円以下）を選んでください。"
+                    ),
+                )
+            )
+        if details.get("brand_outside_prefecture") is True:
+            found.append(
+                Finding(
+                    "brand_outside_prefecture",
+                    _l(
+                        "県外の宿泊施設のブランド名を冠する施設（フランチャイズ等）は第7号の2に"
+                        "当たりません。第7号の3イを選んでください。"
+                    ),
+                )
+            )
+    if "lodging_cost_cap_yen" in crit:
+        cost = _int_or_none(details.get("lodging_cost_per_person_night"))
+        if cost is not None and cost > crit["lodging_cost_cap_yen"]:
+            found.append(
+                Finding(
+                    "lodging_cost_per_person_night",
+                    _l(
+                        "宿泊の調達に要する費用が1人1泊50,000円を超えています（第7号の3イ。"
+                        "料金ではなく調達費用で判定します）。"
+                    ),
+                )
+            )
+    if "choice_by_kind" in crit:
+        kind = details.get("shared_kind")
+        if kind not in (None, "") and kind not in crit["choice_by_kind"]:
+            found.append(Finding("shared_kind", _l("イ・ロ・ハのどれに当たるかを選んでください。")))
+    if "set_items_at_least" in crit:
+        items = set_components(details.get("set_components"))
+        if items and len(items) < crit["set_items_at_least"]:
+            found.append(
+                Finding(
+                    "set_components",
+                    _l("セットには基準に合う品物を2つ以上、1行に1つずつ記入してください。"),
                 )
             )
     return found
+
+
+def set_components(text: Any) -> list[str]:
+    """A セット's items, one per non-blank line ("品物：号")."""
+    return [line.strip() for line in str(text or "").splitlines() if line.strip()]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value in (None, "") else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def choice_category(p: Proposal) -> str:
+    """The proposal's 地場産品類型 as ふるさとチョイス lists it (8 by the イ/ロ/ハ chosen)."""
+    crit = criteria().get(p.criterion) or {}
+    by_kind = crit.get("choice_by_kind")
+    if by_kind:
+        return str(by_kind.get((p.origin_details or {}).get("shared_kind", ""), ""))
+    return str(crit.get("choice", ""))
 
 
 # --- drafting -------------------------------------------------------------------------------

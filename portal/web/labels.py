@@ -47,6 +47,12 @@ PROPOSAL_STATE_CLASS = {
     ProposalState.REJECTED: "status--alert",
 }
 
+SHARED_KIND_LABELS = {
+    "i": _l("イ 近隣の市町村と共同で定めたもの"),
+    "ro": _l("ロ 広島県が県内の市町村と連携して定めたもの"),
+    "ha": _l("ハ 広島県が地域資源として認定したもの"),
+}
+
 CRITERION_LABELS = {
     "1": _l("第1号 区域内で生産"),
     "2": _l("第2号 原材料の主要部分が区域内産"),
@@ -57,11 +63,14 @@ CRITERION_LABELS = {
     "5": _l("第5号 市の広報のためのグッズ"),
     "6": _l("第6号 セット（地場産品7割以上）"),
     "7": _l("第7号 区域内で提供するサービス"),
-    "7-2": _l("第7号の2・3 宿泊"),
+    "7-2": _l("第7号の2 宿泊（県内のみで運営する事業者）"),
+    "7-3i": _l("第7号の3イ 宿泊（調達費用が1人1泊5万円以下）"),
+    "7-3ro": _l("第7号の3ロ 宿泊（特定非常災害の被災県）"),
     "7-4": _l("第7号の4 区域内で発電した電気"),
     "8": _l("第8号 共通返礼品"),
     "9": _l("第9号 災害時の代替品"),
     "voucher": _l("商品券・クーポン（地場産品のみ交換可）"),
+    "set": _l("セット（基準に合う返礼品の組み合わせ）"),
 }
 
 PROPOSAL_FIELD_LABELS = {
@@ -87,8 +96,17 @@ PROPOSAL_FIELD_LABELS = {
     "processing_place": _l("加工地"),
     "mixing_reason": _l("混在が避けられない理由"),
     "qualifying_value_share": _l("地場産品部分の価額割合（%）"),
-    "operator_in_prefecture": _l("宿泊事業者は広島県内のみで事業を行っていますか"),
+    "operator_in_prefecture": _l("宿泊事業者は広島県内のみで宿泊施設を運営していますか"),
+    "brand_outside_prefecture": _l(
+        "県外の宿泊施設のブランド名を冠していますか（フランチャイズ等）"
+    ),
     "price_per_person_night": _l("1人1泊あたりの料金（円）"),
+    "lodging_cost_per_person_night": _l("宿泊の調達に要する費用（1人1泊・円）"),
+    "disaster_designation": _l("特定非常災害の名称と災害救助法の適用"),
+    "value_added": _l("市内の工程で生じる付加価値"),
+    "area_relevance": _l("サービスと庄原市との関連性"),
+    "shared_kind": _l("共通返礼品の種類（イ・ロ・ハ）"),
+    "set_components": _l("セットの品物と当たる号（1行に1つ）"),
     "disaster_name": _l("災害名"),
     "original_item": _l("本来の返礼品"),
     "voucher_scope": _l("使える品物・サービス"),

@@ -48,6 +48,7 @@ def test_proposal_from_supplier_to_catalogue(browser, live_server, tmp_path) -> 
     supplier.fill("[name=steps-0-step]", "製麺")
     supplier.fill("[name=steps-0-place]", "庄原市東城町")
     supplier.fill("[name=steps-0-share]", "70")
+    supplier.fill("#value_added", "市内の工場で製麺・乾燥して乾麺に仕上げる")
     # Live check while typing: 3,500 of 10,000 breaks the 3割 rule.
     supplier.fill("#procurement_cost", "3500")
     expect(supplier.locator("#proposal-findings")).to_contain_text("30%")

@@ -14,10 +14,11 @@ from portal.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from portal.core.roles import Role
 from portal.core.timeline import events_for
 from portal.gifts.models import Gift, GiftStatus
-from portal.gifts.proposal_models import TRANSITIONS, GiftOrigin, ProposalState
+from portal.gifts.proposal_models import TRANSITIONS, GiftOrigin, Proposal, ProposalState
 from portal.gifts.proposals import (
     CRITERIA_FILE,
     assess,
+    choice_category,
     attach_evidence,
     attach_photo,
     create_draft,
@@ -87,15 +88,30 @@ def test_criteria_file_lists_every_article_with_explanation_evidence_and_source(
         "6",
         "7",
         "7-2",
+        "7-3i",
+        "7-3ro",
         "7-4",
         "8",
         "9",
         "voucher",
+        "set",
     }
     for c in data["criteria"]:
         assert c["ja"] and c["en"] and c["article"].startswith("第5条") and c["required"]
     assert all(s["url"].startswith("https://") for s in data["_source"]["checked"])
-    assert criteria()["7-2"]["lodging_cap_yen"] == 50000
+    assert criteria()["7-3i"]["lodging_cost_cap_yen"] == 50000
+    # Every 号 names its ふるさとチョイス 地場産品類型 (8 by the イ/ロ/ハ chosen), as written in
+    # チョイス's list (shared/formats/choice_jibasanpin_ruikei_list.txt).
+    choice_list = {
+        "1", "2", "3", "3イ（熟成肉）", "3イ（精米）", "3ロ（企画立案）", "4", "5", "6", "7",
+        "7の2（宿泊）", "７号の３イ五万以下（宿泊）", "７号の３ロ該当地域（宿泊）", "7の4（電気）",
+        "8イ", "8ロ", "8ハ", "9", "99", "セット",
+    }  # fmt: skip
+    named = set()
+    for c in data["criteria"]:
+        for name in c.get("choice_by_kind", {}).values() or [c["choice"]]:
+            named.update(name.split("／"))
+    assert named == choice_list
 
 
 # --- per 号 ---------------------------------------------------------------------------------
@@ -141,9 +157,29 @@ def test_article_3_needs_steps_with_local_value_added(session: Any, people: Any)
         {"step": "製麺", "place": "三次市", "share": 70},
         {"step": "包装", "place": "庄原市", "share": 30},
     ]
+    away = [{"step": "製麺", "place": "三次市", "share": 100}]
     assert "steps" in problems(session, people, fields("3", materials=mats, steps=away))
     here = [{"step": "製麺", "place": "庄原市東城町", "share": 70}]
-    assert problems(session, people, fields("3", materials=mats, steps=here)) == {}
+    added = {"value_added": "北海道産のそば粉を市内の工場で製麺・乾燥し、乾麺に仕上げる"}
+    assert (
+        problems(session, people, fields("3", materials=mats, steps=here, origin_details=added))
+        == {}
+    )
+    # 第3号 asks for 相応の付加価値 in words, with no percentage: a local step whose share
+    # is not given (or is small) is not rejected for it; the description is what is asked.
+    no_share = [{"step": "製麺", "place": "庄原市東城町", "share": None}]
+    small = [
+        {"step": "製麺", "place": "庄原市", "share": 30},
+        {"step": "粉", "place": "三次市", "share": 70},
+    ]
+    for steps in (no_share, small):
+        assert (
+            problems(
+                session, people, fields("3", materials=mats, steps=steps, origin_details=added)
+            )
+            == {}
+        )
+    assert "value_added" in problems(session, people, fields("3", materials=mats, steps=here))
 
 
 def test_article_3i_aged_meat_raw_material_must_come_from_hiroshima(
@@ -191,6 +227,31 @@ def test_article_5_and_8_need_evidence(session: Any, people: Any) -> None:
     assert "evidence" in problems(session, people, fields("8"))
 
 
+def test_article_8_records_which_of_i_ro_ha_applies(session: Any, people: Any) -> None:
+    assert "shared_kind" in problems(session, people, fields("8"))
+    assert "shared_kind" in problems(
+        session, people, fields("8", origin_details={"shared_kind": "ni"})
+    )
+    got = problems(session, people, fields("8", origin_details={"shared_kind": "ha"}))
+    assert "shared_kind" not in got
+    p = Proposal(criterion="8", origin_details={"shared_kind": "ro"})
+    assert choice_category(p) == "8ロ"
+    assert (
+        choice_category(Proposal(criterion="7-3i", origin_details={}))
+        == "７号の３イ五万以下（宿泊）"
+    )
+
+
+def test_a_set_combines_qualifying_items(session: Any, people: Any) -> None:
+    assert "set_components" in problems(session, people, fields("set"))
+    one = {"set_components": "比婆牛ステーキ：第1号"}
+    assert (
+        "2つ以上" in problems(session, people, fields("set", origin_details=one))["set_components"]
+    )
+    two = {"set_components": "比婆牛ステーキ：第1号\n\n庄原米 5kg：第1号\n"}
+    assert problems(session, people, fields("set", origin_details=two)) == {}
+
+
 def test_article_6_set_must_be_at_least_70_percent_qualifying(session: Any, people: Any) -> None:
     assert "qualifying_value_share" in problems(session, people, fields("6"))
     got = problems(session, people, fields("6", origin_details={"qualifying_value_share": 69}))
@@ -200,32 +261,65 @@ def test_article_6_set_must_be_at_least_70_percent_qualifying(session: Any, peop
     )
 
 
-def test_article_7_service_needs_the_place(session: Any, people: Any) -> None:
-    assert "service_place" in problems(session, people, fields("7"))
-    assert problems(session, people, fields("7", service_place="庄原市 国営備北丘陵公園")) == {}
+RELEVANT = {"area_relevance": "庄原の里山で育てた比婆牛の牧場での搾乳体験"}
 
 
-def test_lodging_cap_applies_only_to_operators_outside_the_prefecture(
-    session: Any, people: Any
-) -> None:
-    def lodging(in_pref: bool, price: int) -> dict[str, str]:
-        return problems(
+def test_article_7_service_needs_the_place_and_its_relevance(session: Any, people: Any) -> None:
+    assert {"service_place", "area_relevance"} <= problems(session, people, fields("7")).keys()
+    assert "area_relevance" in problems(session, people, fields("7", service_place="庄原市"))
+    assert (
+        problems(
             session,
             people,
-            fields(
-                "7-2",
-                service_place="庄原市 ホテル",
-                origin_details={"operator_in_prefecture": in_pref, "price_per_person_night": price},
-            ),
+            fields("7", service_place="庄原市 国営備北丘陵公園", origin_details=RELEVANT),
+        )
+        == {}
+    )
+
+
+def test_7_3i_caps_the_procurement_cost_of_lodging_not_its_price(session: Any, people: Any) -> None:
+    def lodging(cost: int, price: int) -> dict[str, str]:
+        details = {"lodging_cost_per_person_night": cost, "price_per_person_night": price}
+        return problems(
+            session, people, fields("7-3i", service_place="庄原市 ホテル", origin_details=details)
         )
 
-    assert lodging(False, 50000) == {}
-    assert "price_per_person_night" in lodging(False, 50001)
-    assert lodging(True, 80000) == {}  # in-prefecture operator: no cap
-    assert "operator_in_prefecture" in problems(
-        session,
-        people,
-        fields("7-2", service_place="庄原市", origin_details={"price_per_person_night": 10000}),
+    assert lodging(45000, 60000) == {}  # price ¥60,000, procurement cost ¥45,000: passes
+    assert lodging(50000, 50000) == {}
+    assert "lodging_cost_per_person_night" in lodging(50001, 40000)
+    assert "lodging_cost_per_person_night" in problems(
+        session, people, fields("7-3i", service_place="庄原市")
+    )
+
+
+def test_7_2_is_for_in_prefecture_operators_without_an_outside_brand(
+    session: Any, people: Any
+) -> None:
+    def lodging(**details: Any) -> dict[str, str]:
+        return problems(
+            session, people, fields("7-2", service_place="庄原市 旅館", origin_details=details)
+        )
+
+    assert lodging(operator_in_prefecture=True, brand_outside_prefecture=False) == {}
+    assert {"operator_in_prefecture", "brand_outside_prefecture"} <= lodging().keys()
+    outside = lodging(operator_in_prefecture=False, brand_outside_prefecture=False)
+    assert "7号の3イ" in outside["operator_in_prefecture"]
+    franchise = lodging(operator_in_prefecture=True, brand_outside_prefecture=True)
+    assert "フランチャイズ" in franchise["brand_outside_prefecture"]
+
+
+def test_7_3ro_lodging_in_a_disaster_prefecture_names_the_designation(
+    session: Any, people: Any
+) -> None:
+    assert "disaster_designation" in problems(
+        session, people, fields("7-3ro", service_place="庄原市 ホテル")
+    )
+    named = {"disaster_designation": "令和6年能登半島地震（特定非常災害）・災害救助法適用"}
+    assert (
+        problems(
+            session, people, fields("7-3ro", service_place="庄原市 ホテル", origin_details=named)
+        )
+        == {}
     )
 
 
@@ -239,7 +333,12 @@ def test_three_tenths_rule_ignores_shipping(session: Any, people: Any) -> None:
     assert not return_ratio_exceeded(10000, 3000)
     assert return_ratio_exceeded(10000, 3001)
     ok = fields(
-        "7", service_place="庄原市", required_amount=10000, procurement_cost=3000, shipping_fee=5000
+        "7",
+        service_place="庄原市",
+        origin_details=RELEVANT,
+        required_amount=10000,
+        procurement_cost=3000,
+        shipping_fee=5000,
     )  # cost + shipping = 80%: still fine, shipping is outside
     assert problems(session, people, ok) == {}
     over = fields(

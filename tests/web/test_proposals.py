@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import sqlalchemy as sa
 from flask import g
+from flask_babel import refresh
 from PIL import Image
 
 from portal.core.roles import Role
@@ -34,6 +36,7 @@ DRAFT = {
     "steps-0-step": "製麺・乾燥",
     "steps-0-place": "庄原市東城町",
     "steps-0-share": "70",
+    "value_added": "北海道産のそば粉を市内の工場で製麺・乾燥して乾麺に仕上げる",
 }
 
 
@@ -188,3 +191,48 @@ def test_temperature_band_is_chosen_never_defaulted(app, session, make_user, mak
     assert r.status_code != 303  # the form again, not submitted
     assert "温度帯を選んでください。" in r.get_data(as_text=True)
     assert p.state == ProposalState.DRAFT
+
+
+def test_lodging_forms_ask_what_each_article_needs(app, session, make_user, make_supplier):
+    supplier = signed_in(app, make_user(Role.SUPPLIER, supplier=make_supplier()))
+    own = supplier.get("/supplier/proposals/new?criterion=7-2").get_data(as_text=True)
+    assert 'name="operator_in_prefecture"' in own and 'name="brand_outside_prefecture"' in own
+    assert 'name="lodging_cost_per_person_night"' not in own
+    capped = supplier.get("/supplier/proposals/new?criterion=7-3i").get_data(as_text=True)
+    assert 'name="lodging_cost_per_person_night"' in capped
+    assert "調達に要する費用" in capped
+    shared = supplier.get("/supplier/proposals/new?criterion=8").get_data(as_text=True)
+    assert 'name="shared_kind"' in shared and "広島県が地域資源として認定したもの" in shared
+
+    # Saved with a price over ¥50,000 and a procurement cost under it: nothing to fix.
+    values = {
+        **DRAFT,
+        "criterion": "7-3i",
+        "service_place": "庄原市 かんぽの郷",
+        "price_per_person_night": "60000",
+        "lodging_cost_per_person_night": "４５０００",
+    }
+    for key in [k for k in values if k.startswith(("materials-", "steps-"))] + ["value_added"]:
+        values.pop(key)
+    assert supplier.post("/supplier/proposals/new", data=values).status_code == 303
+    p = session.scalars(sa.select(Proposal).order_by(Proposal.id.desc())).first()
+    assert p.origin_details["lodging_cost_per_person_night"] == 45000
+    page = supplier.get(f"/supplier/proposals/{p.id}").get_data(as_text=True)
+    assert "50,000円を超えています" not in page
+
+
+def test_a_portal_granting_points_is_warned_about(app, session, make_user):
+    operator = signed_in(app, make_user(Role.OPERATOR))
+    city = signed_in(app, make_user(Role.CITY))
+    assert "ポイントを付与するポータル" not in operator.get("/staff/").get_data(as_text=True)
+    app.config["PORTALS_GRANTING_POINTS"] = "rakuten, unknown"
+    try:
+        for who, url in ((operator, "/staff/"), (city, "/staff/"), (operator, "/staff/gifts")):
+            page = who.get(url).get_data(as_text=True)
+            assert "ポイントを付与するポータル" in page and "楽天ふるさと納税" in page
+        operator.post("/lang", data={"lang": "en"})
+        refresh()  # the test's app context keeps the locale of the last request
+        english = operator.get("/staff/").get_data(as_text=True)
+        assert "grants points" in english and "Rakuten" in english
+    finally:
+        app.config["PORTALS_GRANTING_POINTS"] = ""

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Supplier, User
 from portal.core.dates import today_jst
 from portal.core.jobs import JobRun
+from portal.core.portals import portals_granting_points
 from portal.core.roles import Role
 from portal.donations import import_jobs
 from portal.donations import queries as donation_queries
@@ -145,4 +146,6 @@ def index() -> str:
         import_counts=import_counts,
         monthly=monthly_status(db.session, today),
         oversight=oversight.watch(db.session, today),
+        points_portals=portals_granting_points(current_app.config["PORTALS_GRANTING_POINTS"]),
+        portal_names=PORTAL_LABELS,
     )

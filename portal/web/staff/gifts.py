@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +20,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from portal.accounts.models import Supplier
 from portal.core.errors import DomainError
-from portal.core.portals import Portal
+from portal.core.portals import Portal, portals_granting_points
 from portal.core.roles import can_change_required_amount, can_edit_gifts
 from portal.extensions import db
 from portal.gifts import catalogue
@@ -138,6 +138,8 @@ def gifts() -> str:
         q=q,
         status=status_arg,
         over_limit=over_limit,
+        points_portals=portals_granting_points(current_app.config["PORTALS_GRANTING_POINTS"]),
+        portal_names=PORTAL_LABELS,
         statuses=STATUS_LABELS,
         temperatures=TEMPERATURE_LABELS,
         can_edit=can_edit_gifts(current_user),

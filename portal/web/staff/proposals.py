@@ -26,6 +26,7 @@ from portal.web.labels import (
     PROPOSAL_FIELD_LABELS,
     PROPOSAL_STATE_CLASS,
     PROPOSAL_STATE_LABELS,
+    SHARED_KIND_LABELS,
 )
 from portal.web.staff.labels import MOVE_LABELS
 
@@ -63,6 +64,8 @@ def proposal_detail(proposal_id: int) -> str:
         labels=PROPOSAL_FIELD_LABELS,
         state_labels=PROPOSAL_STATE_LABELS,
         criterion_labels=CRITERION_LABELS,
+        shared_kinds=SHARED_KIND_LABELS,
+        choice_category=uc.choice_category(p),
         criterion=uc.criteria().get(p.criterion),
     )
 

@@ -34,6 +34,7 @@ from portal.web.labels import (
     PROPOSAL_FIELD_LABELS,
     PROPOSAL_STATE_CLASS,
     PROPOSAL_STATE_LABELS,
+    SHARED_KIND_LABELS,
 )
 
 ROWS = 5
@@ -44,11 +45,19 @@ DETAIL_FIELDS = (
     "mixing_reason",
     "qualifying_value_share",
     "operator_in_prefecture",
+    "brand_outside_prefecture",
     "price_per_person_night",
+    "lodging_cost_per_person_night",
+    "disaster_designation",
+    "value_added",
+    "area_relevance",
+    "shared_kind",
+    "set_components",
     "disaster_name",
     "original_item",
     "voucher_scope",
 )
+YES_NO = ("operator_in_prefecture", "brand_outside_prefecture")
 
 
 class ProposalForm(FlaskForm):
@@ -116,10 +125,35 @@ class ProposalForm(FlaskForm):
         choices=choices([("", _l("選んでください")), ("yes", _l("はい")), ("no", _l("いいえ"))]),
         default="",
     )
+    brand_outside_prefecture = SelectField(
+        PROPOSAL_FIELD_LABELS["brand_outside_prefecture"],
+        choices=choices([("", _l("選んでください")), ("yes", _l("はい")), ("no", _l("いいえ"))]),
+        default="",
+    )
     price_per_person_night = IntegerField(
         PROPOSAL_FIELD_LABELS["price_per_person_night"],
         filters=[nfkc],
         validators=[Optional(), NumberRange(0)],
+    )
+    lodging_cost_per_person_night = IntegerField(
+        PROPOSAL_FIELD_LABELS["lodging_cost_per_person_night"],
+        filters=[nfkc],
+        validators=[Optional(), NumberRange(0)],
+    )
+    disaster_designation = TextAreaField(
+        PROPOSAL_FIELD_LABELS["disaster_designation"], validators=[Length(max=1000)]
+    )
+    value_added = TextAreaField(PROPOSAL_FIELD_LABELS["value_added"], validators=[Length(max=2000)])
+    area_relevance = TextAreaField(
+        PROPOSAL_FIELD_LABELS["area_relevance"], validators=[Length(max=2000)]
+    )
+    shared_kind = SelectField(
+        PROPOSAL_FIELD_LABELS["shared_kind"],
+        choices=choices([("", _l("選んでください")), *SHARED_KIND_LABELS.items()]),
+        default="",
+    )
+    set_components = TextAreaField(
+        PROPOSAL_FIELD_LABELS["set_components"], validators=[Length(max=2000)]
     )
     disaster_name = StringField(
         PROPOSAL_FIELD_LABELS["disaster_name"], validators=[Length(max=200)]
@@ -153,7 +187,7 @@ def form_values(form: ProposalForm, raw: MultiDict[str, str]) -> dict[str, Any]:
     details: dict[str, Any] = {}
     for name in DETAIL_FIELDS:
         value = getattr(form, name).data
-        if name == "operator_in_prefecture":
+        if name in YES_NO:
             value = {"yes": True, "no": False}.get(value or "")
         if value not in (None, ""):
             details[name] = value
@@ -200,7 +234,7 @@ def fill_form(form: ProposalForm, p: Proposal) -> None:
     form.temperature.data = p.temperature.value if p.temperature else ""
     for name in DETAIL_FIELDS:
         value = (p.origin_details or {}).get(name)
-        if name == "operator_in_prefecture":
+        if name in YES_NO:
             value = {True: "yes", False: "no"}.get(value, "")  # type: ignore[call-overload]
         getattr(form, name).data = value
 
