@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 PASSWORD = "load-bench-password-123"
-SEED_VERSION = 1
+SEED_VERSION = 2
 N_SUPPLIERS = 40
 GIFTS_PER_SUPPLIER = 5
 PORTALS = [("choice", 35), ("rakuten", 30), ("furunavi", 12), ("satofull", 12), ("jal", 4),
@@ -157,9 +157,7 @@ def current_marker() -> str | None:
     import psycopg
 
     with psycopg.connect(libpq_url()) as conn:
-        row = conn.execute(
-            "SELECT to_regclass('public.donation') IS NOT NULL"
-        ).fetchone()
+        row = conn.execute("SELECT to_regclass('public.donation') IS NOT NULL").fetchone()
         if not row or not row[0]:
             return None
         found = conn.execute("SELECT obj_description('public.donation'::regclass)").fetchone()
@@ -322,10 +320,132 @@ TABLES = {
 }  # fmt: skip
 
 
+_SEED_CTX: dict[str, Any] = {}
+
+
+def seed_part(bound: tuple[int, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Generate and COPY donations lo..hi-1 with everything hanging off them (a forked worker)."""
+    from portal.donations.search import search_values
+
+    lo, hi = bound
+    c = _SEED_CTX
+    n, today, days, cum, total = c["n"], c["today"], c["days"], c["cum"], c["total"]
+    year_first, gifts_by_supplier = c["year_first"], c["gifts_by_supplier"]
+    suppliers, sup_cum, portal_cum, staff_user = (
+        c["suppliers"], c["sup_cum"], c["portal_cum"], c["staff_user"])  # fmt: skip
+    rng = random.Random(17 * 1_000_003 + lo)
+    copier = Copier(TABLES)
+    w = copier.write
+    top: dict[str, int] = {}
+    names: dict[tuple[str, str], tuple[str, str]] = {}
+    try:
+        for did in range(lo, hi):
+            i = did - 1
+            applied = days[bisect.bisect_left(cum, (i + 0.5) / n * total)]
+            seq = did - year_first[applied.year] + 1
+            portal = PORTALS[bisect.bisect_left(portal_cum, rng.random() * portal_cum[-1])][0]
+            (s, sk), (g, gk) = rng.choice(SURNAMES), rng.choice(GIVEN)
+            name, kana = f"{s} {g}", f"{sk} {gk}"
+            phone = donor_phone(did)
+            email = f"donor{did}@example.jp" if rng.random() < 0.7 else ""
+            roll = rng.random()
+            state = "cancelled" if roll < 0.01 else ("received" if roll < 0.03 else "paid")
+            paid_on = applied + timedelta(days=rng.randrange(3)) if state != "received" else None
+            if paid_on and paid_on > today:
+                paid_on = today
+            receipt_wanted = rng.random() < 0.6
+            sup = suppliers[bisect.bisect_left(sup_cum, rng.random() * sup_cum[-1])]
+            n_lines = 2 if rng.random() < 0.1 else 1
+            picks = [rng.choice(gifts_by_supplier[sup]) for _ in range(n_lines)]
+            amount = sum(a for _, a in picks)
+            created = datetime(applied.year, applied.month, applied.day, 3, tzinfo=UTC)
+            if (name, kana) not in names:  # fold() once per name, not once per donation
+                v = search_values({"donor_name": name, "donor_kana": kana})
+                names[(name, kana)] = (v["search_name"], v["search_kana"])
+            sv = search_values({"phone": phone, "email": email})
+            sv["search_name"], sv["search_kana"] = names[(name, kana)]
+            w("donation", (
+                did, f"{applied.year}-{seq:06d}", portal, f"L{did}", state, name, kana,
+                donor_postal(did), f"{rng.choice(PREFS)}{did % 50 + 1}-{did % 9 + 1}", phone,
+                email, amount, applied, "card", "paid" if paid_on else "unpaid", paid_on,
+                paid_on, receipt_wanted, rng.random() < 0.3, created, created,
+                sv["search_name"], sv["search_kana"], sv["search_phone"], sv["search_email"],
+            ))  # fmt: skip
+            age = (today - applied).days
+            for pos, (gid, _amount) in enumerate(picks):
+                line_id = 2 * did - 1 + pos  # two lines at most: ids with gaps
+                held = state == "paid" and age < 10 and rng.random() < 0.01
+                hold = "cancelled" if state == "cancelled" else ("stock" if held else "none")
+                w("donation_line",
+                             (line_id, did, pos, gid, 1, hold, hold == "none"))  # fmt: skip
+                if state != "paid" or hold != "none" or paid_on is None:
+                    continue
+                shipped = (age > 20 and rng.random() < 0.99) or (age > 4 and rng.random() < 0.4)
+                ship_on = paid_on + timedelta(days=rng.randrange(2, 10))
+                if ship_on > today:
+                    shipped = False
+                status = "shipped" if shipped else "ordered"
+                shipped_at = (
+                    datetime(ship_on.year, ship_on.month, ship_on.day, 6, tzinfo=UTC)
+                    if shipped
+                    else None
+                )
+                w("gift_order", (line_id, line_id, sup, status, paid_on,
+                                            paid_on + timedelta(days=14), shipped_at, created,
+                                            shipped_at or created))  # fmt: skip
+                if shipped:
+                    ship_id = line_id
+                    w("shipment", (
+                        ship_id, line_id, rng.choice(["yamato", "sagawa", "japanpost"]),
+                        tracking(40_000_000_000 + line_id), ship_on, shipped_at, shipped_at, shipped_at,
+                        1000,
+                    ))  # fmt: skip
+            if state == "paid" and receipt_wanted and paid_on and (today - paid_on).days > 14:
+                ry = paid_on.year
+                rseq = receipt_id = did  # numbered by donation: unique, with gaps
+                top[f"receipt:{ry}"] = max(top.get(f"receipt:{ry}", 0), rseq)
+                issued = paid_on + timedelta(days=7)
+                w("receipt", (
+                    receipt_id, did, ry, rseq, f"{ry}-{rseq:06d}", paid_on,
+                    paid_on + timedelta(days=14), issued, "mailed", False, "first",
+                    issued + timedelta(days=1), created, created,
+                ))  # fmt: skip
+            if did % 40 == 0:  # one donor in 40 writes to the desk; a supplier every 200th
+                conv_id = did // 40
+                supplier_conv = did % 200 == 0
+                roll = rng.random()
+                status = "open" if roll < 0.1 else ("waiting" if roll < 0.2 else "closed")
+                first, second, third = 3 * conv_id - 2, 3 * conv_id - 1, 3 * conv_id
+                at = created + timedelta(hours=1)
+                w("support_conversation", (
+                    conv_id, "supplier" if supplier_conv else "donor",
+                    sup if supplier_conv else None,
+                    None if supplier_conv else f"{applied.year}-{seq:06d}",
+                    f"負荷試験事業者{suppliers.index(sup):02d}" if supplier_conv else name,
+                    "" if supplier_conv else (email or f"donor{did}@example.jp"),
+                    "配送日について" if did % 80 else "受領証明書の再発行",
+                    "chat", status, False, at + timedelta(hours=3), third, third,
+                    second if status == "open" else third, third, at + timedelta(hours=1),
+                    at, at + timedelta(hours=3),
+                ))  # fmt: skip
+                for mid, kind, author, body, when in (
+                    (first, "customer", None, "お届け日を教えてください。", at),
+                    (second, "staff", staff_user, "事業者に確認いたします。", at + timedelta(hours=1)),
+                    (third, "customer", None, "よろしくお願いします。", at + timedelta(hours=3)),
+                ):  # fmt: skip
+                    w("support_message", (mid, conv_id, kind, author, body, False, when))
+
+        copier.finish()
+    except BaseException:
+        for conn in copier.conns.values():
+            conn.close()
+        raise
+    return copier.counts, top
+
+
 def seed(n: int, clients: int, today: date) -> dict[str, Any]:
     import psycopg
 
-    from portal.donations.search import search_values
 
     t0 = time.perf_counter()
     build_schema()
@@ -342,6 +462,7 @@ def seed(n: int, clients: int, today: date) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-c", SEED_ORM, json.dumps(spec)], cwd=ROOT, env=env,
                          check=True, capture_output=True).stdout  # fmt: skip
     made = json.loads(out.decode().strip().splitlines()[-1])
+    t_schema = time.perf_counter() - t0
     gifts_by_supplier: dict[int, list[tuple[int, int]]] = {}
     for gid, sid, amount, _code in made["gifts"]:
         gifts_by_supplier.setdefault(sid, []).append((gid, amount))
@@ -365,114 +486,42 @@ def seed(n: int, clients: int, today: date) -> dict[str, Any]:
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
 
-    rng = random.Random(17)
     start = date(today.year - 1, 12, 1)
     days, cum = day_table(start, today)
     total = cum[-1]
-    staff_user = made["staff_user"]
-    copier = Copier(TABLES)
-    year_seq: dict[int, int] = {}
-    receipt_seq: dict[int, int] = {}
-    line_id = ship_id = receipt_id = conv_id = msg_id = 0
-    try:
-        for i in range(n):
-            did = i + 1
-            applied = days[bisect.bisect_left(cum, (i + 0.5) / n * total)]
-            seq = year_seq[applied.year] = year_seq.get(applied.year, 0) + 1
-            portal = PORTALS[bisect.bisect_left(portal_cum, rng.random() * portal_cum[-1])][0]
-            (s, sk), (g, gk) = rng.choice(SURNAMES), rng.choice(GIVEN)
-            name, kana = f"{s} {g}", f"{sk} {gk}"
-            phone = donor_phone(did)
-            email = f"donor{did}@example.jp" if rng.random() < 0.7 else ""
-            roll = rng.random()
-            state = "cancelled" if roll < 0.01 else ("received" if roll < 0.03 else "paid")
-            paid_on = applied + timedelta(days=rng.randrange(3)) if state != "received" else None
-            if paid_on and paid_on > today:
-                paid_on = today
-            receipt_wanted = rng.random() < 0.6
-            sup = suppliers[bisect.bisect_left(sup_cum, rng.random() * sup_cum[-1])]
-            n_lines = 2 if rng.random() < 0.1 else 1
-            picks = [rng.choice(gifts_by_supplier[sup]) for _ in range(n_lines)]
-            amount = sum(a for _, a in picks)
-            created = datetime(applied.year, applied.month, applied.day, 3, tzinfo=UTC)
-            sv = search_values({"donor_name": name, "donor_kana": kana, "phone": phone,
-                                "email": email})  # fmt: skip
-            copier.write("donation", (
-                did, f"{applied.year}-{seq:06d}", portal, f"L{did}", state, name, kana,
-                donor_postal(did), f"{rng.choice(PREFS)}{did % 50 + 1}-{did % 9 + 1}", phone,
-                email, amount, applied, "card", "paid" if paid_on else "unpaid", paid_on,
-                paid_on, receipt_wanted, rng.random() < 0.3, created, created,
-                sv["search_name"], sv["search_kana"], sv["search_phone"], sv["search_email"],
-            ))  # fmt: skip
-            age = (today - applied).days
-            for pos, (gid, _amount) in enumerate(picks):
-                line_id += 1
-                held = state == "paid" and age < 10 and rng.random() < 0.01
-                hold = "cancelled" if state == "cancelled" else ("stock" if held else "none")
-                copier.write("donation_line",
-                             (line_id, did, pos, gid, 1, hold, hold == "none"))  # fmt: skip
-                if state != "paid" or hold != "none" or paid_on is None:
-                    continue
-                shipped = (age > 20 and rng.random() < 0.99) or (age > 4 and rng.random() < 0.4)
-                ship_on = paid_on + timedelta(days=rng.randrange(2, 10))
-                if ship_on > today:
-                    shipped = False
-                status = "shipped" if shipped else "ordered"
-                shipped_at = (
-                    datetime(ship_on.year, ship_on.month, ship_on.day, 6, tzinfo=UTC)
-                    if shipped
-                    else None
-                )
-                copier.write("gift_order", (line_id, line_id, sup, status, paid_on,
-                                            paid_on + timedelta(days=14), shipped_at, created,
-                                            shipped_at or created))  # fmt: skip
-                if shipped:
-                    ship_id += 1
-                    copier.write("shipment", (
-                        ship_id, line_id, rng.choice(["yamato", "sagawa", "japanpost"]),
-                        tracking(40_000_000_000 + line_id), ship_on, shipped_at, shipped_at, shipped_at,
-                        1000,
-                    ))  # fmt: skip
-            if state == "paid" and receipt_wanted and paid_on and (today - paid_on).days > 14:
-                ry = paid_on.year
-                rseq = receipt_seq[ry] = receipt_seq.get(ry, 0) + 1
-                receipt_id += 1
-                issued = paid_on + timedelta(days=7)
-                copier.write("receipt", (
-                    receipt_id, did, ry, rseq, f"{ry}-{rseq:06d}", paid_on,
-                    paid_on + timedelta(days=14), issued, "mailed", False, "first",
-                    issued + timedelta(days=1), created, created,
-                ))  # fmt: skip
-            if did % 40 == 0:  # one donor in 40 writes to the desk; a supplier every 200th
-                conv_id += 1
-                supplier_conv = did % 200 == 0
-                roll = rng.random()
-                status = "open" if roll < 0.1 else ("waiting" if roll < 0.2 else "closed")
-                first, second, third = msg_id + 1, msg_id + 2, msg_id + 3
-                msg_id += 3
-                at = created + timedelta(hours=1)
-                copier.write("support_conversation", (
-                    conv_id, "supplier" if supplier_conv else "donor",
-                    sup if supplier_conv else None,
-                    None if supplier_conv else f"{applied.year}-{seq:06d}",
-                    f"負荷試験事業者{suppliers.index(sup):02d}" if supplier_conv else name,
-                    "" if supplier_conv else (email or f"donor{did}@example.jp"),
-                    "配送日について" if did % 80 else "受領証明書の再発行",
-                    "chat", status, False, at + timedelta(hours=3), third, third,
-                    second if status == "open" else third, third, at + timedelta(hours=1),
-                    at, at + timedelta(hours=3),
-                ))  # fmt: skip
-                for mid, kind, author, body, when in (
-                    (first, "customer", None, "お届け日を教えてください。", at),
-                    (second, "staff", staff_user, "事業者に確認いたします。", at + timedelta(hours=1)),
-                    (third, "customer", None, "よろしくお願いします。", at + timedelta(hours=3)),
-                ):  # fmt: skip
-                    copier.write("support_message", (mid, conv_id, kind, author, body, False, when))
-        copier.finish()
-    except BaseException:
-        for conn in copier.conns.values():
-            conn.close()
-        raise
+    # Donation numbers run per year of application in id order (dates grow with the id).
+    year_first: dict[int, int] = {}
+    for i in range(n):
+        y = days[bisect.bisect_left(cum, (i + 0.5) / n * total)].year
+        year_first.setdefault(y, i + 1)
+    ctx = {"n": n, "today": today, "days": days, "cum": cum, "total": total,
+           "year_first": year_first, "gifts_by_supplier": gifts_by_supplier,
+           "suppliers": suppliers, "sup_cum": sup_cum, "portal_cum": portal_cum,
+           "staff_user": made["staff_user"]}  # fmt: skip
+    global _SEED_CTX
+    _SEED_CTX = ctx
+    # Generation is the cost (Python, ~0.5 ms a donation): one process per core, each with its
+    # own COPY streams over a range of ids; ids are computed, not counted, so ranges are free.
+    parts = max(1, min(16, n // 20_000))
+    bounds = [(1 + k * n // parts, 1 + (k + 1) * n // parts) for k in range(parts)]
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(os.cpu_count() or 2) as pool:
+        results = pool.map(seed_part, bounds)
+    t_rows = time.perf_counter() - t0 - t_schema
+    counts: dict[str, int] = {}
+    top: dict[str, int] = {}
+    for part_counts, part_top in results:
+        for k, v in part_counts.items():
+            counts[k] = counts.get(k, 0) + v
+        for k, v in part_top.items():
+            top[k] = max(top.get(k, 0), v)
+    year_seq = {y: (min([f for yy, f in year_first.items() if yy > y], default=n + 1) - f)
+                for y, f in year_first.items()}  # fmt: skip
+    receipt_seq = {int(k.split(":")[1]): v for k, v in top.items() if k.startswith("receipt:")}
+    line_id = ship_id = 2 * n
+    receipt_id, conv_id = n, n // 40
+    msg_id = 3 * conv_id
     t_copy = time.perf_counter() - t0
     with psycopg.connect(libpq_url(), autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '256MB'")
@@ -482,19 +531,20 @@ def seed(n: int, clients: int, today: date) -> dict[str, Any]:
                             ("shipment", ship_id), ("receipt", receipt_id),
                             ("support_conversation", conv_id), ("support_message", msg_id)):  # fmt: skip
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {max(last, 1)})")
-        for name, counts in (("donation", year_seq), ("receipt", receipt_seq)):
-            for year, value in counts.items():
+        for name, per_year in (("donation", year_seq), ("receipt", receipt_seq)):
+            for year, value in per_year.items():
                 conn.execute(
                     "INSERT INTO counter (name, scope, value) VALUES (%s, %s, %s)",
                     (name, str(year), value),
                 )
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM ANALYZE")  # the visibility map too: index-only scans from the start
         conn.execute(f"COMMENT ON TABLE donation IS '{seed_marker(n)}'")
     seconds = time.perf_counter() - t0
     print(
-        f"seeded {n} donations, {copier.counts['donation_line']} lines, "
-        f"{copier.counts['gift_order']} orders, {ship_id} shipments, {receipt_id} receipts, "
-        f"{conv_id} conversations / {msg_id} messages: copy {t_copy:.0f} s, "
+        f"seeded {n} donations, {counts['donation_line']} lines, {counts['gift_order']} orders, "
+        f"{counts['shipment']} shipments, {counts['receipt']} receipts, "
+        f"{counts['support_conversation']} conversations / {counts['support_message']} messages "
+        f"({parts} parts): schema+users {t_schema:.0f} s, rows {t_rows:.0f} s, "
         f"indexes+analyze {seconds - t_copy:.0f} s",
         flush=True,
     )
@@ -775,7 +825,11 @@ def phase_run(clients: list[Client], pages: list[tuple[str, int]], seconds: floa
 
     def loop(c: Client) -> None:
         while time.perf_counter() < deadline:
-            page = names[bisect.bisect_left(cum, c.rng.random() * acc + 1e-9)] if len(names) > 1 else names[0]
+            page = (
+                names[bisect.bisect_left(cum, c.rng.random() * acc + 1e-9)]
+                if len(names) > 1
+                else names[0]
+            )
             t0 = time.perf_counter()
             try:
                 r = c.request(page)
@@ -948,7 +1002,9 @@ def main() -> None:
             imp.kill()
         importer["s"] = time.perf_counter() - importer["t0"]
         importer["rc"] = imp.returncode
-        importer["tail"] = (tmp / "import.log").read_text(errors="replace").strip().splitlines()[-1:]
+        importer["tail"] = (
+            (tmp / "import.log").read_text(errors="replace").strip().splitlines()[-1:]
+        )
     finally:
         stop(web)
         stop(worker)
@@ -963,7 +1019,9 @@ def main() -> None:
     pages = {p: f for p, f in result["mix"]["pages"].items() if f["n"]}
     rps = sum(f["n"] for f in pages.values()) / result["mix"]["seconds"]
     worst = max(pages.items(), key=lambda kv: kv[1]["p95"])
-    errors = sum(f["errors"] for f in pages.values()) + result["busiest"]["pages"][busiest]["errors"]
+    errors = (
+        sum(f["errors"] for f in pages.values()) + result["busiest"]["pages"][busiest]["errors"]
+    )
     errors += 0 if importer["rc"] == 0 else 1
     busiest_rps = result["busiest"]["pages"][busiest]["rps"]
     ratio = busiest_rps / hello_rps if hello_rps else 0.0
