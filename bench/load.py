@@ -34,8 +34,29 @@ Prints requests per second and p50/p95/p99 per page, the errors (any status >= 4
 unexpected redirect, with a sample), and the last line
 `bench load donations=N rps=… p95_ms=… errors=… ratio=…` (p95_ms: the worst page's p95).
 
-Figures (2-core machine shared with other engineers; 8 clients; 1,000,000 donations): see the
-report at the end of this docstring (updated by hand after each full run).
+Figures, 2026-12-02, 1,000,000 donations, 8 clients, WEB_CONCURRENCY=2, on the 2-core machine
+shared with other engineers (load average 8-14 during every run, so the hello-world ceiling
+itself moved between 121 and 267 requests/s and had a p95 up to 122 ms):
+
+    before (674a78b)                          after (4ab98a4)
+    seed 582 s (one process), run 748 s       seed 472 s (two processes), run 626 s
+    mix 2.0 requests/s, 0 errors              mix 14.4 requests/s, 0 errors
+    p95 ms: staff dashboard 16064             p95 ms: staff dashboard 825
+            desk poll 13595                           desk poll 727
+            supplier dashboard 13906                  supplier dashboard 827
+            staff search name 10232                   staff search name 1049
+            supplier search 7815                      supplier search 1700
+            supplier orders 7528                      supplier orders 854
+            donor status 7006                         donor status 712
+    donor status alone 15.1/s vs hello 121/s  donor status alone 23.4/s vs hello 142/s
+    ratio 0.13                                ratio 0.16
+
+One staff dashboard view alone went from 4.5 s of SQL (two anti-joins over every paid
+donation for the receipts to issue, one pass over the year for the totals) to the live counts
+only (the rest from the worker's minute snapshot); the supplier dashboard's "shipped this
+month" from 215 ms to an index range. With the import (one core, 76 s) running through the
+mix and 8 clients in a closed loop, every page's latency is mostly queueing behind two
+workers: the goal (p95 < 200 ms, ratio >= 0.5) is not met on this machine.
 """
 
 from __future__ import annotations
