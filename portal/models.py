@@ -20,6 +20,7 @@ from portal.crowdfunding.models import CrowdfundingListing, CrowdfundingProject 
 from portal.donations import search as _donation_search  # noqa: F401  (its flush listeners)
 from portal.donations.importers.stored import ImportMapping  # noqa: F401
 from portal.donations.models import Donation, DonationLine  # noqa: F401
+from portal.donations.snapshot import FigureSnapshot  # noqa: F401
 from portal.donations.substitution import LineSubstitution  # noqa: F401
 from portal.donors.models import DonorRequest, DonorToken  # noqa: F401
 from portal.gifts.listings import GiftListing  # noqa: F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 from portal import create_app
 from portal.core import jobs
 from portal.donations import import_jobs  # noqa: F401  (tasks)
+from portal.donations import snapshot as figure_snapshot  # noqa: F401  (scheduled)
 from portal.donors import (
     access,  # noqa: F401  (tasks)
     notify,  # noqa: F401  (tasks, scheduled)

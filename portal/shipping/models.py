@@ -94,6 +94,7 @@ class Order(TimestampMixin, Model):
     __table_args__ = (
         sa.Index("ix_gift_order_supplier_ship_by", "supplier_id", "ship_by", "id"),
         sa.Index("ix_gift_order_supplier_status_ship_by", "supplier_id", "status", "ship_by", "id"),
+        sa.Index("ix_gift_order_status_ship_by", "status", "ship_by"),
     )
 
 
@@ -123,7 +124,10 @@ class Shipment(TimestampMixin, Model):
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
     corrected_by: Mapped[User | None] = relationship(foreign_keys=[corrected_by_id])
 
-    __table_args__ = (sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_not_negative"),)
+    __table_args__ = (
+        sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_not_negative"),
+        sa.Index("ix_shipment_shipped_on", "shipped_on"),
+    )
 
 
 class Resend(TimestampMixin, Model):

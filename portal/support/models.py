@@ -148,6 +148,7 @@ class Conversation(TimestampMixin, Model):
             "(customer_kind = 'supplier' AND supplier_id IS NOT NULL) OR customer_kind = 'donor'",
             name="supplier_conversation_has_supplier",
         ),
+        sa.Index("ix_support_conversation_last_message", "last_message_at", "id"),
     )
 
     @property

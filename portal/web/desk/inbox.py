@@ -6,6 +6,8 @@ conversation page works as on the customers' side (see portal/web/chat.py).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import (
     Response,
@@ -20,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -108,7 +111,23 @@ def index() -> str:
         q = q.where(Conversation.is_complaint.is_(True))
     if f.get("channel") in {c.value for c in Channel}:
         q = q.where(Conversation.channel == Channel(f["channel"]))
-    convs = db.session.scalars(q.order_by(Conversation.last_message_at.desc()).limit(PAGE)).all()
+    # Newest activity first, one page at a time through a keyset cursor (last_message_at, id):
+    # the list can grow all December, and the page after the first costs the same as the first.
+    cursor = _cursor(f.get("before", ""))
+    if cursor is not None:
+        at, cid = cursor
+        q = q.where(
+            sa.or_(
+                Conversation.last_message_at < at,
+                sa.and_(Conversation.last_message_at == at, Conversation.id < cid),
+            )
+        )
+    q = q.options(selectinload(Conversation.supplier), selectinload(Conversation.assignee))
+    rows = db.session.scalars(
+        q.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(PAGE + 1)
+    ).all()
+    convs, more = rows[:PAGE], len(rows) > PAGE
+    next_before = f"{convs[-1].last_message_at.isoformat()}_{convs[-1].id}" if more else None
     audit_trail.record_list(
         "support_conversation", "問い合わせ一覧", [f"問い合わせ {c.id}" for c in convs]
     )
@@ -122,7 +141,18 @@ def index() -> str:
         channels=CHANNEL_LABELS,
         staff=support_queries.staff_members(db.session),
         can_work=can_work_support_desk(current_user),
+        next_before=next_before,
+        list_args={k: v for k, v in f.items() if k != "before"},
     )
+
+
+def _cursor(raw: str) -> tuple[datetime, int] | None:
+    """The inbox's keyset cursor `<last_message_at ISO>_<id>`; None when absent or malformed."""
+    at, _, cid = raw.replace(" ", "+").rpartition("_")
+    try:
+        return datetime.fromisoformat(at), int(cid)
+    except ValueError:
+        return None
 
 
 def _conversation_page(

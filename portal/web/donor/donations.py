@@ -17,12 +17,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.core.errors import DomainError
 from portal.documents.onestop_change import render_change_form
-from portal.donations.models import Donation, DonationState
+from portal.donations.models import Donation, DonationLine, DonationState
 from portal.donations.normalise import lookup_address
 from portal.donors import access, status
 from portal.donors import requests as donor_requests
@@ -315,7 +316,12 @@ def donations() -> Response | str:
 
 
 def donation(donation_id: int) -> str:
-    d = own_donation(donation_id)
+    # The status page shows every line with its gift and orders: two SELECTs, not one per line.
+    d = own_donation(
+        donation_id,
+        selectinload(Donation.lines).joinedload(DonationLine.gift),
+        selectinload(Donation.lines).selectinload(DonationLine.orders),
+    )
     audit_view(d, "status")
     entries = status.public_timeline(db.session, d)
     shipments = status.latest_shipments(entries)

@@ -11,6 +11,7 @@ donations by id only (no number, name or address in a URL); an id outside the se
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Response, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
@@ -103,11 +104,12 @@ def donor_context() -> dict:
     return {"donor_signed_in": lambda: bool(g.get("donor_ids"))}
 
 
-def own_donation(donation_id: int) -> Donation:
-    """A donation this session opened; anything else is not found (no hint either way)."""
+def own_donation(donation_id: int, *options: Any) -> Donation:
+    """A donation this session opened; anything else is not found (no hint either way).
+    `options` are loader options for what the page shows (its lines, orders, gifts)."""
     if donation_id not in donor_ids():
         abort(404)
-    donation = db.session.get(Donation, donation_id)
+    donation = db.session.get(Donation, donation_id, options=options)
     if donation is None:
         abort(404)
     return donation
