@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "portal.payments.cli",
     "portal.receipts.cli",
     "portal.monthly.cli",
+    "portal.handover.cli",
 ]
 
 
