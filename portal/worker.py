@@ -11,6 +11,7 @@ from portal.core import jobs
 from portal.donations import import_jobs  # noqa: F401  (tasks)
 from portal.donors import access  # noqa: F401  (tasks)
 from portal.donors import notify  # noqa: F401  (tasks, scheduled)
+from portal.handover import jobs as handover_jobs  # noqa: F401  (tasks)
 from portal.incidents import service as incidents  # noqa: F401  (tasks)
 from portal.receipts import batches  # noqa: F401  (tasks)
 from portal.statements import jobs as statement_jobs  # noqa: F401  (scheduled)

@@ -147,3 +147,9 @@ def can_report_incidents(user: User) -> bool:
     """Any operator staff member records a suspected incident and its follow-ups [受託者向け
     第2]; the city, which is told, reads every record."""
     return user.role in OPERATOR_ROLES
+
+
+def can_export_all(user: User) -> bool:
+    """The handover export [12(4)] holds every donor's personal data and every record the city
+    needs to carry on: only the operator's administrator runs it (CLI or button), audited."""
+    return user.role == Role.OPERATOR_ADMIN
