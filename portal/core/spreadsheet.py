@@ -175,7 +175,7 @@ def xlsx_stream_row(ws: Any, row: Iterable[Any], *, numeric: Collection[int] = (
     a cell was altered so, for the caller to say where the full value is."""
     from openpyxl.cell import WriteOnlyCell
 
-    cells = []
+    cells: list[Any] = []
     altered = False
     for i, value in enumerate(row):
         if isinstance(value, str):
@@ -183,14 +183,21 @@ def xlsx_stream_row(ws: Any, row: Iterable[Any], *, numeric: Collection[int] = (
                 value, altered = _XLSX_ILLEGAL.sub("\ufffd", value), True
             if len(value) > XLSX_CELL_LIMIT:
                 value, altered = value[:XLSX_CELL_LIMIT], True
-            cell = WriteOnlyCell(ws, value=value)
-            if not (i in numeric and _NUMBER.fullmatch(value)):
+            if is_dangerous(value) and not (i in numeric and _NUMBER.fullmatch(value)):
+                # A plain str would become a formula when it starts with "=": say string.
+                cell = WriteOnlyCell(ws, value=value)
                 cell.data_type = "s"
-                if is_dangerous(value):
-                    cell.quotePrefix = True
-            cells.append(cell)
-        else:
-            cells.append(WriteOnlyCell(ws, value=value))
+                cell.quotePrefix = True
+                cells.append(cell)
+                continue
+            if value.startswith("#"):  # "#N/A" as a plain str would be an error cell
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                cells.append(cell)
+                continue
+        # Any other text is a string cell as it is (openpyxl only reads "=…" as a formula);
+        # numbers, dates and None pass as values (no cell object per value: a million rows).
+        cells.append(value)
     ws.append(cells)
     return altered
 

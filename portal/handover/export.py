@@ -125,9 +125,10 @@ def _export_table(
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv_writer(out, numeric=numeric, bom=True, reversible=True)
         writer.writerow(header)
-        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            ordered_select(spec.table, spec.columns)
-        )
+        # Options on the statement, not the connection: a connection handed in (a test's) must
+        # not keep a server-side cursor option for its later statements.
+        query = ordered_select(spec.table, spec.columns)
+        result = conn.execute(query.execution_options(stream_results=True, yield_per=BATCH))
         for row in result:
             texts = row_texts(spec.columns, row)
             writer.writerow(texts)

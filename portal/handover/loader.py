@@ -98,9 +98,8 @@ def table_digest(conn: sa.Connection, spec: ExportTable) -> tuple[int, str]:
     """(rows, sha256_rows) of one table as it is in a database, computed as the export does."""
     digest = hashlib.sha256()
     rows = 0
-    for row in conn.execution_options(yield_per=BATCH).execute(
-        ordered_select(spec.table, spec.columns)
-    ):
+    query = ordered_select(spec.table, spec.columns).execution_options(yield_per=BATCH)
+    for row in conn.execute(query):
         digest.update(digest_line(row_texts(spec.columns, row)))
         rows += 1
     return rows, digest.hexdigest()

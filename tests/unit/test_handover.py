@@ -206,6 +206,7 @@ def test_formula_like_text_is_safe_in_both_files_and_comes_back_exactly(
         "'already quoted": "T902",
         "-5 丁目": "T903",
         "@SUM(A1)": "T904",
+        "#N/A": "T906",
         '改行\nと, カンマと "引用符"': "T905",
     }
     for name, code in tricky.items():
@@ -235,6 +236,8 @@ def test_formula_like_text_is_safe_in_both_files_and_comes_back_exactly(
     assert cells["T901"].value == '=HYPERLINK("http://evil","x")'
     assert cells["T901"].data_type == "s"
     assert cells["T901"].quotePrefix
+    assert (cells["T906"].value, cells["T906"].data_type) == ("#N/A", "s")  # not an error cell
+    assert cells["T905"].value == by_code["T905"]
 
     # and the loader gives back exactly what was stored
     engine = empty_database(tmp_path / "city.sqlite3")
