@@ -9,8 +9,10 @@ from __future__ import annotations
 from portal import create_app
 from portal.core import jobs
 from portal.donations import import_jobs  # noqa: F401  (tasks)
-from portal.donors import access  # noqa: F401  (tasks)
-from portal.donors import notify  # noqa: F401  (tasks, scheduled)
+from portal.donors import (
+    access,  # noqa: F401  (tasks)
+    notify,  # noqa: F401  (tasks, scheduled)
+)
 from portal.handover import jobs as handover_jobs  # noqa: F401  (tasks)
 from portal.incidents import service as incidents  # noqa: F401  (tasks)
 from portal.receipts import batches  # noqa: F401  (tasks)
