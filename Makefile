@@ -31,7 +31,7 @@ test-midnight: setup            ## unit and web tests at a JST-midnight instant
 TYPED := portal/core portal/accounts portal/gifts portal/donations portal/shipping \
 	portal/receipts portal/documents portal/support portal/statements portal/donors \
 	portal/monthly portal/payments portal/incidents portal/crowdfunding portal/analytics \
-	portal/erasure portal/oversight
+	portal/erasure portal/oversight portal/handover
 
 typecheck: python               ## the type checker on the core and domain packages
 	$(BIN)/mypy $(TYPED)

@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "portal.receipts.cli",
     "portal.monthly.cli",
     "portal.erasure.cli",
+    "portal.handover.cli",
 ]
 
 

@@ -14,6 +14,7 @@ from portal.donors import (
     access,  # noqa: F401  (tasks)
     notify,  # noqa: F401  (tasks, scheduled)
 )
+from portal.handover import jobs as handover_jobs  # noqa: F401  (tasks)
 from portal.incidents import service as incidents  # noqa: F401  (tasks)
 from portal.receipts import batches  # noqa: F401  (tasks)
 from portal.statements import jobs as statement_jobs  # noqa: F401  (scheduled)

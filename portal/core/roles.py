@@ -172,3 +172,9 @@ def can_set_cost_margins(user: User) -> bool:
     """The warning margins before the 5割 and 3割 limits: the city, whose limits they are, and
     the operator's administrator."""
     return user.role in (Role.CITY, Role.OPERATOR_ADMIN)
+
+
+def can_export_all(user: User) -> bool:
+    """The handover export [12(4)] holds every donor's personal data and every record the city
+    needs to carry on: only the operator's administrator runs it (CLI or button), audited."""
+    return user.role == Role.OPERATOR_ADMIN

@@ -34,8 +34,13 @@ def is_dangerous(value: object) -> bool:
     return isinstance(value, str) and value.startswith(TRIGGERS)
 
 
-def neutralise(value: Any, *, numeric: bool = False) -> Any:
-    """The cell as a CSV may carry it: text that a spreadsheet would run gets a leading `'`."""
+def neutralise(value: Any, *, numeric: bool = False, reversible: bool = False) -> Any:
+    """The cell as a CSV may carry it: text that a spreadsheet would run gets a leading `'`.
+
+    `reversible`: a text that already starts with `'` gets one more too, so a reader gets the
+    stored text back by removing one leading `'` wherever there is one (`restore`)."""
+    if reversible and isinstance(value, str) and value.startswith("'"):
+        return "'" + value
     if not is_dangerous(value):
         return value
     if numeric and _NUMBER.fullmatch(value):
@@ -43,17 +48,36 @@ def neutralise(value: Any, *, numeric: bool = False) -> Any:
     return "'" + value
 
 
+def restore(cell: str) -> str:
+    """The stored text of a cell written with `reversible=True`: one leading `'` removed."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
 class SafeWriter:
     """`csv.writer` whose rows are neutralised cell by cell (same writerow/writerows)."""
 
-    def __init__(self, out: IO[str], *, numeric: Collection[int] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        out: IO[str],
+        *,
+        numeric: Collection[int] = (),
+        bom: bool = False,
+        reversible: bool = False,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("lineterminator", "\r\n")
+        if bom:
+            out.write("\ufeff")  # Excel on a city PC opens UTF-8 only with its BOM
         self._writer = csv.writer(out, **kwargs)
         self._numeric = frozenset(numeric)
+        self._reversible = reversible
 
     def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow(
-            [neutralise(v, numeric=i in self._numeric) for i, v in enumerate(row)]
+            [
+                neutralise(v, numeric=i in self._numeric, reversible=self._reversible)
+                for i, v in enumerate(row)
+            ]
         )
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
@@ -61,9 +85,18 @@ class SafeWriter:
             self.writerow(row)
 
 
-def csv_writer(out: IO[str], *, numeric: Collection[int] = (), **kwargs: Any) -> SafeWriter:
-    """A CSV writer (CRLF unless told otherwise) that cannot write a formula."""
-    return SafeWriter(out, numeric=numeric, **kwargs)
+def csv_writer(
+    out: IO[str],
+    *,
+    numeric: Collection[int] = (),
+    bom: bool = False,
+    reversible: bool = False,
+    **kwargs: Any,
+) -> SafeWriter:
+    """A CSV writer (CRLF unless told otherwise) that cannot write a formula. `bom` starts the
+    stream with a UTF-8 byte order mark (a file opened with encoding="utf-8"); `reversible`
+    also escapes a leading `'`, so `restore` gives back every stored text exactly."""
+    return SafeWriter(out, numeric=numeric, bom=bom, reversible=reversible, **kwargs)
 
 
 class SafeDictWriter:
@@ -118,6 +151,55 @@ def xlsx_append(ws: Any, row: Iterable[Any], *, numeric: Collection[int] = ()) -
             cell.data_type = "s"
             if is_dangerous(value):
                 cell.quotePrefix = True
+
+
+# What an xlsx cell can hold: at most 32,767 characters and no control characters but tab,
+# newline and carriage return (openpyxl refuses them).
+XLSX_CELL_LIMIT = 32767
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def streaming_workbook() -> Any:
+    """An openpyxl workbook in write-only mode: rows go to disk as they are added, so a sheet
+    of a million rows keeps memory flat. Add sheets with `wb.create_sheet(title)` and rows with
+    `xlsx_stream_row`; save with `wb.save(path)`."""
+    from openpyxl import Workbook
+
+    return Workbook(write_only=True)
+
+
+def xlsx_stream_row(ws: Any, row: Iterable[Any], *, numeric: Collection[int] = ()) -> bool:
+    """Append a row to a write-only worksheet, text as string cells (never formulas), a
+    dangerous text quote-prefixed. A text an xlsx cell cannot hold (too long, control
+    characters) is shortened / has those characters replaced by U+FFFD: returns True when
+    a cell was altered so, for the caller to say where the full value is."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[Any] = []
+    altered = False
+    for i, value in enumerate(row):
+        if isinstance(value, str):
+            if _XLSX_ILLEGAL.search(value):
+                value, altered = _XLSX_ILLEGAL.sub("\ufffd", value), True
+            if len(value) > XLSX_CELL_LIMIT:
+                value, altered = value[:XLSX_CELL_LIMIT], True
+            if is_dangerous(value) and not (i in numeric and _NUMBER.fullmatch(value)):
+                # A plain str would become a formula when it starts with "=": say string.
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                cells.append(cell)
+                continue
+            if value.startswith("#"):  # "#N/A" as a plain str would be an error cell
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                cells.append(cell)
+                continue
+        # Any other text is a string cell as it is (openpyxl only reads "=…" as a formula);
+        # numbers, dates and None pass as values (no cell object per value: a million rows).
+        cells.append(value)
+    ws.append(cells)
+    return altered
 
 
 def new_workbook(title: str) -> tuple[Any, Any]:

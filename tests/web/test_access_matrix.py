@@ -67,6 +67,11 @@ NARROWER: dict[str, dict[str, frozenset[str]]] = {
     "staff.audit_export": {"GET": frozenset({"operator_admin", "city"})},
     "staff.audit_log": {"GET": frozenset({"operator_admin", "city"})},
     "staff.consultations": {"POST": OPERATORS},
+    # the handover export: every donor's data, the operator's administrator only
+    "staff.handover": {"GET": frozenset({"operator_admin"})},
+    "staff.handover_start": {"POST": frozenset({"operator_admin"})},
+    "staff.handover_job": {"GET": frozenset({"operator_admin"})},
+    "staff.handover_download": {"GET": frozenset({"operator_admin"})},
     "staff.deliveries_report": {"POST": OPERATORS},
     "staff.delivery_resolve": {"POST": OPERATORS},
     "staff.donation_address": {"POST": OPERATORS},

@@ -18,6 +18,7 @@ from portal.web.staff import (
     direct,
     donations,
     gifts,
+    handover,
     held,
     imports,
     incidents,
@@ -307,6 +308,12 @@ bp.add_url_rule(
     view_func=statements.statement_adjust,
     methods=["POST"],
 )
+
+# the handover export [12(4)] (operator administrator)
+bp.add_url_rule("/handover", view_func=handover.handover)
+bp.add_url_rule("/handover", view_func=handover.handover_start, methods=["POST"])
+bp.add_url_rule("/handover/jobs/<int:run_id>", view_func=handover.handover_job)
+bp.add_url_rule("/handover/jobs/<int:run_id>/handover.zip", view_func=handover.handover_download)
 
 # suppliers
 bp.add_url_rule("/suppliers", view_func=suppliers.suppliers)

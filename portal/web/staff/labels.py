@@ -34,6 +34,7 @@ SUBJECT_LABELS = {
     "statement_month": _l("月次明細"),
     "user": _l("アカウント"),
     "audit_log": _l("操作ログ"),
+    "handover": _l("引継ぎデータ"),
     "import_mapping": _l("取込形式の対応表"),
     "import_sample": _l("取込形式のサンプル"),
     "donation_import": _l("寄附データ取り込み"),
