@@ -14,6 +14,40 @@ from typing import Any
 import sqlalchemy as sa
 
 _TEXT = """
+
+[crowdfunding_project]
+code: プロジェクトのコード（公開ページのURLに使う）
+title: プロジェクト名
+title_key: プロジェクト名を照合用に正規化したもの（全角半角・空白・大文字小文字をそろえる）
+purpose: プロジェクトの目的・寄附の使い道
+goal_amount: 目標金額（円。0 は未設定）
+starts_on: 募集開始日
+ends_on: 募集終了日
+gift_less: 返礼品なしのプロジェクトか
+state: 状態（準備中・公開中・終了・非公開）
+
+[crowdfunding_project_listing]
+portal: プロジェクトを掲載しているポータル
+portal_project_id: そのポータルでのプロジェクトID
+url: そのポータルでのプロジェクトページのURL
+
+[cost_entry]
+month: 費用の月（YYYY-MM）
+category: 費用の種類（ポータル手数料、決済手数料、広告費、ワンストップ特例事務など。総務省の区分への対応は README の経費率の節）
+portal: 費用が関わるポータル（空欄はポータルによらない費用）
+amount: 金額（円・税込）
+note: メモ
+
+[gift_price_change]
+old_required_amount: 変更前の必要寄附額（円）
+new_required_amount: 変更後の必要寄附額（円）
+old_procurement_cost: 変更前の調達費用（円）
+new_procurement_cost: 変更後の調達費用（円）
+changed_at: 変更日時
+
+[oversight_setting]
+fifty_margin_bp: 5割（募集費用）の警告を出す割合（1万分率。4700 = 47%）
+thirty_margin_bp: 3割（返礼割合）の警告を出す割合（1万分率。2800 = 28%）
 [counter]
 name: 採番の種類（寄附受付番号、受領証明書番号など）
 scope: 採番の範囲（例: 年 "2026"）
