@@ -46,6 +46,7 @@ from portal.documents.mailing import (
     RenderedBatch,
     manifest_csv,
     render_batch,
+    warm_fixed_layers,
     write_batches,
 )
 from portal.donations.models import Donation
@@ -275,6 +276,8 @@ def render_chunks(
     # Forked workers inherit this app (config, templates) instead of each building one (about
     # 1 s of CPU per worker); with spawn or forkserver they build their own in _render_chunk.
     _worker_app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Likewise the fonts, stylesheets and fixed layers: laid out once here, not once per worker.
+    warm_fixed_layers(sets, city)
     with ProcessPoolExecutor(max_workers=workers, initializer=_forget_parent_database) as pool:
         yield from pool.map(_render_chunk, [(p, city) for p in parts])
 
