@@ -31,6 +31,7 @@ Measured (2 cores shared with other work, load about 1; 1,000 sets = 2,800 pages
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import sys
@@ -178,9 +179,13 @@ def main() -> None:
     parent_cpu = time.thread_time()  # this thread only: not the memory sampler's
     with _worker_app().app_context():  # and the fonts, stylesheets and fixed layers, likewise
         warm_fixed_layers((make_set(i) for i in range(args.n)), City.from_config())
+    gc.collect()  # the inherited heap frozen while the workers fork, as in portal.receipts.batches
+    gc.freeze()
     with ProcessPoolExecutor(max_workers=args.workers) as pool, args.out.open("wb") as fh:
         sampler = PssSampler(pool)
-        manifest = write_batches(pool.map(render_chunk, bounds), fh)
+        chunks = pool.map(render_chunk, bounds)  # submits every chunk: the workers are forked
+        gc.unfreeze()
+        manifest = write_batches(chunks, fh)
         sampler.stop()
     elapsed = time.perf_counter() - start
     pages = manifest[-1].last_page
