@@ -1,6 +1,6 @@
 """Render N mailing sets into the merged print PDF and compare with WeasyPrint's own floor.
 
-    .venv/bin/python bench/receipts.py [--n 1000] [--chunk 100] [--workers 2] [--out FILE]
+    .venv/bin/python bench/receipts.py [--n 1000] [--chunk 25] [--workers 2] [--out FILE]
 
 Both cores: a process pool renders chunks of sets. Each sheet type's fixed layer (letter
 body, receipt frame and wording, one-stop form, 記入例) is rendered once per worker; a chunk is
@@ -18,14 +18,27 @@ Measured (2 cores shared with other work, load about 1; 1,000 sets = 2,800 pages
   form overlay (fixed layers once per process), streamed writer, no margin boxes,
   workers forked with the app:
       10.8 s, 7.6 ms CPU per page, ratio 2.7, 3.0 MB, peak 384 MB (384 MB at N=200)
+2026-12-02, on a machine at load ≈ 10 (wall times mean little; CPU ratios hold):
+  before: 323.6 s, 24.9 ms CPU per page, ratio 5.54, peak RSS 453 MB (parent + largest worker)
+  the one-stop form's name and amount set in the fixed layer's own sizes (13 / 11 pt, not
+  14 / 12 pt, which overflowed every slot: every chunk with a one-stop set was laid out twice,
+  and those values always printed in the smaller type): 178.9 s, 17.0 ms, ratio 3.51
+  + fonts, stylesheets and fixed layers laid out in the parent before the pool forks:
+      129.8 s, 14.4 ms, ratio 2.70; peak PSS (parent + both workers) 385 MB at --chunk 50,
+      548 MB at --chunk 200
+  + the parent's heap frozen while the pool forks (gc.freeze): 12.4 ms, ratio 2.96, 360 MB
+    PSS at --chunk 100; --chunk 50: 306 MB; --chunk 25 (now the default, as CHUNK in
+    portal.receipts.batches): 25.3 s at load ≈ 3, 11.1 ms CPU per page, ratio 2.61, 266 MB
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
@@ -35,9 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app
 from portal.documents.mailing import (
+    City,
     MailingSet,
     RenderedBatch,
     render_batch,
+    warm_fixed_layers,
     write_batches,
 )
 
@@ -120,10 +135,43 @@ def peak_mb() -> tuple[float, float, float]:
     return own + children, own, children
 
 
+class PssSampler:
+    """The largest sum of proportional set sizes (parent + pool workers) seen while the job
+    runs: memory actually in use, each shared page counted once across the processes. (A
+    sample reads /proc/PID/smaps_rollup, not free: its CPU is kept out of `parent_cpu`.)"""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self.pool = pool
+        self.peak = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _pss_mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._done.wait(0.5):
+            pids = [os.getpid(), *(self.pool._processes or {})]
+            self.peak = max(self.peak, sum(self._pss_mb(p) for p in pids))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--chunk", type=int, default=100)
+    parser.add_argument("--chunk", type=int, default=25)  # portal.receipts.batches.CHUNK
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench-receipts.pdf"))
     args = parser.parse_args()
@@ -131,18 +179,30 @@ def main() -> None:
     bounds = [(a, min(a + args.chunk, args.n)) for a in range(0, args.n, args.chunk)]
     _worker_app()  # forked workers inherit the app, as in portal.receipts.batches
     start = time.perf_counter()
+    parent_cpu = time.thread_time()  # this thread only: not the memory sampler's
+    with _worker_app().app_context():  # and the fonts, stylesheets and fixed layers, likewise
+        warm_fixed_layers((make_set(i) for i in range(args.n)), City.from_config())
+    gc.collect()  # the inherited heap frozen while the workers fork, as in portal.receipts.batches
+    gc.freeze()
     with ProcessPoolExecutor(max_workers=args.workers) as pool, args.out.open("wb") as fh:
-        manifest = write_batches(pool.map(render_chunk, bounds), fh)
+        sampler = PssSampler(pool)
+        chunks = pool.map(render_chunk, bounds)  # submits every chunk: the workers are forked
+        gc.unfreeze()
+        manifest = write_batches(chunks, fh)
+        sampler.stop()
     elapsed = time.perf_counter() - start
     pages = manifest[-1].last_page
+    parent_cpu = time.thread_time() - parent_cpu
+    job_peak = peak_mb()  # before the floor's render below raises the parent's own peak
     assert manifest[-1].set_id == make_set(args.n - 1).set_id
     assert pages == sum(make_set(i).sheet_count for i in range(args.n))
 
     with _worker_app().app_context():
         floor = floor_per_page()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    worker_cpu = children.ru_utime + children.ru_stime  # includes each worker's app start-up
-    ours_per_page_cpu = worker_cpu / pages
+    worker_cpu = children.ru_utime + children.ru_stime
+    # the workers' CPU and the parent's own after the app start (fixed layers, streaming)
+    ours_per_page_cpu = (worker_cpu + parent_cpu) / pages
     ratio = ours_per_page_cpu / floor
 
     sets_per_s = args.n / elapsed
@@ -154,15 +214,20 @@ def main() -> None:
         f"({size / pages / 1e3:.1f} kB per page) -> {args.out}"
     )
     print(
-        f"per page: ours {ours_per_page_cpu * 1000:.1f} ms CPU (workers {worker_cpu:.1f} s CPU), "
+        f"per page: ours {ours_per_page_cpu * 1000:.1f} ms CPU (workers {worker_cpu:.1f} s, "
+        f"parent {parent_cpu:.1f} s CPU), "
         f"floor {floor * 1000:.1f} ms CPU "
         f"(100-page minimal Japanese document), ratio {ratio:.2f}"
     )
-    total, own, worker = peak_mb()
-    print(f"peak memory {total:.0f} MB (parent {own:.0f} MB + largest worker {worker:.0f} MB)")
+    total, own, worker = job_peak
+    print(
+        f"peak memory {sampler.peak:.0f} MB PSS (parent + workers, sampled every 0.5 s; "
+        f"peak RSS: parent {own:.0f} MB + largest worker {worker:.0f} MB = {total:.0f} MB, "
+        "which counts the pages a forked worker shares with the parent twice)"
+    )
     print(
         f"bench receipts sets={args.n} sets_per_s={sets_per_s:.1f} "
-        f"pages_per_s={pages / elapsed:.1f} ratio={ratio:.2f} peak_mb={total:.0f}"
+        f"pages_per_s={pages / elapsed:.1f} ratio={ratio:.2f} peak_mb={sampler.peak:.0f} peak_rss_mb={total:.0f}"
     )
 
 

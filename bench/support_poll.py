@@ -1,41 +1,164 @@
-"""Cost of one chat poll with no news (204, empty body) vs one with news, through the WSGI app.
+"""Cost of one chat poll with no news (204, empty body) vs one with news, through the WSGI app,
+against the floor: a bare route of the same app answered for the same signed-in browser.
 
-Run: DATABASE_URL=sqlite:////tmp/x.sqlite3 .venv/bin/python bench/support_poll.py
-(after `flask db upgrade heads && flask seed-demo`). Prints milliseconds per request.
+    .venv/bin/python bench/support_poll.py [--repeat 500]          # a fresh SQLite file
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/DB .venv/bin/python bench/support_poll.py
+
+Seeds its own supplier, supplier user and conversation (on PostgreSQL into a fresh schema of the
+database named). Times, per request, the server's own time (the WSGI call, session cookie to
+response; the test client's request building excluded) for: an empty poll (204), a poll with
+news (200 + the log fragment), another supplier's conversation (404: the access check), and the
+floor — a bare route, same app, same cookie, the login session opened and saved but no user
+loaded. Last line: `bench support_poll empty_ms=… news_ms=… floor_ms=… refused_ms=…` (medians).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import sqlalchemy as sa
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal import create_app
-from portal.accounts.models import User
-from portal.extensions import db
-from portal.support.models import Conversation
 
-app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"})
-with app.app_context():
-    user = db.session.scalar(sa.select(User).where(User.email == "supplier@demo.example"))
-    conv = db.session.scalar(
-        sa.select(Conversation).where(Conversation.supplier_id == user.supplier_id)
+PASSWORD = "bench-password-123"
+
+
+def seed() -> dict[str, int | str]:
+    from portal.accounts.models import Supplier, User
+    from portal.accounts.passwords import hash_password
+    from portal.core.roles import Role
+    from portal.extensions import db
+    from portal.support import conversations as conv_uc
+    from portal.support.models import CustomerKind
+
+    s = db.session
+    mine = Supplier(code="P001", name="ベンチ牧場", address="広島県庄原市")
+    other = Supplier(code="P002", name="よその事業者", address="広島県庄原市")
+    s.add_all([mine, other])
+    s.flush()
+    user = User(
+        email="poll@example.jp",
+        role=Role.SUPPLIER,
+        supplier=mine,
+        password_hash=hash_password(PASSWORD),
     )
-    version = f"{conv.last_public_message_id}.{conv.staff_read_upto}"
-    conv_id = conv.id
-client = app.test_client()
-client.post(
-    "/login",
-    data={
-        "email": "supplier@demo.example",
-        "password": os.environ.get("DEMO_PASSWORD", "demo-password"),
-    },
-)
-N = 500
-for label, v in (("no news (204)", version), ("news (200 + fragment)", "0.0")):
-    t0 = time.perf_counter()
-    for _ in range(N):
-        r = client.get(f"/supplier/support/{conv_id}/poll?v={v}", headers={"HX-Request": "true"})
-    ms = (time.perf_counter() - t0) * 1000 / N
-    print(f"{label}: {ms:.2f} ms/request, status {r.status_code}, body {len(r.data)} bytes")
+    s.add(user)
+    s.flush()
+    conv = conv_uc.start_conversation(
+        s,
+        customer_kind=CustomerKind.SUPPLIER,
+        body="出荷日の相談です",
+        by_user=user,
+        supplier_id=mine.id,
+    )
+    foreign = conv_uc.start_conversation(
+        s,
+        customer_kind=CustomerKind.SUPPLIER,
+        body="よその相談",
+        by_user=None,
+        supplier_id=other.id,
+    )
+    s.commit()
+    return {
+        "conv_id": conv.id,
+        "foreign_id": foreign.id,
+        "version": conv_uc.poll_version(conv),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=500)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-poll-')) / 'poll.sqlite3'}"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+
+    @app.get("/bench-floor")
+    def bench_floor() -> tuple[str, int]:  # same app, cookie and session; no user, no query
+        return "", 204
+
+    server_ms: list[float] = []
+    cpu_ms: list[float] = []
+    inner = app.wsgi_app
+
+    def timed_app(environ, start_response):  # type: ignore[no-untyped-def]
+        t, c = time.perf_counter(), time.process_time()
+        body = b"".join(inner(environ, start_response))
+        cpu_ms.append((time.process_time() - c) * 1000)
+        server_ms.append((time.perf_counter() - t) * 1000)
+        return [body]
+
+    app.wsgi_app = timed_app  # type: ignore[method-assign]
+
+    with app.app_context():
+        if url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        upgrade()
+        ids = seed()
+        db.session.remove()
+
+    client = app.test_client()
+    r = client.post("/login", data={"email": "poll@example.jp", "password": PASSWORD})
+    assert r.status_code == 302, r.status_code
+    hx = {"HX-Request": "true"}
+    base = f"/supplier/support/{ids['conv_id']}/poll"
+    cases = {
+        "empty poll (204)": (f"{base}?v={ids['version']}", 204),
+        "news (200 + fragment)": (f"{base}?v=0.0", 200),
+        "another supplier's (404)": (f"/supplier/support/{ids['foreign_id']}/poll?v=0.0", 404),
+        "floor (bare route)": ("/bench-floor", 204),
+    }
+    medians: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    for label, (target, status) in cases.items():
+        for _ in range(20):  # warm
+            client.get(target, headers=hx)
+        server_ms.clear()
+        cpu_ms.clear()
+        t0 = time.perf_counter()
+        for _ in range(args.repeat):
+            resp = client.get(target, headers=hx)
+            assert resp.status_code == status, (label, resp.status_code)
+        client_ms = (time.perf_counter() - t0) * 1000 / args.repeat
+        ms = sorted(server_ms)
+        medians[label] = statistics.median(ms)
+        cpu[label] = statistics.median(cpu_ms)
+        print(
+            f"{label:26s} server p50 {medians[label]:6.2f} ms  p95 {ms[int(len(ms) * 0.95) - 1]:6.2f} ms"
+            f"  cpu p50 {cpu[label]:6.2f} ms  (with the test client {client_ms:6.2f} ms)"
+        )
+    empty, news, refused, floor = medians.values()
+    empty_cpu, _, _, floor_cpu = cpu.values()
+    print(
+        f"empty poll / floor = {empty / floor:.2f} (wall), {empty_cpu / floor_cpu:.2f} (cpu); "
+        f"above the floor {empty - floor:.2f} ms wall, {empty_cpu - floor_cpu:.2f} ms cpu"
+    )
+    print(
+        f"bench support_poll empty_ms={empty:.2f} news_ms={news:.2f} floor_ms={floor:.2f} "
+        f"refused_ms={refused:.2f} empty_cpu_ms={empty_cpu:.2f} floor_cpu_ms={floor_cpu:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -78,10 +78,42 @@ def find_live(session: Session, token: str | None, *, touch: bool = True) -> Use
     if not token:
         return None
     row = session.scalar(sa.select(UserSession).where(UserSession.token_hash == token_hash(token)))
-    if row is None or not row.user.active:
+    return _checked(row, row.user, touch) if row is not None else None
+
+
+# Built once: a statement object keeps its cache key, so each request only binds values.
+_USER_AND_SESSION = (
+    sa.select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == sa.bindparam("user_id"),
+        UserSession.token_hash == sa.bindparam("token_hash"),
+    )
+)
+
+
+def load_user(
+    session: Session, user_id: int, token: str | None, *, touch: bool = True
+) -> User | None:
+    """The signed-in user of a request: `user_id` from the cookie, whose session id `token`
+    must name a live session (`find_live`'s rules) of that very user. One SELECT (user and
+    session row together): every request, htmx polls included, pays it."""
+    if not token:
+        return None
+    found = session.execute(
+        _USER_AND_SESSION, {"user_id": user_id, "token_hash": token_hash(token)}
+    ).one_or_none()
+    if found is None:
+        return None
+    user, row = found
+    return user if _checked(row, user, touch) is not None else None
+
+
+def _checked(row: UserSession, user: User, touch: bool) -> UserSession | None:
+    if not user.active:
         return None
     now = utcnow()
-    if expired(row, row.user, now):
+    if expired(row, user, now):
         return None
     if touch and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now

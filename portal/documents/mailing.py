@@ -301,6 +301,20 @@ def sheet_layers(s: MailingSet, city: City) -> list[FixedLayer]:
     return layers
 
 
+def warm_fixed_layers(sets: Iterable[MailingSet], city: City) -> int:
+    """Lay out, in this process, every fixed layer the sets need (and so the font
+    configuration and stylesheets): a pool worker forked afterwards inherits them instead of
+    laying each one out again. Returns how many distinct sheet variants there were."""
+    seen: set[tuple[object, ...]] = set()
+    for s in sets:
+        year = form_year_label(s.received_on) if s.onestop_requested else ""
+        key = (s.letter_text, s.onestop_requested, year)
+        if key not in seen:
+            seen.add(key)
+            sheet_layers(s, city)
+    return len(seen)
+
+
 # --- the variable layer: per set, many sets in one document ---------------------------
 
 

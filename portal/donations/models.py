@@ -141,6 +141,7 @@ class Donation(TimestampMixin, Model):
     search_kana: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
     search_phone: Mapped[str] = mapped_column(sa.String(50), default="", index=True)
     search_email: Mapped[str] = mapped_column(sa.String(254), default="", index=True)
+    search_delivery: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
 
     lines: Mapped[list[DonationLine]] = relationship(
         back_populates="donation", order_by="DonationLine.position", cascade="all, delete-orphan"

@@ -2,8 +2,8 @@
 
 A caller spells what she can: 2026-000123 or ２０２６０００１２３, the portal's order number,
 ヨシダ ハナコ or よしだはなこ, 吉田 for 𠮷田, 090-1234-5678 or 09012345678, an e-mail or a
-postal code. The donation keeps four normalised copies for this (`SEARCH_COLUMNS`, all
-personal data — the erasure command blanks them with the columns they are made from), written
+postal code. The donation keeps normalised copies for this (`SEARCH_COLUMNS`, all
+personal data; search_delivery, the gift recipient's name, serves the supplier's order list — the erasure command blanks them with the columns they are made from), written
 by `search_values` wherever a donation row is written (bulk import, direct entry, ORM edits
 through the listener below) and backfilled by migration 0023. On PostgreSQL they carry
 pg_trgm GIN indexes (substring match of three or more characters); on SQLite plain B-tree
@@ -31,7 +31,13 @@ from portal.donations.models import Donation
 
 # The Donation columns holding normalised copies of personal data (names, kana, phones,
 # e-mail). One place: the erasure of personal data must blank these too.
-SEARCH_COLUMNS = ("search_name", "search_kana", "search_phone", "search_email")
+SEARCH_COLUMNS = (
+    "search_name",
+    "search_kana",
+    "search_phone",
+    "search_email",
+    "search_delivery",  # the gift's recipient (delivery_name): the supplier's order list
+)
 
 # 異体字 → the form a caller types. Each entry: the common form, then its variants. Data, not
 # code: add a line when a caller's name is not found.
@@ -113,10 +119,11 @@ def search_values(values: Mapping[str, Any]) -> dict[str, str]:
         "search_kana": fold(get("donor_kana")),
         "search_phone": " ".join(dict.fromkeys(p for p in phones if p)),
         "search_email": get("email").strip().lower(),
+        "search_delivery": fold(get("delivery_name")),
     }
 
 
-SOURCES = ("donor_name", "donor_kana", "phone", "delivery_phone", "email")
+SOURCES = ("donor_name", "donor_kana", "phone", "delivery_phone", "email", "delivery_name")
 
 
 def refresh(donation: Donation) -> None:
@@ -210,6 +217,21 @@ def search_clause(session: Session, term: str) -> sa.ColumnElement[bool] | None:
         if t.text.isascii():  # part of an e-mail address (donor12345)
             parts.append(_contains(Donation.search_email, t.text, postgres))
     return sa.or_(*parts) if parts else None
+
+
+def name_contains(term: str) -> sa.ColumnElement[bool] | None:
+    """Donations whose donor or gift recipient has the typed name anywhere in it, folded as
+    `fold` does (吉田 finds 𠮷田, spaces and widths do not matter): the supplier's order list.
+    A substring on both databases (a given name is typed as often as a surname); on
+    PostgreSQL the trigram indexes of search_name and search_delivery (0023, 0031) answer a
+    term of three characters or more, a shorter one is filtered along the list's own order."""
+    text = fold(term)
+    if not text:
+        return None
+    return sa.or_(
+        Donation.search_name.contains(text, autoescape=True),
+        Donation.search_delivery.contains(text, autoescape=True),
+    )
 
 
 def find(session: Session, term: str, *, limit: int = 10) -> list[Donation] | None:

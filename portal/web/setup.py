@@ -87,18 +87,16 @@ def init_app(app: Flask) -> None:
         uid, _, version = user_id.partition(":")
         if not uid.isdigit():
             return None
-        user = db.session.get(User, int(uid))
-        if user is None or str(user.session_version) != version:
-            return None
         # The cookie alone proves nothing: its session id must name a live server-side
         # session of this user (ended by logout, a password change, a TOTP reset, "log out
         # everywhere", or the idle and absolute limits). A remember cookie has no id.
-        live = user_sessions.find_live(
+        user = user_sessions.load_user(
             db.session,
+            int(uid),
             session.get(SESSION_ID_KEY),
             touch=not (request.endpoint or "").endswith("poll"),  # polling is not activity
         )
-        if live is None or live.user_id != user.id:
+        if user is None or str(user.session_version) != version:
             return None
         return user
 

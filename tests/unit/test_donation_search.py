@@ -40,6 +40,7 @@ def test_search_values_from_a_donation():
             "phone": "090-1234-5678",
             "delivery_phone": "(0824)72-0000",
             "email": "Hanako@Example.jp",
+            "delivery_name": "髙橋　一郎",
         }
     )
     assert values == {
@@ -47,6 +48,7 @@ def test_search_values_from_a_donation():
         "search_kana": "ヨシダハナコ",
         "search_phone": "09012345678 0824720000",
         "search_email": "hanako@example.jp",
+        "search_delivery": "高橋一郎",
     }
 
 

@@ -55,6 +55,32 @@ def audits(session, action: str, subject_type: str) -> int:
     )
 
 
+def test_name_search_matches_names_as_typed_not_as_stored(
+    shop, make_supplier, make_gift, placed
+) -> None:
+    """The search reads the normalised copies (donations.search.fold): a variant kanji, a
+    full-width space or none at all find the same donor or recipient; another supplier's
+    order with the same name stays out."""
+    recipient = placed(shop["gift"], delivery_name="𠮷田　一二三")
+    donor = placed(shop["gift"], donor_name="髙橋 はな")
+    other = placed(shop["gift"], donor_name="山本 次郎")
+    foreign_gift = make_gift(supplier=make_supplier(name="よその牧場"), name="よその品")
+    foreign = placed(foreign_gift, delivery_name="吉田 一二三")
+    client = shop["client"]
+
+    def found(term: str) -> str:
+        searched = client.post("/supplier/orders", data={"q": term, "status": "all"})
+        return client.get(searched.location).get_data(as_text=True)
+
+    for term in ("吉田一二三", "吉田 一二三", "一二三"):
+        body = found(term)
+        assert shipments.order_no(recipient) in body, term
+        assert shipments.order_no(foreign) not in body and shipments.order_no(other) not in body
+    body = found("高橋　はな")
+    assert shipments.order_no(donor) in body and shipments.order_no(recipient) not in body
+    assert shipments.order_no(other) not in found("100%")  # a wildcard is only a character
+
+
 def test_dashboard_shows_overdue_week_and_seasonal(shop, make_gift, placed) -> None:
     today = today_jst()
     late = placed(shop["gift"], ship_by=today - timedelta(days=2))

@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, Length
 from portal.core.audit import audit, list_label
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
+from portal.donations import search as donation_search
 from portal.donations.models import Donation, DonationLine
 from portal.extensions import db
 from portal.gifts.models import TEMPERATURE_LABELS
@@ -232,12 +233,8 @@ def order_page(supplier_id: int, f: Filters, size: int = PAGE_SIZE) -> tuple[lis
         elif len(f.q) >= 11 and f.q[:4].isdigit() and f.q[4] == "-":
             stmt = stmt.where(Donation.donation_no == f.q)  # a whole donation's orders
         else:
-            stmt = stmt.where(
-                sa.or_(
-                    Donation.delivery_name.contains(f.q, autoescape=True),
-                    Donation.donor_name.contains(f.q, autoescape=True),
-                )
-            )
+            names = donation_search.name_contains(f.q)  # the normalised, indexed copies
+            stmt = stmt.where(names if names is not None else sa.false())
     key_cols = sa.tuple_(Order.ship_by, Order.id)
     if f.after:
         stmt = stmt.where(key_cols > f.after if f.ascending else key_cols < f.after)
