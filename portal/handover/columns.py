@@ -89,6 +89,7 @@ search_name: 検索用に正規化した氏名（個人情報）
 search_kana: 検索用に正規化したフリガナ（個人情報）
 search_phone: 検索用に正規化した電話番号（個人情報）
 search_email: 検索用に正規化したメールアドレス（個人情報）
+search_delivery: 検索用に正規化した返礼品の送付先氏名（個人情報）
 
 [mail_sent]
 key: 一度だけ送るメールの識別キー（例: incident-city:3）
