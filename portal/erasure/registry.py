@@ -167,6 +167,7 @@ SPECS: tuple[TableSpec, ...] = (
             "search_kana": B,
             "search_phone": B,
             "search_email": B,
+            "search_delivery": B,
         },
         Age.DONATION,
         column("id"),
