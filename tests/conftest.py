@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -22,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 
 from portal import create_app
 from portal.accounts.models import Supplier, User
@@ -610,3 +612,43 @@ def make_project(app: Flask) -> Any:  # noqa: ARG001 - needs the app's session
         return project
 
     return make
+
+
+# --- migration tests: a scratch database at an older revision --------------------------------
+
+
+@contextmanager
+def database_at(tmp_path: Path, revision: str) -> Iterator[Flask]:
+    """A scratch SQLite database migrated up to `revision`, inside its app context (a migration
+    test adds rows as they were stored then, upgrades, and reads what the migration did)."""
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": url,
+         "RATELIMIT_STORAGE_URI": "memory://"}
+    )  # fmt: skip
+    with app.app_context():
+        upgrade(revision=revision)
+        try:
+            yield app
+        finally:
+            db.engine.dispose()
+
+
+def _filler(column: sa.Column) -> object:
+    """A value for a NOT NULL column the test does not care about."""
+    kind = column.type.python_type
+    return {bool: False, int: 1, str: "x", date: date(2026, 11, 1)}.get(kind, datetime(2026, 11, 1))
+
+
+def insert_stored_donations(rows: list[dict[str, Any]]) -> None:
+    """Rows into the donation table as it stands at the database's revision: each row names
+    what the test cares about (with id, donation_no, portal_order_no); every other NOT NULL
+    column gets a filler."""
+    with db.engine.begin() as conn:
+        table = sa.Table("donation", sa.MetaData(), autoload_with=conn)
+        base = {
+            c.name: _filler(c)
+            for c in table.columns
+            if not c.nullable and not c.primary_key and c.server_default is None
+        }
+        conn.execute(table.insert(), [{**base, **row} for row in rows])

@@ -4,13 +4,12 @@ the public figure carries no personal data, and migration 0027 keeps existing da
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from portal import create_app
 from portal.core.errors import DomainError
 from portal.core.portals import Portal
 from portal.core.roles import Role
@@ -23,7 +22,7 @@ from portal.donations.models import Donation, DonationKind, PaymentMethod
 from portal.donations.queries import kind_clause
 from portal.extensions import db
 from portal.monthly import contract, invoice
-from tests.conftest import jst
+from tests.conftest import database_at, insert_stored_donations, jst
 
 CHOICE_HEADER = (
     "受付番号,申込日,入金日,支払方法,寄附金額,寄附者氏名,お礼の品コード,プロジェクト名\r\n"
@@ -237,40 +236,21 @@ def test_project_form_rules(session, make_user, make_project):
     assert mori.listings == []
 
 
-def _filler(column: sa.Column) -> object:
-    kind = column.type.python_type
-    return {bool: False, int: 1, str: "x", date: date(2026, 11, 1)}.get(kind, datetime(2026, 11, 1))
-
-
 def test_migration_0027_ties_existing_project_wordings_to_new_projects(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    app = create_app(
-        {"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": url,
-         "RATELIMIT_STORAGE_URI": "memory://"}
-    )  # fmt: skip
-    with app.app_context():
-        upgrade(revision="0023")
-        with db.engine.begin() as conn:
-            table = sa.Table("donation", sa.MetaData(), autoload_with=conn)
-            base = {
-                c.name: _filler(c)
-                for c in table.columns
-                if not c.nullable and not c.primary_key and c.server_default is None
-            }
-            rows = [
-                (1, "桜を守る", date(2026, 10, 3)),
-                (2, "桜を守る", date(2026, 11, 20)),
-                (3, "ｻｸﾗを守る", date(2026, 9, 1)),  # another width: the same project
-                (4, "", date(2026, 11, 1)),
+    with database_at(tmp_path, "0023"):
+        rows = [
+            (1, "桜を守る", date(2026, 10, 3)),
+            (2, "桜を守る", date(2026, 11, 20)),
+            (3, "ｻｸﾗを守る", date(2026, 9, 1)),  # another width: the same project
+            (4, "", date(2026, 11, 1)),
+        ]
+        insert_stored_donations(
+            [
+                {"id": i, "donation_no": f"2026-{i:06d}", "portal_order_no": f"A{i}",
+                 "project": text, "applied_on": day}
+                for i, text, day in rows
             ]
-            conn.execute(
-                table.insert(),
-                [
-                    {**base, "id": i, "donation_no": f"2026-{i:06d}", "portal_order_no": f"A{i}",
-                     "project": text, "applied_on": day}
-                    for i, text, day in rows
-                ],
-            )  # fmt: skip
+        )  # fmt: skip
         upgrade()
         with db.engine.connect() as conn:
             projects = conn.execute(

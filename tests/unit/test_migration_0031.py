@@ -6,35 +6,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from portal import create_app
 from portal.extensions import db
-from tests.unit.test_migration_0023 import _filler
+from tests.conftest import database_at, insert_stored_donations
 
 
 def test_existing_recipients_are_backfilled(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    app = create_app(
-        {"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": url,
-         "RATELIMIT_STORAGE_URI": "memory://"}
-    )  # fmt: skip
-    with app.app_context():
-        upgrade(revision="0023")
-        with db.engine.begin() as conn:
-            table = sa.Table("donation", sa.MetaData(), autoload_with=conn)
-            base = {
-                c.name: _filler(c)
-                for c in table.columns
-                if not c.nullable and not c.primary_key and c.server_default is None
-            }
-            conn.execute(
-                table.insert(),
-                [
-                    {**base, "id": 1, "donation_no": "2026-000001", "portal_order_no": "A1",
-                     "donor_name": "山田 花子", "delivery_name": "𠮷田　一二三"},
-                    {**base, "id": 2, "donation_no": "2026-000002", "portal_order_no": "A2",
-                     "donor_name": "髙橋 一郎", "delivery_name": ""},
-                ],
-            )  # fmt: skip
+    with database_at(tmp_path, "0023"):
+        insert_stored_donations(
+            [
+                {"id": 1, "donation_no": "2026-000001", "portal_order_no": "A1",
+                 "donor_name": "山田 花子", "delivery_name": "𠮷田　一二三"},
+                {"id": 2, "donation_no": "2026-000002", "portal_order_no": "A2",
+                 "donor_name": "髙橋 一郎", "delivery_name": ""},
+            ]
+        )  # fmt: skip
         upgrade()
         with db.engine.connect() as conn:
             got = conn.execute(sa.text("SELECT search_delivery FROM donation ORDER BY id")).all()
@@ -43,4 +28,3 @@ def test_existing_recipients_are_backfilled(tmp_path) -> None:
         with db.engine.connect() as conn:
             names = {c["name"] for c in sa.inspect(conn).get_columns("donation")}
         assert "search_delivery" not in names and "search_name" in names
-        db.engine.dispose()
