@@ -38,7 +38,6 @@ from portal.gifts.models import Gift, GiftStatus
 from portal.monthly import report as monthly_report
 from portal.monthly.labels import REPORT_STATES
 from portal.monthly.models import ReportState
-from portal.oversight import ratios as oversight
 from portal.receipts import service as receipts
 from portal.receipts.models import Receipt
 from portal.shipping.models import Order, OrderStatus
@@ -162,7 +161,6 @@ def index() -> str:
         portals=PORTAL_LABELS,
         import_counts=import_counts,
         monthly=monthly_status(db.session, today),
-        oversight=oversight.watch(db.session, today),
         points_portals=portals_granting_points(current_app.config["PORTALS_GRANTING_POINTS"]),
         portal_names=PORTAL_LABELS,
     )
