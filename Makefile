@@ -90,7 +90,7 @@ serve-prod: setup
 	  STAFF_TOTP_REQUIRED=1 PRODUCTION=1 TRUSTED_PROXIES=1 SESSION_COOKIE_SECURE=1 \
 	  WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} BIND=$${BIND:-127.0.0.1:8000}; \
 	$(BIN)/flask --app portal db upgrade && \
-	{ $(BIN)/huey_consumer portal.worker.huey --workers 2 --worker-type thread & worker=$$!; \
+	{ nice -n 10 $(BIN)/huey_consumer portal.worker.huey --workers 2 --worker-type thread & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  echo "  web: http://$$BIND/  jobs: huey consumer (pid $$worker)  health: http://$$BIND/healthz"; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py "portal:create_app()"; }
