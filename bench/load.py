@@ -882,9 +882,11 @@ class WebImport:
                 raise RuntimeError(f"取り込む answered {r.status_code}")
             result = self.wait(job.group(0))
             self.out["s"] = time.perf_counter() - self.t0
-            counts = re.search(r"新規 \d+・更新 \d+・変更なし \d+・不備 (\d+)・競合 (\d+)", result)
-            self.out["result"] = counts.group(0) if counts else "no counts on the result page"
-            self.out["ok"] = bool(counts) and counts.group(1) == counts.group(2) == "0"
+            stats = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", result))
+            self.out["result"] = " ".join(f"{k} {v}" for k, v in stats.items()) or result[:200]
+            self.out["ok"] = stats.get("新規") == str(self.cfg["import_rows"]) and stats.get(
+                "取り込めない行"
+            ) == stats.get("競合") == "0"
         except Exception as exc:  # reported in the summary, counted as an error
             self.out["error"] = repr(exc)[:300]
             self.out["s"] = time.perf_counter() - self.t0
@@ -1129,6 +1131,7 @@ def main() -> None:
         import_file(csv_path, args.import_rows, [(c, a) for c, a in gifts], tag)
 
         cfg = {**base_cfg, "base": base, "mode": "portal", "import_file": str(csv_path),
+               "import_rows": args.import_rows,
                "import_with": "paced",
                "phases": [["paced", mix, args.seconds, args.rate], ["mix", mix, args.seconds],
                           ["busiest", [[busiest, 1]], args.burst]]}  # fmt: skip
