@@ -85,7 +85,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 PASSWORD = "load-bench-password-123"
-SEED_VERSION = 2
+SEED_VERSION = 3  # 3: shipment.supplier_id (0035)
 N_SUPPLIERS = 40
 GIFTS_PER_SUPPLIER = 5
 PORTALS = [("choice", 35), ("rakuten", 30), ("furunavi", 12), ("satofull", 12), ("jal", 4),
@@ -334,8 +334,8 @@ DONATION_COLS = [
 LINE_COLS = ["id", "donation_id", "position", "gift_id", "quantity", "hold", "stock_taken"]
 ORDER_COLS = ["id", "line_id", "supplier_id", "status", "ordered_on", "ship_by", "shipped_at",
               "created_at", "updated_at"]  # fmt: skip
-SHIP_COLS = ["id", "order_id", "carrier", "tracking_no", "shipped_on", "confirmed_at",
-             "created_at", "updated_at", "shipping_fee"]  # fmt: skip
+SHIP_COLS = ["id", "order_id", "supplier_id", "carrier", "tracking_no", "shipped_on",
+             "confirmed_at", "created_at", "updated_at", "shipping_fee"]  # fmt: skip
 RECEIPT_COLS = ["id", "donation_id", "year", "seq", "number", "received_on", "due_on",
                 "issued_on", "status", "needs_print", "print_kind", "mailed_on", "created_at",
                 "updated_at"]  # fmt: skip
@@ -430,7 +430,7 @@ def seed_part(bound: tuple[int, int]) -> tuple[dict[str, int], dict[str, int]]:
                 if shipped:
                     ship_id = line_id
                     w("shipment", (
-                        ship_id, line_id, rng.choice(["yamato", "sagawa", "japanpost"]),
+                        ship_id, line_id, sup, rng.choice(["yamato", "sagawa", "japanpost"]),
                         tracking(40_000_000_000 + line_id), ship_on, shipped_at, shipped_at, shipped_at,
                         1000,
                     ))  # fmt: skip

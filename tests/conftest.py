@@ -644,8 +644,14 @@ def insert_stored_donations(rows: list[dict[str, Any]]) -> None:
     """Rows into the donation table as it stands at the database's revision: each row names
     what the test cares about (with id, donation_no, portal_order_no); every other NOT NULL
     column gets a filler."""
+    insert_stored("donation", rows)
+
+
+def insert_stored(name: str, rows: list[dict[str, Any]]) -> None:
+    """Rows into a table as it stands at the database's revision, with fillers for every
+    NOT NULL column a row does not name."""
     with db.engine.begin() as conn:
-        table = sa.Table("donation", sa.MetaData(), autoload_with=conn)
+        table = sa.Table(name, sa.MetaData(), autoload_with=conn)
         base = {
             c.name: _filler(c)
             for c in table.columns

@@ -146,9 +146,8 @@ def supplier_dashboard(session: Session, supplier_id: int, today: date) -> Suppl
         session.scalar(
             sa.select(sa.func.count())
             .select_from(Shipment)
-            .join(Order, Order.id == Shipment.order_id)
             .where(
-                Order.supplier_id == supplier_id,
+                Shipment.supplier_id == supplier_id,
                 Shipment.shipped_on >= today.replace(day=1),
                 Shipment.shipped_on <= today,
             )

@@ -106,6 +106,9 @@ class Shipment(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("gift_order.id"), unique=True)
+    # The order's supplier (it never changes), kept here so a supplier's shipments of a month
+    # are one index range (the dashboard's 今月の発送), not a join over all its orders.
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id"))
     carrier: Mapped[Carrier] = mapped_column(enum_column(Carrier))
     tracking_no: Mapped[str] = mapped_column(sa.String(40))
     shipped_on: Mapped[date]
@@ -127,6 +130,7 @@ class Shipment(TimestampMixin, Model):
     __table_args__ = (
         sa.CheckConstraint("shipping_fee >= 0", name="shipping_fee_not_negative"),
         sa.Index("ix_shipment_shipped_on", "shipped_on"),
+        sa.Index("ix_shipment_supplier_shipped_on", "supplier_id", "shipped_on"),
     )
 
 

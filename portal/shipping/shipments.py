@@ -207,6 +207,7 @@ def confirm_shipment(
             raise DomainError(_l("この注文は取り消されています。発送しないでください。"))
         shipment = Shipment(
             order_id=order.id,
+            supplier_id=order.supplier_id,
             carrier=carrier,
             tracking_no=number,
             shipped_on=shipped_on,

@@ -74,11 +74,17 @@ def test_seasonal_orders_waiting_for_their_window(session, shop, make_gift, make
     assert board.waiting[0].ship_from == today + timedelta(days=30)
 
 
-def test_shipped_this_month_and_unread_replies(session, shop, make_supplier, make_order) -> None:
+def test_shipped_this_month_and_unread_replies(
+    session, shop, make_supplier, make_gift, make_order
+) -> None:
     today = today_jst()
     order = make_order(shop["gift"], ordered_on=today, ship_by=today + timedelta(days=3))
     shipments.confirm_shipment(
         session, order, Carrier.YAMATO, tracking(order.id), today, by_user=shop["user"]
+    )
+    other = make_order(make_gift(supplier=make_supplier()), ordered_on=today, ship_by=today)
+    shipments.confirm_shipment(  # another supplier's parcel of the same day: not counted
+        session, other, Carrier.YAMATO, tracking(other.id), today, by_user=None
     )
     session.add_all(
         [
