@@ -3,7 +3,7 @@
     LOAD_BENCH_URL=postgresql+psycopg://postgres@127.0.0.1:5432/wt_load_bench \\
     LOAD_BENCH_REDIS=redis://127.0.0.1:6379/13 \\
         .venv/bin/python bench/load.py [--donations 1000000] [--seconds 60] [--clients 8]
-                                       [--burst 15] [--import-rows 10000] [--reseed]
+                                       [--rate 20] [--burst 15] [--import-rows 10000] [--reseed]
 
 1. Seeds PostgreSQL (a fresh schema built by `flask db upgrade`) with N donations and their
    lines, gift orders, shipments, receipts and support conversations with messages: 7 portals,
@@ -17,22 +17,31 @@
 2. The ceiling: bench/hello_app.py under the same gunicorn.conf.py (WEB_CONCURRENCY=2, one
    thread each), driven by the same driver for --burst seconds.
 3. The portal as in production: gunicorn (gunicorn.conf.py, `portal:create_app()`) and a huey
-   consumer against that database and Redis db 13, PRODUCTION=1, staff TOTP required (the
-   bench's staff users have known TOTP secrets; each client thread has its own staff user so
-   no code is replayed). Donor look-up and login rate limits are per client IP; every client
-   here is 127.0.0.1, so the bench raises them (DONOR_LIMIT_PER_IP, LOGIN_LIMIT_PER_ADDRESS).
+   consumer at `nice -n 10` (as the Procfile and portal-worker.service run it) against that
+   database and Redis db 13, PRODUCTION=1, staff TOTP required (the bench's staff users have
+   known TOTP secrets; each client thread has its own staff user so no code is replayed).
+   Donor look-up and login rate limits are per client IP; every client here is 127.0.0.1, so
+   the bench raises them (DONOR_LIMIT_PER_IP, LOGIN_LIMIT_PER_ADDRESS).
 4. A second process (this file with --drive) runs --clients threads, each with a donor, a
-   supplier and a staff browser session (requests.Session), in a closed loop over a weighted mix
-   for --seconds: donor look-ups and status pages, supplier dashboard, order lists (first and
-   keyset pages), order search, shipment confirmations, the staff dashboard, the donation
-   search by name and by phone, the support inbox and its chat poll, /staff/analytics when it
-   answers. At the start `flask import-donations standard` imports --import-rows donations
-   (a fresh file each run) at the same time. Then the busiest page of the mix alone for
-   --burst seconds: ratio = its rate / hello-world's rate.
+   supplier and a staff browser session (requests.Session), over a weighted mix: donor
+   look-ups and status pages, supplier dashboard, order lists (first and keyset pages), order
+   search, shipment confirmations, the staff dashboard, the donation search by name and by
+   phone, the support inbox and its chat poll, /staff/analytics. Three phases:
+   - paced (the goal's figure, `p95_ms`): requests arrive at --rate per second (Poisson) for
+     --seconds whatever the server does, and each request's time runs from when it was due
+     (a request waiting for a free client counts its wait: no coordinated omission). At its
+     start one more staff user imports --import-rows donations the way staff do: uploads the
+     file on /staff/donations/import, waits for the preview job, presses 取り込む and polls
+     the job page every second until the result page shows every row new (`import_s`).
+   - closed loop (`rps`, `closed_p95_ms`): every client sends its next request as soon as
+     the last is answered, for --seconds: the mix's capacity. Its latency is the queue of the
+     other clients (8 clients / capacity), not a page's cost.
+   - the busiest page of the mix alone for --burst seconds: ratio = its rate / hello-world's.
 
-Prints requests per second and p50/p95/p99 per page, the errors (any status >= 400 or an
-unexpected redirect, with a sample), and the last line
-`bench load donations=N rps=… p95_ms=… errors=… ratio=…` (p95_ms: the worst page's p95).
+Prints requests per second and p50/p95/p99 per page and phase, the errors (any status >= 400
+or an unexpected redirect, with a sample; an import that did not finish counts as one), and
+the last line `bench load donations=N rps=… p95_ms=… errors=… ratio=… rate=… paced_rps=…
+closed_p95_ms=… import_s=…` (p95_ms: the worst page's p95 in the paced phase).
 
 Figures, 2026-12-02, 1,000,000 donations, 8 clients, WEB_CONCURRENCY=2, on the 2-core machine
 shared with other engineers (load average 8-14 during every run, so the hello-world ceiling
