@@ -33,6 +33,7 @@ from portal.analytics.queries import (
     PrefectureRow,
     Repeat,
     analytics,
+    serial,
 )
 from portal.core import clock
 from portal.core.dates import fiscal_year, today_jst
@@ -115,7 +116,8 @@ def from_data(data: dict[str, Any]) -> Analytics:
 def refresh(session: Session) -> None:
     """Count the running 年度's figures now and keep them (idempotent: the row is replaced)."""
     today = today_jst()
-    data = to_data(analytics(session, fiscal_year(today), today))
+    with serial(session):  # no hurry: one database core, the others left to the pages
+        data = to_data(analytics(session, fiscal_year(today), today))
     row = session.get(FigureSnapshot, NAME)
     if row is None:
         row = FigureSnapshot(name=NAME)
