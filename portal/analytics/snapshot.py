@@ -63,16 +63,26 @@ def to_data(a: Analytics) -> dict[str, Any]:
             for p in a.portals
         ],
         "months": [
-            [m.year, m.month, _cell(m.this), _cell(m.last),
-             None if m.this_cumulative is None else _cell(m.this_cumulative),
-             _cell(m.last_cumulative)]
+            [
+                m.year,
+                m.month,
+                _cell(m.this),
+                _cell(m.last),
+                None if m.this_cumulative is None else _cell(m.this_cumulative),
+                _cell(m.last_cumulative),
+            ]
             for m in a.months
-        ],  # fmt: skip
+        ],
         "december": [
-            [d.day, _cell(d.this), _cell(d.last), _cell(d.this_cumulative),
-             _cell(d.last_cumulative)]
+            [
+                d.day,
+                _cell(d.this),
+                _cell(d.last),
+                _cell(d.this_cumulative),
+                _cell(d.last_cumulative),
+            ]
             for d in a.december
-        ],  # fmt: skip
+        ],
         "top_by_amount": [asdict(g) for g in a.top_by_amount],
         "top_by_count": [asdict(g) for g in a.top_by_count],
         "prefectures": [[p.prefecture, _cell(p.this), _cell(p.last)] for p in a.prefectures],
@@ -91,10 +101,16 @@ def from_data(data: dict[str, Any]) -> Analytics:
             for p, months, t, lt in data["portals"]
         ),
         months=tuple(
-            MonthRow(int(y), int(m), _uncell(this), _uncell(last),
-                     None if cum is None else _uncell(cum), _uncell(last_cum))
+            MonthRow(
+                int(y),
+                int(m),
+                _uncell(this),
+                _uncell(last),
+                None if cum is None else _uncell(cum),
+                _uncell(last_cum),
+            )
             for y, m, this, last, cum, last_cum in data["months"]
-        ),  # fmt: skip
+        ),
         december=tuple(
             DayRow(int(d), _uncell(this), _uncell(last), _uncell(cum), _uncell(last_cum))
             for d, this, last, cum, last_cum in data["december"]
