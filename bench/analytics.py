@@ -14,11 +14,16 @@ name and phone; 2 % disaster relief, 3 % crowdfunding, 1 % cancelled.
 Each query of portal.analytics.queries runs `--repeat` times for this 年度; then the page
 (GET /staff/analytics through the WSGI app, signed in as city staff: guard, nav counts, the
 queries, the tables and the SVG, the template) and one CSV, computed each time; then the same
-with the figures kept (ANALYTICS_CACHE_SECONDS, what a second look and the CSVs get). The floor is a bare
-`SELECT count(*) FROM donation` in the same session: one pass over the table, what any query
-that reads every donation cannot beat. Last line:
-`bench analytics donations=N page_p95_ms=… floor_ms=… ratio=… queries=… …` (p95 over the
-repeats; p50 printed above).
+with the figures kept (ANALYTICS_CACHE_SECONDS, what a second look and the CSVs get). Then the
+worker's job (portal/analytics/snapshot.py `refresh`: the running 年度 counted without parallel
+workers into the figure_snapshot row), its wall, Python CPU and the database backend's CPU (read
+from /proc: the database on this machine); and the page and a CSV served from that row with
+nothing kept in the process (what every gunicorn worker gets while the worker keeps counting).
+The floor is a bare `SELECT count(*) FROM donation` in the same session: one pass over the
+table, what any query that reads every donation cannot beat. Last line:
+`bench analytics donations=N page_p95_ms=… floor_ms=… ratio=… queries=… … snapshot_job_ms=…
+snapshot_job_db_cpu_ms=… snapshot_page_p95_ms=… snapshot_queries=…` (p95 over the repeats;
+p50 printed above).
 """
 
 from __future__ import annotations
