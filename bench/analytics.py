@@ -14,11 +14,16 @@ name and phone; 2 % disaster relief, 3 % crowdfunding, 1 % cancelled.
 Each query of portal.analytics.queries runs `--repeat` times for this 年度; then the page
 (GET /staff/analytics through the WSGI app, signed in as city staff: guard, nav counts, the
 queries, the tables and the SVG, the template) and one CSV, computed each time; then the same
-with the figures kept (ANALYTICS_CACHE_SECONDS, what a second look and the CSVs get). The floor is a bare
-`SELECT count(*) FROM donation` in the same session: one pass over the table, what any query
-that reads every donation cannot beat. Last line:
-`bench analytics donations=N page_p95_ms=… floor_ms=… ratio=… queries=… …` (p95 over the
-repeats; p50 printed above).
+with the figures kept (ANALYTICS_CACHE_SECONDS, what a second look and the CSVs get). Then the
+worker's job (portal/analytics/snapshot.py `refresh`: the running 年度 counted without parallel
+workers into the figure_snapshot row), its wall, Python CPU and the database backend's CPU (read
+from /proc: the database on this machine); and the page and a CSV served from that row with
+nothing kept in the process (what every gunicorn worker gets while the worker keeps counting).
+The floor is a bare `SELECT count(*) FROM donation` in the same session: one pass over the
+table, what any query that reads every donation cannot beat. Last line:
+`bench analytics donations=N page_p95_ms=… floor_ms=… ratio=… queries=… … snapshot_job_ms=…
+snapshot_job_db_cpu_ms=… snapshot_page_p95_ms=… snapshot_queries=…` (p95 over the repeats;
+p50 printed above).
 """
 
 from __future__ import annotations
@@ -194,6 +199,16 @@ def seed(n: int, start: date, end: date) -> float:
     return time.perf_counter() - t0
 
 
+def backend_cpu(pid: int) -> float | None:
+    """CPU ms of a PostgreSQL backend so far (/proc: the database on this machine), or None
+    when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[max(int(len(ordered) * 0.95 + 0.5) - 1, 0)]
@@ -215,6 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     from portal import create_app
     from portal.analytics import queries
+    from portal.analytics import snapshot as analytics_snapshot
     from portal.core.dates import fiscal_range, fiscal_year, today_jst
     from portal.extensions import db
 
@@ -281,6 +297,34 @@ def main() -> None:
     warm = percentiles(timed(lambda: client.get(f"/staff/analytics?year={year}"), args.repeat))
     warm_queries = (len(statements) - before) // args.repeat
     warm_csv = percentiles(timed(lambda: client.get("/staff/analytics/repeat.csv"), args.repeat))
+
+    # The worker's job (portal/analytics/snapshot.py), then the page and a CSV read from its row
+    # with nothing kept in the process.
+    job_ms, job_cpu_ms, job_db_cpu_ms = [], [], []
+    with app.app_context():
+        for _ in range(args.repeat):
+            pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))  # the job's connection
+            db_cpu = backend_cpu(pid)
+            t0, c0 = time.perf_counter(), time.process_time()
+            analytics_snapshot.refresh(db.session)
+            db.session.commit()
+            job_ms.append((time.perf_counter() - t0) * 1000)
+            job_cpu_ms.append((time.process_time() - c0) * 1000)
+            if db_cpu is not None:
+                job_db_cpu_ms.append((backend_cpu(pid) or 0.0) - db_cpu)
+        db.session.remove()
+    job = percentiles(job_ms)
+    app.config["ANALYTICS_CACHE_SECONDS"] = 0
+    from portal.analytics import cache
+
+    cache._KEPT.clear()
+    client.get(f"/staff/analytics?year={year}")
+    before = len(statements)
+    snap = percentiles(timed(lambda: client.get(f"/staff/analytics?year={year}"), args.repeat))
+    snap_queries = (len(statements) - before) // args.repeat
+    snap_page = client.get(f"/staff/analytics?year={year}")
+    assert 'data-testid="analytics-counted-at"' in snap_page.get_data(as_text=True)
+    snap_csv = percentiles(timed(lambda: client.get("/staff/analytics/repeat.csv"), args.repeat))
     sa.event.remove(engine, "before_cursor_execute", count)
 
     for name, (p50, p95) in figures.items():
@@ -293,6 +337,17 @@ def main() -> None:
         f"{'page kept':12} p50 {warm[0]:8.1f} ms  p95 {warm[1]:8.1f} ms  ({warm_queries} SQL statements; figures kept)"
     )
     print(f"{'csv kept':12} p50 {warm_csv[0]:8.1f} ms  p95 {warm_csv[1]:8.1f} ms")
+    db_cpu_text = (
+        f", database CPU p50 {statistics.median(job_db_cpu_ms):.0f} ms" if job_db_cpu_ms else ""
+    )
+    print(
+        f"{'snapshot job':12} p50 {job[0]:8.1f} ms  p95 {job[1]:8.1f} ms  (Python CPU p50 "
+        f"{statistics.median(job_cpu_ms):.0f} ms{db_cpu_text}; no parallel workers)"
+    )
+    print(
+        f"{'page snap':12} p50 {snap[0]:8.1f} ms  p95 {snap[1]:8.1f} ms  ({snap_queries} SQL statements; the worker's row)"
+    )
+    print(f"{'csv snap':12} p50 {snap_csv[0]:8.1f} ms  p95 {snap_csv[1]:8.1f} ms")
     print(
         f"{'floor':12} p50 {floor[0]:8.1f} ms  p95 {floor[1]:8.1f} ms  (SELECT count(*) FROM donation)"
     )
@@ -306,6 +361,14 @@ def main() -> None:
         + " ".join(f"{k}_ms={v[1]:.0f}" for k, v in figures.items())
         + f" csv_ms={csv_ms[1]:.0f} kept_page_p95_ms={warm[1]:.0f} kept_queries={warm_queries}"
         + f" kept_csv_p95_ms={warm_csv[1]:.0f} seed_s={seed_s:.0f}"
+        + f" snapshot_job_ms={job[1]:.0f} snapshot_job_cpu_ms={statistics.median(job_cpu_ms):.0f}"
+        + (
+            f" snapshot_job_db_cpu_ms={statistics.median(job_db_cpu_ms):.0f}"
+            if job_db_cpu_ms
+            else ""
+        )
+        + f" snapshot_page_p95_ms={snap[1]:.0f} snapshot_queries={snap_queries}"
+        + f" snapshot_csv_p95_ms={snap_csv[1]:.0f}"
     )
 
 

@@ -263,11 +263,13 @@ with app.app_context():
 
 REFRESH = """
 from portal import create_app
+from portal.analytics import snapshot as analytics_snapshot
 from portal.donations import snapshot
 from portal.extensions import db
 app = create_app()
 with app.app_context():
     snapshot.refresh(db.session)
+    analytics_snapshot.refresh(db.session)
     db.session.commit()
 """
 
@@ -1125,7 +1127,8 @@ def main() -> None:
         import requests
 
         # The worker counts the dashboard's whole-year figures every minute
-        # (portal/donations/snapshot.py); its first tick, now, instead of at the next minute.
+        # (portal/donations/snapshot.py) and the analytics page's every five
+        # (portal/analytics/snapshot.py); their first ticks, now, instead of at the next one.
         subprocess.run([sys.executable, "-c", REFRESH], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip
 

@@ -7,6 +7,7 @@ registers every task under its name. The modules below define tasks.
 from __future__ import annotations
 
 from portal import create_app
+from portal.analytics import snapshot as analytics_snapshot  # noqa: F401  (scheduled)
 from portal.core import jobs
 from portal.donations import import_jobs  # noqa: F401  (tasks)
 from portal.donations import snapshot as figure_snapshot  # noqa: F401  (scheduled)

@@ -9,9 +9,11 @@ Speed: no stored aggregates, nothing for the import or direct entry to keep up t
 GROUP BY queries over the two 年度 (by day × portal × kind, by gift, by address prefix, by
 donor) and the selector's first year (min(applied_on), an index probe: migration 0025); the
 months, cumulative sums, December curves and kinds are summed in Python from the first query's
-few thousand rows. bench/analytics.py times them at 1,000,000 donations; the staff page keeps
-the result for a few minutes (ANALYTICS_CACHE_SECONDS), so its CSVs and a second look are
-served without running them again.
+few thousand rows. bench/analytics.py times them at 1,000,000 donations. The worker counts the
+running 年度 every five minutes into a snapshot the page and its CSVs read
+(portal/analytics/snapshot.py); without one the staff page computes the figures and keeps them
+for a few minutes (ANALYTICS_CACHE_SECONDS), so its CSVs and a second look are served without
+running them again. The donor grouping runs without parallel workers (`serial`).
 
 Repeat donors: one donor is one e-mail address (`search_email`, what the donor look-up and its
 sign-in link treat as one person); without an e-mail, the same normalised name and phone
@@ -22,6 +24,8 @@ of its own (so it can never count as a repeat).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -360,16 +364,40 @@ def _repeat(session: Session, last_start: date, split: date, end: date) -> Repea
         .subquery()
     )
     n_this, n_last = per_donor.c.n_this, per_donor.c.n_last
-    row = session.execute(
-        sa.select(
-            sa.func.count().filter(n_this > 0),
-            sa.func.count().filter(n_this > 1),
-            sa.func.count().filter(n_last > 0),
-            sa.func.count().filter(n_last > 1),
-            sa.func.count().filter(sa.and_(n_last > 0, n_this > 0)),
-        )
-    ).one()
+    stmt = sa.select(
+        sa.func.count().filter(n_this > 0),
+        sa.func.count().filter(n_this > 1),
+        sa.func.count().filter(n_last > 0),
+        sa.func.count().filter(n_last > 1),
+        sa.func.count().filter(sa.and_(n_last > 0, n_this > 0)),
+    )
+    with serial(session):
+        row = session.execute(stmt).one()
     return Repeat(*(int(v) for v in row))
+
+
+PARALLEL = "max_parallel_workers_per_gather"
+
+
+@contextmanager
+def serial(session: Session) -> Iterator[None]:
+    """PostgreSQL: run the statements inside without parallel workers, then the setting as it
+    was (SQLite: nothing to do).
+
+    The donor grouping (`_repeat`) always runs so: it has about one group per two donations,
+    so the workers' partial groups hardly merge; PostgreSQL sorts in each worker, then merges
+    some 500,000 partial groups through one Gather Merge and finalises them in the leader. At
+    1,000,000 donations (EXPLAIN ANALYZE on bench/analytics.py's seed) that plan took 0.7–1.2 s
+    of wall, the leader alone 0.55 s CPU with two workers sorting besides; the plain plan
+    takes 0.65 s of wall and as much CPU, on one core. The worker's snapshot counts
+    everything so (portal/analytics/snapshot.py): about the same wall, one database core."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = session.scalar(sa.select(sa.func.current_setting(PARALLEL)))
+    session.execute(sa.select(sa.func.set_config(PARALLEL, "0", True)))  # this transaction's
+    yield  # a failed statement rolls the transaction back, the setting with it
+    session.execute(sa.select(sa.func.set_config(PARALLEL, before, True)))
 
 
 def analytics(session: Session, year: int, today: date) -> Analytics:

@@ -35,6 +35,8 @@ def test_overview_shows_due_receipts_with_overdue_in_red(session, login, make_us
     assert "row--late" in row
     assert "row--late" not in html.split(fresh.donation_no)[0].rsplit("<tr", 1)[1]
     assert "期限超過" in html and "発行する" in html
+    assert '未発行</p><p class="stat__value">2</p>' in html
+    assert '期限超過（入金から14日超）</p><p class="stat__value">1</p>' in html
     assert "庄原 花子" not in html  # the list shows no names
 
 

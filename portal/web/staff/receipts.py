@@ -26,6 +26,7 @@ from portal.core.errors import DomainError
 from portal.core.jobs import JobRun, JobState
 from portal.core.roles import can_issue_receipts
 from portal.core.spreadsheet import csv_bytes
+from portal.donations import snapshot as figure_snapshot
 from portal.donations.models import Donation, DonationState
 from portal.donors import notify
 from portal.extensions import db
@@ -134,14 +135,10 @@ def receipts() -> str:
     today = today_jst()
     cutoff = service.overdue_cutoff(today)
     unissued = db.session.scalars(service.unissued_stmt().limit(OVERVIEW_LIMIT)).all()
-    unissued_count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(service.unissued_stmt().subquery())
-    )
-    overdue_count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            service.unissued_stmt().where(Donation.received_on < cutoff).subquery()
-        )
-    )
+    # Both counts in one pass over the paid donations (an anti-join over every one of them,
+    # seconds at 1,000,000; the dashboard's snapshot counts them the same way).
+    counts = figure_snapshot.receipt_counts(db.session, today)
+    unissued_count, overdue_count = counts["receipts_unissued"], counts["receipts_overdue"]
     waiting = db.session.scalars(service.reprint_stmt().limit(OVERVIEW_LIMIT)).all()
     waiting_count = db.session.scalar(
         sa.select(sa.func.count()).select_from(service.reprint_stmt().subquery())
