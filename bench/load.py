@@ -25,7 +25,7 @@
 4. A second process (this file with --drive) runs --clients threads, each with a donor, a
    supplier and a staff browser session (requests.Session), over a weighted mix: donor
    look-ups and status pages, supplier dashboard, order lists (first and keyset pages), order
-   search, shipment confirmations, the staff dashboard, the donation search by name and by
+   search, shipment confirmations, the staff dashboard and the 経費率 card its page fetches, the donation search by name and by
    phone, the support inbox and its chat poll, /staff/analytics. Three phases:
    - paced (the goal's figure, `p95_ms`): requests arrive at --rate per second (Poisson) for
      --seconds whatever the server does, and each request's time runs from when it was due
@@ -119,6 +119,7 @@ MIX: list[tuple[str, int]] = [
     ("supplier search", 4),
     ("supplier ship", 4),
     ("staff dashboard", 8),
+    ("staff dashboard card", 8),  # the 経費率 card htmx fetches after each dashboard view
     ("staff search name", 5),
     ("staff search phone", 5),
     ("desk inbox", 6),
@@ -792,6 +793,9 @@ class Client:
             return r
         if page == "staff dashboard":
             return self.staff.get(f"{b}/staff/", timeout=30)
+        if page == "staff dashboard card":
+            return self.staff.get(f"{b}/staff/oversight/card", headers={"HX-Request": "true"},
+                                  timeout=30)  # fmt: skip
         if page == "staff search name":
             (s, _), (g, _) = rng.choice(SURNAMES), rng.choice(GIVEN)
             return self.staff.post(f"{b}/staff/donations", data={
