@@ -214,9 +214,12 @@ def build_schema() -> None:
 def upgrade_schema() -> None:
     """The schema to the code's head: a kept seed from an older revision gets the later
     migrations (and their backfills) instead of failing on a missing column."""
-    env = {**os.environ, "DATABASE_URL": database_url(), "FLASK_APP": "portal"}
-    subprocess.run([BIN / "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}  # not a web process
+    env |= {"DATABASE_URL": database_url(), "FLASK_APP": "portal"}
+    done = subprocess.run([BIN / "flask", "db", "upgrade"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode:
+        raise SystemExit(f"flask db upgrade failed:\n{done.stderr[-3000:]}")
 
 
 SEED_ORM = """
