@@ -10,6 +10,8 @@ first). N donations run from 1 April of last 年度 to today, December three tim
 1 % cancelled, a few not yet received; bulk Core inserts on SQLite, COPY on PostgreSQL. No
 contract rate is registered (bench/load.py's seed has none): each month's costs are the
 statements' (none here), the cost entries and the city's ads, as the card reads them.
+`--rate` registers one with no invoice issued: then the card builds every month's draft
+invoice, which loads the month's donations (the costs stay live: that is not the snapshot's).
 
 Timed through the WSGI app as operator staff, `--repeat` times each, after one warm-up:
 - live: the card with no snapshot row (every view counts this 年度's income by month and last
@@ -47,7 +49,7 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 AMOUNTS = (5000, 10000, 10000, 12000, 15000, 20000, 30000, 50000, 100000)
 
 
-def seed(n: int, postgres: bool, today: date) -> float:
+def seed(n: int, postgres: bool, today: date, rate: bool = False) -> float:
     from bench.orders import copy_rows
     from portal.accounts.models import User
     from portal.accounts.passwords import hash_password
@@ -60,8 +62,15 @@ def seed(n: int, postgres: bool, today: date) -> float:
 
     t0 = time.perf_counter()
     s = db.session
-    s.add(User(email="staff@bench.example", role=Role.OPERATOR, name="staff",
-               totp_secret=TOTP_SECRET, password_hash=hash_password(PASSWORD)))  # fmt: skip
+    staff = User(email="staff@bench.example", role=Role.OPERATOR, name="staff",
+                 totp_secret=TOTP_SECRET, password_hash=hash_password(PASSWORD))  # fmt: skip
+    s.add(staff)
+    if rate:  # --rate: every month's draft invoice is built from the month's donations
+        from portal.monthly import contract
+
+        contract.add_rate(s, valid_from=date(fiscal_year(today), 4, 1), base_rate_bp=1200,
+                          no_gift_rate_bp=500, crowdfunding_rate_bp=850, mailing_unit_price=95,
+                          mailing_in_base=False, tax_rate_percent=10, by_user=staff)  # fmt: skip
     start = date(fiscal_year(today) - 1, 4, 1)
     for k, month in enumerate((f"{today:%Y-%m}", f"{fiscal_year(today)}-04")):
         s.add(CostEntry(month=month, category=CostKind.ADVERTISING, amount=1_000_000 + k,
@@ -128,6 +137,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--donations", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--rate", action="store_true",
+                        help="register a contract rate, no invoice issued: the card builds "
+                        "every month's draft invoice (live, from the month's donations)")  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     postgres = url.startswith("postgresql")
@@ -155,7 +167,7 @@ def main() -> None:
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
         upgrade()
-        seed_s = seed(args.donations, postgres, today)
+        seed_s = seed(args.donations, postgres, today, args.rate)
         count_wall, _ = timed(
             lambda: db.session.execute(sa.text("SELECT count(*) FROM donation")).scalar(),
             args.repeat,
@@ -213,7 +225,7 @@ def main() -> None:
     line("floor: SELECT sum(amount)", sum_wall)
     line("floor: bare route", route_wall)
     print(
-        f"bench oversight database={'postgresql' if postgres else 'sqlite'} "
+        f"bench oversight database={'postgresql' if postgres else 'sqlite'} rate={int(args.rate)} "
         f"donations={args.donations} card_ms={percentiles(card_wall)[1]:.1f} "
         f"live_ms={percentiles(live_wall)[1]:.1f} job_s={percentiles(job_wall)[1] / 1000:.2f} "
         f"floor_ms={percentiles(count_wall)[0]:.1f} sum_ms={percentiles(sum_wall)[0]:.1f} route_ms={percentiles(route_wall)[0]:.1f} "
