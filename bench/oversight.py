@@ -11,7 +11,8 @@ first). N donations run from 1 April of last 年度 to today, December three tim
 contract rate is registered (bench/load.py's seed has none): each month's costs are the
 statements' (none here), the cost entries and the city's ads, as the card reads them.
 `--rate` registers one with no invoice issued: then the card builds every month's draft
-invoice, which loads the month's donations (the costs stay live: that is not the snapshot's).
+invoice, whose base fee counts the month's donations per group (from the snapshot's same pass
+when fresh; live, one pass over the 年度 for all months together).
 
 Timed through the WSGI app as operator staff, `--repeat` times each, after one warm-up:
 - live: the card with no snapshot row (every view counts this 年度's income by month and last

@@ -136,15 +136,18 @@ class Breakdown:
         return (self.end - self.today).days
 
 
-def _invoice_amounts(session: Session, month: str, into: dict[str, int]) -> bool:
+def _invoice_amounts(
+    session: Session, month: str, into: dict[str, int], groups: city_invoice.Groups | None
+) -> bool:
     """Add the month's city invoice to `into`; False when no contract rate covers the month
-    (then only the statements' gift costs are known)."""
+    (then only the statements' gift costs are known). A draft is built from `groups` (the
+    month's donations per invoice group, counted with the income) when given."""
     issued = city_invoice.current_invoice(session, month)
     if issued is not None:
         lines = list(issued.lines)
     else:
         try:
-            lines = city_invoice.build(session, month).lines
+            lines = city_invoice.build(session, month, groups).lines
         except DomainError:
             for st in month_statements(session, month):
                 for sl in st.lines:
@@ -175,7 +178,8 @@ def breakdown(
     months = months_between(start, today)
     for month in months:
         items: dict[str, int] = defaultdict(int)
-        if not _invoice_amounts(session, month, items):
+        groups = None if income.groups is None else income.groups.get(month, {})
+        if not _invoice_amounts(session, month, items, groups):
             result.no_rate_months.append(month)
         result.monthly[month] = items
     for ad in session.scalars(

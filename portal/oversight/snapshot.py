@@ -10,7 +10,10 @@ So the worker counts them (`refresh`, every five minutes) into the `figure_snaps
 reads the row when it was counted today (JST) within `MAX_AGE` (the analytics page's rule:
 portal/analytics/snapshot.py); without a fresh row (no worker, a new day, a test, a past day
 asked for) it counts them itself. The costs stay live (cost entries, invoices, statements,
-the city's ads): staff enter them and expect the card to move at once. The card says when the
+the city's ads): staff enter them and expect the card to move at once. Only the donations a
+draft invoice's base fee counts (per month and group, invoice.month_groups) come from the same
+one pass: building each month's draft from its donations cost seconds per view once a
+contract rate is registered (bench/oversight.py --rate). The card says when the
 income was counted. The row holds yen only (no donor).
 """
 
@@ -28,6 +31,7 @@ from portal.core.dates import fiscal_range, fiscal_year, today_jst
 from portal.core.jobs import periodic
 from portal.donations.models import Donation, DonationState
 from portal.donations.snapshot import FigureSnapshot
+from portal.monthly.invoice import Groups, group_of
 
 NAME = "oversight"
 MAX_AGE = timedelta(minutes=10)  # two missed runs of the five-minute schedule
@@ -41,6 +45,9 @@ class Income:
     monthly: dict[str, int] = field(default_factory=dict)  # "2026-10" → yen, 年度 to today
     last_elapsed: int = 0  # last 年度, its start to the same day
     last_rest: int = 0  # last 年度, the day after that to its end
+    # month → the invoice's base-fee groups (portal/monthly/invoice.py `month_groups`): a
+    # draft invoice's donations, so the watch builds no month's draft from the donations
+    groups: dict[str, Groups] | None = None
     counted_at: datetime | None = None  # when; set by `count` and by the row
 
 
@@ -63,13 +70,18 @@ def count(session: Session, today: date) -> Income:
     """The income figures counted now: this 年度 by month, last 年度 in two sums."""
     start = fiscal_range(fiscal_year(today))[0]
     monthly: dict[str, int] = {}
-    for day, amount in session.execute(
-        sa.select(Donation.received_on, sa.func.sum(Donation.amount))
+    groups: dict[str, Groups] = {}
+    group = group_of()
+    for day, name, n, amount in session.execute(  # one pass over this 年度
+        sa.select(Donation.received_on, group, sa.func.count(), sa.func.sum(Donation.amount))
         .where(_received(start, today))
-        .group_by(Donation.received_on)
+        .group_by(Donation.received_on, group)
     ):
         key = f"{day.year:04d}-{day.month:02d}"
         monthly[key] = monthly.get(key, 0) + int(amount)
+        month = groups.setdefault(key, {})
+        count_before, amount_before = month.get(name, (0, 0))
+        month[name] = (count_before + int(n), amount_before + int(amount))
     ly_start, ly_today = year_before(start), year_before(today)
     ly_end = fiscal_range(fiscal_year(ly_start))[1] - timedelta(days=1)
     row = session.execute(  # one pass over last 年度, both sums (NULL when none)
@@ -81,6 +93,7 @@ def count(session: Session, today: date) -> Income:
     return Income(
         today=today,
         monthly=monthly,
+        groups=groups,
         last_elapsed=int(row[0] or 0),
         last_rest=int(row[1] or 0),
         counted_at=clock.now(),
@@ -93,6 +106,10 @@ def to_data(income: Income) -> dict[str, Any]:
         "monthly": dict(income.monthly),
         "last_elapsed": income.last_elapsed,
         "last_rest": income.last_rest,
+        "groups": {
+            month: {name: list(v) for name, v in g.items()}
+            for month, g in (income.groups or {}).items()
+        },
     }
 
 
@@ -102,6 +119,10 @@ def from_data(data: dict[str, Any], counted_at: datetime) -> Income:
         monthly={str(k): int(v) for k, v in data["monthly"].items()},
         last_elapsed=int(data["last_elapsed"]),
         last_rest=int(data["last_rest"]),
+        groups={
+            str(month): {str(name): (int(v[0]), int(v[1])) for name, v in g.items()}
+            for month, g in data["groups"].items()
+        },
         counted_at=counted_at,
     )
 

@@ -123,12 +123,34 @@ def test_the_job_writes_the_row_the_live_count_would_give(session):
         "monthly": {"2026-10": 20000, "2026-11": 40000},
         "last_elapsed": 40000,  # last 年度 to 5 Dec 2025
         "last_rest": 100000,  # and after it
+        "groups": {  # the draft invoices' donations: [count, yen] per base-fee group
+            "2026-10": {"gift": [1, 20000]},
+            "2026-11": {"gift": [1, 30000], "no_gift": [1, 10000]},
+        },
     }
     from_row = ratios.watch(session, TODAY)
     live = ratios.watch(session, TODAY, live=True)
     assert from_row.breakdown.income == live.breakdown.income == INCOME
     assert from_row.projection == live.projection
     assert from_row.breakdown.total == TOTAL
+    # November's draft invoice built from the row's groups: the same operator fee
+    assert from_row.breakdown.item_total("operator_fee") == live.breakdown.item_total(
+        "operator_fee"
+    )
+    assert from_row.breakdown.monthly == live.breakdown.monthly
+
+
+@pytest.mark.usefixtures("staff")
+def test_a_draft_invoice_on_the_card_counts_the_snapshots_donations(client, session):
+    oversight_snapshot.refresh(session)
+    row = session.get(FigureSnapshot, oversight_snapshot.NAME)
+    # the worker saw one more 10,000 donation without a gift in November than there is:
+    # its base fee 10,000 × 5% = 500 and tax 50 on the draft (October's invoice is issued)
+    row.data = {**row.data, "groups": {**row.data["groups"],
+                                       "2026-11": {"gift": [1, 30000], "no_gift": [2, 20000]}}}  # fmt: skip
+    session.flush()
+    # (28,559 + 550) / 60,000 = 48.51%
+    assert _fifty_now(_card(client)) == "48.51%"
 
 
 @pytest.mark.usefixtures("staff")
