@@ -270,10 +270,12 @@ from portal import create_app
 from portal.analytics import snapshot as analytics_snapshot
 from portal.donations import snapshot
 from portal.extensions import db
+from portal.oversight import snapshot as oversight_snapshot
 app = create_app()
 with app.app_context():
     snapshot.refresh(db.session)
     analytics_snapshot.refresh(db.session)
+    oversight_snapshot.refresh(db.session)
     db.session.commit()
 """
 
@@ -1134,8 +1136,9 @@ def main() -> None:
         import requests
 
         # The worker counts the dashboard's whole-year figures every minute
-        # (portal/donations/snapshot.py) and the analytics page's every five
-        # (portal/analytics/snapshot.py); their first ticks, now, instead of at the next one.
+        # (portal/donations/snapshot.py), the analytics page's and the 経費率 card's income
+        # every five (portal/analytics/snapshot.py, portal/oversight/snapshot.py); their
+        # first ticks, now, instead of at the next one.
         subprocess.run([sys.executable, "-c", REFRESH], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip
 

@@ -17,6 +17,7 @@ from portal.donors import (
 )
 from portal.handover import jobs as handover_jobs  # noqa: F401  (tasks)
 from portal.incidents import service as incidents  # noqa: F401  (tasks)
+from portal.oversight import snapshot as oversight_snapshot  # noqa: F401  (scheduled)
 from portal.receipts import batches  # noqa: F401  (tasks)
 from portal.statements import jobs as statement_jobs  # noqa: F401  (scheduled)
 

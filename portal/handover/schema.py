@@ -31,7 +31,7 @@ EXCLUDED_TABLES: dict[str, str] = {
     "recovery_code": "職員の二要素認証の回復コード（ダイジェスト）。秘密情報",
     "donor_token": "寄附者の一回限りアクセスリンク（トークンのダイジェスト）。秘密情報",
     "job_run": "バックグラウンド処理の進行記録（ジョブキューの内部情報）。業務の記録ではない",
-    "figure_snapshot": "ダッシュボードと分析ページ用の集計の控え（毎分・5分ごとに作り直す。寄附の表から再計算できる）",
+    "figure_snapshot": "ダッシュボード・経費率・分析ページ用の集計の控え（毎分・5分ごとに作り直す。寄附の表から再計算できる）",
 }
 
 # Single columns left out, "table.column": reason.

@@ -38,7 +38,7 @@ from portal.core.errors import Conflict, DomainError, PermissionDenied
 from portal.core.numbering import next_number
 from portal.core.roles import can_prepare_monthly
 from portal.core.timeline import record_event
-from portal.donations.models import Donation, DonationState
+from portal.donations.models import Donation, DonationLine, DonationState
 from portal.monthly.contract import ROUNDING_LABELS, apply_rate, percent_text, rate_for, round_yen
 from portal.monthly.labels import line_kind_text
 from portal.monthly.models import (
@@ -104,6 +104,43 @@ def month_donations(session: Session, month: str) -> list[Donation]:
     )
 
 
+Groups = dict[str, tuple[int, int]]  # group → (donations, yen)
+
+
+def group_of() -> sa.ColumnElement[str]:
+    """`donation_group` in SQL: crowdfunding first, then with a gift line, else without."""
+    has_line = sa.select(DonationLine.id).where(DonationLine.donation_id == Donation.id).exists()
+    return sa.case(
+        (Donation.is_crowdfunding, DonationGroup.CROWDFUNDING),
+        (has_line, DonationGroup.GIFT),
+        else_=DonationGroup.NO_GIFT,
+    )
+
+
+def empty_groups() -> Groups:
+    return dict.fromkeys(GROUP_LABELS, (0, 0))
+
+
+def month_groups(session: Session, month: str) -> Groups:
+    """The month's donations (as `month_donations`) counted and summed per group in one
+    grouped query: the invoice needs only those, and loading every donation of a busy month
+    with its lines took seconds per preview (bench/oversight.py --rate)."""
+    start, end = month_range(month)
+    group = group_of()
+    counted = empty_groups()
+    for name, count, amount in session.execute(
+        sa.select(group, sa.func.count(), sa.func.coalesce(sa.func.sum(Donation.amount), 0))
+        .where(
+            Donation.received_on >= start,
+            Donation.received_on < end,
+            Donation.state != DonationState.CANCELLED,
+        )
+        .group_by(group)
+    ):
+        counted[name] = (int(count), int(amount))
+    return counted
+
+
 def mailed_batches(session: Session, month: str) -> list[ReceiptBatch]:
     start, end = month_range(month)
     return list(
@@ -149,8 +186,10 @@ class Draft:
         return sum(line.amount for line in self.lines if line.section == section)
 
 
-def build(session: Session, month: str) -> Draft:
-    """The month's invoice as it would be issued now (nothing is written)."""
+def build(session: Session, month: str, groups: Groups | None = None) -> Draft:
+    """The month's invoice as it would be issued now (nothing is written). `groups`: the
+    month's `month_groups` when the caller has them already (the 経費率 watch's snapshot,
+    portal/oversight/snapshot.py), else counted here."""
     month = normalise_month(month)
     start, _end = month_range(month)
     rate = rate_for(session, start)
@@ -164,23 +203,20 @@ def build(session: Session, month: str) -> Draft:
     def add(**kw: Any) -> None:
         lines.append(InvoiceLine(position=len(lines) + 1, **kw))
 
-    groups: dict[str, list[Donation]] = {
-        DonationGroup.GIFT: [], DonationGroup.NO_GIFT: [], DonationGroup.CROWDFUNDING: []
-    }  # fmt: skip
-    for donation in month_donations(session, month):
-        groups[donation_group(donation)].append(donation)
+    if groups is None:
+        groups = month_groups(session, month)
+    groups = {**empty_groups(), **groups}  # every group, in the invoice's order
     bps = {
         DonationGroup.GIFT: rate.base_rate_bp,
         DonationGroup.NO_GIFT: rate.no_gift_rate_bp,
         DonationGroup.CROWDFUNDING: rate.crowdfunding_rate_bp,
     }
-    for group, donations in groups.items():
-        basis = sum(d.amount for d in donations)
+    for group, (count, basis) in groups.items():
         add(
             section="base", label=str(GROUP_LABELS[group]),
-            detail=str(_l("寄附 %(count)d件 × %(rate)s", count=len(donations),
+            detail=str(_l("寄附 %(count)d件 × %(rate)s", count=count,
                           rate=percent_text(bps[group]))),
-            quantity=len(donations), basis=basis, amount=apply_rate(basis, bps[group]),
+            quantity=count, basis=basis, amount=apply_rate(basis, bps[group]),
             ref_type="donations", ref_id=f"{month}:{group}",
         )  # fmt: skip
 

@@ -13,6 +13,11 @@ the same day) — donations concentrate in December, so a straight line would be
 income last year to date it falls back to a straight line (income per elapsed day × remaining
 days). Costs that grow with donations (調達, 送付, 決済, 事務) are projected at their share of
 income to date; 広報 at its amount per elapsed day. Floors at each step.
+
+The income figures (this 年度 by month, last 年度 to the same day and after it) are the only
+sums over every donation: `watch` takes them from the worker's five-minute snapshot while it
+is fresh (portal/oversight/snapshot.py) and says when they were counted; the costs are read
+live on every call.
 """
 
 from __future__ import annotations
@@ -20,18 +25,18 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.core.dates import today_jst
 from portal.core.errors import DomainError
-from portal.donations.models import Donation, DonationState
 from portal.gifts.models import OFFERED_STATUSES, RETURN_RATIO_LIMIT_PERCENT, Gift
 from portal.monthly import invoice as city_invoice
 from portal.monthly.models import CityAdvertisement
 from portal.oversight import categories as cat
+from portal.oversight import snapshot
 from portal.oversight.categories import ITEMS, PROPORTIONAL, Category
 from portal.oversight.models import CostEntry, GiftPriceChange, OversightSetting
 from portal.statements.service import month_statements
@@ -97,6 +102,12 @@ class Breakdown:
     monthly: dict[str, dict[str, int]] = field(default_factory=dict)
     monthly_income: dict[str, int] = field(default_factory=dict)
     no_rate_months: list[str] = field(default_factory=list)  # operator fee unknown
+    # the income's figures (this 年度's and last 年度's) and when they were counted
+    counted: snapshot.Income | None = None
+
+    @property
+    def income_counted_at(self) -> datetime | None:
+        return self.counted.counted_at if self.counted is not None else None
 
     @property
     def fiscal_year(self) -> int:
@@ -125,28 +136,18 @@ class Breakdown:
         return (self.end - self.today).days
 
 
-def income_between(session: Session, first: date, last: date) -> int:
-    return int(
-        session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(Donation.amount), 0)).where(
-                Donation.received_on >= first,
-                Donation.received_on <= last,
-                Donation.state != DonationState.CANCELLED,
-            )
-        )
-        or 0
-    )
-
-
-def _invoice_amounts(session: Session, month: str, into: dict[str, int]) -> bool:
+def _invoice_amounts(
+    session: Session, month: str, into: dict[str, int], groups: city_invoice.Groups | None
+) -> bool:
     """Add the month's city invoice to `into`; False when no contract rate covers the month
-    (then only the statements' gift costs are known)."""
+    (then only the statements' gift costs are known). A draft is built from `groups` (the
+    month's donations per invoice group, counted with the income) when given."""
     issued = city_invoice.current_invoice(session, month)
     if issued is not None:
         lines = list(issued.lines)
     else:
         try:
-            lines = city_invoice.build(session, month).lines
+            lines = city_invoice.build(session, month, groups).lines
         except DomainError:
             for st in month_statements(session, month):
                 for sl in st.lines:
@@ -163,15 +164,22 @@ def _invoice_amounts(session: Session, month: str, into: dict[str, int]) -> bool
     return True
 
 
-def breakdown(session: Session, today: date | None = None) -> Breakdown:
-    """Costs by month and item, and income, for the 年度 to `today` (JST)."""
+def breakdown(
+    session: Session, today: date | None = None, income: snapshot.Income | None = None
+) -> Breakdown:
+    """Costs by month and item, and income, for the 年度 to `today` (JST). The income is
+    `income` when given (the worker's snapshot: portal/oversight/snapshot.py), else counted
+    now; the costs are always read now."""
     today = today or today_jst()
+    if income is None or income.today != today:
+        income = snapshot.count(session, today)
     start, end = fiscal_bounds(today)
     result = Breakdown(start=start, today=today, end=end)
     months = months_between(start, today)
     for month in months:
         items: dict[str, int] = defaultdict(int)
-        if not _invoice_amounts(session, month, items):
+        groups = None if income.groups is None else income.groups.get(month, {})
+        if not _invoice_amounts(session, month, items, groups):
             result.no_rate_months.append(month)
         result.monthly[month] = items
     for ad in session.scalars(
@@ -186,28 +194,10 @@ def breakdown(session: Session, today: date | None = None) -> Breakdown:
         sa.select(CostEntry).where(CostEntry.month >= months[0], CostEntry.month <= months[-1])
     ):
         result.monthly[entry.month][cat.ENTRY_ITEM[entry.category]] += entry.amount
-    rows = session.execute(
-        sa.select(Donation.received_on, sa.func.sum(Donation.amount))
-        .where(
-            Donation.received_on >= start,
-            Donation.received_on <= today,
-            Donation.state != DonationState.CANCELLED,
-        )
-        .group_by(Donation.received_on)
-    ).all()
-    for day, amount in rows:
-        assert day is not None  # filtered above
-        key = f"{day.year:04d}-{day.month:02d}"
-        result.monthly_income[key] = result.monthly_income.get(key, 0) + int(amount)
+    result.counted = income
+    result.monthly_income = dict(income.monthly)
     result.income = sum(result.monthly_income.values())
     return result
-
-
-def _year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
 
 
 class Method(enum.StrEnum):
@@ -227,10 +217,9 @@ class Projection:
 
 
 def project(session: Session, b: Breakdown) -> Projection:
-    ly_start, ly_today, ly_end = _year_before(b.start), _year_before(b.today), _year_before(b.end)
-    ly_elapsed = income_between(session, ly_start, ly_today)
+    income = b.counted if b.counted is not None else snapshot.count(session, b.today)
+    ly_elapsed, ly_rest = income.last_elapsed, income.last_rest
     if ly_elapsed > 0:
-        ly_rest = income_between(session, ly_today + timedelta(days=1), ly_end)
         rest_income, method = ly_rest * b.income // ly_elapsed, Method.LAST_YEAR
     else:
         rest_income, method = b.income * b.remaining_days // b.elapsed_days, Method.LINEAR
@@ -302,8 +291,11 @@ class Watch:
         return any(lv in (Level.WARN, Level.OVER) for lv in levels)
 
 
-def watch(session: Session, today: date | None = None) -> Watch:
-    b = breakdown(session, today)
+def watch(session: Session, today: date | None = None, *, live: bool = False) -> Watch:
+    """The watch for `today` (JST): the income from the worker's snapshot while it is fresh
+    (unless `live`), counted now otherwise; the costs and the margins read now."""
+    today = today or today_jst()
+    b = breakdown(session, today, snapshot.income(session, today, live=live))
     s = settings(session)
     return Watch(
         breakdown=b,

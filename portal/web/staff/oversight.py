@@ -170,12 +170,16 @@ def oversight_margins() -> Response | str | tuple[str, int]:
 
 def oversight_card() -> str:
     """The dashboards' card, fetched by htmx once the dashboard is shown: it builds the 年度's
-    invoices month by month, so the dashboard itself stays one query."""
+    invoices month by month, so the dashboard itself stays one query. Its income comes from
+    the worker's snapshot while fresh (portal/oversight/snapshot.py)."""
     return render_template("staff/_oversight_card.html", oversight=ratios.watch(db.session))
 
 
 def oversight_xlsx() -> Response:
-    w = ratios.watch(db.session)
+    """The workbook for the report: its income counted now, not the worker's snapshot (a
+    document handed on, downloaded now and then: the card's few-minute lag has no place
+    there)."""
+    w = ratios.watch(db.session, live=True)
     data = export.workbook(w, ratios.drifted_gifts(db.session, w.thirty_margin_bp))
     response = make_response(data)
     response.headers["Content-Type"] = XLSX
