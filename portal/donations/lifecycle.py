@@ -465,15 +465,24 @@ def retry_line(session: Session, line: DonationLine, *, by_user: User | None = N
     return hold
 
 
-def held_lines(session: Session) -> list[DonationLine]:
-    return list(
-        session.scalars(
-            sa.select(DonationLine)
-            .join(Donation)
-            .where(
-                DonationLine.hold.in_([LineHold.STOCK, LineHold.WINDOW]),
-                Donation.state != DonationState.CANCELLED,
-            )
-            .order_by(DonationLine.id)
+def held_stmt() -> sa.Select:
+    """The lines held back (over stock, outside the gift's window) of live donations."""
+    return (
+        sa.select(DonationLine)
+        .join(Donation, Donation.id == DonationLine.donation_id)
+        .where(
+            DonationLine.hold.in_([LineHold.STOCK, LineHold.WINDOW]),
+            Donation.state != DonationState.CANCELLED,
         )
     )
+
+
+def held_lines(session: Session) -> list[DonationLine]:
+    return list(session.scalars(held_stmt().order_by(DonationLine.id)))
+
+
+def held_count(session: Session) -> int:
+    """How many lines `held_lines` would load, counted by the database (the donation list's
+    button shows it on every search: loading them cost ~8 ms a view at 488 held lines)."""
+    return int(session.scalar(sa.select(sa.func.count()).select_from(
+        held_stmt().with_only_columns(DonationLine.id).subquery())) or 0)  # fmt: skip

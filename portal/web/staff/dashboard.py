@@ -28,10 +28,10 @@ from portal.core.dates import today_jst
 from portal.core.jobs import JobRun
 from portal.core.portals import portals_granting_points
 from portal.core.roles import Role
-from portal.donations import import_jobs
+from portal.donations import import_jobs, lifecycle
 from portal.donations import queries as donation_queries
 from portal.donations import snapshot as figure_snapshot
-from portal.donations.models import Donation, DonationLine, DonationState, LineHold
+from portal.donations.models import DonationLine
 from portal.donors.models import DonorRequest, RequestStatus
 from portal.extensions import db
 from portal.gifts.models import Gift, GiftStatus
@@ -61,14 +61,7 @@ def operations_counts(
     that read every paid donation) come from the worker's `snapshot` when given, else from
     one pass of their own."""
     subqueries = {
-        "held_lines": _count(
-            sa.select(DonationLine.id)
-            .join(Donation, Donation.id == DonationLine.donation_id)
-            .where(
-                DonationLine.hold.in_([LineHold.STOCK, LineHold.WINDOW]),
-                Donation.state != DonationState.CANCELLED,
-            )
-        ),
+        "held_lines": _count(lifecycle.held_stmt().with_only_columns(DonationLine.id)),
         "receipts_reprint": _count(
             receipts.reprint_stmt().with_only_columns(Receipt.id).order_by(None)
         ),

@@ -148,7 +148,7 @@ def donations() -> str:
         portals=PORTAL_LABELS,
         states=STATE_LABELS,
         kinds=DONATION_KIND_LABELS,
-        held_count=len(lifecycle.held_lines(db.session)),
+        held_count=lifecycle.held_count(db.session),
     )
 
 
