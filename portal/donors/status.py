@@ -13,12 +13,13 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation, DonationEvent, DonationState
+from portal.donations.models import Donation, DonationEvent, DonationLine, DonationState
 from portal.donors.models import DonorRequest, RequestEvent, RequestKind, RequestStatus
-from portal.receipts.models import ReceiptEvent
+from portal.gifts.models import Gift
+from portal.receipts.models import OnestopReturn, ReceiptEvent
 from portal.shipping.models import OrderEvent
 from portal.shipping.problems import ProblemEvent
 
@@ -47,6 +48,26 @@ KINDS: frozenset[str] = frozenset(
 DATE_KEYS = frozenset(
     {"ship_by", "shipped_on", "expected_on", "issued_on", "mailed_on", "reissued_on", "received_on"}
 )
+
+
+# The status page's donation in one SELECT: its lines with each gift's name and orders, and
+# whether the one-stop form came back (the 変更届出書 link), instead of a load per relation.
+_STATUS_PAGE = (
+    sa.select(
+        Donation, sa.exists().where(OnestopReturn.donation_id == Donation.id).label("onestop")
+    )
+    .where(Donation.id == sa.bindparam("donation_id"))
+    .options(
+        joinedload(Donation.lines).joinedload(DonationLine.gift).load_only(Gift.name),
+        joinedload(Donation.lines).joinedload(DonationLine.orders),
+    )
+)
+
+
+def status_page_donation(session: Session, donation_id: int) -> tuple[Donation, bool] | None:
+    """The donation as its status page shows it, and whether its one-stop form was received."""
+    row = session.execute(_STATUS_PAGE, {"donation_id": donation_id}).unique().one_or_none()
+    return (row[0], bool(row[1])) if row is not None else None
 
 
 @dataclass
