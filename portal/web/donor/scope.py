@@ -3,7 +3,9 @@
 The donor session lives in Flask's signed session cookie under "donor", apart from the staff
 login: the donation ids it opened, when it began and when it was last used. It ends after
 IDLE_MINUTES without a request (chat polling does not count as use), ABSOLUTE_MINUTES after
-the first look-up however busy, or with the logout button. Pages name
+the first look-up however busy, or with the logout button. When it was last used is written
+into the cookie at most every SEEN_EVERY seconds (not a new cookie per request), so the idle
+end comes within a minute of IDLE_MINUTES after the last request. Pages name
 donations by id only (no number, name or address in a URL); an id outside the session is a
 404, the same as one that does not exist.
 """
@@ -28,6 +30,8 @@ MAX_DONATIONS = 100
 # However active, a donor session ends this long after its first look-up (a cookie copied
 # off a shared computer stops working on its own).
 ABSOLUTE_MINUTES = 120
+# "seen" is rewritten (and so the cookie sent again) at most this often, in seconds.
+SEEN_EVERY = 60
 # Reachable without a donor session.
 OPEN_ENDPOINTS = frozenset(
     {
@@ -74,7 +78,10 @@ def donor_session(on_expired_post: Callable[[], Response] | None = None) -> Resp
         if expired or too_old:
             session.pop(SESSION_KEY, None)
             state = None
-        elif request.endpoint not in PASSIVE_ENDPOINTS:
+        elif (
+            request.endpoint not in PASSIVE_ENDPOINTS
+            and _now() - int(state.get("seen", 0)) >= SEEN_EVERY
+        ):
             state["seen"] = _now()
             session.modified = True
     g.donor_ids = list(state["ids"]) if state else []
