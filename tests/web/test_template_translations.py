@@ -33,3 +33,11 @@ def test_an_english_page_is_english_throughout(client, make_donation) -> None:
     lookup(client, d.donation_no, "7270011")
     html = client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
     assert "Donor" in html and "寄附者" not in html
+
+
+def test_a_translated_sentence_escapes_what_is_put_into_it(app) -> None:
+    with app.app_context(), app.test_request_context("/"):
+        html = render_template_string(
+            '{{ _("%(name)s 様", name=name) }}', name="<script>alert(1)</script>"
+        )
+        assert html == "&lt;script&gt;alert(1)&lt;/script&gt; 様"
