@@ -6,8 +6,9 @@ same donor browser (same session cookie).
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/DB .venv/bin/python bench/donor_status.py
 
 Seeds its own supplier, two gifts and a paid donation of both (so two lines, each with its
-order), one order shipped, a receipt issued and a desk conversation (on PostgreSQL into a fresh
-schema of the database named). Looks the donation up once through the donor form, then times,
+order), one order shipped and a receipt issued; no desk conversation or donor request, as for
+39 donors in 40 of bench/load.py's seed (on PostgreSQL into a fresh schema of the database
+named). Looks the donation up once through the donor form, then times,
 per request, the server's own time (the WSGI call, session cookie to response; the test
 client's request building excluded) and its CPU time for: the status page (200, with its audit
 row), and the floor — a bare route, same app, same cookie, no query. Each is measured
@@ -42,8 +43,6 @@ def seed() -> dict[str, int | str]:
     from portal.receipts.service import issue_receipt
     from portal.shipping.carriers import Carrier
     from portal.shipping.shipments import confirm_shipment
-    from portal.support import conversations as conv_uc
-    from portal.support.models import CustomerKind
 
     s = db.session
     supplier = Supplier(code="P001", name="ベンチ牧場", address="広島県庄原市中本町1-1")
@@ -89,13 +88,6 @@ def seed() -> dict[str, int | str]:
     body = 12345678901  # the carriers' mod-7 check digit, as bench/load.py's tracking()
     confirm_shipment(s, order, Carrier.YAMATO, f"{body}{body % 7}", clock.today_jst(), None)
     issue_receipt(s, d, on=clock.today_jst())
-    conv_uc.start_conversation(
-        s,
-        customer_kind=CustomerKind.DONOR,
-        body="届く日を教えてください",
-        by_user=None,
-        donation_ref=d.donation_no,
-    )
     s.commit()
     return {"donation_id": d.id, "donation_no": d.donation_no}
 

@@ -22,6 +22,7 @@ from portal.gifts.models import Gift
 from portal.receipts.models import OnestopReturn, ReceiptEvent
 from portal.shipping.models import OrderEvent
 from portal.shipping.problems import ProblemEvent
+from portal.support.models import Conversation, CustomerKind
 
 KINDS: frozenset[str] = frozenset(
     kind.value
@@ -51,10 +52,19 @@ DATE_KEYS = frozenset(
 
 
 # The status page's donation in one SELECT: its lines with each gift's name and orders, and
-# whether the one-stop form came back (the 変更届出書 link), instead of a load per relation.
+# whether the one-stop form came back (the 変更届出書 link) and the donor has requests or desk
+# conversations (most have neither: their lists are then not queried at all).
 _STATUS_PAGE = (
     sa.select(
-        Donation, sa.exists().where(OnestopReturn.donation_id == Donation.id).label("onestop")
+        Donation,
+        sa.exists().where(OnestopReturn.donation_id == Donation.id).label("onestop"),
+        sa.exists().where(DonorRequest.donation_id == Donation.id).label("requests"),
+        sa.exists()
+        .where(
+            Conversation.donation_ref == Donation.donation_no,
+            Conversation.customer_kind == CustomerKind.DONOR,
+        )
+        .label("conversations"),
     )
     .where(Donation.id == sa.bindparam("donation_id"))
     .options(
@@ -64,10 +74,20 @@ _STATUS_PAGE = (
 )
 
 
-def status_page_donation(session: Session, donation_id: int) -> tuple[Donation, bool] | None:
-    """The donation as its status page shows it, and whether its one-stop form was received."""
+@dataclass(frozen=True)
+class StatusPage:
+    donation: Donation
+    onestop_received: bool
+    has_requests: bool
+    has_conversations: bool
+
+
+def status_page_donation(session: Session, donation_id: int) -> StatusPage | None:
+    """The donation as its status page shows it, and which of its other lists have rows."""
     row = session.execute(_STATUS_PAGE, {"donation_id": donation_id}).unique().one_or_none()
-    return (row[0], bool(row[1])) if row is not None else None
+    if row is None:
+        return None
+    return StatusPage(row[0], bool(row[1]), bool(row[2]), bool(row[3]))
 
 
 @dataclass

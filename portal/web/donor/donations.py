@@ -322,17 +322,17 @@ def donations() -> Response | str:
 
 
 def donation(donation_id: int) -> str:
-    # The donation with every line, its gift's name and its orders, and whether the one-stop
-    # form came back: one SELECT (the busiest page of all; bench/donor_status.py).
+    # The donation with every line, its gift's name and its orders, and which of the other
+    # lists have rows: one SELECT (the busiest page of all; bench/donor_status.py).
     require_own(donation_id)
-    found = status.status_page_donation(db.session, donation_id)
-    if found is None:
+    page = status.status_page_donation(db.session, donation_id)
+    if page is None:
         abort(404)
-    d, onestop_received = found
+    d = page.donation
     audit_view(d, "status")
     entries = status.public_timeline(db.session, d)
     shipments = status.latest_shipments(entries)
-    reqs = donor_requests.open_requests(db.session, d)
+    reqs = donor_requests.open_requests(db.session, d) if page.has_requests else []
     from portal.support.models import STATUS_LABELS as CONV_STATUS
 
     html = render_template(
@@ -344,10 +344,10 @@ def donation(donation_id: int) -> str:
         stages=STAGE_LABELS,
         onestop_deadline=status.onestop_deadline(d),
         requests=reqs,
-        conversations=donation_conversations(d),
+        conversations=donation_conversations(d) if page.has_conversations else [],
         conv_statuses=CONV_STATUS,
         has_receipt=status.has_receipt(entries),
-        onestop_change=onestop.change_form_offered(db.session, d, received=onestop_received),
+        onestop_change=onestop.change_form_offered(db.session, d, received=page.onestop_received),
         receipt_ready=status.receipts_available() and status.has_receipt(entries),
         can_change_delivery=d.state != DonationState.CANCELLED and not d.is_shipped,
         **labels(),
