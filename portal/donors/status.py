@@ -120,24 +120,27 @@ def tracking_url(carrier: str | None, number: str | None) -> str | None:
         return None
 
 
-def public_timeline(session: Session, donation: Donation) -> list[Entry]:
-    events = session.scalars(
-        sa.select(TimelineEvent)
-        .where(
-            TimelineEvent.subject_type == "donation",
-            TimelineEvent.subject_id == donation.id,
-            TimelineEvent.public.is_(True),
-            TimelineEvent.kind.in_(sorted(KINDS)),
-        )
-        .order_by(TimelineEvent.at, TimelineEvent.id)
+# Built once: the columns the page reads, not TimelineEvent objects (nothing here changes them).
+_PUBLIC_EVENTS = (
+    sa.select(TimelineEvent.kind, TimelineEvent.at, TimelineEvent.data)
+    .where(
+        TimelineEvent.subject_type == "donation",
+        TimelineEvent.subject_id == sa.bindparam("donation_id"),
+        TimelineEvent.public.is_(True),
+        TimelineEvent.kind.in_(sorted(KINDS)),
     )
+    .order_by(TimelineEvent.at, TimelineEvent.id)
+)
+
+
+def public_timeline(session: Session, donation: Donation) -> list[Entry]:
     entries = []
-    for e in events:
-        data = {k: _parse(k, v) for k, v in (e.data or {}).items()}
+    for kind, at, raw in session.execute(_PUBLIC_EVENTS, {"donation_id": donation.id}):
+        data = {k: _parse(k, v) for k, v in (raw or {}).items()}
         url = None
-        if e.kind in {OrderEvent.SHIPPED, OrderEvent.SHIPMENT_CORRECTED}:
+        if kind in {OrderEvent.SHIPPED, OrderEvent.SHIPMENT_CORRECTED}:
             url = tracking_url(data.get("carrier"), data.get("tracking_no"))
-        entries.append(Entry(e.kind, e.at, data, url))
+        entries.append(Entry(kind, at, data, url))
     return entries
 
 
