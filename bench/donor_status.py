@@ -16,6 +16,31 @@ row), and the floor — a bare route, same app, same cookie, no query. Each is m
 line are the medians over all requests; `ratio` is floor / status, the status page's rate as
 a share of the bare route's (as bench/load.py's ratio against hello-world). Last line:
 `bench donor_status status_ms=… floor_ms=… ratio=… status_cpu_ms=… floor_cpu_ms=… cpu_ratio=…`.
+
+Figures, 2026-12-03, this script run alternately on main before the change (a973d54) and on
+the branch after it, 3 rounds × 300 requests each, on the 2-core machine shared with three
+other engineers (load average 5.9-8.6 during the runs; wall time there is mostly waiting for a
+core or for SQLite's commit, so CPU per request is the figure):
+
+                          before (a973d54)              after
+    SQLite  status CPU    5.0-5.8 ms (4.75 quiet)       2.56-2.65 ms (2.53 quiet)
+            status wall   5.9-14.0 ms (4.77 quiet)      2.66-7.0 ms (2.62 quiet)
+    PG      status CPU    8.05-8.64 ms (6.02 quiet)     3.16-3.54 ms (3.27 quiet)
+            status wall   23.7-24.3 ms (6.93 quiet)     6.4-9.3 ms (3.92 quiet)
+    floor (bare route)    0.25-0.28 ms                  0.21-0.23 ms
+    cpu_ratio             0.03-0.05                     0.06-0.09
+    statements            8 + BEGIN                     3 + BEGIN (audit INSERT, the
+                                                        donation SELECT, the timeline)
+
+("quiet": a run at load average ≈ 1.5.) What went: the donation, its lines, gift names,
+orders and the one-stop / requests / conversations flags in one SELECT (the request and
+conversation lists only queried when there are any), the audit row by one Core INSERT
+(`audit_insert`), the timeline as three columns of a statement built once, the session cookie
+no longer re-signed and re-sent per response (the donor's last use noted once a minute), the
+templates' `_()` looking the translations up once per request and called without jinja's
+`Context.call` hops, the rate limiter's per-request hooks (no route has a limit), and no pool
+pre-ping on SQLite. What is left (cProfile): template rendering about half, the three
+statements through the ORM about a quarter, request/session/commit overhead the rest.
 """
 
 from __future__ import annotations

@@ -13,6 +13,21 @@ loaded — and the desk's empty poll of the same conversation by a staff member 
 TOTP (bench/load.py's "desk poll", a tenth of its mix). Last line: `bench support_poll
 empty_ms=… news_ms=… floor_ms=… refused_ms=… empty_cpu_ms=… floor_cpu_ms=… desk_empty_ms=…
 desk_empty_cpu_ms=…` (medians).
+
+Figures, 2026-12-03, this script run alternately on main (a973d54) and on the branch, twice
+each per backend, load average 7.4-9.0 on the shared 2 cores (CPU ms; wall within 0.2 ms of
+it on SQLite):
+
+                            SQLite before → after       PostgreSQL before → after
+    empty poll (supplier)   1.25-1.27 → 1.03-1.06       1.43-1.69 → 1.21-1.28 (wall 1.38-1.45)
+    desk empty poll         1.19-1.21 → 0.82-0.89       1.36-1.40 → 1.05-1.19 (wall 1.21-1.39)
+    news                    4.0-4.4 → 3.2-3.3 (wall)    3.1 → 3.0 (wall)
+    floor (bare route)      0.38 → 0.24                 0.33-0.34 → 0.21-0.22
+
+Under the 2 ms goal on both. The floor fell with the supplier's permanent session cookie no
+longer re-signed on every response (SESSION_REFRESH_EACH_REQUEST off) and the rate limiter's
+hooks gone; the desk's poll decides its 204 from three columns and no longer decrypts the
+staff member's TOTP secret on every request (deferred in the user load).
 """
 
 from __future__ import annotations
