@@ -123,7 +123,7 @@ def audit(
     return entry
 
 
-_INSERT = sa.insert(AuditEntry.__table__)  # built once: each call only binds values
+_INSERT = sa.insert(AuditEntry)  # built once: each call only binds values (Core, on the connection)
 
 
 def audit_insert(
