@@ -41,7 +41,9 @@
 Prints requests per second and p50/p95/p99 per page and phase, the errors (any status >= 400
 or an unexpected redirect, with a sample; an import that did not finish counts as one), and
 the last line `bench load donations=N rps=… p95_ms=… errors=… ratio=… rate=… paced_rps=…
-closed_p95_ms=… import_s=…` (p95_ms: the worst page's p95 in the paced phase).
+closed_p95_ms=… import_s=… poll_share=…` (p95_ms: the worst page's p95 in the paced phase;
+poll_share: the share of the paced phase's requests that are polls — the desk's chat poll and
+any other "… poll" page of the mix; each phase's table ends with its own).
 
 Figures, 2026-12-02, 1,000,000 donations, 8 clients, WEB_CONCURRENCY=2, on the 2-core machine
 shared with other engineers (load average 8-14 during every run, so the hello-world ceiling
@@ -1039,6 +1041,18 @@ def phase_run(
 # --- main -------------------------------------------------------------------------------------
 
 
+def is_poll(page: str) -> bool:
+    """A page a browser fetches on a timer, not on a click: the desk's chat poll (and any other
+    "… poll" page the mix gets)."""
+    return page.split()[-1] == "poll"
+
+
+def poll_share(phase: dict[str, Any]) -> tuple[int, int]:
+    """(poll requests, all requests) of a phase."""
+    pages = phase["pages"]
+    return sum(f["n"] for p, f in pages.items() if is_poll(p)), sum(f["n"] for f in pages.values())
+
+
 def print_phase(title: str, phase: dict[str, Any]) -> None:
     print(f"\n{title} ({phase['seconds']:.0f} s)")
     print(f"  {'page':24} {'n':>6} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} errors")
@@ -1049,6 +1063,9 @@ def print_phase(title: str, phase: dict[str, Any]) -> None:
               f"{f['p99']:8.1f} {f['errors']}")  # fmt: skip
         if f["sample"]:
             print(f"      e.g. {f['sample']}")
+    polls, total = poll_share(phase)
+    if total:
+        print(f"  polls: {polls} of {total} requests, poll_share={polls / total:.3f}")
 
 
 def main() -> None:
@@ -1203,10 +1220,16 @@ def main() -> None:
     print(f"closed loop: {rps:.1f} requests/s (the capacity); worst p95 {worst[1]['p95']:.0f} ms "
           f"({worst[0]}); busiest page alone {busiest_rps:.1f}/s vs hello-world "
           f"{hello_rps:.1f}/s")  # fmt: skip
+    paced_polls, paced_n = poll_share(result["paced"])
+    share = paced_polls / paced_n if paced_n else 0.0
+    weights = sum(w for _, w in mix)
+    print(f"polls: {share:.3f} of the paced phase's requests (the mix's weights say "
+          f"{sum(w for p, w in mix if is_poll(p)) / weights:.3f})")  # fmt: skip
     print(f"seeding {seed_s:.0f} s; whole run {time.perf_counter() - t_run:.0f} s; logs in {tmp}")
     print(f"bench load donations={args.donations} rps={rps:.1f} p95_ms={paced_worst[1]['p95']:.0f} "
           f"errors={errors} ratio={ratio:.2f} rate={args.rate:g} paced_rps={paced_rps:.1f} "
-          f"closed_p95_ms={worst[1]['p95']:.0f} import_s={importer.get('s', 0):.0f}")  # fmt: skip
+          f"closed_p95_ms={worst[1]['p95']:.0f} import_s={importer.get('s', 0):.0f} "
+          f"poll_share={share:.3f}")  # fmt: skip
     shutil.rmtree(tmp / "uploads", ignore_errors=True)
 
 

@@ -57,4 +57,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.cli import register
 
     register(app)
+    ext.limiter_counts_only(app)
     return app

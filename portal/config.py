@@ -63,13 +63,16 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
     """Settings from the environment. What `given` (a test configuration) already sets is not
     computed, so a test app writes no secret key or database file into instance/."""
     given = given or {}
+    url = str(given.get("SQLALCHEMY_DATABASE_URI") or database_url())
     return {
         "SECRET_KEY": given.get("SECRET_KEY") or _secret_key(),
         # Fernet key(s) for secrets at rest (TOTP secrets; portal/core/secrets_at_rest.py):
         # comma-separated, the first encrypts. Empty: derived from SECRET_KEY.
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY", ""),
-        "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI") or database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": url,
+        # A server's connections can be dropped under the pool (a restart, an idle timeout):
+        # each checkout is pinged first. A SQLite file cannot drop one, so no ping per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
         # Flask-WTF: the token lives as long as the session, so a page left open all
         # day (the support inbox) does not start failing after the default hour.
         "WTF_CSRF_TIME_LIMIT": None,
@@ -93,6 +96,13 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         # A supplier's cookie may outlive the browser this long; the server-side session
         # (portal.accounts.sessions) still ends it after 8 idle hours or 30 days.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # The cookie is sent again only when the session changed, not on every response
+        # (no signing and Set-Cookie per request). What ends a session is on the server and
+        # in the cookie's own timestamps, never the cookie's expiry: the staff and supplier
+        # server-side sessions (idle and absolute limits, checked on every request), and the
+        # donor session's "seen"/"since" (portal.web.donor.scope). A supplier's permanent
+        # cookie then expires 30 days after the sign-in wrote it, which is the absolute limit.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         # Rate limits: memory on one process, Redis when REDIS_URL is set. With more than
         # one worker (WEB_CONCURRENCY, as gunicorn reads it) or PRODUCTION=1, start-up refuses

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from portal.accounts.models import User, UserSession
 from portal.core.database import rowcount
@@ -82,6 +82,9 @@ def find_live(session: Session, token: str | None, *, touch: bool = True) -> Use
 
 
 # Built once: a statement object keeps its cache key, so each request only binds values.
+# The TOTP secret is encrypted at rest: decrypting it on every request (polls included) for
+# the few pages that read it (sign-in, the account page) cost more than the rest of the user
+# load; it is loaded when one of them asks.
 _USER_AND_SESSION = (
     sa.select(User, UserSession)
     .join(UserSession, UserSession.user_id == User.id)
@@ -89,6 +92,7 @@ _USER_AND_SESSION = (
         User.id == sa.bindparam("user_id"),
         UserSession.token_hash == sa.bindparam("token_hash"),
     )
+    .options(defer(User.totp_secret))
 )
 
 

@@ -7,7 +7,9 @@ a donor), so the log itself holds no personal data.
 Rows are append-only: the ORM refuses to update or delete an `AuditEntry` (and on PostgreSQL
 a trigger from migration 0017 refuses UPDATE/DELETE on the table).
 
-API: `audit(session, ...)` writes a row in the given session (domain code, jobs, CLI).
+API: `audit(session, ...)` writes a row in the given session (domain code, jobs, CLI);
+`audit_insert(session, ...)` writes the same row at once by one Core INSERT (no ORM object,
+no flush) for the pages where every view leaves one (the donor's status page).
 Web code uses `portal.web.audit_trail` (`record`, `record_list`, `login_succeeded`,
 `login_failed`, `totp_succeeded`, `totp_failed`, `logged_out`), which fills in the signed-in
 actor and the client's address.
@@ -119,6 +121,41 @@ def audit(
     )
     session.add(entry)
     return entry
+
+
+_INSERT = sa.insert(AuditEntry)  # built once: each call only binds values (Core, on the connection)
+
+
+def audit_insert(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    subject_type: str,
+    subject_id: object,
+    detail: str = "",
+    ip: str = "",
+    actor_kind: str | None = None,
+    actor_ref: str = "",
+    label: str = "",
+) -> None:
+    """`audit`'s row, written now through the session's connection (so in its transaction,
+    committed or rolled back with the request) without an ORM object or a flush."""
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor_user_id": actor.id if actor is not None else None,
+            "actor_kind": actor_kind or ("user" if actor is not None else "system"),
+            "actor_ref": actor_ref,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+            "label": (label or label_for(session, subject_type, subject_id))[:255],
+            "detail": detail[:255],
+            "ip": ip or request_ip(),
+        },
+    )
 
 
 def list_label(what: str, refs: list[str], total: int | None = None) -> str:

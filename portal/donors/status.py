@@ -13,14 +13,16 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation, DonationEvent, DonationState
+from portal.donations.models import Donation, DonationEvent, DonationLine, DonationState
 from portal.donors.models import DonorRequest, RequestEvent, RequestKind, RequestStatus
-from portal.receipts.models import ReceiptEvent
+from portal.gifts.models import Gift
+from portal.receipts.models import OnestopReturn, ReceiptEvent
 from portal.shipping.models import OrderEvent
 from portal.shipping.problems import ProblemEvent
+from portal.support.models import Conversation, CustomerKind
 
 KINDS: frozenset[str] = frozenset(
     kind.value
@@ -47,6 +49,45 @@ KINDS: frozenset[str] = frozenset(
 DATE_KEYS = frozenset(
     {"ship_by", "shipped_on", "expected_on", "issued_on", "mailed_on", "reissued_on", "received_on"}
 )
+
+
+# The status page's donation in one SELECT: its lines with each gift's name and orders, and
+# whether the one-stop form came back (the 変更届出書 link) and the donor has requests or desk
+# conversations (most have neither: their lists are then not queried at all).
+_STATUS_PAGE = (
+    sa.select(
+        Donation,
+        sa.exists().where(OnestopReturn.donation_id == Donation.id).label("onestop"),
+        sa.exists().where(DonorRequest.donation_id == Donation.id).label("requests"),
+        sa.exists()
+        .where(
+            Conversation.donation_ref == Donation.donation_no,
+            Conversation.customer_kind == CustomerKind.DONOR,
+        )
+        .label("conversations"),
+    )
+    .where(Donation.id == sa.bindparam("donation_id"))
+    .options(
+        joinedload(Donation.lines).joinedload(DonationLine.gift).load_only(Gift.name),
+        joinedload(Donation.lines).joinedload(DonationLine.orders),
+    )
+)
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    donation: Donation
+    onestop_received: bool
+    has_requests: bool
+    has_conversations: bool
+
+
+def status_page_donation(session: Session, donation_id: int) -> StatusPage | None:
+    """The donation as its status page shows it, and which of its other lists have rows."""
+    row = session.execute(_STATUS_PAGE, {"donation_id": donation_id}).unique().one_or_none()
+    if row is None:
+        return None
+    return StatusPage(row[0], bool(row[1]), bool(row[2]), bool(row[3]))
 
 
 @dataclass
@@ -79,24 +120,27 @@ def tracking_url(carrier: str | None, number: str | None) -> str | None:
         return None
 
 
-def public_timeline(session: Session, donation: Donation) -> list[Entry]:
-    events = session.scalars(
-        sa.select(TimelineEvent)
-        .where(
-            TimelineEvent.subject_type == "donation",
-            TimelineEvent.subject_id == donation.id,
-            TimelineEvent.public.is_(True),
-            TimelineEvent.kind.in_(sorted(KINDS)),
-        )
-        .order_by(TimelineEvent.at, TimelineEvent.id)
+# Built once: the columns the page reads, not TimelineEvent objects (nothing here changes them).
+_PUBLIC_EVENTS = (
+    sa.select(TimelineEvent.kind, TimelineEvent.at, TimelineEvent.data)
+    .where(
+        TimelineEvent.subject_type == "donation",
+        TimelineEvent.subject_id == sa.bindparam("donation_id"),
+        TimelineEvent.public.is_(True),
+        TimelineEvent.kind.in_(sorted(KINDS)),
     )
+    .order_by(TimelineEvent.at, TimelineEvent.id)
+)
+
+
+def public_timeline(session: Session, donation: Donation) -> list[Entry]:
     entries = []
-    for e in events:
-        data = {k: _parse(k, v) for k, v in (e.data or {}).items()}
+    for kind, at, raw in session.execute(_PUBLIC_EVENTS, {"donation_id": donation.id}):
+        data = {k: _parse(k, v) for k, v in (raw or {}).items()}
         url = None
-        if e.kind in {OrderEvent.SHIPPED, OrderEvent.SHIPMENT_CORRECTED}:
+        if kind in {OrderEvent.SHIPPED, OrderEvent.SHIPMENT_CORRECTED}:
             url = tracking_url(data.get("carrier"), data.get("tracking_no"))
-        entries.append(Entry(e.kind, e.at, data, url))
+        entries.append(Entry(kind, at, data, url))
     return entries
 
 

@@ -157,9 +157,14 @@ def register_return(
     return row, True
 
 
-def change_form_offered(session: Session, donation: Donation) -> bool:
-    """The 変更届出書 is for donations whose one-stop form was received, until its deadline."""
-    if donation.state == DonationState.CANCELLED or return_for(session, donation) is None:
+def change_form_offered(
+    session: Session, donation: Donation, *, received: bool | None = None
+) -> bool:
+    """The 変更届出書 is for donations whose one-stop form was received, until its deadline.
+    `received`: whether it was, when the caller already knows (the status page's SELECT)."""
+    if received is None:
+        received = return_for(session, donation) is not None
+    if donation.state == DonationState.CANCELLED or not received:
         return False
     return today_jst() <= deadline(donation_year(donation))
 

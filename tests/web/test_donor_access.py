@@ -95,6 +95,27 @@ def test_session_ends_after_thirty_idle_minutes(client, make_donation, frozen_cl
     assert client.get(f"/donor/donations/{d.id}").status_code == 303
 
 
+def test_last_use_is_noted_once_a_minute_and_the_idle_end_stays_within_it(
+    client, make_donation, frozen_clock
+):
+    d = make_donation()
+    lookup(client, d.donation_no, "7270011")
+    assert client.get(f"/donor/donations/{d.id}").status_code == 200  # (its form's CSRF token)
+    frozen_clock.advance(timedelta(seconds=50))
+    r = client.get(f"/donor/donations/{d.id}")
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers  # no new cookie yet
+    frozen_clock.advance(timedelta(seconds=20))  # 70 s after the look-up: noted, cookie sent
+    r = client.get(f"/donor/donations/{d.id}")
+    assert r.status_code == 200 and "Set-Cookie" in r.headers
+    frozen_clock.advance(timedelta(seconds=50))  # not noted (50 s since the last note)
+    assert client.get(f"/donor/donations/{d.id}").status_code == 200
+    # 30 minutes after the noted request, 29 min 10 s after the last one: within the minute.
+    frozen_clock.advance(timedelta(minutes=29, seconds=11))
+    r = client.get(f"/donor/donations/{d.id}")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/donor/")
+    assert "30分間操作がなかったため" in client.get("/donor/").get_data(as_text=True)
+
+
 def test_logout_button_ends_the_session(client, make_donation):
     d = make_donation()
     lookup(client, d.donation_no, "7270011")

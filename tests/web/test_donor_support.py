@@ -40,6 +40,9 @@ def test_donor_opens_a_conversation_tied_to_the_donation(session, donor_client):
     assert conv.customer_email == "hanako@example.jp"
     chat = donor_client.get(f"/donor/support/{conv_id}").get_data(as_text=True)
     assert "受領証明書が届きません" in chat
+    # The status page lists it, with a link back to the chat.
+    page = donor_client.get(f"/donor/donations/{donor_client.donation_id}").get_data(as_text=True)
+    assert "受領証明書について" in page and f"/donor/support/{conv_id}" in page
 
 
 def test_donor_sees_only_its_own_conversations(app, session, donor_client, make_donation):

@@ -78,6 +78,21 @@ def test_failed_send_keeps_the_text(client, session, make_user, login) -> None:
     assert "<html" not in body and "写真です" in body and "PDF" in body
 
 
+def test_the_desks_poll_is_204_until_the_customer_writes(client, session, make_user, login) -> None:
+    me = make_user(Role.SUPPLIER)
+    conv = supplier_conv(session, me.supplier)
+    login(make_user(Role.OPERATOR))
+    page = client.get(f"/support/{conv.id}").get_data(as_text=True)
+    version = re.search(r"/poll\?v=([0-9.]+)", page).group(1)
+    hx = {"HX-Request": "true"}
+    r = client.get(f"/support/{conv.id}/poll?v={version}", headers=hx)
+    assert r.status_code == 204 and r.get_data() == b""
+    uc.post_customer_message(session, conv, "追加の質問です", by_user=me)
+    r = client.get(f"/support/{conv.id}/poll?v={version}", headers=hx)
+    assert r.status_code == 200 and "追加の質問です" in r.get_data(as_text=True)
+    assert client.get("/support/999999/poll?v=0", headers=hx).status_code == 404
+
+
 def test_poll_with_no_news_is_an_empty_204(client, session, make_user, login) -> None:
     me = make_user(Role.SUPPLIER)
     staff = make_user(Role.OPERATOR)

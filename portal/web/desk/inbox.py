@@ -203,8 +203,22 @@ def _conversation_page(
     return make_response(html, status)
 
 
+def _version(
+    last_customer_message_id: int, customer_read_upto: int, last_message_at: datetime
+) -> str:
+    return f"{last_customer_message_id}.{customer_read_upto}.{int(last_message_at.timestamp())}"
+
+
 def _staff_version(conv: Conversation) -> str:
-    return f"{conv.last_customer_message_id}.{conv.customer_read_upto}.{int(conv.last_message_at.timestamp())}"
+    return _version(conv.last_customer_message_id, conv.customer_read_upto, conv.last_message_at)
+
+
+# Built once: what the desk's version is made of, without loading the conversation.
+_VERSION_OF = sa.select(
+    Conversation.last_customer_message_id,
+    Conversation.customer_read_upto,
+    Conversation.last_message_at,
+).where(Conversation.id == sa.bindparam("conv_id"))
 
 
 def conversation(conv_id: int) -> Response:
@@ -216,10 +230,14 @@ def conversation(conv_id: int) -> Response:
 
 
 def poll(conv_id: int) -> Response:
-    conv = get_conversation(conv_id)
-    version = _staff_version(conv)
-    if request.args.get("v") == version:
+    """The chat log again once something changed; until then 204 from three columns (the
+    conversation is loaded only when there is news to render)."""
+    row = db.session.execute(_VERSION_OF, {"conv_id": conv_id}).one_or_none()
+    if row is None:
+        abort(404)
+    if request.args.get("v") == _version(*row):
         return make_response("", 204)  # nothing new is shown: no audit row
+    conv = get_conversation(conv_id)
     audit_trail.record("view", "support_conversation", conv.id, detail="poll")
     conv_uc.mark_read_by_staff(conv)
     html = render_template(

@@ -3,7 +3,9 @@
 The donor session lives in Flask's signed session cookie under "donor", apart from the staff
 login: the donation ids it opened, when it began and when it was last used. It ends after
 IDLE_MINUTES without a request (chat polling does not count as use), ABSOLUTE_MINUTES after
-the first look-up however busy, or with the logout button. Pages name
+the first look-up however busy, or with the logout button. When it was last used is written
+into the cookie at most every SEEN_EVERY seconds (not a new cookie per request), so the idle
+end comes within a minute of IDLE_MINUTES after the last request. Pages name
 donations by id only (no number, name or address in a URL); an id outside the session is a
 404, the same as one that does not exist.
 """
@@ -17,7 +19,7 @@ from flask import Response, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
 
 from portal.core import clock
-from portal.core.audit import audit
+from portal.core.audit import audit_insert
 from portal.donations.models import Donation
 from portal.donors import access
 from portal.extensions import db
@@ -28,6 +30,8 @@ MAX_DONATIONS = 100
 # However active, a donor session ends this long after its first look-up (a cookie copied
 # off a shared computer stops working on its own).
 ABSOLUTE_MINUTES = 120
+# "seen" is rewritten (and so the cookie sent again) at most this often, in seconds.
+SEEN_EVERY = 60
 # Reachable without a donor session.
 OPEN_ENDPOINTS = frozenset(
     {
@@ -74,7 +78,10 @@ def donor_session(on_expired_post: Callable[[], Response] | None = None) -> Resp
         if expired or too_old:
             session.pop(SESSION_KEY, None)
             state = None
-        elif request.endpoint not in PASSIVE_ENDPOINTS:
+        elif (
+            request.endpoint not in PASSIVE_ENDPOINTS
+            and _now() - int(state.get("seen", 0)) >= SEEN_EVERY
+        ):
             state["seen"] = _now()
             session.modified = True
     g.donor_ids = list(state["ids"]) if state else []
@@ -104,11 +111,17 @@ def donor_context() -> dict:
     return {"donor_signed_in": lambda: bool(g.get("donor_ids"))}
 
 
+def require_own(donation_id: int) -> None:
+    """A donation id outside this session is not found (the same 404 as one that does not
+    exist), before anything is loaded."""
+    if donation_id not in donor_ids():
+        abort(404)
+
+
 def own_donation(donation_id: int, *options: Any) -> Donation:
     """A donation this session opened; anything else is not found (no hint either way).
     `options` are loader options for what the page shows (its lines, orders, gifts)."""
-    if donation_id not in donor_ids():
-        abort(404)
+    require_own(donation_id)
     donation = db.session.get(Donation, donation_id, options=options)
     if donation is None:
         abort(404)
@@ -116,7 +129,9 @@ def own_donation(donation_id: int, *options: Any) -> Donation:
 
 
 def audit_view(donation: Donation, what: str) -> None:
-    audit(
+    """Every donor view of a donation leaves its row (one Core INSERT: the status page is the
+    busiest page of all)."""
+    audit_insert(
         db.session,
         actor=None,
         actor_kind="donor",

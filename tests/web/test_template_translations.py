@@ -1,0 +1,43 @@
+"""Templates' `_()` follow the request's language, and `force_locale` inside a request (a
+mail in Japanese sent from an English page) gets its own language and hands the page's back."""
+
+from __future__ import annotations
+
+from flask import render_template_string
+from flask_babel import force_locale
+
+
+def _donor_word() -> str:
+    return render_template_string('{{ _("寄附者") }}')
+
+
+def test_a_template_follows_the_language_cookie_and_force_locale(app) -> None:
+    # Each in an application context of its own (as each request of a server has).
+    with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert _donor_word() == "Donor"
+        with force_locale("ja"):
+            assert _donor_word() == "寄附者"
+        assert _donor_word() == "Donor"
+    with app.app_context(), app.test_request_context("/"):
+        assert _donor_word() == "寄附者"
+        with force_locale("en"):
+            assert _donor_word() == "Donor"
+        assert _donor_word() == "寄附者"
+
+
+def test_an_english_page_is_english_throughout(client, make_donation) -> None:
+    from tests.web.test_donor_access import lookup
+
+    d = make_donation()
+    client.post("/lang", data={"lang": "en"})
+    lookup(client, d.donation_no, "7270011")
+    html = client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
+    assert "Donor" in html and "寄附者" not in html
+
+
+def test_a_translated_sentence_escapes_what_is_put_into_it(app) -> None:
+    with app.app_context(), app.test_request_context("/"):
+        html = render_template_string(
+            '{{ _("%(name)s 様", name=name) }}', name="<script>alert(1)</script>"
+        )
+        assert html == "&lt;script&gt;alert(1)&lt;/script&gt; 様"
