@@ -15,6 +15,41 @@ which a busy machine disturbs less; peak_mb = peak resident memory during the im
 floor runs after it). Before it, a `steps cpu_s_per_100k parse=… bulk_python=… sql=… commit=…
 read_group_other=…` line: where the import's CPU went (see `_Steps`). With `both` a last line
 with both formats' figures.
+
+Figures, 2026-12-03, 2 cores shared with three other engineers (load average given per run;
+wall figures move 2x with it, CPU figures about 10%):
+
+    .venv/bin/python bench/import.py 100000 [--format standard] [--url …/wt_3]
+
+  before (a973d54), SQLite standard, load 0.4-4: 18.4 s wall, floor 4.65 s, ratio 4.0,
+    cpu 8.6 s / floor 2.4 s = 3.6, peak 182 MB; 楽天 28.1 s, ratio 1.5, cpu_ratio 1.4, 184 MB.
+    Quiet minute: 8.5-9.4 s wall, cpu 8.1 s, cpu_ratio 3.6-3.8.
+  before, PostgreSQL (load 2.8): standard 19.4 s, floor 3.5 s, cpu 7.2 s, cpu_ratio 2.2,
+    171 MB; 楽天 19.8 s, floor 16.7 s, ratio 1.2, cpu_ratio 1.0, 175 MB.
+  before/after interleaved in one busy minute (SQLite standard, load 6-8):
+    before cpu 8.77 / 9.55 s (cpu_ratio 3.7 / 3.9), after 8.44 / 9.00 s (3.4 / 3.6).
+  after, quiet minute (load 0.5-1.9): SQLite standard 8.9 s, floor 2.4 s, ratio 3.7,
+    cpu 8.5 s, cpu_ratio 3.6, 179 MB; PostgreSQL standard 16.2 s, floor 4.4 s, cpu 7.3 s,
+    cpu_ratio 2.0, 170 MB; PostgreSQL 楽天 21.9 s, floor 11.7 s, ratio 1.9, cpu_ratio 1.0, 173 MB.
+  Peak memory is flat in N: 182 MB at 50k and 100k (SQLite), 171 MB at 30k, 170 at 100k (PG).
+
+Where it goes, CPU-s per 100,000 standard donations on SQLite (the steps line, and
+instrumented runs of bulk.create_donations; cProfile roughly doubles the Python figures and
+misplaces small calls, so it only ranked them):
+  reading + grouping 0.8-0.9 (csv, cp932, the order key; 楽天 1.9-2.3 for 107 columns);
+  parse 1.5-1.6 (cells 0.3, names/addresses/phones/e-mail normalising 0.45, DonationData 0.2,
+    gift code 0.3, flags/dates/amounts ~0.3; 楽天 2.8-3.4: nine fields in parts, options);
+  donation rows 1.0 (search columns 0.35 after the fold change, the dict copy, numbers);
+  donation insert 2.1 (bind processors ~0.6, SQLite executemany 1.4, of which the twelve
+    indexes cost 0.8: each 0.07-0.2; the dropped duplicate e-mail index 0.14);
+  lines 0.14 + insert 0.6; orders 0.16 + insert 0.6; timeline rows 0.3 + insert 1.0-1.1
+    (247k rows, two indexes: 0.33 of it); numbers and stock 0.2; commits 0.43 (100 chunks).
+  The GC is not a cost any more (disabling it outright changed nothing).
+  PostgreSQL: the same Python (COPY's row formatting is in bulk_python), and the server's
+  work is most of the wall time: donation COPY 3.4 s wall for 0.8 s CPU (five trigram GIN
+  indexes), lines 2.1 s / 0.3 (foreign-key checks, three indexes), orders 1.8 / 0.4,
+  timeline 2.0 / 1.0. psycopg's QueuedLibpqWriter (sending in a thread) did not help.
+  Not met: 8 s / 10 s wall and ratio 2.5 for the standard file; 楽天 ratio is under 2.5.
 """
 
 from __future__ import annotations

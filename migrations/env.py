@@ -98,6 +98,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from portal.core.models import schema_object_filter
+
+        conf_args.setdefault("include_object", schema_object_filter(connection.dialect.name))
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

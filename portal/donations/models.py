@@ -14,7 +14,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.audit import by_id, register_label
-from portal.core.models import TimestampMixin, enum_column
+from portal.core.models import TimestampMixin, backend_index, enum_column
 from portal.core.portals import Portal
 from portal.extensions import Model
 from portal.gifts.models import Gift
@@ -150,8 +150,9 @@ class Donation(TimestampMixin, Model):
     __table_args__ = (
         sa.UniqueConstraint("portal", "portal_order_no"),
         sa.Index("ix_donation_portal_order_no", "portal_order_no"),
-        # an exact e-mail address: a B-tree beside the trigram index (0023)
-        sa.Index("ix_donation_search_email_eq", "search_email"),
+        # an exact e-mail address: a B-tree beside PostgreSQL's trigram index (0023); SQLite's
+        # ix_donation_search_email is a B-tree already, so there it is not kept twice (0036)
+        backend_index("ix_donation_search_email_eq", "search_email"),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
     )
 

@@ -21,6 +21,37 @@ def test_kana_in_any_script_and_width_with_or_without_spaces():
     assert fold("よしだ はなこ") == fold("ヨシダ　ハナコ") == fold("ﾖｼﾀﾞﾊﾅｺ") == "ヨシダハナコ"
 
 
+def test_fold_gives_what_each_step_in_turn_gives():
+    """fold skips a pass when nothing in the text needs it; the result must be the plain
+    sequence (variants, selectors, NFKC, variants again, spaces, hiragana, lower case)."""
+    import re
+    import unicodedata
+
+    import jaconv
+
+    table = str.maketrans(VARIANTS)
+
+    def plain(value: str) -> str:
+        text = re.sub("[\ufe00-\ufe0f\U000e0100-\U000e01ef]", "", value.translate(table))
+        text = unicodedata.normalize("NFKC", text).translate(table)
+        return jaconv.hira2kata(re.sub(r"[\s\u3000]+", "", text)).lower()
+
+    samples = [
+        "庄原 太郎",
+        "ショウバラ\tタロウ",
+        "しょうばら\nたろう",
+        "ｼｮｳﾊﾞﾗ ﾀﾛｳ",
+        "\uf92d田 眞\u3000",  # a compatibility ideograph NFKC turns into a variant (來)
+        "\U0002f945子",  # 眞 as a supplementary compatibility ideograph
+        "葛\U000e0100城ゔ",
+        "ＹＯＳＨＩＤＡ Hanako",
+        "ヨシダ・ハナコ「様」",
+        "ゝゞ\u00a0ー",
+    ]
+    for text in samples:
+        assert fold(text) == plain(text), text
+
+
 def test_terms_are_read_as_what_they_can_be():
     assert parse("２０２６－０００１２３").donation_no == "2026-000123"
     assert parse("2026000123").donation_no == "2026-000123"
