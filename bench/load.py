@@ -499,7 +499,6 @@ def seed_part(bound: tuple[int, int]) -> tuple[dict[str, int], dict[str, int]]:
 def seed(n: int, clients: int, today: date) -> dict[str, Any]:
     import psycopg
 
-
     t0 = time.perf_counter()
     build_schema()
     spec = {
@@ -906,9 +905,10 @@ class WebImport:
             self.out["s"] = time.perf_counter() - self.t0
             stats = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", result))
             self.out["result"] = " ".join(f"{k} {v}" for k, v in stats.items()) or result[:200]
-            self.out["ok"] = stats.get("新規") == str(self.cfg["import_rows"]) and stats.get(
-                "取り込めない行"
-            ) == stats.get("競合") == "0"
+            self.out["ok"] = (
+                stats.get("新規") == str(self.cfg["import_rows"])
+                and stats.get("取り込めない行") == stats.get("競合") == "0"
+            )
         except Exception as exc:  # reported in the summary, counted as an error
             self.out["error"] = repr(exc)[:300]
             self.out["s"] = time.perf_counter() - self.t0

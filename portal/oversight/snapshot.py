@@ -77,6 +77,7 @@ def count(session: Session, today: date) -> Income:
         .where(_received(start, today))
         .group_by(Donation.received_on, group)
     ):
+        assert day is not None  # the received_on range leaves NULL out
         key = f"{day.year:04d}-{day.month:02d}"
         monthly[key] = monthly.get(key, 0) + int(amount)
         month = groups.setdefault(key, {})

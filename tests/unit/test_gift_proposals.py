@@ -18,9 +18,9 @@ from portal.gifts.proposal_models import TRANSITIONS, GiftOrigin, Proposal, Prop
 from portal.gifts.proposals import (
     CRITERIA_FILE,
     assess,
-    choice_category,
     attach_evidence,
     attach_photo,
+    choice_category,
     create_draft,
     criteria,
     get_for_supplier,

@@ -19,8 +19,13 @@ def test_stored_shipments_get_their_orders_supplier(tmp_path) -> None:
         insert_stored(
             "gift",
             [
-                {"id": k, "code": f"G{k}", "supplier_id": k, "temperature": "ambient",
-                 "status": "listed"}
+                {
+                    "id": k,
+                    "code": f"G{k}",
+                    "supplier_id": k,
+                    "temperature": "ambient",
+                    "status": "listed",
+                }
                 for k in (1, 2)
             ],  # fmt: skip
         )
