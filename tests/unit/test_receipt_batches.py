@@ -203,3 +203,40 @@ def test_cli_issues_and_writes_the_batch_and_per_donation_pdfs(session, runner, 
     assert list(out.glob("*-manifest.csv"))
     again = runner.invoke(args=["issue-receipts", "--until", "2026-12-01"])
     assert again.output.strip().splitlines()[-1] == "issued=0 batch="
+
+
+def _selects_while_printing(session, monkeypatch, n: int, prefix: str) -> int:
+    """SELECTs from the batch's hold check to its last page (step 1's numbering writes each
+    receipt anyway; not counted)."""
+    from tests.web.test_list_costs import statements
+
+    seen: list[str] = []
+    hold, render = batches.hold_if_unprintable, batches.render_batch_files
+
+    def counted(step):
+        def wrapper(*args, **kwargs):
+            with statements() as during:
+                try:
+                    return step(*args, **kwargs)
+                finally:
+                    seen.extend(during)
+
+        return wrapper
+
+    monkeypatch.setattr(batches, "hold_if_unprintable", counted(hold))
+    monkeypatch.setattr(batches, "render_batch_files", counted(render))
+    for k in range(n):
+        paid(session, f"{prefix}-{k}", donor_name=f"山田 {k}", paid_on=date(2026, 12, 1))
+    session.commit()
+    run = run_job(session, until=date(2026, 12, 20))
+    monkeypatch.undo()
+    assert run.state == JobState.DONE and run.result["issued"] == n
+    return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT"))
+
+
+def test_a_large_batch_prints_with_as_many_selects_as_a_small_one(session, monkeypatch):
+    """Checking and rendering a batch reads its receipts and donations in one go, not one
+    round trip per envelope (three per envelope before: 3,000 SELECTs for 1,000 sets)."""
+    small = _selects_while_printing(session, monkeypatch, 2, "Q")
+    large = _selects_while_printing(session, monkeypatch, 7, "R")
+    assert 0 < large == small
