@@ -21,8 +21,8 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from portal.accounts import sessions as user_sessions
@@ -47,6 +47,23 @@ def _locale() -> str:
 def format_date(value: date | datetime | None, weekday: bool = True) -> str:
     """2026年12月31日(木) / Thu 31 Dec 2026, in JST."""
     return "" if value is None else dates.format_date(value, _locale(), weekday=weekday)
+
+
+def _render_locale(eval_ctx: EvalContext) -> str:
+    """`_locale()` kept on the render's evaluation context (as `_render_translations`): a
+    page formats a dozen dates, each looking the locale up through `g` and spelling it out."""
+    locale = eval_ctx.__dict__.get("portal_locale")
+    if locale is None:
+        locale = eval_ctx.portal_locale = _locale()  # type: ignore[attr-defined]
+    return locale
+
+
+@pass_eval_context
+def _jdate(eval_ctx: EvalContext, value: date | datetime | None, weekday: bool = True) -> str:
+    """The templates' `jdate`: `format_date` with the render's locale."""
+    if value is None:
+        return ""
+    return dates.format_date(value, _render_locale(eval_ctx), weekday=weekday)
 
 
 def format_month(value: str | None) -> str:
@@ -82,15 +99,30 @@ def request_translations() -> NullTranslations:
     return translations
 
 
-@pass_context
-def _gettext(context: Context, string: str, /, **variables: object) -> str:
+def _render_translations(eval_ctx: EvalContext) -> NullTranslations:
+    """`request_translations()` kept on the render's evaluation context: one render is one
+    locale (each `render_template` gets a new one, so `force_locale` around a render is seen),
+    and the page's fifty `_()` skip the walk through `g`."""
+    translations = eval_ctx.__dict__.get("portal_translations")
+    if translations is None:
+        translations = eval_ctx.portal_translations = request_translations()  # type: ignore[attr-defined]
+    return translations
+
+
+@pass_eval_context
+def _gettext(eval_ctx: EvalContext, string: str, /, **variables: object) -> str:
     """Jinja's new-style gettext (the translation autoescaped as Markup, always %-formatted
     with the variables, which are escaped) minus its two `Context.call` indirections: `_()`
-    is the most called function of every page."""
-    rv = request_translations().ugettext(string)
-    if context.eval_ctx.autoescape:
+    is the most called function of every page. It needs only the evaluation context (is the
+    template autoescaped?), so jinja does not derive a context for each call in a loop; a
+    sentence with neither variables nor a `%` skips the formatting (`%` of an empty mapping
+    would return it unchanged)."""
+    rv = _render_translations(eval_ctx).ugettext(string)
+    if eval_ctx.autoescape:
         rv = Markup(rv)
-    return rv % variables
+    if variables or "%" in rv:
+        return rv % variables
+    return rv
 
 
 def install_gettext(app: Flask) -> None:
@@ -147,12 +179,12 @@ def init_app(app: Flask) -> None:
         return user
 
     app.jinja_env.filters["yen"] = lambda v: money.format_yen(v, _locale())
-    app.jinja_env.filters["jdate"] = format_date
+    app.jinja_env.filters["jdate"] = _jdate
     app.jinja_env.filters["jdatetime"] = format_datetime
     app.jinja_env.filters["jmonth"] = format_month
     app.jinja_env.filters["wareki"] = dates.wareki
     app.jinja_env.filters["carrier"] = lambda code: CARRIER_LABELS.get(code, code)
-    app.jinja_env.globals["current_locale"] = _locale
+    app.jinja_env.globals["current_locale"] = pass_eval_context(_render_locale)
     app.jinja_env.globals["may"] = may
     app.jinja_env.add_extension("jinja2.ext.do")
     install_gettext(app)
