@@ -135,7 +135,10 @@ _PUBLIC_EVENTS = (
 
 def public_timeline(session: Session, donation: Donation) -> list[Entry]:
     entries = []
-    for kind, at, raw in session.execute(_PUBLIC_EVENTS, {"donation_id": donation.id}):
+    # Through the session's connection: plain columns need none of the ORM's per-execution
+    # setup (the same SELECT in the same transaction).
+    rows = session.connection().execute(_PUBLIC_EVENTS, {"donation_id": donation.id})
+    for kind, at, raw in rows:
         data = {k: _parse(k, v) for k, v in (raw or {}).items()}
         url = None
         if kind in {OrderEvent.SHIPPED, OrderEvent.SHIPMENT_CORRECTED}:
