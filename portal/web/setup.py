@@ -49,23 +49,6 @@ def format_date(value: date | datetime | None, weekday: bool = True) -> str:
     return "" if value is None else dates.format_date(value, _locale(), weekday=weekday)
 
 
-def _render_locale(eval_ctx: EvalContext) -> str:
-    """`_locale()` kept on the render's evaluation context (as `_render_translations`): a
-    page formats a dozen dates, each looking the locale up through `g` and spelling it out."""
-    locale = eval_ctx.__dict__.get("portal_locale")
-    if locale is None:
-        locale = eval_ctx.portal_locale = _locale()  # type: ignore[attr-defined]
-    return locale
-
-
-@pass_eval_context
-def _jdate(eval_ctx: EvalContext, value: date | datetime | None, weekday: bool = True) -> str:
-    """The templates' `jdate`: `format_date` with the render's locale."""
-    if value is None:
-        return ""
-    return dates.format_date(value, _render_locale(eval_ctx), weekday=weekday)
-
-
 def format_month(value: str | None) -> str:
     """A statement month "2026-10" as 2026年10月分 / October 2026."""
     if not value:
@@ -99,16 +82,6 @@ def request_translations() -> NullTranslations:
     return translations
 
 
-def _render_translations(eval_ctx: EvalContext) -> NullTranslations:
-    """`request_translations()` kept on the render's evaluation context: one render is one
-    locale (each `render_template` gets a new one, so `force_locale` around a render is seen),
-    and the page's fifty `_()` skip the walk through `g`."""
-    translations = eval_ctx.__dict__.get("portal_translations")
-    if translations is None:
-        translations = eval_ctx.portal_translations = request_translations()  # type: ignore[attr-defined]
-    return translations
-
-
 @pass_eval_context
 def _gettext(eval_ctx: EvalContext, string: str, /, **variables: object) -> str:
     """Jinja's new-style gettext (the translation autoescaped as Markup, always %-formatted
@@ -117,7 +90,7 @@ def _gettext(eval_ctx: EvalContext, string: str, /, **variables: object) -> str:
     template autoescaped?), so jinja does not derive a context for each call in a loop; a
     sentence with neither variables nor a `%` skips the formatting (`%` of an empty mapping
     would return it unchanged)."""
-    rv = _render_translations(eval_ctx).ugettext(string)
+    rv = request_translations().ugettext(string)
     if eval_ctx.autoescape:
         rv = Markup(rv)
     if variables or "%" in rv:
@@ -179,12 +152,12 @@ def init_app(app: Flask) -> None:
         return user
 
     app.jinja_env.filters["yen"] = lambda v: money.format_yen(v, _locale())
-    app.jinja_env.filters["jdate"] = _jdate
+    app.jinja_env.filters["jdate"] = format_date
     app.jinja_env.filters["jdatetime"] = format_datetime
     app.jinja_env.filters["jmonth"] = format_month
     app.jinja_env.filters["wareki"] = dates.wareki
     app.jinja_env.filters["carrier"] = lambda code: CARRIER_LABELS.get(code, code)
-    app.jinja_env.globals["current_locale"] = pass_eval_context(_render_locale)
+    app.jinja_env.globals["current_locale"] = _locale
     app.jinja_env.globals["may"] = may
     app.jinja_env.add_extension("jinja2.ext.do")
     install_gettext(app)
