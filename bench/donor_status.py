@@ -50,22 +50,29 @@ ms; the desk poll is 0.115 of the paced phase's requests (poll_share; the weight
 What was left then (cProfile): template rendering about half, the three statements through
 the ORM about a quarter, request/session/commit overhead the rest.
 
-Figures, 2026-12-03, issue #17's second pass (branch wt-tmpl), this script 2-3 runs × 3 rounds
-× 300 requests each, before and after, load average 1.0-2.5 (2 cores shared):
+Figures, 2026-12-03, issue #17's second pass (branch wt-tmpl), this script (3 rounds × 300
+requests) run alternately on main (7bb2062, a copy of its tree) and on the branch, 2 cores
+shared with three other engineers:
 
-                          before (7bb2062)      after
-    SQLite  status CPU    2.50-2.56 ms          1.86-2.04 ms
-    PG      status CPU    3.06-3.21 ms          2.31-2.71 ms (2.35-2.43 most runs)
-    floor (bare route)    0.21-0.24 ms          0.22-0.24 ms
+                          before (7bb2062)      after               load average
+    PG      status CPU    3.30-3.64 ms          2.54-2.76 ms        1.9-4.7 (4 pairs)
+    SQLite  status CPU    2.63-2.68 ms          2.04-2.09 ms        2.7-3.6 (2 pairs)
+    floor (bare route)    0.23-0.25 ms          0.23-0.24 ms
     statements            3 + BEGIN             3 + BEGIN (the same three)
+
+(-22 % on both; quieter, load 1.0-1.7, not alternated: PG 3.06-3.21 before, 2.31-2.43 after,
+SQLite 2.50-2.56 before, 1.86-2.04 after, these "after" before the _() fix (commit
+"no translations or locale kept"), which gives back a few hundredths.) The aim, PG <= 2.3 ms, is not reached under load.
 
 In-process segments (CPU per request, 500 requests, PostgreSQL): the donation SELECT 0.91 ->
 0.51 ms, the audit INSERT 0.27 -> 0.19 ms, the timeline 0.44 -> 0.33 ms, rendering ~0.93 ms
 (unchanged within noise). What went: the donation, its lines, gifts and orders read as plain
 columns through the session's connection into small read-only objects (no ORM loaders,
 identity map or unique()), the donor audit row given its label (no session.get), the timeline
-SELECT through the connection, and the templates' `_()` / `jdate` keeping the translations and
-locale on the render's evaluation context (no derived Context per call in a loop). Also cached:
+SELECT through the connection, and the templates' `_()` taking only the evaluation context (no
+derived Context per call in a loop) and skipping `%` without variables (keeping translations on
+that context was tried and dropped: an imported macro module keeps its context across
+requests, so its `_()` kept the first request's language). Also cached:
 `onestop.deadline(year)` (~160 µs of holiday calendar per call, on the page of every donor
 whose one-stop form came back; this seed has none).
 
