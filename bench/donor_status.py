@@ -47,8 +47,40 @@ the status page alone 213.5 → 353.8 requests/s against hello-world's 1090 / 10
 0.20 → 0.33 (the goal is 0.5: not met); the access log's server time p50 7 → 4 ms, p95 10 → 6
 ms; the desk poll is 0.115 of the paced phase's requests (poll_share; the weights say 0.101).
 
-What is left (cProfile): template rendering about half, the three
-statements through the ORM about a quarter, request/session/commit overhead the rest.
+What was left then (cProfile): template rendering about half, the three statements through
+the ORM about a quarter, request/session/commit overhead the rest.
+
+Figures, 2026-12-03, issue #17's second pass (branch wt-tmpl), this script (3 rounds × 300
+requests) run alternately on main (7bb2062, a copy of its tree) and on the branch, 2 cores
+shared with three other engineers:
+
+                          before (7bb2062)      after               load average
+    PG      status CPU    3.30-3.64 ms          2.54-2.76 ms        1.9-4.7 (4 pairs)
+    SQLite  status CPU    2.63-2.68 ms          2.04-2.09 ms        2.7-3.6 (2 pairs)
+    floor (bare route)    0.23-0.25 ms          0.23-0.24 ms
+    statements            3 + BEGIN             3 + BEGIN (the same three)
+
+(-22 % on both; quieter, load 1.0-1.7, not alternated: PG 3.06-3.21 before, 2.31-2.43 after,
+SQLite 2.50-2.56 before, 1.86-2.04 after, these "after" before the _() fix (commit
+"no translations or locale kept"), which gives back a few hundredths.) The aim, PG <= 2.3 ms, is not reached under load.
+
+In-process segments (CPU per request, 500 requests, PostgreSQL): the donation SELECT 0.91 ->
+0.51 ms, the audit INSERT 0.27 -> 0.19 ms, the timeline 0.44 -> 0.33 ms, rendering ~0.93 ms
+(unchanged within noise). What went: the donation, its lines, gifts and orders read as plain
+columns through the session's connection into small read-only objects (no ORM loaders,
+identity map or unique()), the donor audit row given its label (no session.get), the timeline
+SELECT through the connection, and the templates' `_()` taking only the evaluation context (no
+derived Context per call in a loop) and skipping `%` without variables (keeping translations on
+that context was tried and dropped: an imported macro module keeps its context across
+requests, so its `_()` kept the first request's language). Also cached:
+`onestop.deadline(year)` (~160 µs of holiday calendar per call, on the page of every donor
+whose one-stop form came back; this seed has none).
+
+What is left: rendering ~0.6 ms in isolation (~0.9 in a request), spread over ~110 template
+calls (53 `_()` at 2-4 µs, 12 url_for at ~5 µs, macros ~4 µs, 3 csrf_token); on PostgreSQL
+each round trip costs ~0.1 ms of CPU: the pool's pre-ping (SELECT 1 on every checkout,
+~0.13 ms per request; kept: it guards against dropped connections), BEGIN, three statements,
+COMMIT.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from portal.accounts import sessions as user_sessions
@@ -82,15 +82,20 @@ def request_translations() -> NullTranslations:
     return translations
 
 
-@pass_context
-def _gettext(context: Context, string: str, /, **variables: object) -> str:
+@pass_eval_context
+def _gettext(eval_ctx: EvalContext, string: str, /, **variables: object) -> str:
     """Jinja's new-style gettext (the translation autoescaped as Markup, always %-formatted
     with the variables, which are escaped) minus its two `Context.call` indirections: `_()`
-    is the most called function of every page."""
+    is the most called function of every page. It needs only the evaluation context (is the
+    template autoescaped?), so jinja does not derive a context for each call in a loop; a
+    sentence with neither variables nor a `%` skips the formatting (`%` of an empty mapping
+    would return it unchanged)."""
     rv = request_translations().ugettext(string)
-    if context.eval_ctx.autoescape:
+    if eval_ctx.autoescape:
         rv = Markup(rv)
-    return rv % variables
+    if variables or "%" in rv:
+        return rv % variables
+    return rv
 
 
 def install_gettext(app: Flask) -> None:

@@ -173,3 +173,25 @@ def test_each_order_state_has_a_label_on_the_gift_card(client, session, make_don
         shown[status] = re.search(rf'class="status status--{status.value}">([^<]*)<', html)
     assert all(m and m.group(1).strip() for m in shown.values()), shown
     assert shown[OrderStatus.DELIVERED].group(1) == "お届け済み"
+
+
+def test_each_view_of_the_status_page_leaves_an_audit_row_naming_the_donation(
+    client, session, make_donation
+):
+    import sqlalchemy as sa
+
+    from portal.core.audit import AuditEntry
+
+    d = make_donation()
+    lookup(client, d.donation_no, "7270011")
+    for _ in range(2):
+        html = client.get(f"/donor/donations/{d.id}").get_data(as_text=True)
+    assert d.lines and all(line.gift.name in html for line in d.lines)  # read as plain columns
+    rows = session.execute(
+        sa.select(AuditEntry.actor_kind, AuditEntry.actor_ref, AuditEntry.label).where(
+            AuditEntry.subject_type == "donation",
+            AuditEntry.subject_id == str(d.id),
+            AuditEntry.detail == "donor session: status",
+        )
+    ).all()
+    assert rows == [("donor", d.donation_no, f"寄附 {d.donation_no}")] * 2

@@ -41,3 +41,19 @@ def test_a_translated_sentence_escapes_what_is_put_into_it(app) -> None:
             '{{ _("%(name)s 様", name=name) }}', name="<script>alert(1)</script>"
         )
         assert html == "&lt;script&gt;alert(1)&lt;/script&gt; 様"
+
+
+def test_a_macro_imported_from_another_template_follows_each_request_language(app) -> None:
+    # jinja keeps an imported template's module (and its context) between renders: its
+    # macros' `_()` must still look the request's language up, not the first request's.
+    from wtforms import Form, StringField
+    from wtforms.validators import DataRequired
+
+    class NameForm(Form):
+        name = StringField("Name", validators=[DataRequired()])
+
+    page = '{% import "macros/forms.html" as forms %}{{ forms.field(form.name) }}'
+    for lang, word, other in [("ja", "必須", "Required"), ("en", "Required", "必須")] * 2:
+        with app.app_context(), app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+            html = render_template_string(page, form=NameForm())
+        assert word in html and other not in html, (lang, html)

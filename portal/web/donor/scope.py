@@ -141,4 +141,7 @@ def audit_view(donation: Donation, what: str) -> None:
         subject_id=donation.id,
         detail=f"donor session: {what}",
         ip=request.remote_addr or "",
+        # the registered labeler's text (portal/donations/models.py), without its session.get:
+        # the status page reads its donation as plain columns, not into the identity map
+        label=f"寄附 {donation.donation_no}",
     )
