@@ -35,11 +35,10 @@ from portal.analytics.queries import (
     analytics,
     serial,
 )
-from portal.core import clock
 from portal.core.dates import fiscal_year, today_jst
 from portal.core.jobs import periodic
 from portal.core.portals import Portal
-from portal.donations.snapshot import FigureSnapshot
+from portal.donations.snapshot import fresh_row, store
 
 NAME = "analytics"
 MAX_AGE = timedelta(minutes=10)  # two missed runs of the five-minute schedule
@@ -134,23 +133,13 @@ def refresh(session: Session) -> None:
     today = today_jst()
     with serial(session):  # no hurry: one database core, the others left to the pages
         data = to_data(analytics(session, fiscal_year(today), today))
-    row = session.get(FigureSnapshot, NAME)
-    if row is None:
-        row = FigureSnapshot(name=NAME)
-        session.add(row)
-    row.today, row.computed_at, row.data = today, clock.now(), data
-    session.flush()
+    store(session, NAME, today, data)
 
 
 def fresh(session: Session, year: int, today: date) -> tuple[Analytics, datetime] | None:
     """The worker's figures of `year` and when they were counted, when counted today within
     MAX_AGE; None otherwise (the caller computes them)."""
-    row = session.get(FigureSnapshot, NAME)
-    if (
-        row is None
-        or row.today != today
-        or clock.now() - row.computed_at > MAX_AGE
-        or row.data.get("year") != year
-    ):
+    row = fresh_row(session, NAME, today, MAX_AGE)
+    if row is None or row.data.get("year") != year:
         return None
     return from_data(row.data), row.computed_at

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Required, TypedDict, TypeVar, Unpack
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -95,30 +95,40 @@ def request_ip() -> str:
     return (request.remote_addr or "") if has_request_context() else ""
 
 
-def audit(
-    session: Session,
-    *,
-    actor: User | None,
-    action: str,
-    subject_type: str,
-    subject_id: object,
-    detail: str = "",
-    ip: str = "",
-    actor_kind: str | None = None,
-    actor_ref: str = "",
-    label: str = "",
-) -> AuditEntry:
-    entry = AuditEntry(
-        actor_user_id=actor.id if actor is not None else None,
-        actor_kind=actor_kind or ("user" if actor is not None else "system"),
-        actor_ref=actor_ref,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        label=(label or label_for(session, subject_type, subject_id))[:255],
-        detail=detail[:255],
-        ip=ip or request_ip(),
-    )
+class AuditFields(TypedDict, total=False):
+    """What a caller says of one audit row (`audit`, `audit_insert`)."""
+
+    actor: Required[User | None]
+    action: Required[str]
+    subject_type: Required[str]
+    subject_id: Required[object]
+    detail: str
+    ip: str
+    actor_kind: str | None
+    actor_ref: str
+    label: str
+
+
+def _values(session: Session, row: AuditFields) -> dict[str, Any]:
+    """One audit row's columns, as `audit` and `audit_insert` write them."""
+    actor = row["actor"]
+    subject_type, subject_id = row["subject_type"], row["subject_id"]
+    return {
+        "actor_user_id": actor.id if actor is not None else None,
+        "actor_kind": row.get("actor_kind") or ("user" if actor is not None else "system"),
+        "actor_ref": row.get("actor_ref", ""),
+        "action": row["action"],
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "label": (row.get("label") or label_for(session, subject_type, subject_id))[:255],
+        "detail": row.get("detail", "")[:255],
+        "ip": row.get("ip") or request_ip(),
+    }
+
+
+def audit(session: Session, **row: Unpack[AuditFields]) -> AuditEntry:
+    """Add one audit row to the session (flushed with it)."""
+    entry = AuditEntry(**_values(session, row))
     session.add(entry)
     return entry
 
@@ -126,36 +136,10 @@ def audit(
 _INSERT = sa.insert(AuditEntry)  # built once: each call only binds values (Core, on the connection)
 
 
-def audit_insert(
-    session: Session,
-    *,
-    actor: User | None,
-    action: str,
-    subject_type: str,
-    subject_id: object,
-    detail: str = "",
-    ip: str = "",
-    actor_kind: str | None = None,
-    actor_ref: str = "",
-    label: str = "",
-) -> None:
+def audit_insert(session: Session, **row: Unpack[AuditFields]) -> None:
     """`audit`'s row, written now through the session's connection (so in its transaction,
     committed or rolled back with the request) without an ORM object or a flush."""
-    session.connection().execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "actor_user_id": actor.id if actor is not None else None,
-            "actor_kind": actor_kind or ("user" if actor is not None else "system"),
-            "actor_ref": actor_ref,
-            "action": action,
-            "subject_type": subject_type,
-            "subject_id": str(subject_id),
-            "label": (label or label_for(session, subject_type, subject_id))[:255],
-            "detail": detail[:255],
-            "ip": ip or request_ip(),
-        },
-    )
+    session.connection().execute(_INSERT, {"at": utcnow(), **_values(session, row)})
 
 
 def list_label(what: str, refs: list[str], total: int | None = None) -> str:

@@ -72,18 +72,30 @@ def compute(session: Session, today: date) -> dict[str, Any]:
 def refresh(session: Session) -> None:
     """Count the figures now and keep them (idempotent: the row is replaced)."""
     today = today_jst()
-    data = compute(session, today)
-    row = session.get(FigureSnapshot, NAME)
+    store(session, NAME, today, compute(session, today))
+
+
+def store(session: Session, name: str, today: date, data: dict[str, Any]) -> None:
+    """Keep a job's figures as the row `name`, counted now for `today` (the row is replaced):
+    the dashboard's, the analytics page's and the 経費率 card's."""
+    row = session.get(FigureSnapshot, name)
     if row is None:
-        row = FigureSnapshot(name=NAME)
+        row = FigureSnapshot(name=name)
         session.add(row)
     row.today, row.computed_at, row.data = today, clock.now(), data
     session.flush()
 
 
-def fresh(session: Session, today: date) -> FigureSnapshot | None:
-    """The worker's figures when counted today within MAX_AGE; None otherwise."""
-    row = session.get(FigureSnapshot, NAME)
-    if row is None or row.today != today or clock.now() - row.computed_at > MAX_AGE:
+def fresh_row(
+    session: Session, name: str, today: date, max_age: timedelta
+) -> FigureSnapshot | None:
+    """The row `name` when counted today (JST) within `max_age`; None otherwise."""
+    row = session.get(FigureSnapshot, name)
+    if row is None or row.today != today or clock.now() - row.computed_at > max_age:
         return None
     return row
+
+
+def fresh(session: Session, today: date) -> FigureSnapshot | None:
+    """The worker's figures when counted today within MAX_AGE; None otherwise."""
+    return fresh_row(session, NAME, today, MAX_AGE)

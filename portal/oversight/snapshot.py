@@ -30,7 +30,7 @@ from portal.core import clock
 from portal.core.dates import fiscal_range, fiscal_year, today_jst
 from portal.core.jobs import periodic
 from portal.donations.models import Donation, DonationState
-from portal.donations.snapshot import FigureSnapshot
+from portal.donations.snapshot import fresh_row, store
 from portal.monthly.invoice import Groups, group_of
 
 NAME = "oversight"
@@ -136,23 +136,13 @@ def refresh(session: Session) -> None:
     today = today_jst()
     with serial(session):  # no hurry: one database core, the others left to the pages
         data = to_data(count(session, today))
-    row = session.get(FigureSnapshot, NAME)
-    if row is None:
-        row = FigureSnapshot(name=NAME)
-        session.add(row)
-    row.today, row.computed_at, row.data = today, clock.now(), data
-    session.flush()
+    store(session, NAME, today, data)
 
 
 def fresh(session: Session, today: date) -> Income | None:
     """The worker's figures for `today` when counted today within MAX_AGE; None otherwise."""
-    row = session.get(FigureSnapshot, NAME)
-    if (
-        row is None
-        or row.today != today
-        or clock.now() - row.computed_at > MAX_AGE
-        or row.data.get("today") != today.isoformat()
-    ):
+    row = fresh_row(session, NAME, today, MAX_AGE)
+    if row is None or row.data.get("today") != today.isoformat():
         return None
     return from_data(row.data, row.computed_at)
 
