@@ -89,12 +89,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.wsgi_timing import FLOOR, timed_portal
 
 
 def seed() -> dict[str, int | str]:
@@ -163,47 +163,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from portal import create_app
-    from portal.extensions import db
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-status-')) / 'status.sqlite3'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-
-    @app.get("/bench-floor")
-    def bench_floor() -> tuple[str, int]:  # same app, cookie and session; no user, no query
-        return "", 204
-
-    server_ms: list[float] = []
-    cpu_ms: list[float] = []
-    inner = app.wsgi_app
-
-    def timed_app(environ, start_response):  # type: ignore[no-untyped-def]
-        t, c = time.perf_counter(), time.process_time()
-        body = b"".join(inner(environ, start_response))
-        cpu_ms.append((time.process_time() - c) * 1000)
-        server_ms.append((time.perf_counter() - t) * 1000)
-        return [body]
-
-    app.wsgi_app = timed_app  # type: ignore[method-assign]
-
-    with app.app_context():
-        if url.startswith("postgresql"):
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        upgrade()
-        ids = seed()
-        db.session.remove()
+    timed, ids = timed_portal("status", seed)
+    app, server_ms, cpu_ms = timed.app, timed.server_ms, timed.cpu_ms
 
     client = app.test_client()
     r = client.post(
@@ -214,7 +175,7 @@ def main() -> None:
     status_url = f"/donor/donations/{ids['donation_id']}"
     page = client.get(status_url).get_data(as_text=True)
     assert "123456789013" in page and "庄原りんご" in page, "the seeded page is not shown"
-    cases = {"status page (200)": (status_url, 200), "floor (bare route)": ("/bench-floor", 204)}
+    cases = {"status page (200)": (status_url, 200), "floor (bare route)": (FLOOR, 204)}
     all_ms: dict[str, list[float]] = {k: [] for k in cases}
     all_cpu: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(30):  # warm
@@ -237,7 +198,7 @@ def main() -> None:
             )
     status_ms, floor_ms = (statistics.median(v) for v in all_ms.values())
     status_cpu, floor_cpu = (statistics.median(v) for v in all_cpu.values())
-    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    backend = timed.backend
     print(
         f"{backend}: status / floor = {status_ms / floor_ms:.2f} (wall), "
         f"{status_cpu / floor_cpu:.2f} (cpu); above the floor {status_ms - floor_ms:.2f} ms wall, "

@@ -33,16 +33,15 @@ staff member's TOTP secret on every request (deferred in the user load).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.wsgi_timing import FLOOR, timed_portal
 
 PASSWORD = "bench-password-123"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -103,47 +102,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=500)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from portal import create_app
-    from portal.extensions import db
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-poll-')) / 'poll.sqlite3'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-
-    @app.get("/bench-floor")
-    def bench_floor() -> tuple[str, int]:  # same app, cookie and session; no user, no query
-        return "", 204
-
-    server_ms: list[float] = []
-    cpu_ms: list[float] = []
-    inner = app.wsgi_app
-
-    def timed_app(environ, start_response):  # type: ignore[no-untyped-def]
-        t, c = time.perf_counter(), time.process_time()
-        body = b"".join(inner(environ, start_response))
-        cpu_ms.append((time.process_time() - c) * 1000)
-        server_ms.append((time.perf_counter() - t) * 1000)
-        return [body]
-
-    app.wsgi_app = timed_app  # type: ignore[method-assign]
-
-    with app.app_context():
-        if url.startswith("postgresql"):
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        upgrade()
-        ids = seed()
-        db.session.remove()
+    timed, ids = timed_portal("poll", seed)
+    app, server_ms, cpu_ms = timed.app, timed.server_ms, timed.cpu_ms
 
     client = app.test_client()
     r = client.post("/login", data={"email": "poll@example.jp", "password": PASSWORD})
@@ -173,7 +133,7 @@ def main() -> None:
             f"/supplier/support/{ids['foreign_id']}/poll?v=0.0",
             404,
         ),
-        "floor (bare route)": (client, "/bench-floor", 204),
+        "floor (bare route)": (client, FLOOR, 204),
         "desk empty poll (204)": (
             desk,
             f"/support/{ids['conv_id']}/poll?v={staff_version}",

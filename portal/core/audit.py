@@ -84,9 +84,14 @@ def by_id(model: type[T], word: str, attr: Callable[[T], str]) -> Labeler:
             return None
         with session.no_autoflush:
             obj = session.get(model, int(ref))
-        return f"{word} {attr(obj)}" if obj is not None else None
+        return label_text(word, attr(obj)) if obj is not None else None
 
     return labeler
+
+
+def label_text(word: str, name: str) -> str:
+    """How a labeler names a row ("寄附 2026-000123"), for a caller that has the name already."""
+    return f"{word} {name}"
 
 
 def request_ip() -> str:

@@ -7,7 +7,9 @@ the city's own 寄附受付番号 from the gap-free counter.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -169,11 +171,7 @@ class Donation(TimestampMixin, Model):
 
     @property
     def is_shipped(self) -> bool:
-        return any(
-            o.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-            for line in self.lines
-            for o in line.orders
-        )
+        return any_shipped(self.lines)
 
     def __repr__(self) -> str:
         return f"<Donation {self.donation_no}>"
@@ -200,4 +198,16 @@ class DonationLine(Model):
     __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
-register_label("donation", by_id(Donation, "寄附", lambda d: d.donation_no))
+def any_shipped(lines: Iterable[Any]) -> bool:
+    """Whether a donation has left for the donor: one of its lines' orders shipped (or
+    delivered). `lines`: DonationLine rows, or the status page's read-only ones (their
+    `orders` with a `status`)."""
+    return any(
+        o.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+        for line in lines
+        for o in line.orders
+    )
+
+
+DONATION_WORD = "寄附"  # how an audit row names a donation: "寄附 2026-000123"
+register_label("donation", by_id(Donation, DONATION_WORD, lambda d: d.donation_no))

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from portal.core.portals import Portal
 from portal.core.timeline import TimelineEvent
-from portal.donations.models import Donation, DonationEvent, DonationLine, DonationState
+from portal.donations.models import (
+    Donation,
+    DonationEvent,
+    DonationLine,
+    DonationState,
+    any_shipped,
+)
 from portal.donors.models import DonorRequest, RequestEvent, RequestKind, RequestStatus
 from portal.gifts.models import Gift
 from portal.receipts.models import OnestopReturn, ReceiptEvent
@@ -154,11 +160,7 @@ class PageDonation:
 
     @property
     def is_shipped(self) -> bool:
-        return any(
-            o.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-            for line in self.lines
-            for o in line.orders
-        )
+        return any_shipped(self.lines)
 
 
 @dataclass(frozen=True)

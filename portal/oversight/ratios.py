@@ -97,17 +97,17 @@ class Breakdown:
     start: date
     today: date
     end: date
+    # the income's figures (this 年度's and last 年度's) and when they were counted
+    counted: snapshot.Income
     income: int = 0
     # month → item key → yen
     monthly: dict[str, dict[str, int]] = field(default_factory=dict)
     monthly_income: dict[str, int] = field(default_factory=dict)
     no_rate_months: list[str] = field(default_factory=list)  # operator fee unknown
-    # the income's figures (this 年度's and last 年度's) and when they were counted
-    counted: snapshot.Income | None = None
 
     @property
     def income_counted_at(self) -> datetime | None:
-        return self.counted.counted_at if self.counted is not None else None
+        return self.counted.counted_at
 
     @property
     def fiscal_year(self) -> int:
@@ -137,11 +137,11 @@ class Breakdown:
 
 
 def _invoice_amounts(
-    session: Session, month: str, into: dict[str, int], groups: city_invoice.Groups | None
+    session: Session, month: str, into: dict[str, int], groups: city_invoice.Groups
 ) -> bool:
     """Add the month's city invoice to `into`; False when no contract rate covers the month
     (then only the statements' gift costs are known). A draft is built from `groups` (the
-    month's donations per invoice group, counted with the income) when given."""
+    month's donations per invoice group, counted with the income)."""
     issued = city_invoice.current_invoice(session, month)
     if issued is not None:
         lines = list(issued.lines)
@@ -174,12 +174,11 @@ def breakdown(
     if income is None or income.today != today:
         income = snapshot.count(session, today)
     start, end = fiscal_bounds(today)
-    result = Breakdown(start=start, today=today, end=end)
+    result = Breakdown(start=start, today=today, end=end, counted=income)
     months = months_between(start, today)
     for month in months:
         items: dict[str, int] = defaultdict(int)
-        groups = None if income.groups is None else income.groups.get(month, {})
-        if not _invoice_amounts(session, month, items, groups):
+        if not _invoice_amounts(session, month, items, income.groups.get(month, {})):
             result.no_rate_months.append(month)
         result.monthly[month] = items
     for ad in session.scalars(
@@ -194,7 +193,6 @@ def breakdown(
         sa.select(CostEntry).where(CostEntry.month >= months[0], CostEntry.month <= months[-1])
     ):
         result.monthly[entry.month][cat.ENTRY_ITEM[entry.category]] += entry.amount
-    result.counted = income
     result.monthly_income = dict(income.monthly)
     result.income = sum(result.monthly_income.values())
     return result
@@ -216,9 +214,8 @@ class Projection:
         return sum(self.costs.values())
 
 
-def project(session: Session, b: Breakdown) -> Projection:
-    income = b.counted if b.counted is not None else snapshot.count(session, b.today)
-    ly_elapsed, ly_rest = income.last_elapsed, income.last_rest
+def project(b: Breakdown) -> Projection:
+    ly_elapsed, ly_rest = b.counted.last_elapsed, b.counted.last_rest
     if ly_elapsed > 0:
         rest_income, method = ly_rest * b.income // ly_elapsed, Method.LAST_YEAR
     else:
@@ -299,7 +296,7 @@ def watch(session: Session, today: date | None = None, *, live: bool = False) ->
     s = settings(session)
     return Watch(
         breakdown=b,
-        projection=project(session, b),
+        projection=project(b),
         fifty_margin_bp=s.fifty_margin_bp,
         thirty_margin_bp=s.thirty_margin_bp,
     )

@@ -47,7 +47,7 @@ class Income:
     last_rest: int = 0  # last 年度, the day after that to its end
     # month → the invoice's base-fee groups (portal/monthly/invoice.py `month_groups`): a
     # draft invoice's donations, so the watch builds no month's draft from the donations
-    groups: dict[str, Groups] | None = None
+    groups: dict[str, Groups] = field(default_factory=dict)
     counted_at: datetime | None = None  # when; set by `count` and by the row
 
 
@@ -108,8 +108,7 @@ def to_data(income: Income) -> dict[str, Any]:
         "last_elapsed": income.last_elapsed,
         "last_rest": income.last_rest,
         "groups": {
-            month: {name: list(v) for name, v in g.items()}
-            for month, g in (income.groups or {}).items()
+            month: {name: list(v) for name, v in g.items()} for month, g in income.groups.items()
         },
     }
 

@@ -19,8 +19,8 @@ from flask import Response, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
 
 from portal.core import clock
-from portal.core.audit import audit_insert
-from portal.donations.models import Donation
+from portal.core.audit import audit_insert, label_text
+from portal.donations.models import DONATION_WORD, Donation
 from portal.donors import access
 from portal.extensions import db
 from portal.web import htmx
@@ -143,5 +143,5 @@ def audit_view(donation: Donation, what: str) -> None:
         ip=request.remote_addr or "",
         # the registered labeler's text (portal/donations/models.py), without its session.get:
         # the status page reads its donation as plain columns, not into the identity map
-        label=f"寄附 {donation.donation_no}",
+        label=label_text(DONATION_WORD, donation.donation_no),
     )
