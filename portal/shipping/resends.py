@@ -121,9 +121,11 @@ def correct_fee(
     else:
         parcel.note = (f"{parcel.note}\n" if parcel.note else "") + reason
         kind = "resend_shipment"
+    # The reason staff typed stays on the parcel (fee_note / note), where the erasure run
+    # blanks it with the donation; an audit row can never be changed, so it keeps the figures.
     audit(
         session, actor=by_user, action="shipping_fee.correct", subject_type=kind,
-        subject_id=parcel.id, detail=f"{before}→{new_fee}: {reason}"[:500],
+        subject_id=parcel.id, detail=f"{before}→{new_fee}",
     )  # fmt: skip
     session.flush()
     return parcel
