@@ -27,7 +27,7 @@ def test_stored_shipments_get_their_orders_supplier(tmp_path) -> None:
                     "status": "listed",
                 }
                 for k in (1, 2)
-            ],  # fmt: skip
+            ],
         )
         insert_stored_donations([{"id": 1, "donation_no": "2026-000001", "portal_order_no": "A1"}])
         insert_stored(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import g
 from flask_babel import refresh
@@ -221,7 +222,8 @@ def test_lodging_forms_ask_what_each_article_needs(app, session, make_user, make
     assert "50,000円を超えています" not in page
 
 
-def test_a_portal_granting_points_is_warned_about(app, session, make_user):
+@pytest.mark.usefixtures("session")
+def test_a_portal_granting_points_is_warned_about(app, make_user):
     operator = signed_in(app, make_user(Role.OPERATOR))
     city = signed_in(app, make_user(Role.CITY))
     assert "ポイントを付与するポータル" not in operator.get("/staff/").get_data(as_text=True)
