@@ -9,6 +9,7 @@ from babel.support import NullTranslations
 from flask import (
     Flask,
     Response,
+    current_app,
     g,
     has_request_context,
     jsonify,
@@ -47,6 +48,22 @@ def _locale() -> str:
 def format_date(value: date | datetime | None, weekday: bool = True) -> str:
     """2026年12月31日(木) / Thu 31 Dec 2026, in JST."""
     return "" if value is None else dates.format_date(value, _locale(), weekday=weekday)
+
+
+def parenthesised(value: object) -> Markup:
+    """A remark in brackets, as each language writes them: 受付（2） / Received (2). The
+    value is escaped unless it is markup already (a `{% filter paren %}` block's output)."""
+    if _locale() == "en":
+        return Markup(" ({})").format(value)
+    return Markup("（{}）").format(value)
+
+
+def city_name() -> str:
+    """The city as the page's language names it (庄原市 / Shobara City)."""
+    cfg = current_app.config
+    if _locale() == "en" and cfg.get("CITY_NAME_EN"):
+        return str(cfg["CITY_NAME_EN"])
+    return str(cfg["CITY_NAME"])
 
 
 def format_month(value: str | None) -> str:
@@ -156,8 +173,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["jdatetime"] = format_datetime
     app.jinja_env.filters["jmonth"] = format_month
     app.jinja_env.filters["wareki"] = dates.wareki
+    app.jinja_env.filters["paren"] = parenthesised
     app.jinja_env.filters["carrier"] = lambda code: CARRIER_LABELS.get(code, code)
     app.jinja_env.globals["current_locale"] = _locale
+    app.jinja_env.globals["city_name"] = city_name
     app.jinja_env.globals["may"] = may
     app.jinja_env.add_extension("jinja2.ext.do")
     install_gettext(app)

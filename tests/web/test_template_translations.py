@@ -4,7 +4,11 @@ mail in Japanese sent from an English page) gets its own language and hands the 
 from __future__ import annotations
 
 from flask import render_template_string
-from flask_babel import force_locale
+from flask_babel import force_locale, refresh
+
+from portal.core.roles import Role
+from portal.donors.models import DonorRequest, ReissueReason, RequestKind
+from portal.extensions import db
 
 
 def _donor_word() -> str:
@@ -57,3 +61,30 @@ def test_a_macro_imported_from_another_template_follows_each_request_language(ap
         with app.app_context(), app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
             html = render_template_string(page, form=NameForm())
         assert word in html and other not in html, (lang, html)
+
+
+def test_a_remark_in_brackets_is_bracketed_as_each_language_writes_it(app) -> None:
+    page = '{{ label|paren }}|{% filter paren %}<b>{{ _("予定日") }}</b> {{ label }}{% endfilter %}'
+    for lang, want in [
+        ("ja", "（&lt;紛失&gt;）|（<b>予定日</b> &lt;紛失&gt;）"),
+        ("en", " (&lt;紛失&gt;)| (<b>Expected</b> &lt;紛失&gt;)"),
+    ]:
+        with app.app_context(), app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+            assert render_template_string(page, label="<紛失>") == want, lang
+
+
+def test_the_staff_request_list_counts_in_the_page_language(login, make_user, make_donation):
+    d = make_donation()
+    db.session.add(
+        DonorRequest(
+            donation_id=d.id, kind=RequestKind.RECEIPT_REISSUE, reissue_reason=ReissueReason.LOST
+        )
+    )
+    db.session.commit()
+    staff = login(make_user(Role.OPERATOR))
+    ja = staff.get("/staff/requests").get_data(as_text=True)
+    assert "（紛失した）" in ja and "（1）" in ja
+    staff.post("/lang", data={"lang": "en"})
+    refresh()  # the test's app context keeps the locale of the last request
+    en = staff.get("/staff/requests").get_data(as_text=True)
+    assert " (Lost)" in en and " (1)" in en and "（" not in en
