@@ -71,9 +71,8 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": url,
         # A server's connections can be dropped under the pool (a restart, an idle timeout):
-        # one idle for a second or more is pinged at checkout (portal/core/database.py), not
-        # every one on every request. A SQLite file cannot drop one.
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # each checkout is pinged first. A SQLite file cannot drop one, so no ping per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not url.startswith("sqlite")},
         # Flask-WTF: the token lives as long as the session, so a page left open all
         # day (the support inbox) does not start failing after the default hour.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -95,9 +95,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(sa.exc.InterfaceError)
     def _database_away(e: sa.exc.DBAPIError) -> Response:
         """The database went away (restart, failover, network): a translated 503 rendered
-        without touching it. The pool drops the dead connection, and a connection idle for a
-        second is pinged before it is handed out (portal/core/database.py), so the next
-        request after the database returns just works."""
+        without touching it. The pool drops the dead connection, and pool_pre_ping tests
+        each one it hands out, so the next request after the database returns just works."""
         app.logger.warning("database unavailable: %s", type(e.orig).__name__)
         try:
             db.session.rollback()
