@@ -130,8 +130,13 @@ def from_env(given: Mapping[str, object] | None = None) -> dict[str, object]:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # The city this installation serves (documents and pages name it).
         "CITY_NAME": os.environ.get("CITY_NAME", "庄原市"),
-        # … and as the English pages name it (documents keep CITY_NAME, the legal name).
-        "CITY_NAME_EN": os.environ.get("CITY_NAME_EN", "Shobara City"),
+        # … and as the English pages name it (documents keep CITY_NAME, the legal name). Only
+        # the default city has a default: another city's English pages show its CITY_NAME
+        # until CITY_NAME_EN is set, never Shobara's.
+        "CITY_NAME_EN": os.environ.get(
+            "CITY_NAME_EN",
+            "Shobara City" if os.environ.get("CITY_NAME", "庄原市") == "庄原市" else "",
+        ),
         # Uploaded images with more pixels are refused on their header (portal/core/images.py).
         "IMAGE_MAX_PIXELS": int(os.environ.get("IMAGE_MAX_PIXELS", "30000000")),
         # The city's contacts for a security incident (comma-separated), mailed at once.

@@ -88,3 +88,28 @@ def test_the_staff_request_list_counts_in_the_page_language(login, make_user, ma
     refresh()  # the test's app context keeps the locale of the last request
     en = staff.get("/staff/requests").get_data(as_text=True)
     assert " (Lost)" in en and " (1)" in en and "（" not in en
+
+
+def test_english_pages_name_the_city_in_english_and_never_another_citys_name(app, monkeypatch):
+    from portal.config import from_env
+
+    given = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}
+    monkeypatch.delenv("CITY_NAME", raising=False)
+    monkeypatch.delenv("CITY_NAME_EN", raising=False)
+    assert from_env(given)["CITY_NAME_EN"] == "Shobara City"
+    monkeypatch.setenv("CITY_NAME", "紋別市")  # another city that has not set its English name
+    settings = from_env(given)
+    assert settings["CITY_NAME_EN"] == ""
+    page = "{{ city_name() }}"
+    with monkeypatch.context() as m:
+        m.setitem(app.config, "CITY_NAME", settings["CITY_NAME"])
+        m.setitem(app.config, "CITY_NAME_EN", settings["CITY_NAME_EN"])
+        for lang in ("ja", "en"):
+            with (
+                app.app_context(),
+                app.test_request_context("/", headers={"Cookie": f"lang={lang}"}),
+            ):
+                assert render_template_string(page) == "紋別市", lang
+    for lang, name in (("en", "Shobara City"), ("ja", "庄原市")):
+        with app.app_context(), app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+            assert render_template_string(page) == name, lang
