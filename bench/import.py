@@ -50,6 +50,16 @@ misplaces small calls, so it only ranked them):
   indexes), lines 2.1 s / 0.3 (foreign-key checks, three indexes), orders 1.8 / 0.4,
   timeline 2.0 / 1.0. psycopg's QueuedLibpqWriter (sending in a thread) did not help.
   Not met: 8 s / 10 s wall and ratio 2.5 for the standard file; 楽天 ratio is under 2.5.
+
+Tried 2026-12-03 (session 10) and not kept: reading and parsing in a read-ahead thread (lists
+of 250 parsed donations through a 4-deep queue) while the importer's thread writes, so that
+parsing fills the importer's waits for the server. Interleaved runs, 100,000 standard, quiet
+machine (load < 1; this machine's floor 4.4-5.0 s on PostgreSQL, 3.0 s on SQLite):
+  PostgreSQL  without 21.4 / 21.0 s, with 20.7 / 20.0 s (-4 %, about the runs' spread);
+  SQLite      without 10.1 s, with 11.5 s (+14 %: sqlite3 drops the GIL around every row's
+              step, and each time the parser holds it for up to a switch interval).
+The server's work already overlaps the client's COPY streaming; the waits left are many
+short ones (statement round trips, commits), which a second Python thread cannot fill.
 """
 
 from __future__ import annotations
