@@ -56,10 +56,11 @@ of 250 parsed donations through a 4-deep queue) while the importer's thread writ
 parsing fills the importer's waits for the server. Interleaved runs, 100,000 standard, quiet
 machine (load < 1; this machine's floor 4.4-5.0 s on PostgreSQL, 3.0 s on SQLite):
   PostgreSQL  without 21.4 / 21.0 s, with 20.7 / 20.0 s (-4 %, about the runs' spread);
-  SQLite      without 10.1 s, with 11.5 s (+14 %: sqlite3 drops the GIL around every row's
-              step, and each time the parser holds it for up to a switch interval).
-The server's work already overlaps the client's COPY streaming; the waits left are many
-short ones (statement round trips, commits), which a second Python thread cannot fill.
+  SQLite      without 10.1 s, with 11.5 s (+14 %; likely the GIL: sqlite3 releases it around
+              every row's step, and the parser may then hold it for a switch interval).
+Not profiled further; the likely reason for PostgreSQL is that the server's work already
+overlaps the client's COPY streaming, leaving short waits (round trips, commits) that a
+second Python thread cannot fill.
 """
 
 from __future__ import annotations
