@@ -321,3 +321,23 @@ def test_rakuten_rms_file_through_either_path(session, make_gift, monkeypatch, p
     assert remaining == 3  # 5 − 山内 − 田中; 佐藤's unit went back at キャンセル確定
     kinds = [e.kind for e in events_for(session, "donation", cancelled.id)]
     assert "donation.cancelled" in kinds
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_existing_orders_are_probed_key_by_key_however_stale_the_statistics(session, make_gift):
+    """PostgreSQL: each chunk asks which of its order numbers exist. On statistics that lag
+    behind a big import (here: analysed while empty), a join from the list of keys was planned
+    as a hash over every donation of the portal, so each chunk cost more than the last; the
+    lookup must stay one index probe per key."""
+    make_gift(code="ST-1")
+    session.execute(sa.text("ANALYZE donation"))
+    import_file(session, "standard", _csv(*[_row(f"S-{i:05d}", "ST-1") for i in range(3000)]))
+    keys = [f"S-{i:05d}" for i in range(2000, 3000)] + [f"T-{i:05d}" for i in range(1000)]
+    query = engine._existing_query(session, Portal.STANDARD, keys)
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+    plan = "\n".join(explained.scalars())
+    assert "Hash" not in plan and "Seq Scan on donation" not in plan, plan
+    assert "Index Cond: ((portal_order_no)::text = (k.no)::text)" in plan, plan
+    found = {d.portal_order_no for d in session.scalars(query)}
+    assert found == {f"S-{i:05d}" for i in range(2000, 3000)}

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.core.errors import DomainError
 from portal.core.portals import Portal
@@ -952,10 +952,13 @@ def _apply_chunk(
 def _existing_query(session: Session, portal: Portal, keys: list[str]) -> sa.Select:
     """The chunk's donations that exist already, in one query.
 
-    PostgreSQL: a join from the list of keys, so every key is one probe of the unique
-    (portal, portal_order_no) index. A plain `IN (…1000 keys)` was planned, on a table whose
-    statistics lagged behind a big import, as an index scan on portal alone with the list as a
-    filter — quadratic: 10k donations took 1.5 s, 30k took 15 s."""
+    PostgreSQL: for each key a LATERAL subquery, which can only run as a nested loop, so every
+    key is one probe of the unique (portal, portal_order_no) index whatever the statistics say.
+    A plain `IN (…1000 keys)` was planned, on a table whose statistics lagged behind a big
+    import, as an index scan on portal alone with the list as a filter; a join from the list of
+    keys was planned, on the same lagging statistics (a few rows for the portal), as a hash join
+    over every donation of the portal: both grow with the table, so a long import went
+    quadratic (100,000 donations: 30 ms a chunk at the end, 3.4 s in all)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -964,11 +967,14 @@ def _existing_query(session: Session, portal: Portal, keys: list[str]) -> sa.Sel
             .table_valued("no")
             .render_derived(name="k")
         )
-        return (
+        found = (
             sa.select(Donation)
-            .select_from(k)
-            .join(Donation, sa.and_(Donation.portal == portal, Donation.portal_order_no == k.c.no))
+            .where(Donation.portal == portal, Donation.portal_order_no == k.c.no)
+            .limit(1)
+            .lateral("d")
         )
+        existing = aliased(Donation, found)
+        return sa.select(existing).select_from(k).join(found, sa.true())
     return sa.select(Donation).where(Donation.portal == portal, Donation.portal_order_no.in_(keys))
 
 
