@@ -61,6 +61,32 @@ machine (load < 1; this machine's floor 4.4-5.0 s on PostgreSQL, 3.0 s on SQLite
 Not profiled further; the likely reason for PostgreSQL is that the server's work already
 overlaps the client's COPY streaming, leaving short waits (round trips, commits) that a
 second Python thread cannot fill.
+
+2026-12-06 (session 11): where PostgreSQL's wall time went, from py-spy --idle and timings of
+every statement (100,000 standard): half the wall was waiting for the server, and two of the
+waits were the client's own queries, not the COPYs.
+  The chunk's which-orders-exist join: on statistics lagging behind the import (a few rows
+    estimated for the portal) it was planned as a hash over every donation of the portal, so
+    each chunk cost more than the last: 30 ms a chunk at the end, 3.4 s in all. Now a LATERAL
+    probe per key (a nested loop whatever the statistics): 0.3 s in all.
+  The id reservation called pg_get_serial_sequence for every row: 1.3 s over 300 calls; the
+    sequence is now looked up once per call: 0.3 s.
+  Interleaved runs, quiet machine (floor 4.5-4.9 s): before 19.1 / 19.5 s (ratio 4.0-4.2),
+    after 16.4 / 15.3 s (ratio 3.3-3.5); CPU 9.1-10.1 s either way; peak 172 MB.
+  What waits remain, per 100k: the server finishing each COPY (donations 2.2 s: their five
+    trigram GIN indexes cost 1.6 s of it, measured by INSERT … SELECT into copies of the
+    table; lines 1.6 s, foreign-key checks 0.9 of it; orders 1.3 s; timeline 0.6 s).
+    GIN fastupdate off: 11.2 s instead of 2.5 s for the donations; one five-column GIN index
+    instead of five, or a 64 MB gin_pending_list_limit: the same 2.6 s. Not changed.
+  Tried again and not kept: the read-ahead parsing thread, with sys.setswitchinterval at 5,
+    0.5 and 0.2 ms: 15.8-18.5 s against 15.3-18.1 s without, inside the spread. SQLite
+    wal_autocheckpoint 16,000 pages: inside the spread (commit 0.61-0.65 s against 0.62-0.75).
+  The same code's CPU figures moved 30 % between runs within an hour on this machine (parse
+  1.9-2.7 s per 100k), so only interleaved runs compare.
+  Why the time goals stay out of reach on 2 cores: PostgreSQL's client alone is 9-10.5 s of
+  CPU per 100k (one core: the GIL), and the server needs ~6 s more of the other; SQLite's
+  import is 10-11.5 s of CPU in one thread, of which the sqlite3 library's own work is 3.6-3.8 s
+  (550,000 rows into four tables and 20 indexes) and the commits 0.6-0.8 s.
 """
 
 from __future__ import annotations
