@@ -83,10 +83,10 @@ waits were the client's own queries, not the COPYs.
     wal_autocheckpoint 16,000 pages: inside the spread (commit 0.61-0.65 s against 0.62-0.75).
   The same code's CPU figures moved 30 % between runs within an hour on this machine (parse
   1.9-2.7 s per 100k), so only interleaved runs compare.
-  Why the time goals stay out of reach on 2 cores: PostgreSQL's client alone is 9-10.5 s of
+  Why the time goals stay out of reach on 2 cores: PostgreSQL's client alone is 9-11 s of
   CPU per 100k (one core: the GIL), and the server needs ~6 s more of the other; SQLite's
-  import is 10-11.5 s of CPU in one thread, of which the sqlite3 library's own work is 3.6-3.8 s
-  (550,000 rows into four tables and 20 indexes) and the commits 0.6-0.8 s.
+  import is 10-11.5 s of CPU in one thread, of which the sqlite3 library's own work is 3.3-3.8 s
+  (550,000 rows into four tables and their 22 indexes) and the commits 0.6-0.8 s.
 """
 
 from __future__ import annotations
