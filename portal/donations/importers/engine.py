@@ -953,7 +953,7 @@ def _existing_query(session: Session, portal: Portal, keys: list[str]) -> sa.Sel
     """The chunk's donations that exist already, in one query.
 
     PostgreSQL: for each key a LATERAL subquery, which can only run as a nested loop, so every
-    key is one probe of the unique (portal, portal_order_no) index whatever the statistics say.
+    key is one index probe (on portal_order_no) whatever the statistics say.
     A plain `IN (…1000 keys)` was planned, on a table whose statistics lagged behind a big
     import, as an index scan on portal alone with the list as a filter; a join from the list of
     keys was planned, on the same lagging statistics (a few rows for the portal), as a hash join
